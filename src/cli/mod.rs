@@ -1,0 +1,2 @@
+//! Argument parsing and wiring only.
+pub fn main() -> i32 { 0 }

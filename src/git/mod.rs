@@ -1,0 +1,1 @@
+//! Git as the state history. The only module that names git2.

@@ -1,0 +1,332 @@
+//! Desired vs live, attribute by attribute, generic over the kind schemas.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::model::{Action, Drift, Plan, Reason, ResourceChange, FORMAT_VERSION};
+use crate::spec::refs::{self, Ref};
+use crate::spec::{check, schema, Attrs};
+use crate::state::ResourceState;
+
+/// A resource as the spec declares it (references not yet resolved).
+#[derive(Debug, Clone)]
+pub struct DesiredInput {
+    pub address: String,
+    pub kind: String,
+    pub provider: String,
+    pub attrs: Attrs,
+    pub depends_on: Vec<String>,
+    pub group: Option<String>,
+}
+
+/// A live object as refresh found it, keyed by address.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveObject {
+    pub id: String,
+    pub provider: String,
+    pub kind: String,
+    pub attrs: Attrs,
+    /// Found by ownership marker, not in recorded state.
+    pub adopted: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Input {
+    /// In dependency order: every resource after the ones it refers to.
+    pub desired: Vec<DesiredInput>,
+    pub vars: Attrs,
+    pub recorded: BTreeMap<String, ResourceState>,
+    /// Live objects by address (with --refresh=false: the recorded ones).
+    pub live: BTreeMap<String, LiveObject>,
+    pub refreshed: bool,
+    /// Addresses to plan (already expanded with dependencies); empty = everything.
+    pub targets: BTreeSet<String>,
+    pub destroy: bool,
+    pub spec_digest: String,
+    pub spec_commit: Option<String>,
+    pub state_lineage: String,
+    pub state_serial: u64,
+}
+
+/// An error found while resolving values (a reference yielding an invalid value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanError {
+    pub address: String,
+    pub message: String,
+}
+
+/// Resolved values of one resource, for references from later resources.
+struct Resolved {
+    attrs: Attrs,
+    unknown: BTreeSet<String>,
+}
+
+pub fn diff(input: &Input) -> Result<Plan, Vec<PlanError>> {
+    let mut changes = Vec::new();
+    let mut errors = Vec::new();
+    let mut resolved: BTreeMap<String, Resolved> = BTreeMap::new();
+    let mut actions: BTreeMap<String, Action> = BTreeMap::new();
+    let in_scope = |a: &str| input.targets.is_empty() || input.targets.contains(a);
+    let desired_addrs: BTreeSet<&str> = input.desired.iter().map(|d| d.address.as_str()).collect();
+
+    if !input.destroy {
+        for d in &input.desired {
+            let schema = schema::kind(&d.kind).expect("validated spec has known kinds");
+            let live = input.live.get(&d.address);
+            let (after, unknown) = resolve(d, input, &resolved, &actions, &mut errors);
+            let mut change = compare(d, schema, live, after, unknown, input);
+            if !in_scope(&d.address) {
+                // Outside --target: keep the live values for references, plan nothing.
+                change.action = Action::NoOp;
+                let (attrs, unknown) = match live {
+                    Some(l) => (l.attrs.clone(), BTreeSet::new()),
+                    None => (change.after.clone().unwrap_or_default(), change.after_unknown.iter().cloned().collect()),
+                };
+                resolved.insert(d.address.clone(), Resolved { attrs, unknown });
+                actions.insert(d.address.clone(), Action::NoOp);
+                continue;
+            }
+            resolved.insert(
+                d.address.clone(),
+                Resolved {
+                    attrs: change.after.clone().unwrap_or_default(),
+                    unknown: change.after_unknown.iter().cloned().collect(),
+                },
+            );
+            actions.insert(d.address.clone(), change.action);
+            changes.push(change);
+        }
+    }
+
+    // Objects recorded (or adopted) that the spec no longer wants.
+    let mut gone: BTreeSet<&String> = input.recorded.keys().collect();
+    gone.extend(input.live.keys());
+    for address in gone {
+        if (!input.destroy && desired_addrs.contains(address.as_str())) || !in_scope(address) {
+            continue;
+        }
+        let Some(live) = input.live.get(address) else { continue };
+        let recorded = input.recorded.get(address);
+        let schema = schema::kind(&live.kind);
+        changes.push(ResourceChange {
+            address: address.clone(),
+            kind: live.kind.clone(),
+            provider: live.provider.clone(),
+            action: Action::Delete,
+            id: Some(live.id.clone()),
+            before: Some(live.attrs.clone()),
+            after: None,
+            after_unknown: Vec::new(),
+            sensitive: schema.map(|s| sensitive_names(s, &live.attrs)).unwrap_or_default(),
+            replace_paths: Vec::new(),
+            reasons: vec![if input.destroy { Reason::Destroy } else { Reason::NotInSpec }],
+            depends_on: recorded.map(|r| r.depends_on.clone()).unwrap_or_default(),
+            group: recorded.and_then(|r| r.group.clone()),
+        });
+    }
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    changes.sort_by(|a, b| a.address.cmp(&b.address));
+    Ok(Plan {
+        format_version: FORMAT_VERSION.into(),
+        infra_version: env!("CARGO_PKG_VERSION").into(),
+        changes,
+        drift: drift(input),
+        spec_digest: input.spec_digest.clone(),
+        spec_commit: input.spec_commit.clone(),
+        state_lineage: input.state_lineage.clone(),
+        state_serial: input.state_serial,
+        targets: input.targets.iter().cloned().collect(),
+        destroy: input.destroy,
+        refreshed: input.refreshed,
+    })
+}
+
+/// Resolve references in the diff: a dependency's planned values, or its live
+/// values for computed attributes of objects that stay as they are.
+fn resolve(
+    d: &DesiredInput,
+    input: &Input,
+    resolved: &BTreeMap<String, Resolved>,
+    actions: &BTreeMap<String, Action>,
+    errors: &mut Vec<PlanError>,
+) -> (Attrs, BTreeSet<String>) {
+    let lookup = |address: &crate::spec::Address, attr: &str| -> Option<Value> {
+        let key = address.to_string();
+        let dep = resolved.get(&key)?;
+        if let Some(v) = dep.attrs.get(attr) {
+            return Some(v.clone());
+        }
+        if dep.unknown.contains(attr) {
+            return None;
+        }
+        match actions.get(&key) {
+            Some(Action::NoOp | Action::Update) => input.live.get(&key)?.attrs.get(attr).cloned(),
+            _ => None,
+        }
+    };
+    resolve_attrs(d, &input.vars, &lookup, errors)
+}
+
+/// Resolve references, apply defaults, derive computed attributes. `lookup` answers
+/// `address.attribute`; `None` means known only after apply. Used by the diff and,
+/// with recorded values, by the executor just before it calls a provider.
+pub fn resolve_attrs(
+    d: &DesiredInput,
+    vars: &Attrs,
+    lookup: &dyn Fn(&crate::spec::Address, &str) -> Option<Value>,
+    errors: &mut Vec<PlanError>,
+) -> (Attrs, BTreeSet<String>) {
+    let schema = schema::kind(&d.kind).expect("validated spec has known kinds");
+    let lookup = |r: &Ref| -> Option<Value> {
+        match r {
+            Ref::Var(name) => vars.get(name).cloned(),
+            Ref::Attr { address, attr } => lookup(address, attr),
+        }
+    };
+    let mut attrs = Attrs::new();
+    let mut unknown = BTreeSet::new();
+    for (name, raw) in &d.attrs {
+        match refs::substitute(raw, &lookup) {
+            Some(v) => {
+                if refs::has_refs(raw) {
+                    if let Some(a) = schema.attr(name) {
+                        if let Err(expected) = check::check(a.ty, &v) {
+                            errors.push(PlanError {
+                                address: d.address.clone(),
+                                message: format!("`{name}` resolved to {v}, which is not {expected}"),
+                            });
+                        }
+                    }
+                }
+                attrs.insert(name.clone(), v);
+            }
+            None => {
+                unknown.insert(name.clone());
+            }
+        }
+    }
+    for a in schema.attrs {
+        if let Some(def) = a.default {
+            if !attrs.contains_key(a.name) && !unknown.contains(a.name) {
+                attrs.insert(a.name.into(), def.value());
+            }
+        }
+    }
+    schema::derive_computed(&d.kind, &mut attrs);
+    (attrs, unknown)
+}
+
+fn compare(
+    d: &DesiredInput,
+    schema: &schema::KindSchema,
+    live: Option<&LiveObject>,
+    mut after: Attrs,
+    mut unknown: BTreeSet<String>,
+    input: &Input,
+) -> ResourceChange {
+    let mut reasons = Vec::new();
+    let mut replace_paths = Vec::new();
+    let (action, before, id) = match live {
+        None => {
+            if input.refreshed && input.recorded.contains_key(&d.address) {
+                reasons.push(Reason::DeletedOutOfBand);
+            }
+            (Action::Create, None, None)
+        }
+        Some(l) => {
+            if l.adopted {
+                reasons.push(Reason::Adopted);
+            }
+            let mut changed = false;
+            for (k, v) in after.iter().filter(|(k, _)| !schema.is_computed(k)) {
+                if l.attrs.get(k) != Some(v) {
+                    changed = true;
+                    if schema.is_force_new(k) {
+                        replace_paths.push(k.clone());
+                    }
+                }
+            }
+            for k in unknown.iter().filter(|k| !schema.is_computed(k)) {
+                changed = true;
+                if schema.is_force_new(k) {
+                    replace_paths.push(k.clone());
+                }
+            }
+            let action = match (changed, replace_paths.is_empty()) {
+                (false, _) => Action::NoOp,
+                (true, true) => Action::Update,
+                (true, false) => Action::Replace,
+            };
+            (action, Some(l.attrs.clone()), Some(l.id.clone()))
+        }
+    };
+    // Computed attributes: kept from the live object unless it is (re)created.
+    for a in schema.attrs.iter().filter(|a| a.computed) {
+        if after.contains_key(a.name) {
+            continue;
+        }
+        match (action, live.and_then(|l| l.attrs.get(a.name))) {
+            (Action::NoOp | Action::Update, Some(v)) => {
+                after.insert(a.name.into(), v.clone());
+            }
+            (Action::Create | Action::Replace, _) => {
+                unknown.insert(a.name.into());
+            }
+            _ => {}
+        }
+    }
+    let sensitive = sensitive_names(schema, &after);
+    ResourceChange {
+        address: d.address.clone(),
+        kind: d.kind.clone(),
+        provider: d.provider.clone(),
+        action,
+        id,
+        before,
+        after: Some(after),
+        after_unknown: unknown.into_iter().collect(),
+        sensitive,
+        replace_paths,
+        reasons,
+        depends_on: d.depends_on.clone(),
+        group: d.group.clone(),
+    }
+}
+
+fn sensitive_names(schema: &schema::KindSchema, attrs: &Attrs) -> Vec<String> {
+    attrs.keys().filter(|k| schema.is_sensitive(k)).cloned().collect()
+}
+
+/// Recorded objects whose live form differs (or vanished) since infra last wrote them.
+fn drift(input: &Input) -> Vec<Drift> {
+    if !input.refreshed {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (address, rec) in &input.recorded {
+        let schema = schema::kind(&rec.kind);
+        let user_attrs = |a: &Attrs| -> Attrs {
+            a.iter().filter(|(k, _)| !schema.is_some_and(|s| s.is_computed(k))).map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
+        match input.live.get(address) {
+            None => out.push(Drift {
+                address: address.clone(),
+                before: Some(rec.attrs.clone()),
+                after: None,
+                sensitive: schema.map(|s| sensitive_names(s, &rec.attrs)).unwrap_or_default(),
+            }),
+            Some(l) if user_attrs(&l.attrs) != user_attrs(&rec.attrs) => out.push(Drift {
+                address: address.clone(),
+                before: Some(rec.attrs.clone()),
+                after: Some(l.attrs.clone()),
+                sensitive: schema.map(|s| sensitive_names(s, &l.attrs)).unwrap_or_default(),
+            }),
+            Some(_) => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,272 @@
+//! A project on disk: root, validated spec, recorded state, provider instances.
+//! It turns them into plan input (refreshing live state through providers) and
+//! is shared by every command that plans or applies.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use petgraph::graphmap::DiGraphMap;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::plan::{self, DesiredInput, LiveObject, Plan};
+use crate::providers::{self, Provider, Registry};
+use crate::spec::{self, load, validate, Address, Spec};
+use crate::state;
+
+pub struct Project {
+    pub root: PathBuf,
+    pub spec: Spec,
+    pub state: state::Loaded,
+    pub registry: Registry,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub refresh: bool,
+    pub targets: Vec<String>,
+    pub destroy: bool,
+    pub spec_commit: Option<String>,
+}
+
+/// Find the project root from `start` (walking up to the first infra.toml).
+pub fn find_root(start: &Path) -> Result<PathBuf> {
+    load::find_root(start).ok_or_else(|| {
+        Error::new(format!("no infra.toml in {} or any parent directory", start.display()))
+            .hint("run `infra init` to start a project here, or use -C DIR")
+    })
+}
+
+/// Load and validate the spec; diagnostics become one error listing all of them.
+pub fn load_spec(root: &Path, registry: &Registry, color: bool) -> Result<Spec> {
+    let (spec, mut diags) = load::load(root)?;
+    if diags.is_empty() {
+        diags = validate::validate(&spec, &registry.infos());
+    }
+    if diags.is_empty() {
+        return Ok(spec);
+    }
+    diags.sort();
+    let n = diags.len();
+    Err(Error::new(format!("the spec has {n} error{}", if n == 1 { "" } else { "s" }))
+        .detail(diags.render(&spec.sources, color)))
+}
+
+impl Project {
+    pub fn open(root: &Path, color: bool) -> Result<Project> {
+        let registry = Registry::default();
+        let spec = load_spec(root, &registry, color)?;
+        let state = state::load(root)?;
+        Ok(Project { root: root.to_path_buf(), spec, state, registry })
+    }
+
+    /// Hash of everything the desired state is computed from.
+    pub fn spec_digest(&self) -> String {
+        let mut all = Vec::new();
+        for f in self.spec.sources.files() {
+            all.extend_from_slice(f.path.to_string_lossy().as_bytes());
+            all.push(0);
+            all.extend_from_slice(f.text.as_bytes());
+            all.push(0);
+        }
+        for (path, text) in self.templates_used() {
+            all.extend_from_slice(path.as_bytes());
+            all.push(0);
+            all.extend_from_slice(text.as_bytes());
+        }
+        crate::util::sha256_hex(&all)
+    }
+
+    fn templates_used(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .spec
+            .resources
+            .iter()
+            .filter_map(|r| r.attrs.get("template").and_then(Value::as_str))
+            .map(|t| (t.to_string(), fs_err::read_to_string(self.root.join("templates").join(t)).unwrap_or_default()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    pub fn provider_name(&self, r: &spec::Resource) -> String {
+        self.spec
+            .provider_for(r, |p, k| self.registry.serves(p, k))
+            .map(|p| p.name.clone())
+            .expect("validated spec resolves every provider")
+    }
+
+    /// Desired resources in dependency order, templates rendered.
+    pub fn desired(&self) -> Result<Vec<DesiredInput>> {
+        let deps = validate::dependencies(&self.spec);
+        let mut g = DiGraphMap::<usize, ()>::new();
+        for (i, r) in self.spec.resources.iter().enumerate() {
+            g.add_node(i);
+            for d in &deps[&r.address] {
+                g.add_edge(self.spec.index[d], i, ());
+            }
+        }
+        let order = petgraph::algo::toposort(&g, None).map_err(|_| Error::new("dependency cycle"))?;
+        let mut out = Vec::with_capacity(order.len());
+        for i in order {
+            let r = &self.spec.resources[i];
+            let mut attrs = r.attrs.clone();
+            if let Some(t) = attrs.remove("template") {
+                let content = self.render_template(r, t.as_str().unwrap_or_default())?;
+                attrs.insert("content".into(), Value::from(content));
+            }
+            out.push(DesiredInput {
+                address: r.address.to_string(),
+                kind: r.address.kind.clone(),
+                provider: self.provider_name(r),
+                attrs,
+                depends_on: deps[&r.address].iter().map(|a| a.to_string()).collect(),
+                group: r.group.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn render_template(&self, r: &spec::Resource, name: &str) -> Result<String> {
+        let path = self.root.join("templates").join(name);
+        let text = fs_err::read_to_string(&path).map_err(|e| {
+            Error::new(format!("{}: template `{name}`: {e}", self.spec.sources.describe(&r.loc)))
+                .hint("templates live under templates/ in the project")
+        })?;
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.add_template_owned(name.to_string(), text).map_err(|e| Error::new(format!("templates/{name}: {e}")))?;
+        let vars = minijinja::Value::from(minijinja::value::Serde(&self.spec.vars));
+        let ctx = minijinja::context! { vars => vars, name => &r.address.name, project => &self.spec.project.name };
+        env.get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| Error::new(format!("templates/{name}: {e}")))
+    }
+
+    /// Provider instances needed by the spec and the state.
+    pub fn providers(&self) -> Result<BTreeMap<String, Arc<dyn Provider>>> {
+        let mut names: BTreeSet<String> = self.spec.resources.iter().map(|r| self.provider_name(r)).collect();
+        names.extend(self.state.state.resources.values().map(|r| r.provider.clone()));
+        let mut out = BTreeMap::new();
+        for name in names {
+            let config = self.spec.providers.get(&name).ok_or_else(|| {
+                Error::new(format!("the state has objects of provider `{name}`, which infra.toml no longer declares"))
+                    .hint(format!("declare [providers.{name}] again so infra can delete them, or forget them with `infra state rm`"))
+            })?;
+            let ctx = providers::Context { root: self.root.clone(), project: self.spec.project.name.clone(), instance: name.clone() };
+            let p = self.registry.build(config, &ctx).map_err(|e| Error::new(format!("provider `{name}`: {e}")))?;
+            out.insert(name, p);
+        }
+        Ok(out)
+    }
+
+    /// Read live state: one bulk `list` per (provider, kind). Objects are matched to
+    /// recorded ones by id, and to unrecorded addresses by ownership marker (adoption).
+    pub async fn refresh(&self, providers: &BTreeMap<String, Arc<dyn Provider>>) -> Result<BTreeMap<String, LiveObject>> {
+        let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
+        for r in &self.spec.resources {
+            pairs.insert((self.provider_name(r), r.address.kind.clone()));
+        }
+        for r in self.state.state.resources.values() {
+            pairs.insert((r.provider.clone(), r.kind.clone()));
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for (pname, kind) in pairs {
+            let p = providers[&pname].clone();
+            tasks.spawn(async move {
+                let found = p.list(&kind).await;
+                (pname, kind, found)
+            });
+        }
+        let mut live = BTreeMap::new();
+        let recorded = &self.state.state.resources;
+        while let Some(joined) = tasks.join_next().await {
+            let (pname, kind, found) = joined.map_err(|e| Error::new(format!("refresh task failed: {e}")))?;
+            let found = found.map_err(|e| Error::new(format!("refreshing {kind} objects of provider `{pname}`: {e}")))?;
+            let by_id: BTreeMap<&str, &providers::Observed> = found.iter().map(|o| (o.id.as_str(), o)).collect();
+            for (address, rec) in recorded.iter().filter(|(_, r)| r.provider == pname && r.kind == kind) {
+                if let Some(o) = by_id.get(rec.id.as_str()) {
+                    live.insert(address.clone(), LiveObject { id: o.id.clone(), provider: pname.clone(), kind: kind.clone(), attrs: o.attrs.clone(), adopted: false });
+                }
+            }
+            for o in &found {
+                let Some(owner) = &o.owner else { continue };
+                if recorded.contains_key(owner) || live.contains_key(owner) {
+                    continue;
+                }
+                let Some(addr) = Address::parse(owner).filter(|a| a.kind == kind) else { continue };
+                // Adopt only what this provider instance would manage for that address.
+                let wanted_here = match self.spec.resource(&addr) {
+                    Some(r) => self.provider_name(r) == pname,
+                    None => true,
+                };
+                if wanted_here {
+                    live.insert(owner.clone(), LiveObject { id: o.id.clone(), provider: pname.clone(), kind: kind.clone(), attrs: o.attrs.clone(), adopted: true });
+                }
+            }
+        }
+        Ok(live)
+    }
+
+    /// Expand targets with everything they depend on.
+    pub fn expand_targets(&self, targets: &[String]) -> Result<BTreeSet<String>> {
+        let deps = validate::dependencies(&self.spec);
+        let mut out = BTreeSet::new();
+        let mut stack = Vec::new();
+        for t in targets {
+            let addr = Address::parse(t).ok_or_else(|| Error::new(format!("`{t}` is not a resource address")).hint("addresses look like kind.name"))?;
+            if self.spec.resource(&addr).is_none() && !self.state.state.resources.contains_key(t) {
+                return Err(Error::new(format!("--target {t}: no such resource in the spec or the state")));
+            }
+            stack.push(addr);
+        }
+        while let Some(a) = stack.pop() {
+            if out.insert(a.to_string()) {
+                if let Some(ds) = deps.get(&a) {
+                    stack.extend(ds.iter().cloned());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Refresh (unless told not to) and compute the plan.
+    pub async fn plan(&self, opts: &PlanOptions, providers: &BTreeMap<String, Arc<dyn Provider>>) -> Result<Plan> {
+        let live = if opts.refresh {
+            self.refresh(providers).await?
+        } else {
+            self.state
+                .state
+                .resources
+                .iter()
+                .map(|(a, r)| (a.clone(), LiveObject { id: r.id.clone(), provider: r.provider.clone(), kind: r.kind.clone(), attrs: r.attrs.clone(), adopted: false }))
+                .collect()
+        };
+        let input = plan::Input {
+            desired: self.desired()?,
+            vars: self.spec.vars.clone(),
+            recorded: self.state.state.resources.clone(),
+            live,
+            refreshed: opts.refresh,
+            targets: self.expand_targets(&opts.targets)?,
+            destroy: opts.destroy,
+            spec_digest: self.spec_digest(),
+            spec_commit: opts.spec_commit.clone(),
+            state_lineage: self.state.state.lineage.clone(),
+            state_serial: self.state.effective_serial(),
+        };
+        let plan = plan::diff(&input).map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {}", e.address, e.message)).collect();
+            Error::new("cannot compute the plan").detail(lines.join("\n"))
+        })?;
+        let violations = plan::policy::violations(&plan, &self.spec.policy);
+        if !violations.is_empty() {
+            return Err(Error::new("the plan breaks the project's [policy]")
+                .detail(violations.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n"))
+                .hint("change the spec, or edit [policy] in infra.toml if this is really wanted"));
+        }
+        Ok(plan)
+    }
+}

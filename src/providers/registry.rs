@@ -1,0 +1,45 @@
+//! The provider registry: one entry per provider kind. The engine looks providers
+//! up here and never names one itself; adding a provider adds one line below.
+
+use std::sync::Arc;
+
+use super::{Context, Provider};
+use crate::spec::validate::ProviderInfo;
+use crate::spec::ProviderConfig;
+
+pub struct ProviderFactory {
+    pub info: &'static ProviderInfo,
+    pub build: fn(&ProviderConfig, &Context) -> Result<Arc<dyn Provider>, String>,
+}
+
+static FACTORIES: &[ProviderFactory] = &[super::file::FACTORY];
+
+#[derive(Clone, Copy)]
+pub struct Registry {
+    factories: &'static [ProviderFactory],
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry { factories: FACTORIES }
+    }
+}
+
+impl Registry {
+    pub fn infos(&self) -> Vec<&'static ProviderInfo> {
+        self.factories.iter().map(|f| f.info).collect()
+    }
+
+    pub fn serves(&self, provider_kind: &str, kind: &str) -> bool {
+        self.factories.iter().any(|f| f.info.kind == provider_kind && f.info.serves.contains(&kind))
+    }
+
+    pub fn build(&self, config: &ProviderConfig, ctx: &Context) -> Result<Arc<dyn Provider>, String> {
+        let f = self
+            .factories
+            .iter()
+            .find(|f| f.info.kind == config.kind)
+            .ok_or_else(|| format!("unknown provider kind `{}`", config.kind))?;
+        (f.build)(config, ctx)
+    }
+}

@@ -1,0 +1,24 @@
+//! Renderers: a `Plan` in, text out. They never compute a plan or call a provider.
+//! `human` is Terraform-style, `json` is the stable versioned form for tools,
+//! `markdown` is sized for a pull-request comment.
+
+pub mod human;
+pub mod json;
+pub mod markdown;
+
+use crate::plan::Plan;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Markdown,
+}
+
+pub fn render(plan: &Plan, format: Format, color: bool) -> String {
+    match format {
+        Format::Human => human::render(plan, color),
+        Format::Json => json::render(plan),
+        Format::Markdown => markdown::render(plan),
+    }
+}

@@ -1,0 +1,131 @@
+//! Checks of single values against attribute types: host names, addresses, URLs, paths.
+//! These run before anything is written, so hostile values never reach a provider.
+
+use super::schema::{Ty, DNS_TYPES};
+use super::Value;
+
+/// Resource, group and capability names: `[a-z0-9][a-z0-9_-]*`, at most 63 characters.
+pub fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.len() <= 63
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// RFC 1123 host name: dot-separated labels of letters, digits and '-', not starting or ending with '-'.
+pub fn is_hostname(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.trim_end_matches('.').split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+fn is_dns_name(s: &str) -> bool {
+    if s == "@" {
+        return true;
+    }
+    let rest = s.strip_prefix("*.").unwrap_or(s);
+    s == "*"
+        || rest.split('.').all(|l| {
+            !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+}
+
+fn is_url(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("http://").or_else(|| s.strip_prefix("https://")) else {
+        return false;
+    };
+    let host_port = rest.split(['/', '?', '#']).next().unwrap_or("");
+    !host_port.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | ';' | '{' | '}' | '`' | '$' | '\\'))
+}
+
+fn is_rel_path(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('/')
+        && !s.contains('\0')
+        && s.split('/').all(|c| !c.is_empty() && c != ".." && c != ".")
+}
+
+/// Check a value against a type; `Err` carries what was expected.
+pub fn check(ty: Ty, v: &Value) -> Result<(), String> {
+    let ok = match (ty, v) {
+        (Ty::Int { min, max }, Value::Number(n)) => {
+            return match n.as_i64() {
+                Some(i) if (min..=max).contains(&i) => Ok(()),
+                Some(i) => Err(format!("{i} is out of range ({min} to {max})")),
+                None => Err(ty.describe()),
+            }
+        }
+        (Ty::Bool, Value::Bool(_)) => true,
+        (Ty::List, Value::Array(items)) => items.iter().all(Value::is_string),
+        (Ty::Map, Value::Object(m)) => m.values().all(|v| v.is_string() || v.is_number() || v.is_boolean()),
+        (_, Value::String(s)) => match ty {
+            Ty::Str => !s.contains('\0'),
+            Ty::Cidr => s.parse::<ipnet::IpNet>().is_ok(),
+            Ty::Ip => s.parse::<std::net::IpAddr>().is_ok(),
+            Ty::Hostname => is_hostname(s),
+            Ty::DnsName => is_dns_name(s),
+            Ty::Zone => is_hostname(s),
+            Ty::DnsType => DNS_TYPES.contains(&s.as_str()),
+            Ty::Url => is_url(s),
+            Ty::RelPath => is_rel_path(s),
+            Ty::AbsPath => s.starts_with('/') && !s.split('/').any(|c| c == "..") && !s.chars().any(|c| c.is_whitespace() || c == ';'),
+            Ty::Mode => s.len() >= 3 && s.len() <= 4 && s.chars().all(|c| ('0'..='7').contains(&c)),
+            Ty::Name => is_name(s),
+            _ => false,
+        },
+        _ => false,
+    };
+    if ok { Ok(()) } else { Err(ty.describe()) }
+}
+
+/// JSON type name for messages.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a table",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostnames() {
+        assert!(is_hostname("api-scanner.lab.example.com"));
+        assert!(!is_hostname("-bad"));
+        assert!(!is_hostname("a;rm -rf"));
+        assert!(!is_hostname("a..b"));
+    }
+
+    #[test]
+    fn paths_refuse_traversal() {
+        assert!(is_rel_path("etc/app.conf"));
+        assert!(!is_rel_path("../etc/passwd"));
+        assert!(!is_rel_path("/etc/passwd"));
+        assert!(!is_rel_path("a/../../b"));
+    }
+
+    #[test]
+    fn urls_refuse_metacharacters() {
+        assert!(is_url("http://10.0.0.5:8080/"));
+        assert!(!is_url("http://x; rm -rf /"));
+        assert!(!is_url("ftp://x"));
+    }
+
+    #[test]
+    fn ints_in_range() {
+        assert!(check(Ty::Int { min: 1, max: 10 }, &Value::from(5)).is_ok());
+        assert!(check(Ty::Int { min: 1, max: 10 }, &Value::from(11)).unwrap_err().contains("out of range"));
+    }
+}

@@ -1,0 +1,135 @@
+//! The spec: what the user's TOML files declare.
+//!
+//! `load` reads and parses the files (keeping source locations), `validate` checks
+//! them against the kind schemas and the provider registry, `refs` handles
+//! `${address.attribute}` references, `edit` writes changes back with toml_edit.
+//! Nothing here talks to live infrastructure.
+
+pub mod check;
+pub mod diag;
+pub mod load;
+pub mod refs;
+pub mod schema;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+pub use diag::{Diagnostic, Diagnostics, Loc, SourceMap};
+pub use serde_json::Value;
+
+/// Attribute values by name; BTreeMap keeps every serialisation deterministic.
+pub type Attrs = BTreeMap<String, Value>;
+
+/// `kind.name`, the address of a resource.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Address {
+    pub kind: String,
+    pub name: String,
+}
+
+impl Address {
+    pub fn new(kind: impl Into<String>, name: impl Into<String>) -> Self {
+        Address { kind: kind.into(), name: name.into() }
+    }
+
+    /// Parse `kind.name`; the name may not contain dots.
+    pub fn parse(s: &str) -> Option<Address> {
+        let (kind, name) = s.split_once('.')?;
+        if kind.is_empty() || name.is_empty() || name.contains('.') {
+            return None;
+        }
+        Some(Address::new(kind, name))
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.kind, self.name)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Project {
+    pub name: String,
+    pub domain: Option<String>,
+}
+
+/// A provider instance: `[providers.NAME]`.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub name: String,
+    pub kind: String,
+    pub settings: Attrs,
+    pub loc: Option<Loc>,
+    pub setting_locs: BTreeMap<String, Loc>,
+}
+
+/// An address pool: `[pools.NAME]`.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    pub name: String,
+    pub cidr: Option<ipnet::IpNet>,
+    pub range: Option<(std::net::IpAddr, std::net::IpAddr)>,
+    pub gateway: Option<std::net::IpAddr>,
+    pub loc: Option<Loc>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// Addresses that may never be deleted or replaced.
+    pub protect: Vec<String>,
+    /// Most objects one apply may delete (replacements count).
+    pub max_destroy: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub address: Address,
+    /// Provider instance as written (`None`: the single provider serving the kind).
+    pub provider: Option<String>,
+    pub group: Option<String>,
+    pub depends_on: Vec<(String, Loc)>,
+    pub attrs: Attrs,
+    /// Provider-specific tables, e.g. `[container.x.proxmox]`.
+    pub settings: BTreeMap<String, Attrs>,
+    /// Location of the resource's name in its table header.
+    pub loc: Loc,
+    /// Location of each attribute's value.
+    pub attr_locs: BTreeMap<String, Loc>,
+}
+
+/// A whole project's spec as loaded from disk.
+#[derive(Debug, Default)]
+pub struct Spec {
+    pub root: PathBuf,
+    pub sources: SourceMap,
+    pub project: Project,
+    pub providers: BTreeMap<String, ProviderConfig>,
+    pub pools: BTreeMap<String, Pool>,
+    pub policy: Policy,
+    pub ai: Attrs,
+    pub vars: Attrs,
+    pub resources: Vec<Resource>,
+    /// Index into `resources` by address.
+    pub index: BTreeMap<Address, usize>,
+}
+
+impl Spec {
+    pub fn resource(&self, addr: &Address) -> Option<&Resource> {
+        self.index.get(addr).map(|&i| &self.resources[i])
+    }
+
+    /// The provider instance a resource uses: the one it names, or the only one serving its kind.
+    pub fn provider_for(&self, r: &Resource, serves: impl Fn(&str, &str) -> bool) -> Option<&ProviderConfig> {
+        match &r.provider {
+            Some(name) => self.providers.get(name),
+            None => {
+                let mut it = self.providers.values().filter(|p| serves(&p.kind, &r.address.kind));
+                let first = it.next()?;
+                it.next().is_none().then_some(first)
+            }
+        }
+    }
+}

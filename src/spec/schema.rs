@@ -1,0 +1,307 @@
+//! Kind schemas: the one table per resource kind that validation, diffing and
+//! rendering all read. Diffing is generic over these; providers only normalise.
+
+use serde_json::Value;
+
+/// The type of an attribute, with the checks that go with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    Str,
+    /// Integer within an inclusive range.
+    Int { min: i64, max: i64 },
+    Bool,
+    /// List of strings.
+    List,
+    /// Table of string values.
+    Map,
+    /// Address with prefix, e.g. `192.168.1.52/24`.
+    Cidr,
+    /// Plain IP address.
+    Ip,
+    /// A host name (RFC 1123 labels, dots allowed).
+    Hostname,
+    /// DNS owner name relative to a zone (`@` for the apex, `*` allowed as first label).
+    DnsName,
+    /// DNS zone name.
+    Zone,
+    /// DNS record type.
+    DnsType,
+    /// http(s) URL.
+    Url,
+    /// Path relative to a provider's root: no `..`, not absolute.
+    RelPath,
+    /// Absolute file path.
+    AbsPath,
+    /// Octal file mode as a string, e.g. "0644".
+    Mode,
+    /// Resource or group name.
+    Name,
+}
+
+impl Ty {
+    pub fn describe(&self) -> String {
+        match self {
+            Ty::Str => "a string".into(),
+            Ty::Int { min, max } => format!("an integer from {min} to {max}"),
+            Ty::Bool => "true or false".into(),
+            Ty::List => "a list of strings".into(),
+            Ty::Map => "a table of strings".into(),
+            Ty::Cidr => "an address with prefix length, like \"192.168.1.52/24\"".into(),
+            Ty::Ip => "an IP address".into(),
+            Ty::Hostname => "a host name (letters, digits, '-' and '.')".into(),
+            Ty::DnsName => "a record name relative to the zone (\"@\" for the apex)".into(),
+            Ty::Zone => "a DNS zone name, like \"example.com\"".into(),
+            Ty::DnsType => format!("one of {}", DNS_TYPES.join(", ")),
+            Ty::Url => "an http:// or https:// URL".into(),
+            Ty::RelPath => "a relative path without '..'".into(),
+            Ty::AbsPath => "an absolute path".into(),
+            Ty::Mode => "an octal file mode as a string, like \"0644\"".into(),
+            Ty::Name => "a name of lowercase letters, digits and '-'".into(),
+        }
+    }
+}
+
+pub const DNS_TYPES: &[&str] = &["A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA"];
+
+/// A default value for an attribute.
+#[derive(Debug, Clone, Copy)]
+pub enum Default {
+    Int(i64),
+    Str(&'static str),
+    Bool(bool),
+}
+
+impl Default {
+    pub fn value(&self) -> Value {
+        match *self {
+            Default::Int(i) => Value::from(i),
+            Default::Str(s) => Value::from(s),
+            Default::Bool(b) => Value::from(b),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Attr {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub required: bool,
+    pub default: Option<Default>,
+    /// A change to this attribute replaces the object.
+    pub force_new: bool,
+    /// Set by the provider (or derived), never by the user.
+    pub computed: bool,
+    /// Shown as `(sensitive)` in plans.
+    pub sensitive: bool,
+    pub help: &'static str,
+}
+
+const fn attr(name: &'static str, ty: Ty, help: &'static str) -> Attr {
+    Attr {
+        name,
+        ty,
+        required: false,
+        default: None,
+        force_new: false,
+        computed: false,
+        sensitive: false,
+        help,
+    }
+}
+
+impl Attr {
+    const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    const fn force_new(mut self) -> Self {
+        self.force_new = true;
+        self
+    }
+    const fn computed(mut self) -> Self {
+        self.computed = true;
+        self
+    }
+    const fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+    const fn default(mut self, d: Default) -> Self {
+        self.default = Some(d);
+        self
+    }
+}
+
+#[derive(Debug)]
+pub struct KindSchema {
+    pub name: &'static str,
+    pub attrs: &'static [Attr],
+    /// Groups of attributes of which exactly one (`exclusive`) or at least one must be set.
+    pub one_of: &'static [OneOf],
+    pub summary: &'static str,
+}
+
+#[derive(Debug)]
+pub struct OneOf {
+    pub attrs: &'static [&'static str],
+    pub exclusive: bool,
+}
+
+impl KindSchema {
+    pub fn attr(&self, name: &str) -> Option<&Attr> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+
+    pub fn attr_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.attrs.iter().map(|a| a.name)
+    }
+
+    pub fn is_sensitive(&self, name: &str) -> bool {
+        self.attr(name).is_some_and(|a| a.sensitive)
+    }
+
+    pub fn is_force_new(&self, name: &str) -> bool {
+        self.attr(name).is_some_and(|a| a.force_new)
+    }
+
+    pub fn is_computed(&self, name: &str) -> bool {
+        self.attr(name).is_some_and(|a| a.computed)
+    }
+}
+
+/// Attributes every resource may carry besides its kind's own.
+pub const META_ATTRS: &[&str] = &["provider", "group", "depends_on"];
+
+
+static CONTAINER: KindSchema = KindSchema {
+    name: "container",
+    summary: "a container (Docker, LXC on Proxmox)",
+    attrs: &[
+        attr("hostname", Ty::Hostname, "host name inside the container").required().force_new(),
+        attr("image", Ty::Str, "image or OS template").force_new(),
+        attr("command", Ty::Str, "command to run"),
+        attr("cores", Ty::Int { min: 1, max: 512 }, "CPU cores"),
+        attr("memory", Ty::Int { min: 16, max: 4_194_304 }, "memory in MiB"),
+        attr("disk", Ty::Int { min: 1, max: 65_536 }, "root disk in GiB"),
+        attr("ip", Ty::Cidr, "address with prefix, e.g. 192.168.1.52/24"),
+        attr("ports", Ty::List, "published ports, e.g. \"127.0.0.1:8080:80\""),
+        attr("gateway", Ty::Ip, "default gateway"),
+        attr("env", Ty::Map, "environment variables").sensitive(),
+        attr("start", Ty::Bool, "start after creation").default(Default::Bool(true)),
+        attr("address", Ty::Ip, "the IP address without prefix").computed(),
+        attr("id", Ty::Str, "provider's id").computed(),
+    ],
+    one_of: &[OneOf { attrs: &["ip", "ports"], exclusive: false }],
+};
+
+static VM: KindSchema = KindSchema {
+    name: "vm",
+    summary: "a virtual machine (QEMU on Proxmox)",
+    attrs: &[
+        attr("hostname", Ty::Hostname, "VM name").required().force_new(),
+        attr("image", Ty::Str, "disk image or template to clone").force_new(),
+        attr("cores", Ty::Int { min: 1, max: 512 }, "CPU cores"),
+        attr("memory", Ty::Int { min: 16, max: 4_194_304 }, "memory in MiB"),
+        attr("disk", Ty::Int { min: 1, max: 65_536 }, "disk in GiB"),
+        attr("ip", Ty::Cidr, "address with prefix"),
+        attr("gateway", Ty::Ip, "default gateway"),
+        attr("start", Ty::Bool, "start after creation").default(Default::Bool(true)),
+        attr("address", Ty::Ip, "the IP address without prefix").computed(),
+        attr("id", Ty::Str, "provider's id").computed(),
+    ],
+    one_of: &[],
+};
+
+static DNS_RECORD: KindSchema = KindSchema {
+    name: "dns_record",
+    summary: "a DNS record set",
+    attrs: &[
+        attr("zone", Ty::Zone, "zone, e.g. example.com").required().force_new(),
+        attr("name", Ty::DnsName, "name relative to the zone, @ for the apex").required().force_new(),
+        attr("type", Ty::DnsType, "record type").required().force_new(),
+        attr("content", Ty::Str, "record data").required(),
+        attr("ttl", Ty::Int { min: 1, max: 604_800 }, "time to live in seconds (1 = automatic on Cloudflare)")
+            .default(Default::Int(300)),
+        attr("priority", Ty::Int { min: 0, max: 65_535 }, "MX/SRV priority"),
+        attr("proxied", Ty::Bool, "Cloudflare proxy (never for private addresses)")
+            .default(Default::Bool(false)),
+        attr("fqdn", Ty::Hostname, "fully qualified name").computed(),
+        attr("id", Ty::Str, "provider's id").computed(),
+    ],
+    one_of: &[],
+};
+
+static PROXY_SITE: KindSchema = KindSchema {
+    name: "proxy_site",
+    summary: "a reverse-proxy site",
+    attrs: &[
+        attr("server_name", Ty::Hostname, "host name the site answers to").required(),
+        attr("upstream", Ty::Url, "where requests go, e.g. http://10.0.0.5:8080").required(),
+        attr("listen", Ty::Str, "listen address or port").default(Default::Str("80")),
+        attr("tls_cert", Ty::AbsPath, "certificate path"),
+        attr("tls_key", Ty::AbsPath, "private key path"),
+        attr("allow", Ty::List, "CIDRs allowed (internal-only sites)"),
+        attr("websocket", Ty::Bool, "pass websocket upgrades").default(Default::Bool(false)),
+        attr("client_max_body_size", Ty::Str, "largest request body, e.g. 10m"),
+        attr("id", Ty::Str, "provider's id").computed(),
+    ],
+    one_of: &[],
+};
+
+static MONITOR: KindSchema = KindSchema {
+    name: "monitor",
+    summary: "an HTTP check",
+    attrs: &[
+        attr("url", Ty::Url, "URL to probe").required(),
+        attr("interval", Ty::Int { min: 1, max: 86_400 }, "seconds between checks").default(Default::Int(30)),
+        attr("expect_status", Ty::Int { min: 100, max: 599 }, "expected HTTP status").default(Default::Int(200)),
+        attr("timeout", Ty::Int { min: 1, max: 600 }, "seconds before a check fails").default(Default::Int(10)),
+        attr("id", Ty::Str, "provider's id").computed(),
+    ],
+    one_of: &[],
+};
+
+static FILE: KindSchema = KindSchema {
+    name: "file",
+    summary: "a file under the provider's root",
+    attrs: &[
+        attr("path", Ty::RelPath, "path relative to the provider's root").required().force_new(),
+        attr("content", Ty::Str, "file content"),
+        attr("template", Ty::RelPath, "template under templates/, rendered with [vars]"),
+        attr("mode", Ty::Mode, "file mode").default(Default::Str("0644")),
+        attr("id", Ty::Str, "provider's id").computed(),
+    ],
+    one_of: &[OneOf { attrs: &["content", "template"], exclusive: true }],
+};
+
+static KINDS: &[&KindSchema] = &[&CONTAINER, &VM, &DNS_RECORD, &PROXY_SITE, &MONITOR, &FILE];
+
+/// The schema of a kind, or `None` for an unknown kind.
+pub fn kind(name: &str) -> Option<&'static KindSchema> {
+    KINDS.iter().copied().find(|k| k.name == name)
+}
+
+pub fn kinds() -> &'static [&'static KindSchema] {
+    KINDS
+}
+
+/// Computed attributes that follow from others, so references to them are known at plan time.
+pub fn derive_computed(kind: &str, attrs: &mut std::collections::BTreeMap<String, Value>) {
+    match kind {
+        "container" | "vm" => {
+            if let Some(ip) = attrs.get("ip").and_then(Value::as_str) {
+                let addr = ip.split('/').next().unwrap_or(ip).to_string();
+                attrs.insert("address".into(), Value::from(addr));
+            }
+        }
+        "dns_record" => {
+            let zone = attrs.get("zone").and_then(Value::as_str).map(|z| z.trim_end_matches('.'));
+            let name = attrs.get("name").and_then(Value::as_str);
+            if let (Some(zone), Some(name)) = (zone, name) {
+                let fqdn = if name == "@" { zone.to_string() } else { format!("{name}.{zone}") };
+                attrs.insert("fqdn".into(), Value::from(fqdn));
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,374 @@
+//! Offline validation of a loaded spec: schemas, references, cycles, providers, pools.
+//! Every problem becomes a diagnostic; nothing stops at the first one.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use petgraph::graphmap::DiGraphMap;
+
+use super::load::closest;
+use super::refs::{self, Ref};
+use super::schema::{self, META_ATTRS};
+use super::{check, Address, Diagnostic, Diagnostics, Spec, Value};
+
+/// What validation needs to know about a provider kind (the registry supplies these).
+#[derive(Debug)]
+pub struct ProviderInfo {
+    pub kind: &'static str,
+    pub serves: &'static [&'static str],
+    pub settings: &'static [Setting],
+}
+
+#[derive(Debug)]
+pub struct Setting {
+    pub name: &'static str,
+    pub required: bool,
+    /// Must be a reference (`env:NAME` or `file:PATH`), never a literal.
+    pub secret: bool,
+    pub help: &'static str,
+}
+
+/// Is this string a secret reference?
+pub fn is_secret_ref(s: &str) -> bool {
+    s.strip_prefix("env:").is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        || s.strip_prefix("file:").is_some_and(|p| !p.is_empty())
+}
+
+pub fn validate(spec: &Spec, catalog: &[&ProviderInfo]) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    providers(spec, catalog, &mut d);
+    for r in &spec.resources {
+        attributes(spec, r, &mut d);
+        provider_of(spec, r, catalog, &mut d);
+    }
+    references(spec, &mut d);
+    cycles(spec, &mut d);
+    pools(spec, &mut d);
+    d
+}
+
+fn providers(spec: &Spec, catalog: &[&ProviderInfo], d: &mut Diagnostics) {
+    for p in spec.providers.values() {
+        if p.kind.is_empty() {
+            continue; // reported by the loader
+        }
+        let Some(info) = catalog.iter().find(|i| i.kind == p.kind) else {
+            let known: Vec<_> = catalog.iter().map(|i| i.kind).collect();
+            let hint = closest(&p.kind, known.iter().copied()).map(|c| format!("did you mean `{c}`? ")).unwrap_or_default();
+            d.push(Diagnostic::error(format!("unknown provider kind `{}`", p.kind))
+                .at_opt(p.loc.clone())
+                .help(format!("{hint}known provider kinds: {}", known.join(", "))));
+            continue;
+        };
+        for (name, value) in &p.settings {
+            let loc = p.setting_locs.get(name).cloned();
+            let Some(setting) = info.settings.iter().find(|s| s.name == *name) else {
+                let names: Vec<_> = info.settings.iter().map(|s| s.name).collect();
+                d.push(Diagnostic::error(format!("provider `{}` ({}) has no setting `{name}`", p.name, p.kind))
+                    .at_opt(loc)
+                    .help(format!("settings of {}: {}", p.kind, names.join(", "))));
+                continue;
+            };
+            if setting.secret && !value.as_str().is_some_and(is_secret_ref) {
+                d.push(Diagnostic::error(format!("`{name}` is a secret and must be a reference, not a literal value"))
+                    .at_opt(loc)
+                    .label("literal secret")
+                    .help(format!("write {name} = \"env:VARIABLE\" (or \"file:/path\") and keep the value out of the repository")));
+            }
+        }
+        for s in info.settings.iter().filter(|s| s.required && !p.settings.contains_key(s.name)) {
+            d.push(Diagnostic::error(format!("provider `{}` needs setting `{}`", p.name, s.name))
+                .at_opt(p.loc.clone())
+                .help(format!("{} = ...  # {}", s.name, s.help)));
+        }
+    }
+}
+
+fn attributes(spec: &Spec, r: &super::Resource, d: &mut Diagnostics) {
+    let schema = schema::kind(&r.address.kind).expect("loader only keeps known kinds");
+    for (name, value) in &r.attrs {
+        let loc = r.attr_locs.get(name).cloned();
+        let Some(attr) = schema.attr(name) else {
+            let candidates = schema.attr_names().chain(META_ATTRS.iter().copied());
+            let hint = closest(name, candidates).map(|c| format!("did you mean `{c}`? ")).unwrap_or_default();
+            let known: Vec<_> = schema.attrs.iter().filter(|a| !a.computed).map(|a| a.name).collect();
+            d.push(Diagnostic::error(format!("`{}` has no attribute `{name}`", r.address.kind))
+                .at_opt(loc)
+                .label("unknown attribute")
+                .help(format!("{hint}attributes of {}: {}", r.address.kind, known.join(", "))));
+            continue;
+        };
+        if attr.computed {
+            d.push(Diagnostic::error(format!("`{name}` is computed by the provider and cannot be set"))
+                .at_opt(loc)
+                .help(format!("remove it; refer to it as ${{{}.{name}}}", r.address)));
+            continue;
+        }
+        if refs::has_refs(value) {
+            continue; // checked after resolution, at plan time
+        }
+        if let Err(expected) = check::check(attr.ty, value) {
+            let msg = if expected.contains("out of range") {
+                format!("`{name}`: {expected}")
+            } else {
+                format!("`{name}` must be {expected}, found {}", describe(value))
+            };
+            d.push(Diagnostic::error(msg).at_opt(loc.clone()).label("invalid value").help(attr.help));
+        }
+        if attr.sensitive {
+            // Sensitive values are written as references so the secret stays out of git.
+            literal_secrets(value, r.attr_locs.get(name).cloned(), name, d);
+        }
+    }
+    for attr in schema.attrs.iter().filter(|a| a.required && !r.attrs.contains_key(a.name)) {
+        d.push(Diagnostic::error(format!("`{}` is missing required attribute `{}`", r.address, attr.name))
+            .at(r.loc.clone())
+            .help(format!("add {} = ...  # {}", attr.name, attr.help)));
+    }
+    for group in schema.one_of {
+        let set: Vec<_> = group.attrs.iter().filter(|a| r.attrs.contains_key(**a)).collect();
+        if set.is_empty() || (group.exclusive && set.len() > 1) {
+            let list = group.attrs.join(" or ");
+            let msg = if set.is_empty() {
+                format!("`{}` needs {list}", r.address)
+            } else {
+                format!("`{}` sets both {list}; set only one", r.address)
+            };
+            d.push(Diagnostic::error(msg).at(r.loc.clone()).help(format!("{} takes {}", r.address.kind, list)));
+        }
+    }
+    let _ = spec;
+}
+
+fn literal_secrets(value: &Value, loc: Option<super::Loc>, name: &str, d: &mut Diagnostics) {
+    if let Value::Object(m) = value {
+        for (k, v) in m {
+            if looks_secret(k) && v.as_str().is_some_and(|s| !is_secret_ref(s) && !refs::has_refs(v)) {
+                d.push(Diagnostic::error(format!("`{name}.{k}` looks like a secret and must be a reference"))
+                    .at_opt(loc.clone())
+                    .help(format!("write {k} = \"env:{k}\" and set the variable where infra runs")));
+            }
+        }
+    }
+}
+
+fn looks_secret(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["password", "passwd", "secret", "token", "api_key", "apikey", "private_key"].iter().any(|s| k.contains(s))
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.len() <= 40 => format!("\"{s}\""),
+        other => check::type_name(other).to_string(),
+    }
+}
+
+fn provider_of(spec: &Spec, r: &super::Resource, catalog: &[&ProviderInfo], d: &mut Diagnostics) {
+    let serves = |pkind: &str, kind: &str| catalog.iter().any(|i| i.kind == pkind && i.serves.contains(&kind));
+    let kind = &r.address.kind;
+    match &r.provider {
+        Some(name) => {
+            let loc = r.attr_locs.get("provider").cloned().unwrap_or(r.loc.clone());
+            match spec.providers.get(name) {
+                None => {
+                    let hint = closest(name, spec.providers.keys().map(String::as_str)).map(|c| format!("did you mean `{c}`? ")).unwrap_or_default();
+                    d.push(Diagnostic::error(format!("`{}` uses provider `{name}`, which is not declared", r.address))
+                        .at(loc)
+                        .help(format!("{hint}declare it as [providers.{name}] in infra.toml")));
+                }
+                Some(p) if !p.kind.is_empty() && catalog.iter().any(|i| i.kind == p.kind) && !serves(&p.kind, kind) => {
+                    d.push(Diagnostic::error(format!("provider `{name}` ({}) does not serve kind `{kind}`", p.kind))
+                        .at(loc)
+                        .help(format!("kinds served by {}: {}", p.kind, served_by(catalog, &p.kind))));
+                }
+                Some(_) => {}
+            }
+        }
+        None => {
+            let candidates: Vec<_> = spec.providers.values().filter(|p| serves(&p.kind, kind)).map(|p| p.name.as_str()).collect();
+            match candidates.len() {
+                1 => {}
+                0 => {
+                    let kinds: Vec<_> = catalog.iter().filter(|i| i.serves.contains(&kind.as_str())).map(|i| i.kind).collect();
+                    d.push(Diagnostic::error(format!("no provider serves `{}`", r.address))
+                        .at(r.loc.clone())
+                        .help(format!("declare a provider of kind {} in infra.toml", kinds.join(" or "))));
+                }
+                _ => d.push(Diagnostic::error(format!("several providers serve `{kind}`: {}", candidates.join(", ")))
+                    .at(r.loc.clone())
+                    .help(format!("choose one with provider = \"{}\"", candidates[0]))),
+            }
+        }
+    }
+    for (name, _) in &r.settings {
+        if !catalog.iter().any(|i| i.kind == name) {
+            d.push(Diagnostic::error(format!("`{}` has a table `{name}`, which is not a provider kind", r.address))
+                .at(r.loc.clone())
+                .help("nested tables hold provider-specific settings, e.g. [container.web.docker]"));
+        }
+    }
+}
+
+fn served_by(catalog: &[&ProviderInfo], pkind: &str) -> String {
+    catalog.iter().find(|i| i.kind == pkind).map(|i| i.serves.join(", ")).unwrap_or_default()
+}
+
+fn references(spec: &Spec, d: &mut Diagnostics) {
+    for r in &spec.resources {
+        for (name, value) in &r.attrs {
+            let loc = r.attr_locs.get(name).cloned();
+            let mut strings = Vec::new();
+            collect_strings(value, &mut strings);
+            for s in strings {
+                let found = match refs::find(s) {
+                    Ok(found) => found,
+                    Err((msg, _)) => {
+                        d.push(Diagnostic::error(msg).at_opt(loc.clone()).help("references look like ${kind.name.attribute} or ${vars.NAME}; write $${ for a literal ${"));
+                        continue;
+                    }
+                };
+                for (reference, _) in found {
+                    check_ref(spec, r, &reference, loc.clone(), d);
+                }
+            }
+        }
+        for (dep, loc) in &r.depends_on {
+            match Address::parse(dep) {
+                Some(a) if spec.index.contains_key(&a) => {}
+                Some(_) => d.push(Diagnostic::error(format!("`depends_on` names `{dep}`, which is not declared"))
+                    .at(loc.clone())
+                    .help(similar_address(spec, dep))),
+                None => d.push(Diagnostic::error(format!("`{dep}` is not a resource address")).at(loc.clone()).help("addresses look like kind.name")),
+            }
+        }
+    }
+}
+
+fn check_ref(spec: &Spec, r: &super::Resource, reference: &Ref, loc: Option<super::Loc>, d: &mut Diagnostics) {
+    match reference {
+        Ref::Var(name) => {
+            if !spec.vars.contains_key(name) {
+                d.push(Diagnostic::error(format!("reference to undefined variable `vars.{name}`"))
+                    .at_opt(loc)
+                    .help(format!("define it under [vars] in infra.toml: {name} = ...")));
+            }
+        }
+        Ref::Attr { address, attr } => {
+            if spec.resource(address).is_none() {
+                d.push(Diagnostic::error(format!("`{}` refers to `{address}`, which is not declared", r.address))
+                    .at_opt(loc)
+                    .label("missing resource")
+                    .help(similar_address(spec, &address.to_string())));
+                return;
+            }
+            let schema = schema::kind(&address.kind).expect("declared resources have known kinds");
+            if schema.attr(attr).is_none() {
+                let names: Vec<_> = schema.attr_names().collect();
+                d.push(Diagnostic::error(format!("`{address}` has no attribute `{attr}`"))
+                    .at_opt(loc)
+                    .label("unknown attribute")
+                    .help(format!("attributes of {}: {}", address.kind, names.join(", "))));
+            }
+        }
+    }
+}
+
+fn similar_address(spec: &Spec, wanted: &str) -> String {
+    let all: Vec<String> = spec.index.keys().map(|a| a.to_string()).collect();
+    match closest(wanted, all.iter().map(String::as_str)) {
+        Some(c) => format!("did you mean `{c}`?"),
+        None => "declare the resource or fix the address".into(),
+    }
+}
+
+fn collect_strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|x| collect_strings(x, out)),
+        Value::Object(m) => m.values().for_each(|x| collect_strings(x, out)),
+        _ => {}
+    }
+}
+
+/// The dependency edges of each resource: references plus `depends_on`.
+pub fn dependencies(spec: &Spec) -> BTreeMap<Address, BTreeSet<Address>> {
+    let mut deps = BTreeMap::new();
+    for r in &spec.resources {
+        let mut set = BTreeSet::new();
+        let mut found = Vec::new();
+        for v in r.attrs.values() {
+            refs::refs_in(v, &mut found);
+        }
+        for reference in found {
+            if let Ref::Attr { address, .. } = reference {
+                if spec.index.contains_key(&address) {
+                    set.insert(address);
+                }
+            }
+        }
+        for (dep, _) in &r.depends_on {
+            if let Some(a) = Address::parse(dep).filter(|a| spec.index.contains_key(a)) {
+                set.insert(a);
+            }
+        }
+        deps.insert(r.address.clone(), set);
+    }
+    deps
+}
+
+fn cycles(spec: &Spec, d: &mut Diagnostics) {
+    let deps = dependencies(spec);
+    let ids: BTreeMap<&Address, usize> = spec.index.iter().map(|(a, &i)| (a, i)).collect();
+    let mut g = DiGraphMap::<usize, ()>::new();
+    for (a, ds) in &deps {
+        g.add_node(ids[a]);
+        for b in ds {
+            g.add_edge(ids[a], ids[b], ());
+        }
+    }
+    for scc in petgraph::algo::tarjan_scc(&g) {
+        let cyclic = scc.len() > 1 || g.contains_edge(scc[0], scc[0]);
+        if !cyclic {
+            continue;
+        }
+        let mut names: Vec<String> = scc.iter().map(|&i| spec.resources[i].address.to_string()).collect();
+        names.sort();
+        let first = scc.iter().copied().min().expect("scc is never empty");
+        d.push(Diagnostic::error(format!("dependency cycle: {}", names.join(" -> ")))
+            .at(spec.resources[first].loc.clone())
+            .help("break the cycle: remove a reference or a depends_on entry"));
+    }
+}
+
+fn pools(spec: &Spec, d: &mut Diagnostics) {
+    for p in spec.pools.values() {
+        let Some(net) = p.cidr else { continue };
+        if let Some((a, b)) = p.range {
+            if !net.contains(&a) || !net.contains(&b) {
+                d.push(Diagnostic::error(format!("range of pool `{}` is outside {net}", p.name)).at_opt(p.loc.clone()).help("keep the range inside the pool's cidr"));
+            }
+        }
+        if let Some(g) = p.gateway {
+            if !net.contains(&g) {
+                d.push(Diagnostic::error(format!("gateway {g} of pool `{}` is outside {net}", p.name)).at_opt(p.loc.clone()).help("the gateway must be inside the pool's cidr"));
+            }
+        }
+    }
+    // Two resources with the same address inside a pool would clash on the network.
+    let mut seen: BTreeMap<IpAddr, &super::Resource> = BTreeMap::new();
+    for r in &spec.resources {
+        let Some(ip) = r.attrs.get("ip").and_then(Value::as_str).and_then(|s| s.parse::<ipnet::IpNet>().ok()) else { continue };
+        let addr = ip.addr();
+        let Some(pool) = spec.pools.values().find(|p| p.cidr.is_some_and(|n| n.contains(&addr))) else { continue };
+        let loc = r.attr_locs.get("ip").cloned().unwrap_or(r.loc.clone());
+        if let Some(other) = seen.get(&addr) {
+            d.push(Diagnostic::error(format!("{addr} in pool `{}` is used by both `{}` and `{}`", pool.name, other.address, r.address))
+                .at(loc)
+                .label("duplicate address")
+                .help(format!("give one of them another address (first used at {})", spec.sources.describe(other.attr_locs.get("ip").unwrap_or(&other.loc)))));
+        } else {
+            seen.insert(addr, r);
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Recorded live state: `.infra/state.json` (committed) plus a crash journal.
+//!
+//! The state file is rewritten atomically and deterministically (sorted keys, pretty
+//! JSON) so git diffs stay minimal. During an apply every finished operation is
+//! appended to `.infra/journal.jsonl` and fsynced before the next one starts; the
+//! journal is folded into the state file at the end. If the process dies, the next
+//! command replays the journal, so no finished operation is ever forgotten.
+//! State never holds secrets: providers return attributes, never credentials.
+
+pub mod journal;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::spec::Attrs;
+
+pub const STATE_DIR: &str = ".infra";
+pub const STATE_FILE: &str = ".infra/state.json";
+pub const JOURNAL_FILE: &str = ".infra/journal.jsonl";
+pub const STATE_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}:{column}: state file is not valid: {message}")]
+    Corrupt { path: PathBuf, line: usize, column: usize, message: String },
+    #[error("{path}: state format version {found} is not supported (this infra reads version {STATE_VERSION})")]
+    Version { path: PathBuf, found: u32 },
+}
+
+impl StateError {
+    pub fn help(&self) -> &'static str {
+        match self {
+            StateError::Io { .. } => "check the file's permissions",
+            StateError::Corrupt { .. } => {
+                "the state was edited by hand or damaged: restore it from git (`git checkout -- .infra/state.json`) or fix the JSON"
+            }
+            StateError::Version { .. } => "use the infra version that wrote this state",
+        }
+    }
+}
+
+/// What infra recorded about one object it manages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceState {
+    pub kind: String,
+    /// Provider instance name.
+    pub provider: String,
+    /// The provider's id for the object.
+    pub id: String,
+    pub attrs: Attrs,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    /// Identifies this project's state across its history; a saved plan from another lineage is refused.
+    pub lineage: String,
+    /// Increases with every change; a saved plan made at another serial is stale.
+    pub serial: u64,
+    pub resources: BTreeMap<String, ResourceState>,
+}
+
+impl State {
+    pub fn new() -> State {
+        State { version: STATE_VERSION, lineage: new_lineage(), serial: 0, resources: BTreeMap::new() }
+    }
+
+    /// Deterministic serialisation: sorted keys, two-space indent, trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("state serialises");
+        s.push('\n');
+        s
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<State, StateError> {
+        // Read the version first so a newer format gets a version error, not a parse error.
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+            if let Some(found) = v.get("version").and_then(|x| x.as_u64()) {
+                if found != STATE_VERSION as u64 {
+                    return Err(StateError::Version { path: path.into(), found: found as u32 });
+                }
+            }
+        }
+        serde_json::from_str(text).map_err(|e| StateError::Corrupt {
+            path: path.into(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string().split(" at line").next().unwrap_or_default().to_string(),
+        })
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+fn new_lineage() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let seed = format!("{nanos}-{}-{:p}", std::process::id(), &nanos);
+    crate::util::sha256_hex(seed.as_bytes())[..16].to_string()
+}
+
+/// The state of a project directory: the file plus any journal left by an interrupted apply.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub state: State,
+    /// Journal entries replayed on top of the file (non-zero after a crash).
+    pub replayed: usize,
+}
+
+impl Loaded {
+    /// Serial as seen by plans: moves with every journaled operation too.
+    pub fn effective_serial(&self) -> u64 {
+        self.state.serial + self.replayed as u64
+    }
+}
+
+/// Read the state (a missing file is an empty state) and replay the journal.
+pub fn load(root: &Path) -> Result<Loaded, StateError> {
+    let path = root.join(STATE_FILE);
+    let mut state = match fs_err::read_to_string(&path) {
+        Ok(text) => State::parse(Path::new(STATE_FILE), &text)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::new(),
+        Err(e) => return Err(StateError::Io { path: path.clone(), source: e }),
+    };
+    let replayed = journal::replay(&root.join(JOURNAL_FILE), &mut state)
+        .map_err(|e| StateError::Io { path: root.join(JOURNAL_FILE), source: e })?;
+    Ok(Loaded { state, replayed })
+}
+
+/// Write the state file atomically and drop the journal it now contains.
+pub fn save(root: &Path, state: &State) -> std::io::Result<()> {
+    fs_err::create_dir_all(root.join(STATE_DIR))?;
+    crate::util::write_atomic(&root.join(STATE_FILE), state.to_json().as_bytes())?;
+    match fs_err::remove_file(root.join(JOURNAL_FILE)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrupt_state_names_line_and_column() {
+        let err = State::parse(Path::new(".infra/state.json"), "{\n  \"version\": 1,\n  \"lineage\": oops\n}").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with(".infra/state.json:3:"), "{msg}");
+    }
+
+    #[test]
+    fn newer_version_is_refused() {
+        let err = State::parse(Path::new("s.json"), r#"{"version": 9, "lineage": "x", "serial": 1, "resources": {}}"#).unwrap_err();
+        assert!(matches!(err, StateError::Version { found: 9, .. }));
+    }
+
+    #[test]
+    fn serialisation_is_deterministic() {
+        let mut s = State::new();
+        s.resources.insert("file.b".into(), ResourceState { kind: "file".into(), provider: "f".into(), id: "b".into(), attrs: Attrs::new(), depends_on: vec![], group: None });
+        s.resources.insert("file.a".into(), ResourceState { kind: "file".into(), provider: "f".into(), id: "a".into(), attrs: Attrs::new(), depends_on: vec![], group: None });
+        let json = s.to_json();
+        assert!(json.find("file.a").unwrap() < json.find("file.b").unwrap());
+        assert_eq!(State::parse(Path::new("s"), &json).unwrap(), s);
+    }
+}
