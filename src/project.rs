@@ -117,10 +117,13 @@ impl Project {
                 let content = self.render_template(r, t.as_str().unwrap_or_default())?;
                 attrs.insert("content".into(), Value::from(content));
             }
+            let provider = self.provider_name(r);
+            let pkind = &self.spec.providers[&provider].kind;
             out.push(DesiredInput {
                 address: r.address.to_string(),
                 kind: r.address.kind.clone(),
-                provider: self.provider_name(r),
+                settings: r.settings.get(pkind).cloned().unwrap_or_default(),
+                provider,
                 attrs,
                 depends_on: deps[&r.address].iter().map(|a| a.to_string()).collect(),
                 group: r.group.clone(),
@@ -234,6 +237,15 @@ impl Project {
 
     /// Refresh (unless told not to) and compute the plan.
     pub async fn plan(&self, opts: &PlanOptions, providers: &BTreeMap<String, Arc<dyn Provider>>) -> Result<Plan> {
+        Ok(self.plan_with_live(opts, providers).await?.0)
+    }
+
+    /// The plan plus the live objects it was computed from (apply records them).
+    pub async fn plan_with_live(
+        &self,
+        opts: &PlanOptions,
+        providers: &BTreeMap<String, Arc<dyn Provider>>,
+    ) -> Result<(Plan, BTreeMap<String, LiveObject>)> {
         let live = if opts.refresh {
             self.refresh(providers).await?
         } else {
@@ -248,7 +260,7 @@ impl Project {
             desired: self.desired()?,
             vars: self.spec.vars.clone(),
             recorded: self.state.state.resources.clone(),
-            live,
+            live: live.clone(),
             refreshed: opts.refresh,
             targets: self.expand_targets(&opts.targets)?,
             destroy: opts.destroy,
@@ -267,6 +279,6 @@ impl Project {
                 .detail(violations.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n"))
                 .hint("change the spec, or edit [policy] in infra.toml if this is really wanted"));
         }
-        Ok(plan)
+        Ok((plan, live))
     }
 }

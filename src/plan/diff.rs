@@ -16,6 +16,8 @@ pub struct DesiredInput {
     pub kind: String,
     pub provider: String,
     pub attrs: Attrs,
+    /// Provider-specific settings (the nested table named after the provider kind).
+    pub settings: Attrs,
     pub depends_on: Vec<String>,
     pub group: Option<String>,
 }

@@ -278,6 +278,9 @@ impl Loader<'_> {
             let k = key.get_ref().to_string();
             let vspan = value.span();
             let is_map_attr = schema.attr(&k).is_some_and(|a| a.ty == schema::Ty::Map);
+            if super::schema::META_ATTRS.contains(&k.as_str()) {
+                r.attr_locs.insert(k.clone(), self.loc(vspan.clone()));
+            }
             match (k.as_str(), value.into_inner()) {
                 ("provider", DeValue::String(s)) => r.provider = Some(s.to_string()),
                 ("group", DeValue::String(s)) => {

@@ -1,0 +1,307 @@
+//! The executor: runs a plan's actions in dependency order (deletes in reverse),
+//! independent ones in parallel, retrying only transient provider errors. Every
+//! finished operation is journaled before anything that depends on it starts.
+//! A failure skips what depends on it; independent work goes on.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::reporter::{Op, Reporter};
+use crate::plan::{resolve_attrs, Action, DesiredInput, Plan};
+use crate::providers::{Desired, Observed, Provider, ProviderError};
+use crate::spec::{Address, Attrs};
+use crate::state::journal::{Entry, Journal};
+use crate::state::{ResourceState, State};
+
+pub struct ExecOptions {
+    pub parallelism: usize,
+    /// Transient errors are retried this many times.
+    pub max_retries: u32,
+    /// First backoff; doubles each attempt unless the provider says Retry-After.
+    pub backoff: Duration,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        ExecOptions { parallelism: 10, max_retries: 4, backoff: Duration::from_millis(500) }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub done: Vec<(String, Op)>,
+    pub failed: Vec<(String, Op, String)>,
+    /// Not attempted because something they depend on failed.
+    pub skipped: Vec<(String, Op)>,
+}
+
+impl Outcome {
+    pub fn ok(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty()
+    }
+
+    pub fn count(&self, op: Op) -> usize {
+        self.done.iter().filter(|(_, o)| *o == op).count()
+    }
+}
+
+type Node = (String, Op);
+
+/// The state being built during an apply, journaled as it changes.
+struct Shared {
+    state: State,
+    journal: Journal,
+}
+
+impl Shared {
+    fn record(&mut self, entry: Entry) -> std::io::Result<()> {
+        self.journal.append(&entry)?;
+        entry.apply_to(&mut self.state);
+        Ok(())
+    }
+}
+
+/// Run the plan. `state` must already reflect the refresh (see `record_refresh`).
+pub async fn execute(
+    plan: &Plan,
+    desired: &[DesiredInput],
+    vars: &Attrs,
+    providers: &BTreeMap<String, Arc<dyn Provider>>,
+    state: State,
+    journal: Journal,
+    reporter: Arc<dyn Reporter>,
+    opts: &ExecOptions,
+) -> (Outcome, State) {
+    let desired: BTreeMap<&str, &DesiredInput> = desired.iter().map(|d| (d.address.as_str(), d)).collect();
+    let (nodes, edges) = graph(plan);
+    let shared = Arc::new(Mutex::new(Shared { state, journal }));
+    let mut indegree: BTreeMap<Node, usize> = nodes.iter().map(|n| (n.clone(), 0)).collect();
+    let mut succ: BTreeMap<Node, Vec<Node>> = BTreeMap::new();
+    for (from, to) in &edges {
+        *indegree.get_mut(to).expect("edge ends are nodes") += 1;
+        succ.entry(from.clone()).or_default().push(to.clone());
+    }
+    let mut ready: VecDeque<Node> = indegree.iter().filter(|(_, d)| **d == 0).map(|(n, _)| n.clone()).collect();
+    let mut outcome = Outcome::default();
+    let mut finished: BTreeSet<Node> = BTreeSet::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    let changes: BTreeMap<&str, &crate::plan::ResourceChange> = plan.changes.iter().map(|c| (c.address.as_str(), c)).collect();
+
+    loop {
+        while tasks.len() < opts.parallelism.max(1) {
+            let Some(node) = ready.pop_front() else { break };
+            let change = changes[node.0.as_str()];
+            let job = Job {
+                node: node.clone(),
+                kind: change.kind.clone(),
+                id: change.id.clone(),
+                provider: providers[&change.provider].clone(),
+                provider_name: change.provider.clone(),
+                desired: desired.get(node.0.as_str()).map(|d| (*d).clone()),
+                vars: vars.clone(),
+                shared: shared.clone(),
+                reporter: reporter.clone(),
+                max_retries: opts.max_retries,
+                backoff: opts.backoff,
+            };
+            tasks.spawn(job.run());
+        }
+        let Some(joined) = tasks.join_next().await else { break };
+        let (node, result) = joined.expect("apply tasks do not panic");
+        finished.insert(node.clone());
+        match result {
+            Ok(()) => {
+                for next in succ.get(&node).into_iter().flatten() {
+                    let d = indegree.get_mut(next).expect("successor is a node");
+                    *d -= 1;
+                    if *d == 0 {
+                        ready.push_back(next.clone());
+                    }
+                }
+                outcome.done.push(node);
+            }
+            Err(message) => outcome.failed.push((node.0, node.1, message)),
+        }
+    }
+    for n in nodes {
+        if !finished.contains(&n) {
+            outcome.skipped.push(n);
+        }
+    }
+    let state = Arc::try_unwrap(shared).ok().expect("tasks are finished").into_inner().expect("no poisoned lock").state;
+    (outcome, state)
+}
+
+/// Nodes and edges: creates/updates after what they depend on; deletes before
+/// the deletion of what they depend on; a replacement deletes, then creates.
+fn graph(plan: &Plan) -> (Vec<Node>, Vec<(Node, Node)>) {
+    let mut nodes = Vec::new();
+    let mut edges = Vec::new();
+    let mut ops: BTreeMap<&str, Vec<Op>> = BTreeMap::new();
+    for c in plan.actions() {
+        let list: &[Op] = match c.action {
+            Action::Create => &[Op::Create],
+            Action::Update => &[Op::Update],
+            Action::Delete => &[Op::Delete],
+            Action::Replace => &[Op::Delete, Op::Create],
+            Action::NoOp => &[],
+        };
+        for op in list {
+            nodes.push((c.address.clone(), *op));
+        }
+        ops.insert(&c.address, list.to_vec());
+        if c.action == Action::Replace {
+            edges.push(((c.address.clone(), Op::Delete), (c.address.clone(), Op::Create)));
+        }
+    }
+    let has = |a: &str, op: Op| ops.get(a).is_some_and(|l| l.contains(&op));
+    for c in plan.actions() {
+        for dep in &c.depends_on {
+            // Build: the dependency's create/update first.
+            for op in [Op::Create, Op::Update] {
+                if has(&c.address, Op::Create) || has(&c.address, Op::Update) {
+                    let me = if has(&c.address, Op::Create) { Op::Create } else { Op::Update };
+                    if has(dep, op) {
+                        edges.push(((dep.clone(), op), (c.address.clone(), me)));
+                    }
+                }
+            }
+            // Tear down: the dependent goes before what it depends on.
+            if has(&c.address, Op::Delete) && has(dep, Op::Delete) {
+                edges.push(((c.address.clone(), Op::Delete), (dep.clone(), Op::Delete)));
+            }
+        }
+    }
+    (nodes, edges)
+}
+
+struct Job {
+    node: Node,
+    kind: String,
+    id: Option<String>,
+    provider: Arc<dyn Provider>,
+    provider_name: String,
+    desired: Option<DesiredInput>,
+    vars: Attrs,
+    shared: Arc<Mutex<Shared>>,
+    reporter: Arc<dyn Reporter>,
+    max_retries: u32,
+    backoff: Duration,
+}
+
+impl Job {
+    async fn run(self) -> (Node, Result<(), String>) {
+        let (address, op) = (self.node.0.clone(), self.node.1);
+        self.reporter.start(&address, op);
+        let started = Instant::now();
+        let result = self.attempts().await;
+        let error = result.as_ref().err().map(String::as_str);
+        self.reporter.finish(&address, op, error, started.elapsed());
+        (self.node, result)
+    }
+
+    async fn attempts(&self) -> Result<(), String> {
+        let mut attempt = 0;
+        loop {
+            match self.once().await {
+                Ok(()) => return Ok(()),
+                Err(Failure::Provider(e)) if e.is_transient() && attempt < self.max_retries => {
+                    attempt += 1;
+                    let wait = match &e {
+                        ProviderError::Transient { retry_after: Some(d), .. } => *d,
+                        _ => self.backoff * 2u32.pow(attempt - 1),
+                    }
+                    .min(Duration::from_secs(60));
+                    self.reporter.retry(&self.node.0, self.node.1, attempt, &e.to_string(), wait);
+                    tokio::time::sleep(wait).await;
+                }
+                Err(Failure::Provider(e)) => return Err(e.to_string()),
+                Err(Failure::Other(m)) => return Err(m),
+            }
+        }
+    }
+
+    async fn once(&self) -> Result<(), Failure> {
+        let address = &self.node.0;
+        match self.node.1 {
+            Op::Delete => {
+                let id = self.current_id().ok_or_else(|| Failure::Other(format!("{address} has no recorded id")))?;
+                self.provider.delete(&self.kind, &id).await?;
+                self.record(Entry::Remove { address: address.clone() })
+            }
+            Op::Create | Op::Update => {
+                let d = self.desired.as_ref().ok_or_else(|| Failure::Other(format!("{address} is not in the spec")))?;
+                let attrs = self.resolve(d)?;
+                let settings = d.settings.clone();
+                let want = Desired { address: address.clone(), kind: self.kind.clone(), attrs, settings };
+                let observed = if self.node.1 == Op::Create {
+                    self.provider.create(&want).await?
+                } else {
+                    let id = self.current_id().or_else(|| self.id.clone()).ok_or_else(|| Failure::Other(format!("{address} has no id")))?;
+                    let live = self.current_observed(&id);
+                    self.provider.update(&id, &want, &live).await?
+                };
+                let resource = ResourceState {
+                    kind: self.kind.clone(),
+                    provider: self.provider_name.clone(),
+                    id: observed.id,
+                    attrs: observed.attrs,
+                    depends_on: d.depends_on.clone(),
+                    group: d.group.clone(),
+                };
+                self.record(Entry::Put { address: address.clone(), resource })
+            }
+        }
+    }
+
+    fn record(&self, entry: Entry) -> Result<(), Failure> {
+        let mut shared = self.shared.lock().expect("state lock");
+        shared.record(entry).map_err(|e| Failure::Other(format!("cannot write the state journal: {e}")))
+    }
+
+    fn current_id(&self) -> Option<String> {
+        let shared = self.shared.lock().expect("state lock");
+        shared.state.resources.get(&self.node.0).map(|r| r.id.clone())
+    }
+
+    fn current_observed(&self, id: &str) -> Observed {
+        let shared = self.shared.lock().expect("state lock");
+        let attrs = shared.state.resources.get(&self.node.0).map(|r| r.attrs.clone()).unwrap_or_default();
+        Observed { id: id.to_string(), owner: Some(self.node.0.clone()), attrs }
+    }
+
+    /// Resolve references against what is recorded now (dependencies are done).
+    fn resolve(&self, d: &DesiredInput) -> Result<Attrs, Failure> {
+        let shared = self.shared.lock().expect("state lock");
+        let lookup = |a: &Address, attr: &str| -> Option<Value> {
+            let r = shared.state.resources.get(&a.to_string())?;
+            let mut attrs = r.attrs.clone();
+            crate::spec::schema::derive_computed(&r.kind, &mut attrs);
+            attrs.get(attr).cloned()
+        };
+        let mut errors = Vec::new();
+        let (attrs, unknown) = resolve_attrs(d, &self.vars, &lookup, &mut errors);
+        if let Some(e) = errors.first() {
+            return Err(Failure::Other(e.message.clone()));
+        }
+        if !unknown.is_empty() {
+            let names: Vec<_> = unknown.into_iter().collect();
+            return Err(Failure::Other(format!("values still unknown at apply time: {}", names.join(", "))));
+        }
+        Ok(attrs)
+    }
+}
+
+enum Failure {
+    Provider(ProviderError),
+    Other(String),
+}
+
+impl From<ProviderError> for Failure {
+    fn from(e: ProviderError) -> Self {
+        Failure::Provider(e)
+    }
+}

@@ -1,0 +1,199 @@
+//! Command-line arguments (clap derive). Doc comments are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::output::ColorChoice;
+
+/// Infrastructure as Conversation: declarative specs, reviewed plans, git as the state history.
+#[derive(Debug, Parser)]
+#[command(name = "infra", version, propagate_version = true)]
+pub struct Cli {
+    /// Run as if infra was started in DIR.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// When to use colour.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a project: commented infra.toml, .gitignore lines (commits nothing).
+    Init(InitArgs),
+    /// Check the whole spec offline and report every problem.
+    Validate,
+    /// Show what apply would change (refreshes live state first).
+    Plan(PlanArgs),
+    /// Apply the changes (after confirmation), record the state and commit it.
+    Apply(ApplyArgs),
+    /// Plan and apply deleting everything this project manages.
+    Destroy(DestroyArgs),
+    /// Print the recorded state of every resource, or of one.
+    Show(ShowArgs),
+    /// Inspect or edit the recorded state.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Adopt an existing object into the state under ADDR.
+    Import(ImportArgs),
+    /// List requests and applies recorded in git.
+    History(HistoryArgs),
+    /// Restore the spec of REV as a new commit (then plan/apply brings live state back).
+    Rollback(RollbackArgs),
+    /// Print the dependency graph as Graphviz DOT.
+    Graph,
+    /// Remove a stale apply lock.
+    ForceUnlock(ForceUnlockArgs),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Write a working example project instead of an empty one.
+    #[arg(long, value_enum)]
+    pub example: Option<Example>,
+    /// Project name (default: the directory name).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Example {
+    /// Files under ./out, managed by the built-in file provider: needs no server.
+    Local,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PlanFlags {
+    /// Plan only these resources (and what they depend on). Repeatable.
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+    /// Read live state before planning (`--refresh=false` trusts the recorded state).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub flags: PlanFlags,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Save the plan to FILE, for `infra apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan deleting everything (as `infra destroy` would).
+    #[arg(long)]
+    pub destroy: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `infra plan --out`; applied exactly, or refused if stale.
+    pub plan_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub flags: PlanFlags,
+    /// Apply without asking.
+    #[arg(long, short = 'y', alias = "auto-approve")]
+    pub yes: bool,
+    /// How many operations may run at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    /// Apply even though the spec has uncommitted changes.
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// Do not commit the state afterwards.
+    #[arg(long)]
+    pub no_commit: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub flags: PlanFlags,
+    /// Destroy without asking.
+    #[arg(long, short = 'y', alias = "auto-approve")]
+    pub yes: bool,
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    #[arg(long)]
+    pub allow_dirty: bool,
+    #[arg(long)]
+    pub no_commit: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// One resource address, e.g. file.motd.
+    pub address: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List recorded addresses.
+    List,
+    /// Forget objects without deleting them.
+    Rm {
+        #[arg(required = true)]
+        addresses: Vec<String>,
+        #[arg(long)]
+        no_commit: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Address declared in the spec, e.g. file.motd.
+    pub address: String,
+    /// The provider's id for the object (for files: the path under the root).
+    pub id: String,
+    #[arg(long)]
+    pub no_commit: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// How many entries.
+    #[arg(long, short = 'n', default_value_t = 20)]
+    pub limit: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The commit whose spec to restore (sha, HEAD~2, branch, tag).
+    pub rev: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    /// The lock id printed in the lock error (checked when given).
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,73 @@
+//! One file per command; this file dispatches and holds the few helpers they share.
+
+mod apply;
+mod completions;
+mod force_unlock;
+mod graph;
+mod history;
+mod import;
+mod init;
+mod plan;
+mod rollback;
+mod show;
+mod state;
+mod validate;
+
+use std::path::PathBuf;
+
+use super::args::{Cli, Command};
+use super::output::Ui;
+use crate::error::{Error, Result};
+
+/// Spec paths (relative to the project root) that git must have committed before apply.
+pub const SPEC_PATHS: &[&str] = &["infra.toml", "infra", "templates", "capabilities"];
+
+pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
+    let cwd = match &cli.dir {
+        Some(d) => std::fs::canonicalize(d).map_err(|e| Error::new(format!("-C {}: {e}", d.display())))?,
+        None => std::env::current_dir()?,
+    };
+    match cli.command {
+        Command::Init(a) => init::run(&cwd, a, ui),
+        Command::Validate => validate::run(&cwd, ui),
+        Command::Plan(a) => plan::run(&cwd, a, ui),
+        Command::Apply(a) => apply::run(&cwd, a, ui),
+        Command::Destroy(a) => apply::destroy(&cwd, a, ui),
+        Command::Show(a) => show::run(&cwd, a, ui),
+        Command::State(c) => state::run(&cwd, c, ui),
+        Command::Import(a) => import::run(&cwd, a, ui),
+        Command::History(a) => history::run(&cwd, a),
+        Command::Rollback(a) => rollback::run(&cwd, a, ui),
+        Command::Graph => graph::run(&cwd, ui),
+        Command::ForceUnlock(a) => force_unlock::run(&cwd, a),
+        Command::Completions(a) => completions::run(a),
+    }
+}
+
+/// A tokio runtime for the async parts (provider calls).
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))
+}
+
+pub fn root(cwd: &std::path::Path) -> Result<PathBuf> {
+    crate::project::find_root(cwd)
+}
+
+/// Ask for "yes" on the terminal, as Terraform does.
+pub fn confirm(ui: &Ui, question: &str, detail: &str) -> Result<bool> {
+    if !ui.stdin_tty {
+        return Err(Error::new("refusing to apply without confirmation: standard input is not a terminal")
+            .hint("review the plan and pass --yes, or save it with `infra plan --out FILE` and run `infra apply FILE`"));
+    }
+    eprintln!("\n{}\n  {detail}\n  Only 'yes' will be accepted to approve.\n", ui.bold(question));
+    let answer: String = dialoguer::Input::new()
+        .with_prompt("  Enter a value")
+        .allow_empty(true)
+        .interact_text()
+        .map_err(|e| Error::new(format!("cannot read the answer: {e}")))?;
+    Ok(answer.trim() == "yes")
+}

@@ -1,0 +1,50 @@
+//! `infra state list|rm`.
+
+use std::path::Path;
+
+use crate::apply::lock::Lock;
+use crate::cli::args::StateCommand;
+use crate::cli::output::Ui;
+use crate::error::{Error, Result};
+use crate::git::{self, Repo};
+use crate::state;
+
+pub fn run(cwd: &Path, cmd: StateCommand, _ui: &Ui) -> Result<i32> {
+    let root = super::root(cwd)?;
+    match cmd {
+        StateCommand::List => {
+            for address in state::load(&root)?.state.resources.keys() {
+                println!("{address}");
+            }
+            Ok(0)
+        }
+        StateCommand::Rm { addresses, no_commit } => {
+            let repo = if no_commit { None } else { Some(Repo::open(&root)?) };
+            if let Some(r) = &repo {
+                r.current_branch()?;
+            }
+            let _lock = Lock::acquire(&root, "infra state rm")?;
+            let loaded = state::load(&root)?;
+            let mut next = loaded.state.clone();
+            for a in &addresses {
+                if next.resources.remove(a).is_none() {
+                    return Err(Error::new(format!("{a} is not in the recorded state")).hint("`infra state list` shows what is recorded"));
+                }
+            }
+            next.serial = loaded.effective_serial() + 1;
+            state::save(&root, &next)?;
+            for a in &addresses {
+                println!("Removed {a} from the state (the live object was not touched).");
+            }
+            if let Some(repo) = repo {
+                let msg = git::message(
+                    &format!("infra state rm: {}", addresses.join(", ")),
+                    Some("Forgotten without deleting the live objects."),
+                    &[("Infra-Plan", "+0 ~0 -0".to_string())],
+                );
+                repo.commit_paths(&[state::STATE_FILE], &msg)?;
+            }
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! A sealed environment for running the real `infra` binary: temp project dir,
+//! temp HOME, no global git config, fixed git identity and dates, no colour.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with the whole output unless the exit code matches.
+    pub fn expect(self, code: i32) -> Run {
+        assert_eq!(self.code, code, "exit code {} (wanted {code})\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr);
+        self
+    }
+
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+pub fn infra_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_infra"))
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        TestEnv { dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn p(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn sealed(&self, program: &Path) -> Command {
+        let mut c = Command::new(program);
+        c.current_dir(self.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Test User")
+            .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
+            .env("GIT_COMMITTER_NAME", "Test User")
+            .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
+            .env("GIT_AUTHOR_DATE", "1764115200 +0000")
+            .env("GIT_COMMITTER_DATE", "1764115200 +0000")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null());
+        c
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = self.sealed(&infra_bin());
+        c.args(args);
+        c
+    }
+
+    pub fn infra(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd(args).output().expect("run infra"))
+    }
+
+    pub fn git(&self, args: &[&str]) -> Run {
+        let r = Run::from(self.sealed(Path::new("git")).args(args).output().expect("run git"));
+        assert_eq!(r.code, 0, "git {args:?} failed: {}", r.stderr);
+        r
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.p(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.p(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.p(rel).exists()
+    }
+
+    pub fn commit_all(&self, msg: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", msg]);
+    }
+
+    /// `infra init --example local`, committed.
+    pub fn example() -> TestEnv {
+        let env = TestEnv::new();
+        env.infra(&["init", "--example", "local"]).expect(0);
+        env.commit_all("example");
+        env
+    }
+
+    /// A project with one file provider and the given resources TOML, committed.
+    pub fn with_resources(resources: &str) -> TestEnv {
+        let env = TestEnv::new();
+        env.git(&["init", "-q", "-b", "main"]);
+        env.write("infra.toml", "[project]\nname = \"t\"\n\n[providers.local]\nkind = \"file\"\nroot = \"out\"\n");
+        env.write(".gitignore", "/out/\n.infra/lock\n.infra/journal.jsonl\n");
+        env.write("infra/main.toml", resources);
+        env.commit_all("spec");
+        env
+    }
+
+    /// Snapshot of every file under the project except .git, for "nothing changed" checks.
+    pub fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        walk(self.path(), self.path(), &mut out);
+        out.sort();
+        out
+    }
+
+    pub fn head(&self) -> String {
+        self.git(&["rev-parse", "HEAD"]).stdout.trim().to_string()
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let rel = p.strip_prefix(root).unwrap().to_string_lossy().to_string();
+        if rel == ".git" {
+            continue;
+        }
+        if p.is_dir() {
+            walk(root, &p, out);
+        } else {
+            out.push((rel, std::fs::read(&p).unwrap()));
+        }
+    }
+}
+
+/// N file resources as TOML.
+pub fn files_toml(n: usize) -> String {
+    (0..n).map(|i| format!("[file.f{i}]\npath = \"d/f{i}.txt\"\ncontent = \"file {i}\\n\"\n\n")).collect()
+}
