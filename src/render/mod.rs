@@ -2,9 +2,13 @@
 //! `human` is Terraform-style, `json` is the stable versioned form for tools,
 //! `markdown` is sized for a pull-request comment.
 
+mod attrs;
 pub mod human;
 pub mod json;
 pub mod markdown;
+mod markup;
+#[cfg(test)]
+mod tests;
 
 use crate::plan::Plan;
 
