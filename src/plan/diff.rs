@@ -281,7 +281,13 @@ fn compare(
             _ => {}
         }
     }
-    let sensitive = sensitive_names(schema, &after);
+    // Names from both sides: a secret that is being removed must stay hidden too.
+    let mut sensitive = sensitive_names(schema, &after);
+    if let Some(b) = &before {
+        sensitive.extend(sensitive_names(schema, b));
+        sensitive.sort();
+        sensitive.dedup();
+    }
     ResourceChange {
         address: d.address.clone(),
         kind: d.kind.clone(),
@@ -321,12 +327,13 @@ fn drift(input: &Input) -> Vec<Drift> {
                 after: None,
                 sensitive: schema.map(|s| sensitive_names(s, &rec.attrs)).unwrap_or_default(),
             }),
-            Some(l) if user_attrs(&l.attrs) != user_attrs(&rec.attrs) => out.push(Drift {
-                address: address.clone(),
-                before: Some(rec.attrs.clone()),
-                after: Some(l.attrs.clone()),
-                sensitive: schema.map(|s| sensitive_names(s, &l.attrs)).unwrap_or_default(),
-            }),
+            Some(l) if user_attrs(&l.attrs) != user_attrs(&rec.attrs) => {
+                let mut sensitive = schema.map(|s| sensitive_names(s, &l.attrs)).unwrap_or_default();
+                sensitive.extend(schema.map(|s| sensitive_names(s, &rec.attrs)).unwrap_or_default());
+                sensitive.sort();
+                sensitive.dedup();
+                out.push(Drift { address: address.clone(), before: Some(rec.attrs.clone()), after: Some(l.attrs.clone()), sensitive })
+            }
             Some(_) => {}
         }
     }

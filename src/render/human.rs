@@ -10,7 +10,7 @@ use super::markup::{finish, Line, Tone};
 use crate::plan::{Action, Drift, Plan, Reason, ResourceChange};
 
 pub(super) const NO_CHANGES: &str = "No changes. Your infrastructure matches the configuration.";
-const LEGEND: &str = "infra will perform the following actions. \
+const LEGEND: &str = "infra compared the spec with the live objects and made the following plan. \
                       Resource actions are indicated with the following symbols:";
 /// Legend lines in Terraform's order; only those for actions present are printed.
 const LEGEND_LINES: &[(Action, &str, &str)] = &[
