@@ -33,8 +33,11 @@ pub struct PlanOptions {
 /// Find the project root from `start` (walking up to the first infra.toml).
 pub fn find_root(start: &Path) -> Result<PathBuf> {
     load::find_root(start).ok_or_else(|| {
-        Error::new(format!("no infra.toml in {} or any parent directory", start.display()))
-            .hint("run `infra init` to start a project here, or use -C DIR")
+        Error::new(format!(
+            "no infra.toml in {} or any parent directory",
+            start.display()
+        ))
+        .hint("run `infra init` to start a project here, or use -C DIR")
     })
 }
 
@@ -49,8 +52,11 @@ pub fn load_spec(root: &Path, registry: &Registry, color: bool) -> Result<Spec> 
     }
     diags.sort();
     let n = diags.len();
-    Err(Error::new(format!("the spec has {n} error{}", if n == 1 { "" } else { "s" }))
-        .detail(diags.render(&spec.sources, color)))
+    Err(Error::new(format!(
+        "the spec has {n} error{}",
+        if n == 1 { "" } else { "s" }
+    ))
+    .detail(diags.render(&spec.sources, color)))
 }
 
 impl Project {
@@ -58,7 +64,12 @@ impl Project {
         let registry = Registry::default();
         let spec = load_spec(root, &registry, color)?;
         let state = state::load(root)?;
-        Ok(Project { root: root.to_path_buf(), spec, state, registry })
+        Ok(Project {
+            root: root.to_path_buf(),
+            spec,
+            state,
+            registry,
+        })
     }
 
     /// Hash of everything the desired state is computed from.
@@ -84,7 +95,12 @@ impl Project {
             .resources
             .iter()
             .filter_map(|r| r.attrs.get("template").and_then(Value::as_str))
-            .map(|t| (t.to_string(), fs_err::read_to_string(self.root.join("templates").join(t)).unwrap_or_default()))
+            .map(|t| {
+                (
+                    t.to_string(),
+                    fs_err::read_to_string(self.root.join("templates").join(t)).unwrap_or_default(),
+                )
+            })
             .collect();
         out.sort();
         out.dedup();
@@ -108,7 +124,8 @@ impl Project {
                 g.add_edge(self.spec.index[d], i, ());
             }
         }
-        let order = petgraph::algo::toposort(&g, None).map_err(|_| Error::new("dependency cycle"))?;
+        let order =
+            petgraph::algo::toposort(&g, None).map_err(|_| Error::new("dependency cycle"))?;
         let mut out = Vec::with_capacity(order.len());
         for i in order {
             let r = &self.spec.resources[i];
@@ -135,12 +152,16 @@ impl Project {
     fn render_template(&self, r: &spec::Resource, name: &str) -> Result<String> {
         let path = self.root.join("templates").join(name);
         let text = fs_err::read_to_string(&path).map_err(|e| {
-            Error::new(format!("{}: template `{name}`: {e}", self.spec.sources.describe(&r.loc)))
-                .hint("templates live under templates/ in the project")
+            Error::new(format!(
+                "{}: template `{name}`: {e}",
+                self.spec.sources.describe(&r.loc)
+            ))
+            .hint("templates live under templates/ in the project")
         })?;
         let mut env = minijinja::Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.add_template_owned(name.to_string(), text).map_err(|e| Error::new(format!("templates/{name}: {e}")))?;
+        env.add_template_owned(name.to_string(), text)
+            .map_err(|e| Error::new(format!("templates/{name}: {e}")))?;
         let vars = minijinja::Value::from(minijinja::value::Serde(&self.spec.vars));
         let ctx = minijinja::context! { vars => vars, name => &r.address.name, project => &self.spec.project.name };
         env.get_template(name)
@@ -150,16 +171,34 @@ impl Project {
 
     /// Provider instances needed by the spec and the state.
     pub fn providers(&self) -> Result<BTreeMap<String, Arc<dyn Provider>>> {
-        let mut names: BTreeSet<String> = self.spec.resources.iter().map(|r| self.provider_name(r)).collect();
-        names.extend(self.state.state.resources.values().map(|r| r.provider.clone()));
+        let mut names: BTreeSet<String> = self
+            .spec
+            .resources
+            .iter()
+            .map(|r| self.provider_name(r))
+            .collect();
+        names.extend(
+            self.state
+                .state
+                .resources
+                .values()
+                .map(|r| r.provider.clone()),
+        );
         let mut out = BTreeMap::new();
         for name in names {
             let config = self.spec.providers.get(&name).ok_or_else(|| {
                 Error::new(format!("the state has objects of provider `{name}`, which infra.toml no longer declares"))
                     .hint(format!("declare [providers.{name}] again so infra can delete them, or forget them with `infra state rm`"))
             })?;
-            let ctx = providers::Context { root: self.root.clone(), project: self.spec.project.name.clone(), instance: name.clone() };
-            let p = self.registry.build(config, &ctx).map_err(|e| Error::new(format!("provider `{name}`: {e}")))?;
+            let ctx = providers::Context {
+                root: self.root.clone(),
+                project: self.spec.project.name.clone(),
+                instance: name.clone(),
+            };
+            let p = self
+                .registry
+                .build(config, &ctx)
+                .map_err(|e| Error::new(format!("provider `{name}`: {e}")))?;
             out.insert(name, p);
         }
         Ok(out)
@@ -167,7 +206,10 @@ impl Project {
 
     /// Read live state: one bulk `list` per (provider, kind). Objects are matched to
     /// recorded ones by id, and to unrecorded addresses by ownership marker (adoption).
-    pub async fn refresh(&self, providers: &BTreeMap<String, Arc<dyn Provider>>) -> Result<BTreeMap<String, LiveObject>> {
+    pub async fn refresh(
+        &self,
+        providers: &BTreeMap<String, Arc<dyn Provider>>,
+    ) -> Result<BTreeMap<String, LiveObject>> {
         let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
         for r in &self.spec.resources {
             pairs.insert((self.provider_name(r), r.address.kind.clone()));
@@ -186,12 +228,30 @@ impl Project {
         let mut live = BTreeMap::new();
         let recorded = &self.state.state.resources;
         while let Some(joined) = tasks.join_next().await {
-            let (pname, kind, found) = joined.map_err(|e| Error::new(format!("refresh task failed: {e}")))?;
-            let found = found.map_err(|e| Error::new(format!("refreshing {kind} objects of provider `{pname}`: {e}")))?;
-            let by_id: BTreeMap<&str, &providers::Observed> = found.iter().map(|o| (o.id.as_str(), o)).collect();
-            for (address, rec) in recorded.iter().filter(|(_, r)| r.provider == pname && r.kind == kind) {
+            let (pname, kind, found) =
+                joined.map_err(|e| Error::new(format!("refresh task failed: {e}")))?;
+            let found = found.map_err(|e| {
+                Error::new(format!(
+                    "refreshing {kind} objects of provider `{pname}`: {e}"
+                ))
+            })?;
+            let by_id: BTreeMap<&str, &providers::Observed> =
+                found.iter().map(|o| (o.id.as_str(), o)).collect();
+            for (address, rec) in recorded
+                .iter()
+                .filter(|(_, r)| r.provider == pname && r.kind == kind)
+            {
                 if let Some(o) = by_id.get(rec.id.as_str()) {
-                    live.insert(address.clone(), LiveObject { id: o.id.clone(), provider: pname.clone(), kind: kind.clone(), attrs: o.attrs.clone(), adopted: false });
+                    live.insert(
+                        address.clone(),
+                        LiveObject {
+                            id: o.id.clone(),
+                            provider: pname.clone(),
+                            kind: kind.clone(),
+                            attrs: o.attrs.clone(),
+                            adopted: false,
+                        },
+                    );
                 }
             }
             for o in &found {
@@ -199,14 +259,25 @@ impl Project {
                 if recorded.contains_key(owner) || live.contains_key(owner) {
                     continue;
                 }
-                let Some(addr) = Address::parse(owner).filter(|a| a.kind == kind) else { continue };
+                let Some(addr) = Address::parse(owner).filter(|a| a.kind == kind) else {
+                    continue;
+                };
                 // Adopt only what this provider instance would manage for that address.
                 let wanted_here = match self.spec.resource(&addr) {
                     Some(r) => self.provider_name(r) == pname,
                     None => true,
                 };
                 if wanted_here {
-                    live.insert(owner.clone(), LiveObject { id: o.id.clone(), provider: pname.clone(), kind: kind.clone(), attrs: o.attrs.clone(), adopted: true });
+                    live.insert(
+                        owner.clone(),
+                        LiveObject {
+                            id: o.id.clone(),
+                            provider: pname.clone(),
+                            kind: kind.clone(),
+                            attrs: o.attrs.clone(),
+                            adopted: true,
+                        },
+                    );
                 }
             }
         }
@@ -219,9 +290,14 @@ impl Project {
         let mut out = BTreeSet::new();
         let mut stack = Vec::new();
         for t in targets {
-            let addr = Address::parse(t).ok_or_else(|| Error::new(format!("`{t}` is not a resource address")).hint("addresses look like kind.name"))?;
+            let addr = Address::parse(t).ok_or_else(|| {
+                Error::new(format!("`{t}` is not a resource address"))
+                    .hint("addresses look like kind.name")
+            })?;
             if self.spec.resource(&addr).is_none() && !self.state.state.resources.contains_key(t) {
-                return Err(Error::new(format!("--target {t}: no such resource in the spec or the state")));
+                return Err(Error::new(format!(
+                    "--target {t}: no such resource in the spec or the state"
+                )));
             }
             stack.push(addr);
         }
@@ -236,7 +312,11 @@ impl Project {
     }
 
     /// Refresh (unless told not to) and compute the plan.
-    pub async fn plan(&self, opts: &PlanOptions, providers: &BTreeMap<String, Arc<dyn Provider>>) -> Result<Plan> {
+    pub async fn plan(
+        &self,
+        opts: &PlanOptions,
+        providers: &BTreeMap<String, Arc<dyn Provider>>,
+    ) -> Result<Plan> {
         Ok(self.plan_with_live(opts, providers).await?.0)
     }
 
@@ -253,7 +333,18 @@ impl Project {
                 .state
                 .resources
                 .iter()
-                .map(|(a, r)| (a.clone(), LiveObject { id: r.id.clone(), provider: r.provider.clone(), kind: r.kind.clone(), attrs: r.attrs.clone(), adopted: false }))
+                .map(|(a, r)| {
+                    (
+                        a.clone(),
+                        LiveObject {
+                            id: r.id.clone(),
+                            provider: r.provider.clone(),
+                            kind: r.kind.clone(),
+                            attrs: r.attrs.clone(),
+                            adopted: false,
+                        },
+                    )
+                })
                 .collect()
         };
         let input = plan::Input {
@@ -270,13 +361,22 @@ impl Project {
             state_serial: self.state.effective_serial(),
         };
         let plan = plan::diff(&input).map_err(|errors| {
-            let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {}", e.address, e.message)).collect();
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| format!("  {}: {}", e.address, e.message))
+                .collect();
             Error::new("cannot compute the plan").detail(lines.join("\n"))
         })?;
         let violations = plan::policy::violations(&plan, &self.spec.policy);
         if !violations.is_empty() {
             return Err(Error::new("the plan breaks the project's [policy]")
-                .detail(violations.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n"))
+                .detail(
+                    violations
+                        .iter()
+                        .map(|v| format!("  {v}"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                )
                 .hint("change the spec, or edit [policy] in infra.toml if this is really wanted"));
         }
         Ok((plan, live))

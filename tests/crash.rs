@@ -9,12 +9,24 @@ use common::TestEnv;
 const N: usize = 120;
 
 fn files(n: usize, content: &str) -> String {
-    (0..n).map(|i| format!("[file.f{i}]\npath = \"d{}/f{i}.txt\"\ncontent = \"{content} {i}\\n\"\n\n", i % 7)).collect()
+    (0..n)
+        .map(|i| {
+            format!(
+                "[file.f{i}]\npath = \"d{}/f{i}.txt\"\ncontent = \"{content} {i}\\n\"\n\n",
+                i % 7
+            )
+        })
+        .collect()
 }
 
 /// Start an apply, kill it after `delay`, then check the invariants.
 fn kill_and_check(env: &TestEnv, delay: Duration) {
-    let mut child = env.cmd(&["apply", "--yes", "--parallelism", "3"]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut child = env
+        .cmd(&["apply", "--yes", "--parallelism", "3"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     std::thread::sleep(delay);
     let _ = child.kill(); // SIGKILL
     let _ = child.wait();
@@ -28,7 +40,10 @@ fn kill_and_check(env: &TestEnv, delay: Duration) {
     for c in plan["changes"].as_array().unwrap() {
         if c["action"] == "create" {
             let path = c["after"]["path"].as_str().unwrap();
-            assert!(!env.exists(&format!("out/{path}")), "plan creates {path}, which exists (delay {delay:?})");
+            assert!(
+                !env.exists(&format!("out/{path}")),
+                "plan creates {path}, which exists (delay {delay:?})"
+            );
         }
     }
 }
@@ -41,7 +56,15 @@ fn converge(env: &TestEnv, expect_files: usize) {
     let mut on_disk = 0;
     for d in 0..7 {
         if let Ok(rd) = std::fs::read_dir(env.p(&format!("out/d{d}"))) {
-            on_disk += rd.filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".txt")).count();
+            on_disk += rd
+                .filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .ends_with(".txt")
+                })
+                .count();
         }
     }
     assert_eq!(on_disk, expect_files, "files on disk");

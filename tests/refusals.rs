@@ -19,18 +19,36 @@ fn corrupt_state_file() {
     let env = TestEnv::example();
     env.infra(&["apply", "--yes"]).expect(0);
     let state = env.read(".infra/state.json");
-    env.write(".infra/state.json", &state.replacen("\"serial\": 1", "\"serial\": one", 1));
+    env.write(
+        ".infra/state.json",
+        &state.replacen("\"serial\": 1", "\"serial\": one", 1),
+    );
     env.commit_all("break state");
-    refused(&env, &["plan"], &[".infra/state.json:", "state file is not valid", "git checkout -- .infra/state.json"]);
+    refused(
+        &env,
+        &["plan"],
+        &[
+            ".infra/state.json:",
+            "state file is not valid",
+            "git checkout -- .infra/state.json",
+        ],
+    );
     refused(&env, &["apply", "--yes"], &["state file is not valid"]);
 }
 
 #[test]
 fn state_from_a_newer_infra() {
     let env = TestEnv::example();
-    env.write(".infra/state.json", "{\"version\": 7, \"lineage\": \"x\", \"serial\": 1, \"resources\": {}}\n");
+    env.write(
+        ".infra/state.json",
+        "{\"version\": 7, \"lineage\": \"x\", \"serial\": 1, \"resources\": {}}\n",
+    );
     env.commit_all("future state");
-    refused(&env, &["plan"], &["state format version 7 is not supported"]);
+    refused(
+        &env,
+        &["plan"],
+        &["state format version 7 is not supported"],
+    );
 }
 
 #[test]
@@ -38,10 +56,18 @@ fn unknown_saved_plan_version() {
     let env = TestEnv::example();
     env.write("plan.json", "{\"infra_saved_plan\": 99, \"plan\": {}}");
     env.commit_all("plan file");
-    refused(&env, &["apply", "plan.json"], &["saved-plan version 99 is not supported"]);
+    refused(
+        &env,
+        &["apply", "plan.json"],
+        &["saved-plan version 99 is not supported"],
+    );
     env.write("garbage.json", "not json");
     env.commit_all("garbage");
-    refused(&env, &["apply", "garbage.json"], &["garbage.json:1:1: not a saved plan"]);
+    refused(
+        &env,
+        &["apply", "garbage.json"],
+        &["garbage.json:1:2: not a saved plan"],
+    );
 }
 
 #[test]
@@ -51,22 +77,43 @@ fn saved_plan_is_applied_exactly_and_refused_when_stale() {
     let plan_path = plan_file.to_str().unwrap();
     env.infra(&["plan", "--out", plan_path]).expect(0);
     // Spec moved on: refused.
-    env.write("infra/site.toml", &env.read("infra/site.toml").replace("demo", "prod"));
-    env.write("infra.toml", &env.read("infra.toml").replace("\"demo\"", "\"prod\""));
+    env.write(
+        "infra/site.toml",
+        &env.read("infra/site.toml").replace("demo", "prod"),
+    );
+    env.write(
+        "infra.toml",
+        &env.read("infra.toml").replace("\"demo\"", "\"prod\""),
+    );
     env.commit_all("spec moved");
-    refused(&env, &["apply", plan_path], &["saved plan is stale: the spec changed"]);
+    refused(
+        &env,
+        &["apply", plan_path],
+        &["saved plan is stale: the spec changed"],
+    );
     // A fresh plan applies without a prompt (no TTY needed: the plan was reviewed).
     env.infra(&["plan", "--out", plan_path]).expect(0);
     let run = env.infra(&["apply", plan_path]).expect(0);
     assert!(run.stdout.contains("3 added"), "{}", run.stdout);
     // The same plan again: the state moved, so it is stale.
-    refused(&env, &["apply", plan_path], &["saved plan is stale: the state moved on"]);
+    refused(
+        &env,
+        &["apply", plan_path],
+        &["saved plan is stale: the state moved on"],
+    );
     // Live drift after a saved plan also makes it stale.
-    env.write("infra.toml", &env.read("infra.toml").replace("\"prod\"", "\"qa\""));
+    env.write(
+        "infra.toml",
+        &env.read("infra.toml").replace("\"prod\"", "\"qa\""),
+    );
     env.commit_all("qa");
     env.infra(&["plan", "--out", plan_path]).expect(0);
     std::fs::remove_file(env.p("out/index.txt")).unwrap();
-    refused(&env, &["apply", plan_path], &["live infrastructure changed since the plan was saved (file.index)"]);
+    refused(
+        &env,
+        &["apply", plan_path],
+        &["live infrastructure changed since the plan was saved (file.index)"],
+    );
 }
 
 #[test]
@@ -75,7 +122,11 @@ fn missing_git_repository() {
     std::fs::remove_dir_all(env.p(".git")).unwrap();
     let before = env.snapshot();
     let run = env.infra(&["apply", "--yes"]).expect(1);
-    assert!(run.stderr.contains("is not inside a git repository"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not inside a git repository"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(env.snapshot(), before);
 }
 
@@ -84,17 +135,35 @@ fn detached_head() {
     let env = TestEnv::with_resources("[file.a]\npath = \"a\"\ncontent = \"x\"\n");
     let head = env.head();
     env.git(&["checkout", "-q", "--detach", &head]);
-    refused(&env, &["apply", "--yes"], &["HEAD is detached", "git switch"]);
+    refused(
+        &env,
+        &["apply", "--yes"],
+        &["HEAD is detached", "git switch"],
+    );
 }
 
 #[test]
 fn dirty_spec_is_refused_unless_allowed() {
     let env = TestEnv::with_resources("[file.a]\npath = \"a\"\ncontent = \"x\"\n");
-    env.write("infra/main.toml", "[file.a]\npath = \"a\"\ncontent = \"y\"\n");
-    refused(&env, &["apply", "--yes"], &["the spec has uncommitted changes", "infra/main.toml", "--allow-dirty"]);
+    env.write(
+        "infra/main.toml",
+        "[file.a]\npath = \"a\"\ncontent = \"y\"\n",
+    );
+    refused(
+        &env,
+        &["apply", "--yes"],
+        &[
+            "the spec has uncommitted changes",
+            "infra/main.toml",
+            "--allow-dirty",
+        ],
+    );
     env.infra(&["apply", "--yes", "--allow-dirty"]).expect(0);
     let log = env.git(&["log", "-1", "--format=%B"]).stdout;
-    assert!(log.contains("Infra-Applied-Spec: uncommitted (--allow-dirty)"), "{log}");
+    assert!(
+        log.contains("Infra-Applied-Spec: uncommitted (--allow-dirty)"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -108,11 +177,28 @@ fn held_and_stale_locks() {
         host.trim()
     );
     env.write(".infra/lock", &live);
-    refused(&env, &["apply", "--yes"], &["the project is locked: infra apply (pid"]);
+    refused(
+        &env,
+        &["apply", "--yes"],
+        &["the project is locked: infra apply (pid"],
+    );
     refused(&env, &["force-unlock"], &["held by a running process"]);
     // A lock whose process is gone.
-    env.write(".infra/lock", &live.replace(&std::process::id().to_string(), "999999999").replace("live1", "dead1"));
-    refused(&env, &["apply", "--yes"], &["stale lock", "is no longer running", "infra force-unlock dead1"]);
+    env.write(
+        ".infra/lock",
+        &live
+            .replace(&std::process::id().to_string(), "999999999")
+            .replace("live1", "dead1"),
+    );
+    refused(
+        &env,
+        &["apply", "--yes"],
+        &[
+            "stale lock",
+            "is no longer running",
+            "infra force-unlock dead1",
+        ],
+    );
     env.infra(&["force-unlock", "wrong"]).expect(1);
     env.infra(&["force-unlock", "dead1"]).expect(0);
     assert!(!env.exists(".infra/lock"));
@@ -127,16 +213,30 @@ fn partial_failure_records_what_happened() {
     // A plain file where a directory is needed: the provider's own error.
     env.write("out/blocked", "in the way");
     let run = env.infra(&["apply", "--yes"]).expect(1);
-    assert!(run.stderr.contains("file.bad: create failed:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("file.bad: create failed:"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("out/blocked"), "{}", run.stderr);
-    assert!(run.stderr.contains("file.after: create skipped (a dependency failed)"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("file.after: create skipped (a dependency failed)"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stdout.contains("1 added"), "{}", run.stdout);
     let log = env.git(&["log", "-1", "--format=%B"]).stdout;
     assert!(log.starts_with("infra apply (partial, 1 failed)"), "{log}");
     assert!(log.contains("Infra-Result: partial"), "{log}");
     assert_eq!(env.infra(&["state", "list"]).expect(0).stdout, "file.ok\n");
     let plan = env.infra(&["plan"]).expect(0);
-    assert!(plan.stdout.contains("Plan: 2 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("Plan: 2 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
     std::fs::remove_file(env.p("out/blocked")).unwrap();
     env.infra(&["apply", "--yes"]).expect(0);
     env.infra(&["plan", "--detailed-exitcode"]).expect(0);

@@ -4,7 +4,8 @@
 mod common;
 use common::TestEnv;
 
-const PROVIDER: &str = "[project]\nname = \"t\"\n\n[providers.local]\nkind = \"file\"\nroot = \"out\"\n";
+const PROVIDER: &str =
+    "[project]\nname = \"t\"\n\n[providers.local]\nkind = \"file\"\nroot = \"out\"\n";
 
 fn check(resources: &str, expect: &[&str]) -> String {
     let env = TestEnv::new();
@@ -28,22 +29,42 @@ fn valid_example_passes() {
 
 #[test]
 fn toml_syntax_error_has_location() {
-    check("[file.a]\npath = \"a.txt\ncontent = \"x\"\n", &["infra/main.toml:2:", "TOML syntax"]);
+    check(
+        "[file.a]\npath = \"a.txt\ncontent = \"x\"\n",
+        &["infra/main.toml:2:", "TOML syntax"],
+    );
 }
 
 #[test]
 fn unknown_kind_suggests_closest() {
-    check("[fille.a]\npath = \"a\"\n", &["infra/main.toml:1:2", "unknown kind or table `fille`", "did you mean `file`"]);
+    check(
+        "[fille.a]\npath = \"a\"\n",
+        &[
+            "infra/main.toml:1:2",
+            "unknown kind or table `fille`",
+            "did you mean `file`",
+        ],
+    );
 }
 
 #[test]
 fn unknown_attribute_suggests_closest() {
-    check("[file.a]\npath = \"a\"\ncontnet = \"x\"\n", &["infra/main.toml:3:11", "has no attribute `contnet`", "did you mean `content`"]);
+    check(
+        "[file.a]\npath = \"a\"\ncontnet = \"x\"\n",
+        &[
+            "infra/main.toml:3:11",
+            "has no attribute `contnet`",
+            "did you mean `content`",
+        ],
+    );
 }
 
 #[test]
 fn missing_required_attribute() {
-    check("[file.a]\ncontent = \"x\"\n", &["infra/main.toml:1:7", "missing required attribute `path`"]);
+    check(
+        "[file.a]\ncontent = \"x\"\n",
+        &["infra/main.toml:1:7", "missing required attribute `path`"],
+    );
 }
 
 #[test]
@@ -65,7 +86,10 @@ fn reference_to_missing_resource_and_attribute() {
 
 #[test]
 fn malformed_reference() {
-    check("[file.a]\npath = \"a\"\ncontent = \"${file.a}\"\n", &["is not a reference", "infra/main.toml:3:11"]);
+    check(
+        "[file.a]\npath = \"a\"\ncontent = \"${file.a}\"\n",
+        &["is not a reference", "infra/main.toml:3:11"],
+    );
 }
 
 #[test]
@@ -78,7 +102,13 @@ fn dependency_cycle() {
 
 #[test]
 fn provider_that_does_not_serve_kind() {
-    check("[container.c]\nprovider = \"local\"\nhostname = \"c\"\nip = \"10.0.0.2/24\"\n", &["provider `local` (file) does not serve kind `container`", "infra/main.toml:2:12"]);
+    check(
+        "[container.c]\nprovider = \"local\"\nhostname = \"c\"\nip = \"10.0.0.2/24\"\n",
+        &[
+            "provider `local` (file) does not serve kind `container`",
+            "infra/main.toml:2:12",
+        ],
+    );
 }
 
 #[test]
@@ -88,7 +118,13 @@ fn no_provider_for_kind() {
 
 #[test]
 fn undeclared_provider() {
-    check("[file.a]\nprovider = \"locl\"\npath = \"a\"\ncontent = \"x\"\n", &["uses provider `locl`, which is not declared", "did you mean `local`"]);
+    check(
+        "[file.a]\nprovider = \"locl\"\npath = \"a\"\ncontent = \"x\"\n",
+        &[
+            "uses provider `locl`, which is not declared",
+            "did you mean `local`",
+        ],
+    );
 }
 
 #[test]
@@ -104,7 +140,12 @@ fn duplicate_ip_in_pool() {
         "[container.a]\nhostname = \"a\"\nip = \"10.0.0.5/24\"\n\n[container.b]\nhostname = \"b\"\nip = \"10.0.0.5/24\"\n",
     );
     let run = env.infra(&["validate"]).expect(1);
-    assert!(run.stderr.contains("10.0.0.5 in pool `lan` is used by both `container.a` and `container.b`"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("10.0.0.5 in pool `lan` is used by both `container.a` and `container.b`"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("infra/main.toml:7:6"), "{}", run.stderr);
 }
 
@@ -112,14 +153,29 @@ fn duplicate_ip_in_pool() {
 fn invalid_hostname_and_address() {
     check(
         "[file.a]\npath = \"../../etc/passwd\"\ncontent = \"x\"\n",
-        &["`path` must be a relative path without '..'", "infra/main.toml:2:8"],
+        &[
+            "`path` must be a relative path without '..'",
+            "infra/main.toml:2:8",
+        ],
     );
     let env = TestEnv::new();
     env.write("infra.toml", PROVIDER);
-    env.write("infra/main.toml", "[container.c]\nprovider = \"local\"\nhostname = \"bad;name\"\nip = \"10.0.0.300/24\"\n");
+    env.write(
+        "infra/main.toml",
+        "[container.c]\nprovider = \"local\"\nhostname = \"bad;name\"\nip = \"10.0.0.300/24\"\n",
+    );
     let run = env.infra(&["validate"]).expect(1);
-    assert!(run.stderr.contains("`hostname` must be a host name"), "{}", run.stderr);
-    assert!(run.stderr.contains("`ip` must be an address with prefix length"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`hostname` must be a host name"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("`ip` must be an address with prefix length"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -129,8 +185,16 @@ fn duplicate_resource_across_files() {
     env.write("infra/a.toml", "[file.x]\npath = \"x\"\ncontent = \"1\"\n");
     env.write("infra/b.toml", "[file.x]\npath = \"y\"\ncontent = \"2\"\n");
     let run = env.infra(&["validate"]).expect(1);
-    assert!(run.stderr.contains("`file.x` is declared twice"), "{}", run.stderr);
-    assert!(run.stderr.contains("first declared at infra/a.toml:1:7"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`file.x` is declared twice"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("first declared at infra/a.toml:1:7"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -138,18 +202,30 @@ fn literal_secret_in_provider_is_refused() {
     let env = TestEnv::new();
     env.write("infra.toml", "[project]\nname = \"t\"\n[providers.local]\nkind = \"file\"\nroot = \"out\"\ncomment = \"#\"\n[providers.bad]\nkind = \"nosuch\"\n");
     let run = env.infra(&["validate"]).expect(1);
-    assert!(run.stderr.contains("unknown provider kind `nosuch`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unknown provider kind `nosuch`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn all_errors_reported_in_one_run() {
     let out = check(
         "[file.a]\ncontnet = \"x\"\n\n[file.b]\npath = \"/abs\"\ncontent = \"${file.zz.path}\"\n",
-        &["has no attribute `contnet`", "missing required attribute `path`", "`path` must be a relative path", "refers to `file.zz`"],
+        &[
+            "has no attribute `contnet`",
+            "missing required attribute `path`",
+            "`path` must be a relative path",
+            "refers to `file.zz`",
+        ],
     );
     assert!(out.matches("Error").count() + out.matches("×").count() >= 1);
     // The summary names the count.
-    assert!(out.contains("the spec has 5 errors") || out.contains("errors"), "{out}");
+    assert!(
+        out.contains("the spec has 5 errors") || out.contains("errors"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -8,21 +8,51 @@ use common::TestEnv;
 fn example_plan_apply_and_no_changes_after() {
     let env = TestEnv::example();
     let plan = env.infra(&["plan", "--detailed-exitcode"]).expect(2);
-    assert!(plan.stdout.contains("# file.motd will be created"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("Plan: 3 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("# file.motd will be created"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 3 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
     assert!(!env.exists("out"), "plan must not touch live files");
 
     let apply = env.infra(&["apply", "--yes"]).expect(0);
-    assert!(apply.stdout.contains("Apply complete! Resources: 3 added, 0 changed, 0 destroyed."), "{}", apply.stdout);
-    assert!(apply.stderr.contains("file.motd: Creation complete"), "{}", apply.stderr);
+    assert!(
+        apply
+            .stdout
+            .contains("Apply complete! Resources: 3 added, 0 changed, 0 destroyed."),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        apply.stderr.contains("file.motd: Creation complete"),
+        "{}",
+        apply.stderr
+    );
     assert_eq!(
         env.read("out/motd.txt"),
         "# infra:local-example/file.motd (managed by infra; local edits will be overwritten)\nHello from infra (demo)\n"
     );
-    assert!(env.read("out/app/config.ini").contains("environment = demo"));
-    assert!(env.read("out/index.txt").contains("Configuration lives in app/config.ini"));
+    assert!(env
+        .read("out/app/config.ini")
+        .contains("environment = demo"));
+    assert!(env
+        .read("out/index.txt")
+        .contains("Configuration lives in app/config.ini"));
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(env.p("out/app/config.ini")).unwrap().permissions().mode() & 0o777, 0o640);
+    assert_eq!(
+        std::fs::metadata(env.p("out/app/config.ini"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o640
+    );
 
     // The state is committed with trailers; the work tree is clean.
     let log = env.git(&["log", "-1", "--format=%B"]).stdout;
@@ -32,7 +62,13 @@ fn example_plan_apply_and_no_changes_after() {
     assert_eq!(env.git(&["status", "--porcelain"]).stdout, "");
 
     let again = env.infra(&["plan", "--detailed-exitcode"]).expect(0);
-    assert!(again.stdout.contains("No changes. Your infrastructure matches the configuration."), "{}", again.stdout);
+    assert!(
+        again
+            .stdout
+            .contains("No changes. Your infrastructure matches the configuration."),
+        "{}",
+        again.stdout
+    );
 }
 
 #[test]
@@ -44,11 +80,32 @@ fn drift_is_shown_and_repaired() {
     std::fs::remove_file(env.p("out/index.txt")).unwrap();
 
     let plan = env.infra(&["plan", "--detailed-exitcode"]).expect(2);
-    assert!(plan.stdout.contains("file.motd has changed"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("file.index has been deleted"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("# file.motd will be updated in-place"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("# file.index will be created"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("Plan: 1 to add, 1 to change, 0 to destroy."), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("file.motd has changed"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("file.index has been deleted"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("# file.motd will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("# file.index will be created"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to add, 1 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
 
     env.infra(&["apply", "--yes"]).expect(0);
     assert_eq!(env.read("out/motd.txt"), motd);
@@ -60,13 +117,33 @@ fn drift_is_shown_and_repaired() {
 fn removing_a_resource_deletes_it_and_replace_on_path_change() {
     let env = TestEnv::with_resources("[file.a]\npath = \"a.txt\"\ncontent = \"a\\n\"\n\n[file.b]\npath = \"b.txt\"\ncontent = \"b\\n\"\n");
     env.infra(&["apply", "--yes"]).expect(0);
-    env.write("infra/main.toml", "[file.a]\npath = \"a2.txt\"\ncontent = \"a\\n\"\n");
+    env.write(
+        "infra/main.toml",
+        "[file.a]\npath = \"a2.txt\"\ncontent = \"a\\n\"\n",
+    );
     env.commit_all("change");
     let plan = env.infra(&["plan"]).expect(0);
-    assert!(plan.stdout.contains("# file.a must be replaced"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("# forces replacement"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("# file.b will be destroyed"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("Plan: 1 to add, 0 to change, 2 to destroy."), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("# file.a must be replaced"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("# forces replacement"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("# file.b will be destroyed"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to add, 0 to change, 2 to destroy."),
+        "{}",
+        plan.stdout
+    );
     env.infra(&["apply", "--yes"]).expect(0);
     assert!(!env.exists("out/a.txt") && !env.exists("out/b.txt") && env.exists("out/a2.txt"));
     env.infra(&["plan", "--detailed-exitcode"]).expect(0);
@@ -74,14 +151,28 @@ fn removing_a_resource_deletes_it_and_replace_on_path_change() {
 
 #[test]
 fn update_in_place_shows_old_and_new() {
-    let env = TestEnv::with_resources("[file.a]\npath = \"a.txt\"\ncontent = \"one\\n\"\nmode = \"0644\"\n");
+    let env = TestEnv::with_resources(
+        "[file.a]\npath = \"a.txt\"\ncontent = \"one\\n\"\nmode = \"0644\"\n",
+    );
     env.infra(&["apply", "--yes"]).expect(0);
-    env.write("infra/main.toml", "[file.a]\npath = \"a.txt\"\ncontent = \"one\\n\"\nmode = \"0600\"\n");
+    env.write(
+        "infra/main.toml",
+        "[file.a]\npath = \"a.txt\"\ncontent = \"one\\n\"\nmode = \"0600\"\n",
+    );
     env.commit_all("mode");
     let plan = env.infra(&["plan"]).expect(0);
     assert!(plan.stdout.contains("~ mode"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("\"0644\" -> \"0600\""), "{}", plan.stdout);
-    assert!(plan.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("\"0644\" -> \"0600\""),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
 }
 
 #[test]
@@ -91,8 +182,14 @@ fn target_limits_the_plan_to_the_resource_and_its_dependencies() {
     // index refers to motd and app-config, so all three are planned.
     assert!(plan.stdout.contains("Plan: 3 to add"), "{}", plan.stdout);
     let plan = env.infra(&["plan", "--target", "file.motd"]).expect(0);
-    assert!(plan.stdout.contains("Plan: 1 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
-    env.infra(&["apply", "--yes", "--target", "file.motd"]).expect(0);
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    env.infra(&["apply", "--yes", "--target", "file.motd"])
+        .expect(0);
     assert!(env.exists("out/motd.txt") && !env.exists("out/index.txt"));
     let bad = env.infra(&["plan", "--target", "file.nope"]).expect(1);
     assert!(bad.stderr.contains("no such resource"), "{}", bad.stderr);
@@ -103,7 +200,8 @@ fn refresh_false_trusts_the_recorded_state() {
     let env = TestEnv::example();
     env.infra(&["apply", "--yes"]).expect(0);
     std::fs::remove_file(env.p("out/motd.txt")).unwrap();
-    env.infra(&["plan", "--refresh=false", "--detailed-exitcode"]).expect(0);
+    env.infra(&["plan", "--refresh=false", "--detailed-exitcode"])
+        .expect(0);
     env.infra(&["plan", "--detailed-exitcode"]).expect(2);
 }
 
@@ -123,7 +221,11 @@ fn without_a_tty_apply_refuses_unless_yes() {
     let env = TestEnv::example();
     let before = env.snapshot();
     let run = env.infra(&["apply"]).expect(1);
-    assert!(run.stderr.contains("standard input is not a terminal"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("standard input is not a terminal"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("--yes"), "{}", run.stderr);
     assert_eq!(env.snapshot(), before, "a refused apply changes nothing");
 }
@@ -134,27 +236,47 @@ fn destroy_removes_everything() {
     env.infra(&["apply", "--yes"]).expect(0);
     let run = env.infra(&["destroy", "--yes"]).expect(1);
     // app-config is protected by the example's policy.
-    assert!(run.stderr.contains("file.app-config, which [policy] protect lists"), "{}", run.stderr);
-    env.write("infra.toml", &env.read("infra.toml").replace("protect = [\"file.app-config\"]", "protect = []"));
+    assert!(
+        run.stderr
+            .contains("file.app-config, which [policy] protect lists"),
+        "{}",
+        run.stderr
+    );
+    env.write(
+        "infra.toml",
+        &env.read("infra.toml")
+            .replace("protect = [\"file.app-config\"]", "protect = []"),
+    );
     env.commit_all("unprotect");
     let run = env.infra(&["destroy", "--yes"]).expect(0);
     assert!(run.stdout.contains("3 destroyed"), "{}", run.stdout);
     assert!(!env.exists("out/motd.txt") && !env.exists("out/app/config.ini"));
-    assert!(env.git(&["log", "-1", "--format=%s"]).stdout.starts_with("infra destroy: +0 ~0 -3"));
+    assert!(env
+        .git(&["log", "-1", "--format=%s"])
+        .stdout
+        .starts_with("infra destroy: +0 ~0 -3"));
     assert_eq!(env.infra(&["state", "list"]).expect(0).stdout, "");
 }
 
 #[test]
 fn max_destroy_caps_deletions() {
     let env = TestEnv::with_resources(&common::files_toml(4));
-    env.write("infra.toml", &(env.read("infra.toml") + "\n[policy]\nmax_destroy = 2\n"));
+    env.write(
+        "infra.toml",
+        &(env.read("infra.toml") + "\n[policy]\nmax_destroy = 2\n"),
+    );
     env.commit_all("policy");
     env.infra(&["apply", "--yes"]).expect(0);
     env.write("infra/main.toml", "");
     env.commit_all("remove all");
     let before = env.snapshot();
     let run = env.infra(&["apply", "--yes"]).expect(1);
-    assert!(run.stderr.contains("the plan would destroy 4 objects; [policy] max_destroy allows 2"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the plan would destroy 4 objects; [policy] max_destroy allows 2"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(env.snapshot(), before);
 }
 
@@ -166,12 +288,20 @@ fn history_show_state_graph() {
     assert!(h.stdout.contains("+3 ~0 -0"), "{}", h.stdout);
     assert!(h.stdout.contains("infra apply: +3 ~0 -0"), "{}", h.stdout);
     let show = env.infra(&["show", "file.motd"]).expect(0);
-    assert!(show.stdout.contains("resource \"file\" \"motd\""), "{}", show.stdout);
+    assert!(
+        show.stdout.contains("resource \"file\" \"motd\""),
+        "{}",
+        show.stdout
+    );
     assert!(show.stdout.contains("motd.txt"), "{}", show.stdout);
     let list = env.infra(&["state", "list"]).expect(0);
     assert_eq!(list.stdout, "file.app-config\nfile.index\nfile.motd\n");
     let graph = env.infra(&["graph"]).expect(0);
-    assert!(graph.stdout.contains("\"file.index\" -> \"file.motd\""), "{}", graph.stdout);
+    assert!(
+        graph.stdout.contains("\"file.index\" -> \"file.motd\""),
+        "{}",
+        graph.stdout
+    );
     let comp = env.infra(&["completions", "bash"]).expect(0);
     assert!(comp.stdout.contains("infra"));
 }
@@ -181,23 +311,39 @@ fn state_rm_forgets_without_deleting_and_import_adopts() {
     let env = TestEnv::example();
     env.infra(&["apply", "--yes"]).expect(0);
     env.infra(&["state", "rm", "file.motd"]).expect(0);
-    assert!(env.exists("out/motd.txt"), "state rm leaves the object alone");
-    assert!(env.git(&["log", "-1", "--format=%s"]).stdout.starts_with("infra state rm: file.motd"));
+    assert!(
+        env.exists("out/motd.txt"),
+        "state rm leaves the object alone"
+    );
+    assert!(env
+        .git(&["log", "-1", "--format=%s"])
+        .stdout
+        .starts_with("infra state rm: file.motd"));
     // The file still carries the marker, so the next plan adopts it instead of creating it.
     let plan = env.infra(&["plan"]).expect(0);
     assert!(plan.stdout.contains("ownership marker"), "{}", plan.stdout);
     assert!(!plan.stdout.contains("will be created"), "{}", plan.stdout);
 
     // A file written by hand (no marker) is never overwritten...
-    env.write("infra/extra.toml", "[file.hand]\npath = \"hand.txt\"\ncontent = \"managed\\n\"\n");
+    env.write(
+        "infra/extra.toml",
+        "[file.hand]\npath = \"hand.txt\"\ncontent = \"managed\\n\"\n",
+    );
     env.commit_all("extra");
     env.write("out/hand.txt", "written by a person\n");
     let run = env.infra(&["apply", "--yes"]).expect(1);
-    assert!(run.stderr.contains("was not written by infra; refusing to touch it"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("was not written by infra; refusing to touch it"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(env.read("out/hand.txt"), "written by a person\n");
     // ...until it is imported.
     env.infra(&["import", "file.hand", "hand.txt"]).expect(0);
-    assert!(env.read("out/hand.txt").starts_with("# infra:local-example/file.hand"));
+    assert!(env
+        .read("out/hand.txt")
+        .starts_with("# infra:local-example/file.hand"));
     env.infra(&["apply", "--yes"]).expect(0);
     assert!(env.read("out/hand.txt").ends_with("managed\n"));
 }
@@ -207,7 +353,11 @@ fn rollback_restores_the_spec_as_a_new_commit() {
     let env = TestEnv::example();
     env.infra(&["apply", "--yes"]).expect(0);
     let good = env.head();
-    env.write("infra/site.toml", &env.read("infra/site.toml").replace("(${vars.environment})", "v2"));
+    env.write(
+        "infra/site.toml",
+        &env.read("infra/site.toml")
+            .replace("(${vars.environment})", "v2"),
+    );
     env.commit_all("v2");
     env.infra(&["apply", "--yes"]).expect(0);
     assert!(env.read("out/motd.txt").contains("Hello from infra v2"));

@@ -26,7 +26,11 @@ pub struct ExecOptions {
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        ExecOptions { parallelism: 10, max_retries: 4, backoff: Duration::from_millis(500) }
+        ExecOptions {
+            parallelism: 10,
+            max_retries: 4,
+            backoff: Duration::from_millis(500),
+        }
     }
 }
 
@@ -75,7 +79,8 @@ pub async fn execute(
     reporter: Arc<dyn Reporter>,
     opts: &ExecOptions,
 ) -> (Outcome, State) {
-    let desired: BTreeMap<&str, &DesiredInput> = desired.iter().map(|d| (d.address.as_str(), d)).collect();
+    let desired: BTreeMap<&str, &DesiredInput> =
+        desired.iter().map(|d| (d.address.as_str(), d)).collect();
     let (nodes, edges) = graph(plan);
     let shared = Arc::new(Mutex::new(Shared { state, journal }));
     let mut indegree: BTreeMap<Node, usize> = nodes.iter().map(|n| (n.clone(), 0)).collect();
@@ -84,11 +89,19 @@ pub async fn execute(
         *indegree.get_mut(to).expect("edge ends are nodes") += 1;
         succ.entry(from.clone()).or_default().push(to.clone());
     }
-    let mut ready: VecDeque<Node> = indegree.iter().filter(|(_, d)| **d == 0).map(|(n, _)| n.clone()).collect();
+    let mut ready: VecDeque<Node> = indegree
+        .iter()
+        .filter(|(_, d)| **d == 0)
+        .map(|(n, _)| n.clone())
+        .collect();
     let mut outcome = Outcome::default();
     let mut finished: BTreeSet<Node> = BTreeSet::new();
     let mut tasks = tokio::task::JoinSet::new();
-    let changes: BTreeMap<&str, &crate::plan::ResourceChange> = plan.changes.iter().map(|c| (c.address.as_str(), c)).collect();
+    let changes: BTreeMap<&str, &crate::plan::ResourceChange> = plan
+        .changes
+        .iter()
+        .map(|c| (c.address.as_str(), c))
+        .collect();
 
     loop {
         while tasks.len() < opts.parallelism.max(1) {
@@ -109,7 +122,9 @@ pub async fn execute(
             };
             tasks.spawn(job.run());
         }
-        let Some(joined) = tasks.join_next().await else { break };
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
         let (node, result) = joined.expect("apply tasks do not panic");
         finished.insert(node.clone());
         match result {
@@ -131,7 +146,12 @@ pub async fn execute(
             outcome.skipped.push(n);
         }
     }
-    let state = Arc::try_unwrap(shared).ok().expect("tasks are finished").into_inner().expect("no poisoned lock").state;
+    let state = Arc::try_unwrap(shared)
+        .ok()
+        .expect("tasks are finished")
+        .into_inner()
+        .expect("no poisoned lock")
+        .state;
     (outcome, state)
 }
 
@@ -154,7 +174,10 @@ fn graph(plan: &Plan) -> (Vec<Node>, Vec<(Node, Node)>) {
         }
         ops.insert(&c.address, list.to_vec());
         if c.action == Action::Replace {
-            edges.push(((c.address.clone(), Op::Delete), (c.address.clone(), Op::Create)));
+            edges.push((
+                (c.address.clone(), Op::Delete),
+                (c.address.clone(), Op::Create),
+            ));
         }
     }
     let has = |a: &str, op: Op| ops.get(a).is_some_and(|l| l.contains(&op));
@@ -163,7 +186,11 @@ fn graph(plan: &Plan) -> (Vec<Node>, Vec<(Node, Node)>) {
             // Build: the dependency's create/update first.
             for op in [Op::Create, Op::Update] {
                 if has(&c.address, Op::Create) || has(&c.address, Op::Update) {
-                    let me = if has(&c.address, Op::Create) { Op::Create } else { Op::Update };
+                    let me = if has(&c.address, Op::Create) {
+                        Op::Create
+                    } else {
+                        Op::Update
+                    };
                     if has(dep, op) {
                         edges.push(((dep.clone(), op), (c.address.clone(), me)));
                     }
@@ -211,11 +238,15 @@ impl Job {
                 Err(Failure::Provider(e)) if e.is_transient() && attempt < self.max_retries => {
                     attempt += 1;
                     let wait = match &e {
-                        ProviderError::Transient { retry_after: Some(d), .. } => *d,
+                        ProviderError::Transient {
+                            retry_after: Some(d),
+                            ..
+                        } => *d,
                         _ => self.backoff * 2u32.pow(attempt - 1),
                     }
                     .min(Duration::from_secs(60));
-                    self.reporter.retry(&self.node.0, self.node.1, attempt, &e.to_string(), wait);
+                    self.reporter
+                        .retry(&self.node.0, self.node.1, attempt, &e.to_string(), wait);
                     tokio::time::sleep(wait).await;
                 }
                 Err(Failure::Provider(e)) => return Err(e.to_string()),
@@ -228,19 +259,34 @@ impl Job {
         let address = &self.node.0;
         match self.node.1 {
             Op::Delete => {
-                let id = self.current_id().ok_or_else(|| Failure::Other(format!("{address} has no recorded id")))?;
+                let id = self
+                    .current_id()
+                    .ok_or_else(|| Failure::Other(format!("{address} has no recorded id")))?;
                 self.provider.delete(&self.kind, &id).await?;
-                self.record(Entry::Remove { address: address.clone() })
+                self.record(Entry::Remove {
+                    address: address.clone(),
+                })
             }
             Op::Create | Op::Update => {
-                let d = self.desired.as_ref().ok_or_else(|| Failure::Other(format!("{address} is not in the spec")))?;
+                let d = self
+                    .desired
+                    .as_ref()
+                    .ok_or_else(|| Failure::Other(format!("{address} is not in the spec")))?;
                 let attrs = self.resolve(d)?;
                 let settings = d.settings.clone();
-                let want = Desired { address: address.clone(), kind: self.kind.clone(), attrs, settings };
+                let want = Desired {
+                    address: address.clone(),
+                    kind: self.kind.clone(),
+                    attrs,
+                    settings,
+                };
                 let observed = if self.node.1 == Op::Create {
                     self.provider.create(&want).await?
                 } else {
-                    let id = self.current_id().or_else(|| self.id.clone()).ok_or_else(|| Failure::Other(format!("{address} has no id")))?;
+                    let id = self
+                        .current_id()
+                        .or_else(|| self.id.clone())
+                        .ok_or_else(|| Failure::Other(format!("{address} has no id")))?;
                     let live = self.current_observed(&id);
                     self.provider.update(&id, &want, &live).await?
                 };
@@ -252,25 +298,43 @@ impl Job {
                     depends_on: d.depends_on.clone(),
                     group: d.group.clone(),
                 };
-                self.record(Entry::Put { address: address.clone(), resource })
+                self.record(Entry::Put {
+                    address: address.clone(),
+                    resource,
+                })
             }
         }
     }
 
     fn record(&self, entry: Entry) -> Result<(), Failure> {
         let mut shared = self.shared.lock().expect("state lock");
-        shared.record(entry).map_err(|e| Failure::Other(format!("cannot write the state journal: {e}")))
+        shared
+            .record(entry)
+            .map_err(|e| Failure::Other(format!("cannot write the state journal: {e}")))
     }
 
     fn current_id(&self) -> Option<String> {
         let shared = self.shared.lock().expect("state lock");
-        shared.state.resources.get(&self.node.0).map(|r| r.id.clone())
+        shared
+            .state
+            .resources
+            .get(&self.node.0)
+            .map(|r| r.id.clone())
     }
 
     fn current_observed(&self, id: &str) -> Observed {
         let shared = self.shared.lock().expect("state lock");
-        let attrs = shared.state.resources.get(&self.node.0).map(|r| r.attrs.clone()).unwrap_or_default();
-        Observed { id: id.to_string(), owner: Some(self.node.0.clone()), attrs }
+        let attrs = shared
+            .state
+            .resources
+            .get(&self.node.0)
+            .map(|r| r.attrs.clone())
+            .unwrap_or_default();
+        Observed {
+            id: id.to_string(),
+            owner: Some(self.node.0.clone()),
+            attrs,
+        }
     }
 
     /// Resolve references against what is recorded now (dependencies are done).
@@ -289,7 +353,10 @@ impl Job {
         }
         if !unknown.is_empty() {
             let names: Vec<_> = unknown.into_iter().collect();
-            return Err(Failure::Other(format!("values still unknown at apply time: {}", names.join(", "))));
+            return Err(Failure::Other(format!(
+                "values still unknown at apply time: {}",
+                names.join(", ")
+            )));
         }
         Ok(attrs)
     }

@@ -31,15 +31,26 @@ impl Lock {
         let path = root.join(LOCK_FILE);
         fs_err::create_dir_all(path.parent().expect("lock file has a parent"))?;
         let info = LockInfo {
-            id: crate::util::sha256_hex(format!("{}-{:?}", std::process::id(), std::time::SystemTime::now()).as_bytes())[..12].to_string(),
+            id: crate::util::sha256_hex(
+                format!("{}-{:?}", std::process::id(), std::time::SystemTime::now()).as_bytes(),
+            )[..12]
+                .to_string(),
             pid: std::process::id(),
             host: hostname(),
             operation: operation.to_string(),
             created: now_utc(),
         };
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
             Ok(mut f) => {
-                f.write_all(serde_json::to_string_pretty(&info).expect("lock info serialises").as_bytes())?;
+                f.write_all(
+                    serde_json::to_string_pretty(&info)
+                        .expect("lock info serialises")
+                        .as_bytes(),
+                )?;
                 f.sync_all()?;
                 Ok(Lock { path, info })
             }
@@ -77,7 +88,10 @@ pub fn is_stale(info: &LockInfo) -> bool {
 }
 
 fn held_error(path: &Path) -> Error {
-    let root = path.parent().and_then(Path::parent).unwrap_or(Path::new("."));
+    let root = path
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("."));
     match read(root) {
         Ok(Some(info)) if is_stale(&info) => Error::new(format!(
             "the project is locked by a stale lock: {} (pid {}, {}) started {} and is no longer running",
@@ -94,15 +108,25 @@ fn held_error(path: &Path) -> Error {
 }
 
 fn hostname() -> String {
-    fs_err::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "localhost".into())
+    fs_err::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
 }
 
 /// Current UTC time as `YYYY-MM-DDTHH:MM:SSZ` (no time-zone database needed).
 pub fn now_utc() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
@@ -136,8 +160,18 @@ mod tests {
     fn dead_holder_is_named_stale() {
         let dir = tempfile::tempdir().unwrap();
         fs_err::create_dir_all(dir.path().join(".infra")).unwrap();
-        let info = LockInfo { id: "abc".into(), pid: 999_999_999, host: hostname(), operation: "apply".into(), created: now_utc() };
-        fs_err::write(dir.path().join(LOCK_FILE), serde_json::to_string(&info).unwrap()).unwrap();
+        let info = LockInfo {
+            id: "abc".into(),
+            pid: 999_999_999,
+            host: hostname(),
+            operation: "apply".into(),
+            created: now_utc(),
+        };
+        fs_err::write(
+            dir.path().join(LOCK_FILE),
+            serde_json::to_string(&info).unwrap(),
+        )
+        .unwrap();
         let err = Lock::acquire(dir.path(), "apply").unwrap_err();
         assert!(err.message.contains("stale lock"), "{}", err.message);
         assert!(err.hint.unwrap().contains("infra force-unlock abc"));

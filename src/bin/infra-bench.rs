@@ -24,12 +24,23 @@ fn main() {
     if sizes.is_empty() {
         sizes = vec![1_000, 10_000, 50_000];
     }
-    println!("infra-bench: {} (median of {runs} runs; peak RSS is the max over runs)", infra.display());
-    println!("{:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>14}", "files", "apply s", "validate ms", "validate MiB", "plan ms", "plan MiB");
+    println!(
+        "infra-bench: {} (median of {runs} runs; peak RSS is the max over runs)",
+        infra.display()
+    );
+    println!(
+        "{:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>14}",
+        "files", "apply s", "validate ms", "validate MiB", "plan ms", "plan MiB"
+    );
     for n in sizes {
         let dir = tempfile::tempdir().expect("tempdir");
         generate(dir.path(), n);
-        let (apply, _) = measure(&infra, dir.path(), &["apply", "--yes", "--no-commit", "--parallelism", "10"], 1);
+        let (apply, _) = measure(
+            &infra,
+            dir.path(),
+            &["apply", "--yes", "--no-commit", "--parallelism", "10"],
+            1,
+        );
         let (v, vmem) = measure(&infra, dir.path(), &["validate"], runs);
         let (p, pmem) = measure(&infra, dir.path(), &["plan", "--detailed-exitcode"], runs);
         println!(
@@ -44,7 +55,11 @@ fn main() {
 }
 
 fn generate(dir: &Path, n: usize) {
-    std::fs::write(dir.join("infra.toml"), "[project]\nname = \"bench\"\n\n[providers.local]\nkind = \"file\"\nroot = \"out\"\n").unwrap();
+    std::fs::write(
+        dir.join("infra.toml"),
+        "[project]\nname = \"bench\"\n\n[providers.local]\nkind = \"file\"\nroot = \"out\"\n",
+    )
+    .unwrap();
     std::fs::create_dir_all(dir.join("infra")).unwrap();
     // Ten resource files, as `infra ask` would spread services over files.
     let per = n.div_ceil(10);
@@ -63,7 +78,13 @@ fn measure(infra: &Path, dir: &Path, args: &[&str], runs: usize) -> (Duration, f
     let mut peak_kib = 0i64;
     for _ in 0..runs {
         let started = Instant::now();
-        let child = Command::new(infra).args(args).current_dir(dir).env("NO_COLOR", "1").stdout(std::process::Stdio::null()).spawn().expect("spawn infra");
+        let child = Command::new(infra)
+            .args(args)
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn infra");
         let mut status = 0;
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         let pid = child.id() as libc::pid_t;

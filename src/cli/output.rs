@@ -21,11 +21,17 @@ impl Ui {
         let color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+            }
         };
         console::set_colors_enabled(color);
         console::set_colors_enabled_stderr(color);
-        Ui { color, stdin_tty: std::io::stdin().is_terminal(), stderr_tty: std::io::stderr().is_terminal() }
+        Ui {
+            color,
+            stdin_tty: std::io::stdin().is_terminal(),
+            stderr_tty: std::io::stderr().is_terminal(),
+        }
     }
 
     pub fn bold(&self, s: &str) -> String {

@@ -83,7 +83,10 @@ pub fn diff(input: &Input) -> Result<Plan, Vec<PlanError>> {
                 change.action = Action::NoOp;
                 let (attrs, unknown) = match live {
                     Some(l) => (l.attrs.clone(), BTreeSet::new()),
-                    None => (change.after.clone().unwrap_or_default(), change.after_unknown.iter().cloned().collect()),
+                    None => (
+                        change.after.clone().unwrap_or_default(),
+                        change.after_unknown.iter().cloned().collect(),
+                    ),
                 };
                 resolved.insert(d.address.clone(), Resolved { attrs, unknown });
                 actions.insert(d.address.clone(), Action::NoOp);
@@ -108,7 +111,9 @@ pub fn diff(input: &Input) -> Result<Plan, Vec<PlanError>> {
         if (!input.destroy && desired_addrs.contains(address.as_str())) || !in_scope(address) {
             continue;
         }
-        let Some(live) = input.live.get(address) else { continue };
+        let Some(live) = input.live.get(address) else {
+            continue;
+        };
         let recorded = input.recorded.get(address);
         let schema = schema::kind(&live.kind);
         changes.push(ResourceChange {
@@ -120,9 +125,15 @@ pub fn diff(input: &Input) -> Result<Plan, Vec<PlanError>> {
             before: Some(live.attrs.clone()),
             after: None,
             after_unknown: Vec::new(),
-            sensitive: schema.map(|s| sensitive_names(s, &live.attrs)).unwrap_or_default(),
+            sensitive: schema
+                .map(|s| sensitive_names(s, &live.attrs))
+                .unwrap_or_default(),
             replace_paths: Vec::new(),
-            reasons: vec![if input.destroy { Reason::Destroy } else { Reason::NotInSpec }],
+            reasons: vec![if input.destroy {
+                Reason::Destroy
+            } else {
+                Reason::NotInSpec
+            }],
             depends_on: recorded.map(|r| r.depends_on.clone()).unwrap_or_default(),
             group: recorded.and_then(|r| r.group.clone()),
         });
@@ -199,7 +210,9 @@ pub fn resolve_attrs(
                         if let Err(expected) = check::check(a.ty, &v) {
                             errors.push(PlanError {
                                 address: d.address.clone(),
-                                message: format!("`{name}` resolved to {v}, which is not {expected}"),
+                                message: format!(
+                                    "`{name}` resolved to {v}, which is not {expected}"
+                                ),
                             });
                         }
                     }
@@ -306,7 +319,11 @@ fn compare(
 }
 
 fn sensitive_names(schema: &schema::KindSchema, attrs: &Attrs) -> Vec<String> {
-    attrs.keys().filter(|k| schema.is_sensitive(k)).cloned().collect()
+    attrs
+        .keys()
+        .filter(|k| schema.is_sensitive(k))
+        .cloned()
+        .collect()
 }
 
 /// Recorded objects whose live form differs (or vanished) since infra last wrote them.
@@ -318,21 +335,37 @@ fn drift(input: &Input) -> Vec<Drift> {
     for (address, rec) in &input.recorded {
         let schema = schema::kind(&rec.kind);
         let user_attrs = |a: &Attrs| -> Attrs {
-            a.iter().filter(|(k, _)| !schema.is_some_and(|s| s.is_computed(k))).map(|(k, v)| (k.clone(), v.clone())).collect()
+            a.iter()
+                .filter(|(k, _)| !schema.is_some_and(|s| s.is_computed(k)))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
         };
         match input.live.get(address) {
             None => out.push(Drift {
                 address: address.clone(),
                 before: Some(rec.attrs.clone()),
                 after: None,
-                sensitive: schema.map(|s| sensitive_names(s, &rec.attrs)).unwrap_or_default(),
+                sensitive: schema
+                    .map(|s| sensitive_names(s, &rec.attrs))
+                    .unwrap_or_default(),
             }),
             Some(l) if user_attrs(&l.attrs) != user_attrs(&rec.attrs) => {
-                let mut sensitive = schema.map(|s| sensitive_names(s, &l.attrs)).unwrap_or_default();
-                sensitive.extend(schema.map(|s| sensitive_names(s, &rec.attrs)).unwrap_or_default());
+                let mut sensitive = schema
+                    .map(|s| sensitive_names(s, &l.attrs))
+                    .unwrap_or_default();
+                sensitive.extend(
+                    schema
+                        .map(|s| sensitive_names(s, &rec.attrs))
+                        .unwrap_or_default(),
+                );
                 sensitive.sort();
                 sensitive.dedup();
-                out.push(Drift { address: address.clone(), before: Some(rec.attrs.clone()), after: Some(l.attrs.clone()), sensitive })
+                out.push(Drift {
+                    address: address.clone(),
+                    before: Some(rec.attrs.clone()),
+                    after: Some(l.attrs.clone()),
+                    sensitive,
+                })
             }
             Some(_) => {}
         }

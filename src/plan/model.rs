@@ -78,12 +78,19 @@ pub struct ResourceChange {
 impl ResourceChange {
     /// Attribute names whose value differs between before and after (unknowns count as changed).
     pub fn changed_attrs(&self) -> Vec<String> {
-        let (Some(before), Some(after)) = (&self.before, &self.after) else { return Vec::new() };
+        let (Some(before), Some(after)) = (&self.before, &self.after) else {
+            return Vec::new();
+        };
         let mut names: Vec<String> = after
             .iter()
             .filter(|(k, v)| before.get(*k) != Some(v))
             .map(|(k, _)| k.clone())
-            .chain(self.after_unknown.iter().filter(|k| before.contains_key(*k)).cloned())
+            .chain(
+                self.after_unknown
+                    .iter()
+                    .filter(|k| before.contains_key(*k))
+                    .cloned(),
+            )
             .collect();
         names.sort();
         names.dedup();
@@ -162,6 +169,8 @@ impl Plan {
 
     /// Objects found by marker and not yet recorded: apply records them even without changes.
     pub fn adoptions(&self) -> impl Iterator<Item = &ResourceChange> {
-        self.changes.iter().filter(|c| c.reasons.contains(&Reason::Adopted))
+        self.changes
+            .iter()
+            .filter(|c| c.reasons.contains(&Reason::Adopted))
     }
 }

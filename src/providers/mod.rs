@@ -48,13 +48,19 @@ pub struct Observed {
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
     #[error("{message}")]
-    Transient { message: String, retry_after: Option<std::time::Duration> },
+    Transient {
+        message: String,
+        retry_after: Option<std::time::Duration>,
+    },
     #[error("not found: {0}")]
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("{message}")]
-    Rejected { status: Option<u16>, message: String },
+    Rejected {
+        status: Option<u16>,
+        message: String,
+    },
     #[error("authentication failed: {0}")]
     Auth(String),
     #[error("not supported: {0}")]
@@ -70,7 +76,10 @@ impl ProviderError {
     }
 
     pub fn rejected(message: impl Into<String>) -> Self {
-        ProviderError::Rejected { status: None, message: message.into() }
+        ProviderError::Rejected {
+            status: None,
+            message: message.into(),
+        }
     }
 }
 

@@ -21,7 +21,9 @@ pub struct Registry {
 
 impl Default for Registry {
     fn default() -> Self {
-        Registry { factories: FACTORIES }
+        Registry {
+            factories: FACTORIES,
+        }
     }
 }
 
@@ -31,10 +33,16 @@ impl Registry {
     }
 
     pub fn serves(&self, provider_kind: &str, kind: &str) -> bool {
-        self.factories.iter().any(|f| f.info.kind == provider_kind && f.info.serves.contains(&kind))
+        self.factories
+            .iter()
+            .any(|f| f.info.kind == provider_kind && f.info.serves.contains(&kind))
     }
 
-    pub fn build(&self, config: &ProviderConfig, ctx: &Context) -> Result<Arc<dyn Provider>, String> {
+    pub fn build(
+        &self,
+        config: &ProviderConfig,
+        ctx: &Context,
+    ) -> Result<Arc<dyn Provider>, String> {
         let f = self
             .factories
             .iter()

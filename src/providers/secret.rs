@@ -11,7 +11,9 @@ impl Secret {
     /// Resolve a reference. Errors name the reference, never a value.
     pub fn resolve(reference: &str) -> Result<Secret, String> {
         if let Some(name) = reference.strip_prefix("env:") {
-            return std::env::var(name).map(Secret).map_err(|_| format!("environment variable {name} is not set"));
+            return std::env::var(name)
+                .map(Secret)
+                .map_err(|_| format!("environment variable {name} is not set"));
         }
         if let Some(path) = reference.strip_prefix("file:") {
             return std::fs::read_to_string(path)

@@ -32,16 +32,27 @@ fn is_dns_name(s: &str) -> bool {
     let rest = s.strip_prefix("*.").unwrap_or(s);
     s == "*"
         || rest.split('.').all(|l| {
-            !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })
 }
 
 fn is_url(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix("http://").or_else(|| s.strip_prefix("https://")) else {
+    let Some(rest) = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"))
+    else {
         return false;
     };
     let host_port = rest.split(['/', '?', '#']).next().unwrap_or("");
-    !host_port.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | ';' | '{' | '}' | '`' | '$' | '\\'))
+    !host_port.is_empty()
+        && !s.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '"' | '\'' | ';' | '{' | '}' | '`' | '$' | '\\')
+        })
 }
 
 fn is_rel_path(s: &str) -> bool {
@@ -63,7 +74,9 @@ pub fn check(ty: Ty, v: &Value) -> Result<(), String> {
         }
         (Ty::Bool, Value::Bool(_)) => true,
         (Ty::List, Value::Array(items)) => items.iter().all(Value::is_string),
-        (Ty::Map, Value::Object(m)) => m.values().all(|v| v.is_string() || v.is_number() || v.is_boolean()),
+        (Ty::Map, Value::Object(m)) => m
+            .values()
+            .all(|v| v.is_string() || v.is_number() || v.is_boolean()),
         (_, Value::String(s)) => match ty {
             Ty::Str => !s.contains('\0'),
             Ty::Cidr => s.parse::<ipnet::IpNet>().is_ok(),
@@ -74,14 +87,22 @@ pub fn check(ty: Ty, v: &Value) -> Result<(), String> {
             Ty::DnsType => DNS_TYPES.contains(&s.as_str()),
             Ty::Url => is_url(s),
             Ty::RelPath => is_rel_path(s),
-            Ty::AbsPath => s.starts_with('/') && !s.split('/').any(|c| c == "..") && !s.chars().any(|c| c.is_whitespace() || c == ';'),
+            Ty::AbsPath => {
+                s.starts_with('/')
+                    && !s.split('/').any(|c| c == "..")
+                    && !s.chars().any(|c| c.is_whitespace() || c == ';')
+            }
             Ty::Mode => s.len() >= 3 && s.len() <= 4 && s.chars().all(|c| ('0'..='7').contains(&c)),
             Ty::Name => is_name(s),
             _ => false,
         },
         _ => false,
     };
-    if ok { Ok(()) } else { Err(ty.describe()) }
+    if ok {
+        Ok(())
+    } else {
+        Err(ty.describe())
+    }
 }
 
 /// JSON type name for messages.
@@ -126,6 +147,8 @@ mod tests {
     #[test]
     fn ints_in_range() {
         assert!(check(Ty::Int { min: 1, max: 10 }, &Value::from(5)).is_ok());
-        assert!(check(Ty::Int { min: 1, max: 10 }, &Value::from(11)).unwrap_err().contains("out of range"));
+        assert!(check(Ty::Int { min: 1, max: 10 }, &Value::from(11))
+            .unwrap_err()
+            .contains("out of range"));
     }
 }

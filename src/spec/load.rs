@@ -6,10 +6,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use toml::Spanned;
 use toml::de::{DeTable, DeValue};
+use toml::Spanned;
 
-use super::{schema, Address, Attrs, Diagnostic, Diagnostics, Loc, Policy, Pool, ProviderConfig, Resource, Spec, Value};
+use super::{
+    schema, Address, Attrs, Diagnostic, Diagnostics, Loc, Policy, Pool, ProviderConfig, Resource,
+    Spec, Value,
+};
 
 pub const ROOT_FILE: &str = "infra.toml";
 pub const SPEC_DIR: &str = "infra";
@@ -17,7 +20,10 @@ pub const RESERVED: &[&str] = &["project", "providers", "pools", "ai", "policy",
 
 /// Walk up from `start` to the first directory holding `infra.toml`.
 pub fn find_root(start: &Path) -> Option<PathBuf> {
-    start.ancestors().find(|d| d.join(ROOT_FILE).is_file()).map(Path::to_path_buf)
+    start
+        .ancestors()
+        .find(|d| d.join(ROOT_FILE).is_file())
+        .map(Path::to_path_buf)
 }
 
 /// Spec files of a project, in load order: `infra.toml` first, then `infra/` sorted.
@@ -28,7 +34,11 @@ pub fn spec_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
         let mut found = Vec::new();
         collect_toml(&dir, &mut found)?;
         found.sort();
-        files.extend(found.into_iter().map(|p| p.strip_prefix(root).map(Path::to_path_buf).unwrap_or(p)));
+        files.extend(
+            found
+                .into_iter()
+                .map(|p| p.strip_prefix(root).map(Path::to_path_buf).unwrap_or(p)),
+        );
     }
     Ok(files)
 }
@@ -57,7 +67,10 @@ pub fn load(root: &Path) -> std::io::Result<(Spec, Diagnostics)> {
 
 /// Load a spec from in-memory file texts (paths relative to `root`).
 pub fn load_texts(root: &Path, texts: Vec<(PathBuf, String)>) -> (Spec, Diagnostics) {
-    let mut spec = Spec { root: root.to_path_buf(), ..Spec::default() };
+    let mut spec = Spec {
+        root: root.to_path_buf(),
+        ..Spec::default()
+    };
     let mut diags = Diagnostics::default();
     for (rel, text) in texts {
         let file = spec.sources.add(rel, text);
@@ -73,7 +86,11 @@ pub fn load_texts(root: &Path, texts: Vec<(PathBuf, String)>) -> (Spec, Diagnost
             );
         }
         let is_root = file == 0;
-        let mut l = Loader { spec: &mut spec, diags: &mut diags, file };
+        let mut l = Loader {
+            spec: &mut spec,
+            diags: &mut diags,
+            file,
+        };
         l.top(table.into_inner(), is_root);
     }
     if spec.project.name.is_empty() {
@@ -93,10 +110,18 @@ struct Loader<'a> {
 
 impl Loader<'_> {
     fn loc(&self, span: std::ops::Range<usize>) -> Loc {
-        Loc { file: self.file, span }
+        Loc {
+            file: self.file,
+            span,
+        }
     }
 
-    fn err(&mut self, span: std::ops::Range<usize>, msg: impl Into<String>, help: impl Into<String>) {
+    fn err(
+        &mut self,
+        span: std::ops::Range<usize>,
+        msg: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         let d = Diagnostic::error(msg).at(self.loc(span)).help(help);
         self.diags.push(d);
     }
@@ -106,14 +131,24 @@ impl Loader<'_> {
             let name = key.get_ref().to_string();
             if RESERVED.contains(&name.as_str()) {
                 if !is_root {
-                    self.err(key.span(), format!("[{name}] belongs in infra.toml"), "files under infra/ hold only resources");
+                    self.err(
+                        key.span(),
+                        format!("[{name}] belongs in infra.toml"),
+                        "files under infra/ hold only resources",
+                    );
                     continue;
                 }
                 self.reserved(&name, key.span(), value);
             } else if schema::kind(&name).is_some() {
                 self.kind(&name, key.span(), value);
             } else {
-                let help = match closest(&name, schema::kinds().iter().map(|k| k.name).chain(RESERVED.iter().copied())) {
+                let help = match closest(
+                    &name,
+                    schema::kinds()
+                        .iter()
+                        .map(|k| k.name)
+                        .chain(RESERVED.iter().copied()),
+                ) {
                     Some(s) => format!("did you mean `{s}`? known kinds: {}", kind_list()),
                     None => format!("known kinds: {}", kind_list()),
                 };
@@ -125,7 +160,11 @@ impl Loader<'_> {
     fn reserved(&mut self, name: &str, span: std::ops::Range<usize>, value: Spanned<DeValue<'_>>) {
         let vspan = value.span();
         let DeValue::Table(table) = value.into_inner() else {
-            self.err(vspan, format!("`{name}` must be a table"), format!("write it as [{name}]"));
+            self.err(
+                vspan,
+                format!("`{name}` must be a table"),
+                format!("write it as [{name}]"),
+            );
             return;
         };
         match name {
@@ -145,8 +184,14 @@ impl Loader<'_> {
             match (key.get_ref().as_ref(), value.into_inner()) {
                 ("name", DeValue::String(s)) => self.spec.project.name = s.to_string(),
                 ("domain", DeValue::String(s)) => self.spec.project.domain = Some(s.to_string()),
-                ("name" | "domain", _) => self.err(vspan, "expected a string", "e.g. name = \"homelab\""),
-                (other, _) => self.err(key.span(), format!("unknown project setting `{other}`"), "known: name, domain"),
+                ("name" | "domain", _) => {
+                    self.err(vspan, "expected a string", "e.g. name = \"homelab\"")
+                }
+                (other, _) => self.err(
+                    key.span(),
+                    format!("unknown project setting `{other}`"),
+                    "known: name, domain",
+                ),
             }
         }
     }
@@ -161,7 +206,11 @@ impl Loader<'_> {
             let vspan = value.span();
             match value.into_inner() {
                 DeValue::Table(t) => each(self, key.get_ref().to_string(), key.span(), t),
-                _ => self.err(vspan, format!("[{what}.{}] must be a table", key.get_ref()), format!("write it as [{what}.{}]", key.get_ref())),
+                _ => self.err(
+                    vspan,
+                    format!("[{what}.{}] must be a table", key.get_ref()),
+                    format!("write it as [{what}.{}]", key.get_ref()),
+                ),
             }
         }
     }
@@ -171,44 +220,87 @@ impl Loader<'_> {
         let kind = match settings.remove("kind") {
             Some(Value::String(k)) => k,
             _ => {
-                self.err(span.clone(), format!("provider `{name}` has no kind"), "add kind = \"file\" (or docker, nginx, powerdns, ...)");
+                self.err(
+                    span.clone(),
+                    format!("provider `{name}` has no kind"),
+                    "add kind = \"file\" (or docker, nginx, powerdns, ...)",
+                );
                 String::new()
             }
         };
         setting_locs.remove("kind");
         let loc = Some(self.loc(span));
-        self.spec.providers.insert(name.clone(), ProviderConfig { name, kind, settings, loc, setting_locs });
+        self.spec.providers.insert(
+            name.clone(),
+            ProviderConfig {
+                name,
+                kind,
+                settings,
+                loc,
+                setting_locs,
+            },
+        );
     }
 
     fn pool(&mut self, name: String, span: std::ops::Range<usize>, table: DeTable<'_>) {
-        let mut pool = Pool { name: name.clone(), cidr: None, range: None, gateway: None, loc: Some(self.loc(span.clone())) };
+        let mut pool = Pool {
+            name: name.clone(),
+            cidr: None,
+            range: None,
+            gateway: None,
+            loc: Some(self.loc(span.clone())),
+        };
         for (key, value) in table {
             let vspan = value.span();
             let text = match value.into_inner() {
                 DeValue::String(s) => s.to_string(),
                 _ => {
-                    self.err(vspan, "expected a string", "pools take cidr, range and gateway as strings");
+                    self.err(
+                        vspan,
+                        "expected a string",
+                        "pools take cidr, range and gateway as strings",
+                    );
                     continue;
                 }
             };
             match key.get_ref().as_ref() {
                 "cidr" => match text.parse::<ipnet::IpNet>() {
                     Ok(net) => pool.cidr = Some(net),
-                    Err(_) => self.err(vspan, format!("`{text}` is not a network"), "write it like \"192.168.1.0/24\""),
+                    Err(_) => self.err(
+                        vspan,
+                        format!("`{text}` is not a network"),
+                        "write it like \"192.168.1.0/24\"",
+                    ),
                 },
                 "range" => match parse_range(&text) {
                     Some(r) => pool.range = Some(r),
-                    None => self.err(vspan, format!("`{text}` is not an address range"), "write it like \"192.168.1.50-192.168.1.199\""),
+                    None => self.err(
+                        vspan,
+                        format!("`{text}` is not an address range"),
+                        "write it like \"192.168.1.50-192.168.1.199\"",
+                    ),
                 },
                 "gateway" => match text.parse() {
                     Ok(ip) => pool.gateway = Some(ip),
-                    Err(_) => self.err(vspan, format!("`{text}` is not an IP address"), "write it like \"192.168.1.1\""),
+                    Err(_) => self.err(
+                        vspan,
+                        format!("`{text}` is not an IP address"),
+                        "write it like \"192.168.1.1\"",
+                    ),
                 },
-                other => self.err(key.span(), format!("unknown pool setting `{other}`"), "known: cidr, range, gateway"),
+                other => self.err(
+                    key.span(),
+                    format!("unknown pool setting `{other}`"),
+                    "known: cidr, range, gateway",
+                ),
             }
         }
         if pool.cidr.is_none() {
-            self.err(span, format!("pool `{name}` has no cidr"), "add cidr = \"192.168.1.0/24\"");
+            self.err(
+                span,
+                format!("pool `{name}` has no cidr"),
+                "add cidr = \"192.168.1.0/24\"",
+            );
         }
         self.spec.pools.insert(name, pool);
     }
@@ -222,19 +314,35 @@ impl Loader<'_> {
                     for item in items {
                         let ispan = item.span();
                         match item.into_inner() {
-                            DeValue::String(s) if Address::parse(&s).is_some() => policy.protect.push(s.to_string()),
-                            _ => self.err(ispan, "expected a resource address", "e.g. protect = [\"container.db\"]"),
+                            DeValue::String(s) if Address::parse(&s).is_some() => {
+                                policy.protect.push(s.to_string())
+                            }
+                            _ => self.err(
+                                ispan,
+                                "expected a resource address",
+                                "e.g. protect = [\"container.db\"]",
+                            ),
                         }
                     }
                 }
                 ("max_destroy", DeValue::Integer(i)) => match i.as_str().parse::<u64>() {
                     Ok(n) => policy.max_destroy = Some(n),
-                    Err(_) => self.err(vspan, "expected a non-negative integer", "e.g. max_destroy = 3"),
+                    Err(_) => self.err(
+                        vspan,
+                        "expected a non-negative integer",
+                        "e.g. max_destroy = 3",
+                    ),
                 },
-                ("protect" | "max_destroy", _) => {
-                    self.err(vspan, "wrong type", "protect = [\"kind.name\", ...], max_destroy = N")
-                }
-                (other, _) => self.err(key.span(), format!("unknown policy setting `{other}`"), "known: protect, max_destroy"),
+                ("protect" | "max_destroy", _) => self.err(
+                    vspan,
+                    "wrong type",
+                    "protect = [\"kind.name\", ...], max_destroy = N",
+                ),
+                (other, _) => self.err(
+                    key.span(),
+                    format!("unknown policy setting `{other}`"),
+                    "known: protect, max_destroy",
+                ),
             }
         }
         self.spec.policy = policy;
@@ -244,18 +352,30 @@ impl Loader<'_> {
         let vspan = value.span();
         let DeValue::Table(table) = value.into_inner() else {
             let _ = span;
-            self.err(vspan, format!("`{kind}` must hold resource tables"), format!("write resources as [{kind}.NAME]"));
+            self.err(
+                vspan,
+                format!("`{kind}` must hold resource tables"),
+                format!("write resources as [{kind}.NAME]"),
+            );
             return;
         };
         for (key, value) in table {
             let name = key.get_ref().to_string();
             let vspan = value.span();
             let DeValue::Table(body) = value.into_inner() else {
-                self.err(vspan, format!("`{kind}.{name}` must be a table"), format!("write it as [{kind}.{name}]"));
+                self.err(
+                    vspan,
+                    format!("`{kind}.{name}` must be a table"),
+                    format!("write it as [{kind}.{name}]"),
+                );
                 continue;
             };
             if !super::check::is_name(&name) {
-                self.err(key.span(), format!("invalid resource name `{name}`"), "use lowercase letters, digits, '-' and '_' (at most 63)");
+                self.err(
+                    key.span(),
+                    format!("invalid resource name `{name}`"),
+                    "use lowercase letters, digits, '-' and '_' (at most 63)",
+                );
                 continue;
             }
             self.resource(Address::new(kind, name), key.span(), body);
@@ -285,7 +405,11 @@ impl Loader<'_> {
                 ("provider", DeValue::String(s)) => r.provider = Some(s.to_string()),
                 ("group", DeValue::String(s)) => {
                     if !super::check::is_name(&s) {
-                        self.err(vspan.clone(), format!("invalid group name `{s}`"), "use lowercase letters, digits, '-' and '_'");
+                        self.err(
+                            vspan.clone(),
+                            format!("invalid group name `{s}`"),
+                            "use lowercase letters, digits, '-' and '_'",
+                        );
                     }
                     r.group = Some(s.to_string())
                 }
@@ -293,13 +417,23 @@ impl Loader<'_> {
                     for item in items {
                         let ispan = item.span();
                         match item.into_inner() {
-                            DeValue::String(s) => r.depends_on.push((s.to_string(), self.loc(ispan))),
-                            _ => self.err(ispan, "expected a resource address string", "e.g. depends_on = [\"container.db\"]"),
+                            DeValue::String(s) => {
+                                r.depends_on.push((s.to_string(), self.loc(ispan)))
+                            }
+                            _ => self.err(
+                                ispan,
+                                "expected a resource address string",
+                                "e.g. depends_on = [\"container.db\"]",
+                            ),
                         }
                     }
                 }
                 ("provider" | "group", _) => self.err(vspan, format!("`{k}` must be a string"), ""),
-                ("depends_on", _) => self.err(vspan, "`depends_on` must be a list of addresses", "e.g. depends_on = [\"container.db\"]"),
+                ("depends_on", _) => self.err(
+                    vspan,
+                    "`depends_on` must be a list of addresses",
+                    "e.g. depends_on = [\"container.db\"]",
+                ),
                 (_, DeValue::Table(t)) if !is_map_attr => {
                     // A nested table is provider-specific settings: [container.x.proxmox].
                     let (attrs, _) = self.plain_attrs(t);
@@ -313,7 +447,11 @@ impl Loader<'_> {
         }
         if let Some(&prev) = self.spec.index.get(&address) {
             let first = self.spec.sources.describe(&self.spec.resources[prev].loc);
-            self.err(span, format!("`{address}` is declared twice"), format!("first declared at {first}; rename one of them"));
+            self.err(
+                span,
+                format!("`{address}` is declared twice"),
+                format!("first declared at {first}; rename one of them"),
+            );
             return;
         }
         self.spec.index.insert(address, self.spec.resources.len());
@@ -345,22 +483,36 @@ pub fn to_json(v: DeValue<'_>) -> Value {
             };
             parsed.map(Value::from).unwrap_or_else(|| Value::String(s))
         }
-        DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().map(Value::from).unwrap_or(Value::Null),
+        DeValue::Float(f) => f
+            .as_str()
+            .replace('_', "")
+            .parse::<f64>()
+            .map(Value::from)
+            .unwrap_or(Value::Null),
         DeValue::Boolean(b) => Value::Bool(b),
         DeValue::Datetime(d) => Value::String(d.to_string()),
         DeValue::Array(a) => Value::Array(a.into_iter().map(|x| to_json(x.into_inner())).collect()),
-        DeValue::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k.into_inner().into_owned(), to_json(v.into_inner()))).collect()),
+        DeValue::Table(t) => Value::Object(
+            t.into_iter()
+                .map(|(k, v)| (k.into_inner().into_owned(), to_json(v.into_inner())))
+                .collect(),
+        ),
     }
 }
 
 fn parse_range(s: &str) -> Option<(std::net::IpAddr, std::net::IpAddr)> {
     let (a, b) = s.split_once('-')?;
-    let (a, b): (std::net::IpAddr, std::net::IpAddr) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+    let (a, b): (std::net::IpAddr, std::net::IpAddr) =
+        (a.trim().parse().ok()?, b.trim().parse().ok()?);
     (a.is_ipv4() == b.is_ipv4() && a <= b).then_some((a, b))
 }
 
 fn kind_list() -> String {
-    schema::kinds().iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+    schema::kinds()
+        .iter()
+        .map(|k| k.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.

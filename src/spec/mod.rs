@@ -31,7 +31,10 @@ pub struct Address {
 
 impl Address {
     pub fn new(kind: impl Into<String>, name: impl Into<String>) -> Self {
-        Address { kind: kind.into(), name: name.into() }
+        Address {
+            kind: kind.into(),
+            name: name.into(),
+        }
     }
 
     /// Parse `kind.name`; the name may not contain dots.
@@ -122,11 +125,18 @@ impl Spec {
     }
 
     /// The provider instance a resource uses: the one it names, or the only one serving its kind.
-    pub fn provider_for(&self, r: &Resource, serves: impl Fn(&str, &str) -> bool) -> Option<&ProviderConfig> {
+    pub fn provider_for(
+        &self,
+        r: &Resource,
+        serves: impl Fn(&str, &str) -> bool,
+    ) -> Option<&ProviderConfig> {
         match &r.provider {
             Some(name) => self.providers.get(name),
             None => {
-                let mut it = self.providers.values().filter(|p| serves(&p.kind, &r.address.kind));
+                let mut it = self
+                    .providers
+                    .values()
+                    .filter(|p| serves(&p.kind, &r.address.kind));
                 let first = it.next()?;
                 it.next().is_none().then_some(first)
             }

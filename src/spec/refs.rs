@@ -42,7 +42,10 @@ pub fn find(s: &str) -> Result<Vec<(Ref, Range<usize>)>, (String, Range<usize>)>
         };
         let inner = &s[start + 2..start + len];
         let r = parse(inner).ok_or_else(|| {
-            (format!("`${{{inner}}}` is not a reference"), start..start + len + 1)
+            (
+                format!("`${{{inner}}}` is not a reference"),
+                start..start + len + 1,
+            )
         })?;
         out.push((r, start..start + len + 1));
         i = start + len + 1;
@@ -52,18 +55,25 @@ pub fn find(s: &str) -> Result<Vec<(Ref, Range<usize>)>, (String, Range<usize>)>
 
 fn parse(inner: &str) -> Option<Ref> {
     let parts: Vec<&str> = inner.trim().split('.').collect();
-    let ok = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let ok = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
     match parts.as_slice() {
         ["vars", name] if ok(name) => Some(Ref::Var(name.to_string())),
-        [kind, name, attr] if ok(kind) && ok(name) && ok(attr) => {
-            Some(Ref::Attr { address: Address::new(*kind, *name), attr: attr.to_string() })
-        }
+        [kind, name, attr] if ok(kind) && ok(name) && ok(attr) => Some(Ref::Attr {
+            address: Address::new(*kind, *name),
+            attr: attr.to_string(),
+        }),
         _ => None,
     }
 }
 
 fn split(s: &str) -> Vec<Part<'_>> {
-    let Ok(found) = find(s) else { return vec![Part::Text(s.into())] };
+    let Ok(found) = find(s) else {
+        return vec![Part::Text(s.into())];
+    };
     let mut parts = Vec::new();
     let mut last = 0;
     for (r, range) in found {
@@ -80,7 +90,11 @@ fn split(s: &str) -> Vec<Part<'_>> {
 }
 
 fn unescape(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains("$${") { s.replace("$${", "${").into() } else { s.into() }
+    if s.contains("$${") {
+        s.replace("$${", "${").into()
+    } else {
+        s.into()
+    }
 }
 
 /// Every reference anywhere inside a value (strings, lists, tables).
@@ -120,7 +134,11 @@ pub fn substitute(v: &Value, lookup: &dyn Fn(&Ref) -> Option<Value>) -> Option<V
             Some(Value::String(out))
         }
         Value::String(s) if s.contains("$${") => Some(Value::String(unescape(s).into_owned())),
-        Value::Array(items) => items.iter().map(|x| substitute(x, lookup)).collect::<Option<Vec<_>>>().map(Value::Array),
+        Value::Array(items) => items
+            .iter()
+            .map(|x| substitute(x, lookup))
+            .collect::<Option<Vec<_>>>()
+            .map(Value::Array),
         Value::Object(m) => m
             .iter()
             .map(|(k, x)| substitute(x, lookup).map(|x| (k.clone(), x)))
@@ -153,7 +171,10 @@ mod tests {
     #[test]
     fn whole_reference_keeps_type() {
         let v = Value::from("${vars.cores}");
-        assert_eq!(substitute(&v, &|_| Some(Value::from(2))), Some(Value::from(2)));
+        assert_eq!(
+            substitute(&v, &|_| Some(Value::from(2))),
+            Some(Value::from(2))
+        );
     }
 
     #[test]
@@ -164,7 +185,10 @@ mod tests {
 
     #[test]
     fn escapes_and_errors() {
-        assert_eq!(substitute(&Value::from("$${HOME}"), &|_| None), Some(Value::from("${HOME}")));
+        assert_eq!(
+            substitute(&Value::from("$${HOME}"), &|_| None),
+            Some(Value::from("${HOME}"))
+        );
         assert!(find("${container.x}").is_err());
         assert!(find("${oops").is_err());
     }

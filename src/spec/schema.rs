@@ -8,7 +8,10 @@ use serde_json::Value;
 pub enum Ty {
     Str,
     /// Integer within an inclusive range.
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     Bool,
     /// List of strings.
     List,
@@ -172,37 +175,75 @@ impl KindSchema {
 /// Attributes every resource may carry besides its kind's own.
 pub const META_ATTRS: &[&str] = &["provider", "group", "depends_on"];
 
-
 static CONTAINER: KindSchema = KindSchema {
     name: "container",
     summary: "a container (Docker, LXC on Proxmox)",
     attrs: &[
-        attr("hostname", Ty::Hostname, "host name inside the container").required().force_new(),
+        attr("hostname", Ty::Hostname, "host name inside the container")
+            .required()
+            .force_new(),
         attr("image", Ty::Str, "image or OS template").force_new(),
         attr("command", Ty::Str, "command to run"),
         attr("cores", Ty::Int { min: 1, max: 512 }, "CPU cores"),
-        attr("memory", Ty::Int { min: 16, max: 4_194_304 }, "memory in MiB"),
-        attr("disk", Ty::Int { min: 1, max: 65_536 }, "root disk in GiB"),
+        attr(
+            "memory",
+            Ty::Int {
+                min: 16,
+                max: 4_194_304,
+            },
+            "memory in MiB",
+        ),
+        attr(
+            "disk",
+            Ty::Int {
+                min: 1,
+                max: 65_536,
+            },
+            "root disk in GiB",
+        ),
         attr("ip", Ty::Cidr, "address with prefix, e.g. 192.168.1.52/24"),
-        attr("ports", Ty::List, "published ports, e.g. \"127.0.0.1:8080:80\""),
+        attr(
+            "ports",
+            Ty::List,
+            "published ports, e.g. \"127.0.0.1:8080:80\"",
+        ),
         attr("gateway", Ty::Ip, "default gateway"),
         attr("env", Ty::Map, "environment variables").sensitive(),
         attr("start", Ty::Bool, "start after creation").default(Default::Bool(true)),
         attr("address", Ty::Ip, "the IP address without prefix").computed(),
         attr("id", Ty::Str, "provider's id").computed(),
     ],
-    one_of: &[OneOf { attrs: &["ip", "ports"], exclusive: false }],
+    one_of: &[OneOf {
+        attrs: &["ip", "ports"],
+        exclusive: false,
+    }],
 };
 
 static VM: KindSchema = KindSchema {
     name: "vm",
     summary: "a virtual machine (QEMU on Proxmox)",
     attrs: &[
-        attr("hostname", Ty::Hostname, "VM name").required().force_new(),
+        attr("hostname", Ty::Hostname, "VM name")
+            .required()
+            .force_new(),
         attr("image", Ty::Str, "disk image or template to clone").force_new(),
         attr("cores", Ty::Int { min: 1, max: 512 }, "CPU cores"),
-        attr("memory", Ty::Int { min: 16, max: 4_194_304 }, "memory in MiB"),
-        attr("disk", Ty::Int { min: 1, max: 65_536 }, "disk in GiB"),
+        attr(
+            "memory",
+            Ty::Int {
+                min: 16,
+                max: 4_194_304,
+            },
+            "memory in MiB",
+        ),
+        attr(
+            "disk",
+            Ty::Int {
+                min: 1,
+                max: 65_536,
+            },
+            "disk in GiB",
+        ),
         attr("ip", Ty::Cidr, "address with prefix"),
         attr("gateway", Ty::Ip, "default gateway"),
         attr("start", Ty::Bool, "start after creation").default(Default::Bool(true)),
@@ -216,15 +257,43 @@ static DNS_RECORD: KindSchema = KindSchema {
     name: "dns_record",
     summary: "a DNS record set",
     attrs: &[
-        attr("zone", Ty::Zone, "zone, e.g. example.com").required().force_new(),
-        attr("name", Ty::DnsName, "name relative to the zone, @ for the apex").required().force_new(),
-        attr("type", Ty::DnsType, "record type").required().force_new(),
+        attr("zone", Ty::Zone, "zone, e.g. example.com")
+            .required()
+            .force_new(),
+        attr(
+            "name",
+            Ty::DnsName,
+            "name relative to the zone, @ for the apex",
+        )
+        .required()
+        .force_new(),
+        attr("type", Ty::DnsType, "record type")
+            .required()
+            .force_new(),
         attr("content", Ty::Str, "record data").required(),
-        attr("ttl", Ty::Int { min: 1, max: 604_800 }, "time to live in seconds (1 = automatic on Cloudflare)")
-            .default(Default::Int(300)),
-        attr("priority", Ty::Int { min: 0, max: 65_535 }, "MX/SRV priority"),
-        attr("proxied", Ty::Bool, "Cloudflare proxy (never for private addresses)")
-            .default(Default::Bool(false)),
+        attr(
+            "ttl",
+            Ty::Int {
+                min: 1,
+                max: 604_800,
+            },
+            "time to live in seconds (1 = automatic on Cloudflare)",
+        )
+        .default(Default::Int(300)),
+        attr(
+            "priority",
+            Ty::Int {
+                min: 0,
+                max: 65_535,
+            },
+            "MX/SRV priority",
+        ),
+        attr(
+            "proxied",
+            Ty::Bool,
+            "Cloudflare proxy (never for private addresses)",
+        )
+        .default(Default::Bool(false)),
         attr("fqdn", Ty::Hostname, "fully qualified name").computed(),
         attr("id", Ty::Str, "provider's id").computed(),
     ],
@@ -236,13 +305,22 @@ static PROXY_SITE: KindSchema = KindSchema {
     summary: "a reverse-proxy site",
     attrs: &[
         attr("server_name", Ty::Hostname, "host name the site answers to").required(),
-        attr("upstream", Ty::Url, "where requests go, e.g. http://10.0.0.5:8080").required(),
+        attr(
+            "upstream",
+            Ty::Url,
+            "where requests go, e.g. http://10.0.0.5:8080",
+        )
+        .required(),
         attr("listen", Ty::Str, "listen address or port").default(Default::Str("80")),
         attr("tls_cert", Ty::AbsPath, "certificate path"),
         attr("tls_key", Ty::AbsPath, "private key path"),
         attr("allow", Ty::List, "CIDRs allowed (internal-only sites)"),
         attr("websocket", Ty::Bool, "pass websocket upgrades").default(Default::Bool(false)),
-        attr("client_max_body_size", Ty::Str, "largest request body, e.g. 10m"),
+        attr(
+            "client_max_body_size",
+            Ty::Str,
+            "largest request body, e.g. 10m",
+        ),
         attr("id", Ty::Str, "provider's id").computed(),
     ],
     one_of: &[],
@@ -253,9 +331,27 @@ static MONITOR: KindSchema = KindSchema {
     summary: "an HTTP check",
     attrs: &[
         attr("url", Ty::Url, "URL to probe").required(),
-        attr("interval", Ty::Int { min: 1, max: 86_400 }, "seconds between checks").default(Default::Int(30)),
-        attr("expect_status", Ty::Int { min: 100, max: 599 }, "expected HTTP status").default(Default::Int(200)),
-        attr("timeout", Ty::Int { min: 1, max: 600 }, "seconds before a check fails").default(Default::Int(10)),
+        attr(
+            "interval",
+            Ty::Int {
+                min: 1,
+                max: 86_400,
+            },
+            "seconds between checks",
+        )
+        .default(Default::Int(30)),
+        attr(
+            "expect_status",
+            Ty::Int { min: 100, max: 599 },
+            "expected HTTP status",
+        )
+        .default(Default::Int(200)),
+        attr(
+            "timeout",
+            Ty::Int { min: 1, max: 600 },
+            "seconds before a check fails",
+        )
+        .default(Default::Int(10)),
         attr("id", Ty::Str, "provider's id").computed(),
     ],
     one_of: &[],
@@ -265,13 +361,22 @@ static FILE: KindSchema = KindSchema {
     name: "file",
     summary: "a file under the provider's root",
     attrs: &[
-        attr("path", Ty::RelPath, "path relative to the provider's root").required().force_new(),
+        attr("path", Ty::RelPath, "path relative to the provider's root")
+            .required()
+            .force_new(),
         attr("content", Ty::Str, "file content"),
-        attr("template", Ty::RelPath, "template under templates/, rendered with [vars]"),
+        attr(
+            "template",
+            Ty::RelPath,
+            "template under templates/, rendered with [vars]",
+        ),
         attr("mode", Ty::Mode, "file mode").default(Default::Str("0644")),
         attr("id", Ty::Str, "provider's id").computed(),
     ],
-    one_of: &[OneOf { attrs: &["content", "template"], exclusive: true }],
+    one_of: &[OneOf {
+        attrs: &["content", "template"],
+        exclusive: true,
+    }],
 };
 
 static KINDS: &[&KindSchema] = &[&CONTAINER, &VM, &DNS_RECORD, &PROXY_SITE, &MONITOR, &FILE];
@@ -295,10 +400,17 @@ pub fn derive_computed(kind: &str, attrs: &mut std::collections::BTreeMap<String
             }
         }
         "dns_record" => {
-            let zone = attrs.get("zone").and_then(Value::as_str).map(|z| z.trim_end_matches('.'));
+            let zone = attrs
+                .get("zone")
+                .and_then(Value::as_str)
+                .map(|z| z.trim_end_matches('.'));
             let name = attrs.get("name").and_then(Value::as_str);
             if let (Some(zone), Some(name)) = (zone, name) {
-                let fqdn = if name == "@" { zone.to_string() } else { format!("{name}.{zone}") };
+                let fqdn = if name == "@" {
+                    zone.to_string()
+                } else {
+                    format!("{name}.{zone}")
+                };
                 attrs.insert("fqdn".into(), Value::from(fqdn));
             }
         }

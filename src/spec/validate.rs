@@ -30,7 +30,8 @@ pub struct Setting {
 
 /// Is this string a secret reference?
 pub fn is_secret_ref(s: &str) -> bool {
-    s.strip_prefix("env:").is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    s.strip_prefix("env:")
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
         || s.strip_prefix("file:").is_some_and(|p| !p.is_empty())
 }
 
@@ -54,19 +55,32 @@ fn providers(spec: &Spec, catalog: &[&ProviderInfo], d: &mut Diagnostics) {
         }
         let Some(info) = catalog.iter().find(|i| i.kind == p.kind) else {
             let known: Vec<_> = catalog.iter().map(|i| i.kind).collect();
-            let hint = closest(&p.kind, known.iter().copied()).map(|c| format!("did you mean `{c}`? ")).unwrap_or_default();
-            d.push(Diagnostic::error(format!("unknown provider kind `{}`", p.kind))
-                .at_opt(p.loc.clone())
-                .help(format!("{hint}known provider kinds: {}", known.join(", "))));
+            let hint = closest(&p.kind, known.iter().copied())
+                .map(|c| format!("did you mean `{c}`? "))
+                .unwrap_or_default();
+            d.push(
+                Diagnostic::error(format!("unknown provider kind `{}`", p.kind))
+                    .at_opt(p.loc.clone())
+                    .help(format!("{hint}known provider kinds: {}", known.join(", "))),
+            );
             continue;
         };
         for (name, value) in &p.settings {
             let loc = p.setting_locs.get(name).cloned();
             let Some(setting) = info.settings.iter().find(|s| s.name == *name) else {
                 let names: Vec<_> = info.settings.iter().map(|s| s.name).collect();
-                d.push(Diagnostic::error(format!("provider `{}` ({}) has no setting `{name}`", p.name, p.kind))
+                d.push(
+                    Diagnostic::error(format!(
+                        "provider `{}` ({}) has no setting `{name}`",
+                        p.name, p.kind
+                    ))
                     .at_opt(loc)
-                    .help(format!("settings of {}: {}", p.kind, names.join(", "))));
+                    .help(format!(
+                        "settings of {}: {}",
+                        p.kind,
+                        names.join(", ")
+                    )),
+                );
                 continue;
             };
             if setting.secret && !value.as_str().is_some_and(is_secret_ref) {
@@ -76,10 +90,16 @@ fn providers(spec: &Spec, catalog: &[&ProviderInfo], d: &mut Diagnostics) {
                     .help(format!("write {name} = \"env:VARIABLE\" (or \"file:/path\") and keep the value out of the repository")));
             }
         }
-        for s in info.settings.iter().filter(|s| s.required && !p.settings.contains_key(s.name)) {
-            d.push(Diagnostic::error(format!("provider `{}` needs setting `{}`", p.name, s.name))
-                .at_opt(p.loc.clone())
-                .help(format!("{} = ...  # {}", s.name, s.help)));
+        for s in info
+            .settings
+            .iter()
+            .filter(|s| s.required && !p.settings.contains_key(s.name))
+        {
+            d.push(
+                Diagnostic::error(format!("provider `{}` needs setting `{}`", p.name, s.name))
+                    .at_opt(p.loc.clone())
+                    .help(format!("{} = ...  # {}", s.name, s.help)),
+            );
         }
     }
 }
@@ -90,18 +110,38 @@ fn attributes(spec: &Spec, r: &super::Resource, d: &mut Diagnostics) {
         let loc = r.attr_locs.get(name).cloned();
         let Some(attr) = schema.attr(name) else {
             let candidates = schema.attr_names().chain(META_ATTRS.iter().copied());
-            let hint = closest(name, candidates).map(|c| format!("did you mean `{c}`? ")).unwrap_or_default();
-            let known: Vec<_> = schema.attrs.iter().filter(|a| !a.computed).map(|a| a.name).collect();
-            d.push(Diagnostic::error(format!("`{}` has no attribute `{name}`", r.address.kind))
-                .at_opt(loc)
-                .label("unknown attribute")
-                .help(format!("{hint}attributes of {}: {}", r.address.kind, known.join(", "))));
+            let hint = closest(name, candidates)
+                .map(|c| format!("did you mean `{c}`? "))
+                .unwrap_or_default();
+            let known: Vec<_> = schema
+                .attrs
+                .iter()
+                .filter(|a| !a.computed)
+                .map(|a| a.name)
+                .collect();
+            d.push(
+                Diagnostic::error(format!("`{}` has no attribute `{name}`", r.address.kind))
+                    .at_opt(loc)
+                    .label("unknown attribute")
+                    .help(format!(
+                        "{hint}attributes of {}: {}",
+                        r.address.kind,
+                        known.join(", ")
+                    )),
+            );
             continue;
         };
         if attr.computed {
-            d.push(Diagnostic::error(format!("`{name}` is computed by the provider and cannot be set"))
+            d.push(
+                Diagnostic::error(format!(
+                    "`{name}` is computed by the provider and cannot be set"
+                ))
                 .at_opt(loc)
-                .help(format!("remove it; refer to it as ${{{}.{name}}}", r.address)));
+                .help(format!(
+                    "remove it; refer to it as ${{{}.{name}}}",
+                    r.address
+                )),
+            );
             continue;
         }
         if refs::has_refs(value) {
@@ -113,20 +153,38 @@ fn attributes(spec: &Spec, r: &super::Resource, d: &mut Diagnostics) {
             } else {
                 format!("`{name}` must be {expected}, found {}", describe(value))
             };
-            d.push(Diagnostic::error(msg).at_opt(loc.clone()).label("invalid value").help(attr.help));
+            d.push(
+                Diagnostic::error(msg)
+                    .at_opt(loc.clone())
+                    .label("invalid value")
+                    .help(attr.help),
+            );
         }
         if attr.sensitive {
             // Sensitive values are written as references so the secret stays out of git.
             literal_secrets(value, r.attr_locs.get(name).cloned(), name, d);
         }
     }
-    for attr in schema.attrs.iter().filter(|a| a.required && !r.attrs.contains_key(a.name)) {
-        d.push(Diagnostic::error(format!("`{}` is missing required attribute `{}`", r.address, attr.name))
+    for attr in schema
+        .attrs
+        .iter()
+        .filter(|a| a.required && !r.attrs.contains_key(a.name))
+    {
+        d.push(
+            Diagnostic::error(format!(
+                "`{}` is missing required attribute `{}`",
+                r.address, attr.name
+            ))
             .at(r.loc.clone())
-            .help(format!("add {} = ...  # {}", attr.name, attr.help)));
+            .help(format!("add {} = ...  # {}", attr.name, attr.help)),
+        );
     }
     for group in schema.one_of {
-        let set: Vec<_> = group.attrs.iter().filter(|a| r.attrs.contains_key(**a)).collect();
+        let set: Vec<_> = group
+            .attrs
+            .iter()
+            .filter(|a| r.attrs.contains_key(**a))
+            .collect();
         if set.is_empty() || (group.exclusive && set.len() > 1) {
             let list = group.attrs.join(" or ");
             let msg = if set.is_empty() {
@@ -134,7 +192,11 @@ fn attributes(spec: &Spec, r: &super::Resource, d: &mut Diagnostics) {
             } else {
                 format!("`{}` sets both {list}; set only one", r.address)
             };
-            d.push(Diagnostic::error(msg).at(r.loc.clone()).help(format!("{} takes {}", r.address.kind, list)));
+            d.push(
+                Diagnostic::error(msg)
+                    .at(r.loc.clone())
+                    .help(format!("{} takes {}", r.address.kind, list)),
+            );
         }
     }
     let _ = spec;
@@ -143,10 +205,19 @@ fn attributes(spec: &Spec, r: &super::Resource, d: &mut Diagnostics) {
 fn literal_secrets(value: &Value, loc: Option<super::Loc>, name: &str, d: &mut Diagnostics) {
     if let Value::Object(m) = value {
         for (k, v) in m {
-            if looks_secret(k) && v.as_str().is_some_and(|s| !is_secret_ref(s) && !refs::has_refs(v)) {
-                d.push(Diagnostic::error(format!("`{name}.{k}` looks like a secret and must be a reference"))
+            if looks_secret(k)
+                && v.as_str()
+                    .is_some_and(|s| !is_secret_ref(s) && !refs::has_refs(v))
+            {
+                d.push(
+                    Diagnostic::error(format!(
+                        "`{name}.{k}` looks like a secret and must be a reference"
+                    ))
                     .at_opt(loc.clone())
-                    .help(format!("write {k} = \"env:{k}\" and set the variable where infra runs")));
+                    .help(format!(
+                        "write {k} = \"env:{k}\" and set the variable where infra runs"
+                    )),
+                );
             }
         }
     }
@@ -154,7 +225,17 @@ fn literal_secrets(value: &Value, loc: Option<super::Loc>, name: &str, d: &mut D
 
 fn looks_secret(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["password", "passwd", "secret", "token", "api_key", "apikey", "private_key"].iter().any(|s| k.contains(s))
+    [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "private_key",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
 }
 
 fn describe(v: &Value) -> String {
@@ -165,53 +246,111 @@ fn describe(v: &Value) -> String {
 }
 
 fn provider_of(spec: &Spec, r: &super::Resource, catalog: &[&ProviderInfo], d: &mut Diagnostics) {
-    let serves = |pkind: &str, kind: &str| catalog.iter().any(|i| i.kind == pkind && i.serves.contains(&kind));
+    let serves = |pkind: &str, kind: &str| {
+        catalog
+            .iter()
+            .any(|i| i.kind == pkind && i.serves.contains(&kind))
+    };
     let kind = &r.address.kind;
     match &r.provider {
         Some(name) => {
-            let loc = r.attr_locs.get("provider").cloned().unwrap_or(r.loc.clone());
+            let loc = r
+                .attr_locs
+                .get("provider")
+                .cloned()
+                .unwrap_or(r.loc.clone());
             match spec.providers.get(name) {
                 None => {
-                    let hint = closest(name, spec.providers.keys().map(String::as_str)).map(|c| format!("did you mean `{c}`? ")).unwrap_or_default();
-                    d.push(Diagnostic::error(format!("`{}` uses provider `{name}`, which is not declared", r.address))
+                    let hint = closest(name, spec.providers.keys().map(String::as_str))
+                        .map(|c| format!("did you mean `{c}`? "))
+                        .unwrap_or_default();
+                    d.push(
+                        Diagnostic::error(format!(
+                            "`{}` uses provider `{name}`, which is not declared",
+                            r.address
+                        ))
                         .at(loc)
-                        .help(format!("{hint}declare it as [providers.{name}] in infra.toml")));
+                        .help(format!(
+                            "{hint}declare it as [providers.{name}] in infra.toml"
+                        )),
+                    );
                 }
-                Some(p) if !p.kind.is_empty() && catalog.iter().any(|i| i.kind == p.kind) && !serves(&p.kind, kind) => {
-                    d.push(Diagnostic::error(format!("provider `{name}` ({}) does not serve kind `{kind}`", p.kind))
+                Some(p)
+                    if !p.kind.is_empty()
+                        && catalog.iter().any(|i| i.kind == p.kind)
+                        && !serves(&p.kind, kind) =>
+                {
+                    d.push(
+                        Diagnostic::error(format!(
+                            "provider `{name}` ({}) does not serve kind `{kind}`",
+                            p.kind
+                        ))
                         .at(loc)
-                        .help(format!("kinds served by {}: {}", p.kind, served_by(catalog, &p.kind))));
+                        .help(format!(
+                            "kinds served by {}: {}",
+                            p.kind,
+                            served_by(catalog, &p.kind)
+                        )),
+                    );
                 }
                 Some(_) => {}
             }
         }
         None => {
-            let candidates: Vec<_> = spec.providers.values().filter(|p| serves(&p.kind, kind)).map(|p| p.name.as_str()).collect();
+            let candidates: Vec<_> = spec
+                .providers
+                .values()
+                .filter(|p| serves(&p.kind, kind))
+                .map(|p| p.name.as_str())
+                .collect();
             match candidates.len() {
                 1 => {}
                 0 => {
-                    let kinds: Vec<_> = catalog.iter().filter(|i| i.serves.contains(&kind.as_str())).map(|i| i.kind).collect();
-                    d.push(Diagnostic::error(format!("no provider serves `{}`", r.address))
-                        .at(r.loc.clone())
-                        .help(format!("declare a provider of kind {} in infra.toml", kinds.join(" or "))));
+                    let kinds: Vec<_> = catalog
+                        .iter()
+                        .filter(|i| i.serves.contains(&kind.as_str()))
+                        .map(|i| i.kind)
+                        .collect();
+                    d.push(
+                        Diagnostic::error(format!("no provider serves `{}`", r.address))
+                            .at(r.loc.clone())
+                            .help(format!(
+                                "declare a provider of kind {} in infra.toml",
+                                kinds.join(" or ")
+                            )),
+                    );
                 }
-                _ => d.push(Diagnostic::error(format!("several providers serve `{kind}`: {}", candidates.join(", ")))
+                _ => d.push(
+                    Diagnostic::error(format!(
+                        "several providers serve `{kind}`: {}",
+                        candidates.join(", ")
+                    ))
                     .at(r.loc.clone())
-                    .help(format!("choose one with provider = \"{}\"", candidates[0]))),
+                    .help(format!("choose one with provider = \"{}\"", candidates[0])),
+                ),
             }
         }
     }
     for (name, _) in &r.settings {
         if !catalog.iter().any(|i| i.kind == name) {
-            d.push(Diagnostic::error(format!("`{}` has a table `{name}`, which is not a provider kind", r.address))
+            d.push(
+                Diagnostic::error(format!(
+                    "`{}` has a table `{name}`, which is not a provider kind",
+                    r.address
+                ))
                 .at(r.loc.clone())
-                .help("nested tables hold provider-specific settings, e.g. [container.web.docker]"));
+                .help("nested tables hold provider-specific settings, e.g. [container.web.docker]"),
+            );
         }
     }
 }
 
 fn served_by(catalog: &[&ProviderInfo], pkind: &str) -> String {
-    catalog.iter().find(|i| i.kind == pkind).map(|i| i.serves.join(", ")).unwrap_or_default()
+    catalog
+        .iter()
+        .find(|i| i.kind == pkind)
+        .map(|i| i.serves.join(", "))
+        .unwrap_or_default()
 }
 
 fn references(spec: &Spec, d: &mut Diagnostics) {
@@ -236,39 +375,66 @@ fn references(spec: &Spec, d: &mut Diagnostics) {
         for (dep, loc) in &r.depends_on {
             match Address::parse(dep) {
                 Some(a) if spec.index.contains_key(&a) => {}
-                Some(_) => d.push(Diagnostic::error(format!("`depends_on` names `{dep}`, which is not declared"))
-                    .at(loc.clone())
-                    .help(similar_address(spec, dep))),
-                None => d.push(Diagnostic::error(format!("`{dep}` is not a resource address")).at(loc.clone()).help("addresses look like kind.name")),
+                Some(_) => d.push(
+                    Diagnostic::error(format!("`depends_on` names `{dep}`, which is not declared"))
+                        .at(loc.clone())
+                        .help(similar_address(spec, dep)),
+                ),
+                None => d.push(
+                    Diagnostic::error(format!("`{dep}` is not a resource address"))
+                        .at(loc.clone())
+                        .help("addresses look like kind.name"),
+                ),
             }
         }
     }
 }
 
-fn check_ref(spec: &Spec, r: &super::Resource, reference: &Ref, loc: Option<super::Loc>, d: &mut Diagnostics) {
+fn check_ref(
+    spec: &Spec,
+    r: &super::Resource,
+    reference: &Ref,
+    loc: Option<super::Loc>,
+    d: &mut Diagnostics,
+) {
     match reference {
         Ref::Var(name) => {
             if !spec.vars.contains_key(name) {
-                d.push(Diagnostic::error(format!("reference to undefined variable `vars.{name}`"))
-                    .at_opt(loc)
-                    .help(format!("define it under [vars] in infra.toml: {name} = ...")));
+                d.push(
+                    Diagnostic::error(format!("reference to undefined variable `vars.{name}`"))
+                        .at_opt(loc)
+                        .help(format!(
+                            "define it under [vars] in infra.toml: {name} = ..."
+                        )),
+                );
             }
         }
         Ref::Attr { address, attr } => {
             if spec.resource(address).is_none() {
-                d.push(Diagnostic::error(format!("`{}` refers to `{address}`, which is not declared", r.address))
+                d.push(
+                    Diagnostic::error(format!(
+                        "`{}` refers to `{address}`, which is not declared",
+                        r.address
+                    ))
                     .at_opt(loc)
                     .label("missing resource")
-                    .help(similar_address(spec, &address.to_string())));
+                    .help(similar_address(spec, &address.to_string())),
+                );
                 return;
             }
             let schema = schema::kind(&address.kind).expect("declared resources have known kinds");
             if schema.attr(attr).is_none() {
                 let names: Vec<_> = schema.attr_names().collect();
-                d.push(Diagnostic::error(format!("`{address}` has no attribute `{attr}`"))
-                    .at_opt(loc)
-                    .label("unknown attribute")
-                    .help(format!("attributes of {}: {}", address.kind, names.join(", "))));
+                d.push(
+                    Diagnostic::error(format!("`{address}` has no attribute `{attr}`"))
+                        .at_opt(loc)
+                        .label("unknown attribute")
+                        .help(format!(
+                            "attributes of {}: {}",
+                            address.kind,
+                            names.join(", ")
+                        )),
+                );
             }
         }
     }
@@ -332,12 +498,17 @@ fn cycles(spec: &Spec, d: &mut Diagnostics) {
         if !cyclic {
             continue;
         }
-        let mut names: Vec<String> = scc.iter().map(|&i| spec.resources[i].address.to_string()).collect();
+        let mut names: Vec<String> = scc
+            .iter()
+            .map(|&i| spec.resources[i].address.to_string())
+            .collect();
         names.sort();
         let first = scc.iter().copied().min().expect("scc is never empty");
-        d.push(Diagnostic::error(format!("dependency cycle: {}", names.join(" -> ")))
-            .at(spec.resources[first].loc.clone())
-            .help("break the cycle: remove a reference or a depends_on entry"));
+        d.push(
+            Diagnostic::error(format!("dependency cycle: {}", names.join(" -> ")))
+                .at(spec.resources[first].loc.clone())
+                .help("break the cycle: remove a reference or a depends_on entry"),
+        );
     }
 }
 
@@ -346,27 +517,57 @@ fn pools(spec: &Spec, d: &mut Diagnostics) {
         let Some(net) = p.cidr else { continue };
         if let Some((a, b)) = p.range {
             if !net.contains(&a) || !net.contains(&b) {
-                d.push(Diagnostic::error(format!("range of pool `{}` is outside {net}", p.name)).at_opt(p.loc.clone()).help("keep the range inside the pool's cidr"));
+                d.push(
+                    Diagnostic::error(format!("range of pool `{}` is outside {net}", p.name))
+                        .at_opt(p.loc.clone())
+                        .help("keep the range inside the pool's cidr"),
+                );
             }
         }
         if let Some(g) = p.gateway {
             if !net.contains(&g) {
-                d.push(Diagnostic::error(format!("gateway {g} of pool `{}` is outside {net}", p.name)).at_opt(p.loc.clone()).help("the gateway must be inside the pool's cidr"));
+                d.push(
+                    Diagnostic::error(format!("gateway {g} of pool `{}` is outside {net}", p.name))
+                        .at_opt(p.loc.clone())
+                        .help("the gateway must be inside the pool's cidr"),
+                );
             }
         }
     }
     // Two resources with the same address inside a pool would clash on the network.
     let mut seen: BTreeMap<IpAddr, &super::Resource> = BTreeMap::new();
     for r in &spec.resources {
-        let Some(ip) = r.attrs.get("ip").and_then(Value::as_str).and_then(|s| s.parse::<ipnet::IpNet>().ok()) else { continue };
+        let Some(ip) = r
+            .attrs
+            .get("ip")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<ipnet::IpNet>().ok())
+        else {
+            continue;
+        };
         let addr = ip.addr();
-        let Some(pool) = spec.pools.values().find(|p| p.cidr.is_some_and(|n| n.contains(&addr))) else { continue };
+        let Some(pool) = spec
+            .pools
+            .values()
+            .find(|p| p.cidr.is_some_and(|n| n.contains(&addr)))
+        else {
+            continue;
+        };
         let loc = r.attr_locs.get("ip").cloned().unwrap_or(r.loc.clone());
         if let Some(other) = seen.get(&addr) {
-            d.push(Diagnostic::error(format!("{addr} in pool `{}` is used by both `{}` and `{}`", pool.name, other.address, r.address))
+            d.push(
+                Diagnostic::error(format!(
+                    "{addr} in pool `{}` is used by both `{}` and `{}`",
+                    pool.name, other.address, r.address
+                ))
                 .at(loc)
                 .label("duplicate address")
-                .help(format!("give one of them another address (first used at {})", spec.sources.describe(other.attr_locs.get("ip").unwrap_or(&other.loc)))));
+                .help(format!(
+                    "give one of them another address (first used at {})",
+                    spec.sources
+                        .describe(other.attr_locs.get("ip").unwrap_or(&other.loc))
+                )),
+            );
         } else {
             seen.insert(addr, r);
         }

@@ -15,7 +15,10 @@ use super::{ResourceState, State};
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Entry {
     /// The object at `address` now exists as recorded.
-    Put { address: String, resource: ResourceState },
+    Put {
+        address: String,
+        resource: ResourceState,
+    },
     /// The object at `address` is gone.
     Remove { address: String },
 }
@@ -39,7 +42,10 @@ pub struct Journal {
 
 impl Journal {
     pub fn open(path: &Path) -> std::io::Result<Journal> {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
         Ok(Journal { file })
     }
 

@@ -24,9 +24,17 @@ pub const STATE_VERSION: u32 = 1;
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}:{column}: state file is not valid: {message}")]
-    Corrupt { path: PathBuf, line: usize, column: usize, message: String },
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("{path}: state format version {found} is not supported (this infra reads version {STATE_VERSION})")]
     Version { path: PathBuf, found: u32 },
 }
@@ -70,7 +78,12 @@ pub struct State {
 
 impl State {
     pub fn new() -> State {
-        State { version: STATE_VERSION, lineage: new_lineage(), serial: 0, resources: BTreeMap::new() }
+        State {
+            version: STATE_VERSION,
+            lineage: new_lineage(),
+            serial: 0,
+            resources: BTreeMap::new(),
+        }
     }
 
     /// Deterministic serialisation: sorted keys, two-space indent, trailing newline.
@@ -85,7 +98,10 @@ impl State {
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
             if let Some(found) = v.get("version").and_then(|x| x.as_u64()) {
                 if found != STATE_VERSION as u64 {
-                    return Err(StateError::Version { path: path.into(), found: found as u32 });
+                    return Err(StateError::Version {
+                        path: path.into(),
+                        found: found as u32,
+                    });
                 }
             }
         }
@@ -93,7 +109,12 @@ impl State {
             path: path.into(),
             line: e.line(),
             column: e.column(),
-            message: e.to_string().split(" at line").next().unwrap_or_default().to_string(),
+            message: e
+                .to_string()
+                .split(" at line")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
         })
     }
 }
@@ -105,7 +126,10 @@ impl Default for State {
 }
 
 fn new_lineage() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     let seed = format!("{nanos}-{}-{:p}", std::process::id(), &nanos);
     crate::util::sha256_hex(seed.as_bytes())[..16].to_string()
 }
@@ -130,18 +154,40 @@ pub fn load(root: &Path) -> Result<Loaded, StateError> {
     let path = root.join(STATE_FILE);
     let mut state = match fs_err::read_to_string(&path) {
         Ok(text) => State::parse(Path::new(STATE_FILE), &text)?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::new(),
-        Err(e) => return Err(StateError::Io { path: path.clone(), source: e }),
+        // No state yet: an empty lineage, assigned when the state is first written,
+        // so a plan saved before the first apply still matches.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => State {
+            lineage: String::new(),
+            ..State::new()
+        },
+        Err(e) => {
+            return Err(StateError::Io {
+                path: path.clone(),
+                source: e,
+            })
+        }
     };
-    let replayed = journal::replay(&root.join(JOURNAL_FILE), &mut state)
-        .map_err(|e| StateError::Io { path: root.join(JOURNAL_FILE), source: e })?;
+    let replayed =
+        journal::replay(&root.join(JOURNAL_FILE), &mut state).map_err(|e| StateError::Io {
+            path: root.join(JOURNAL_FILE),
+            source: e,
+        })?;
     Ok(Loaded { state, replayed })
 }
 
 /// Write the state file atomically and drop the journal it now contains.
 pub fn save(root: &Path, state: &State) -> std::io::Result<()> {
     fs_err::create_dir_all(root.join(STATE_DIR))?;
-    crate::util::write_atomic(&root.join(STATE_FILE), state.to_json().as_bytes())?;
+    let text = if state.lineage.is_empty() {
+        State {
+            lineage: new_lineage(),
+            ..state.clone()
+        }
+        .to_json()
+    } else {
+        state.to_json()
+    };
+    crate::util::write_atomic(&root.join(STATE_FILE), text.as_bytes())?;
     match fs_err::remove_file(root.join(JOURNAL_FILE)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
@@ -154,22 +200,50 @@ mod tests {
 
     #[test]
     fn corrupt_state_names_line_and_column() {
-        let err = State::parse(Path::new(".infra/state.json"), "{\n  \"version\": 1,\n  \"lineage\": oops\n}").unwrap_err();
+        let err = State::parse(
+            Path::new(".infra/state.json"),
+            "{\n  \"version\": 1,\n  \"lineage\": oops\n}",
+        )
+        .unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with(".infra/state.json:3:"), "{msg}");
     }
 
     #[test]
     fn newer_version_is_refused() {
-        let err = State::parse(Path::new("s.json"), r#"{"version": 9, "lineage": "x", "serial": 1, "resources": {}}"#).unwrap_err();
+        let err = State::parse(
+            Path::new("s.json"),
+            r#"{"version": 9, "lineage": "x", "serial": 1, "resources": {}}"#,
+        )
+        .unwrap_err();
         assert!(matches!(err, StateError::Version { found: 9, .. }));
     }
 
     #[test]
     fn serialisation_is_deterministic() {
         let mut s = State::new();
-        s.resources.insert("file.b".into(), ResourceState { kind: "file".into(), provider: "f".into(), id: "b".into(), attrs: Attrs::new(), depends_on: vec![], group: None });
-        s.resources.insert("file.a".into(), ResourceState { kind: "file".into(), provider: "f".into(), id: "a".into(), attrs: Attrs::new(), depends_on: vec![], group: None });
+        s.resources.insert(
+            "file.b".into(),
+            ResourceState {
+                kind: "file".into(),
+                provider: "f".into(),
+                id: "b".into(),
+                attrs: Attrs::new(),
+                depends_on: vec![],
+                group: None,
+            },
+        );
+        s.resources.insert(
+            "file.a".into(),
+            ResourceState {
+                kind: "file".into(),
+                provider: "f".into(),
+                id: "a".into(),
+                attrs: Attrs::new(),
+                depends_on: vec![],
+                group: None,
+            },
+        );
         let json = s.to_json();
         assert!(json.find("file.a").unwrap() < json.find("file.b").unwrap());
         assert_eq!(State::parse(Path::new("s"), &json).unwrap(), s);

@@ -26,7 +26,11 @@ impl Run {
 
     /// Panics with the whole output unless the exit code matches.
     pub fn expect(self, code: i32) -> Run {
-        assert_eq!(self.code, code, "exit code {} (wanted {code})\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "exit code {} (wanted {code})\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
         self
     }
 
@@ -41,7 +45,9 @@ pub fn infra_bin() -> PathBuf {
 
 impl TestEnv {
     pub fn new() -> TestEnv {
-        TestEnv { dir: tempfile::tempdir().expect("tempdir") }
+        TestEnv {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -82,7 +88,12 @@ impl TestEnv {
     }
 
     pub fn git(&self, args: &[&str]) -> Run {
-        let r = Run::from(self.sealed(Path::new("git")).args(args).output().expect("run git"));
+        let r = Run::from(
+            self.sealed(Path::new("git"))
+                .args(args)
+                .output()
+                .expect("run git"),
+        );
         assert_eq!(r.code, 0, "git {args:?} failed: {}", r.stderr);
         r
     }
@@ -118,7 +129,10 @@ impl TestEnv {
     pub fn with_resources(resources: &str) -> TestEnv {
         let env = TestEnv::new();
         env.git(&["init", "-q", "-b", "main"]);
-        env.write("infra.toml", "[project]\nname = \"t\"\n\n[providers.local]\nkind = \"file\"\nroot = \"out\"\n");
+        env.write(
+            "infra.toml",
+            "[project]\nname = \"t\"\n\n[providers.local]\nkind = \"file\"\nroot = \"out\"\n",
+        );
         env.write(".gitignore", "/out/\n.infra/lock\n.infra/journal.jsonl\n");
         env.write("infra/main.toml", resources);
         env.commit_all("spec");
@@ -155,5 +169,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
 
 /// N file resources as TOML.
 pub fn files_toml(n: usize) -> String {
-    (0..n).map(|i| format!("[file.f{i}]\npath = \"d/f{i}.txt\"\ncontent = \"file {i}\\n\"\n\n")).collect()
+    (0..n)
+        .map(|i| format!("[file.f{i}]\npath = \"d/f{i}.txt\"\ncontent = \"file {i}\\n\"\n\n"))
+        .collect()
 }

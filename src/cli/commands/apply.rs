@@ -26,12 +26,28 @@ struct Mode {
 }
 
 pub fn run(cwd: &Path, a: ApplyArgs, ui: &Ui) -> Result<i32> {
-    let mode = Mode { saved: a.plan_file, flags: a.flags, destroy: false, yes: a.yes, parallelism: a.parallelism, allow_dirty: a.allow_dirty, no_commit: a.no_commit };
+    let mode = Mode {
+        saved: a.plan_file,
+        flags: a.flags,
+        destroy: false,
+        yes: a.yes,
+        parallelism: a.parallelism,
+        allow_dirty: a.allow_dirty,
+        no_commit: a.no_commit,
+    };
     execute(cwd, mode, ui)
 }
 
 pub fn destroy(cwd: &Path, a: DestroyArgs, ui: &Ui) -> Result<i32> {
-    let mode = Mode { saved: None, flags: a.flags, destroy: true, yes: a.yes, parallelism: a.parallelism, allow_dirty: a.allow_dirty, no_commit: a.no_commit };
+    let mode = Mode {
+        saved: None,
+        flags: a.flags,
+        destroy: true,
+        yes: a.yes,
+        parallelism: a.parallelism,
+        allow_dirty: a.allow_dirty,
+        no_commit: a.no_commit,
+    };
     execute(cwd, mode, ui)
 }
 
@@ -39,18 +55,34 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     let root = super::root(cwd)?;
     // Everything that could refuse runs before anything changes.
     let saved = mode.saved.as_deref().map(super::plan::load).transpose()?;
-    let repo = if mode.no_commit { None } else { Some(open_repo(&root)?) };
+    let repo = if mode.no_commit {
+        None
+    } else {
+        Some(open_repo(&root)?)
+    };
     let head = match &repo {
         Some(r) => check_committed(r, mode.allow_dirty)?,
         None => None,
     };
-    let _lock = Lock::acquire(&root, if mode.destroy { "infra destroy" } else { "infra apply" })?;
+    let _lock = Lock::acquire(
+        &root,
+        if mode.destroy {
+            "infra destroy"
+        } else {
+            "infra apply"
+        },
+    )?;
     let project = Project::open(&root, ui.color)?;
     let (targets, destroy) = match &saved {
         Some(p) => (p.targets.clone(), p.destroy),
         None => (mode.flags.targets.clone(), mode.destroy),
     };
-    let opts = PlanOptions { refresh: saved.as_ref().map_or(mode.flags.refresh, |p| p.refreshed), targets, destroy, spec_commit: head.clone() };
+    let opts = PlanOptions {
+        refresh: saved.as_ref().map_or(mode.flags.refresh, |p| p.refreshed),
+        targets,
+        destroy,
+        spec_commit: head.clone(),
+    };
     let providers = project.providers()?;
     let rt = super::runtime()?;
     let (plan, live) = rt.block_on(project.plan_with_live(&opts, &providers))?;
@@ -63,14 +95,23 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     let open_journal = || Journal::open(&root.join(state::JOURNAL_FILE));
     if !plan.has_changes() {
         let mut journal = open_journal()?;
-        let recorded = record_refresh(&project.state.state, &live, &plan, opts.refresh, &mut journal)?;
+        let recorded = record_refresh(
+            &project.state.state,
+            &live,
+            &plan,
+            opts.refresh,
+            &mut journal,
+        )?;
         return finish_without_changes(&root, &original, recorded, repo.as_ref(), head.as_deref());
     }
     if saved.is_none() && !mode.yes {
         let (question, detail) = if destroy {
             ("Do you really want to destroy all resources?", "infra will destroy all your managed infrastructure, as shown above.\n  There is no undo.")
         } else {
-            ("Do you want to perform these actions?", "infra will perform the actions described above.")
+            (
+                "Do you want to perform these actions?",
+                "infra will perform the actions described above.",
+            )
         };
         if !super::confirm(ui, question, detail)? {
             println!("\nApply cancelled.");
@@ -78,28 +119,60 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         }
     }
     let mut journal = open_journal()?;
-    let recorded = record_refresh(&project.state.state, &live, &plan, opts.refresh, &mut journal)?;
+    let recorded = record_refresh(
+        &project.state.state,
+        &live,
+        &plan,
+        opts.refresh,
+        &mut journal,
+    )?;
 
-    let desired = if destroy { Vec::new() } else { project.desired()? };
+    let desired = if destroy {
+        Vec::new()
+    } else {
+        project.desired()?
+    };
     let reporter = Arc::new(Progress::new(ui.stderr_tty));
-    let exec_opts = ExecOptions { parallelism: mode.parallelism, ..ExecOptions::default() };
-    let (outcome, final_state) = rt.block_on(apply::execute(&plan, &desired, &project.spec.vars, &providers, recorded, journal, reporter, &exec_opts));
+    let exec_opts = ExecOptions {
+        parallelism: mode.parallelism,
+        ..ExecOptions::default()
+    };
+    let (outcome, final_state) = rt.block_on(apply::execute(
+        &plan,
+        &desired,
+        &project.spec.vars,
+        &providers,
+        recorded,
+        journal,
+        reporter,
+        &exec_opts,
+    ));
     let changed = save_state(&root, &original, &final_state)?;
     report(&outcome, ui);
     if changed {
         if let Some(repo) = &repo {
-            commit_state(repo, &plan, &outcome, head.as_deref(), mode.allow_dirty && head.is_none(), destroy)?;
+            commit_state(
+                repo,
+                &plan,
+                &outcome,
+                head.as_deref(),
+                mode.allow_dirty && head.is_none(),
+                destroy,
+            )?;
         }
     }
     if outcome.ok() {
         Ok(0)
     } else {
-        let lines: Vec<String> = outcome
-            .failed
-            .iter()
-            .map(|(a, op, e)| format!("  {a}: {} failed: {e}", op_name(*op)))
-            .chain(outcome.skipped.iter().map(|(a, op)| format!("  {a}: {} skipped (a dependency failed)", op_name(*op))))
-            .collect();
+        let lines: Vec<String> =
+            outcome
+                .failed
+                .iter()
+                .map(|(a, op, e)| format!("  {a}: {} failed: {e}", op_name(*op)))
+                .chain(outcome.skipped.iter().map(|(a, op)| {
+                    format!("  {a}: {} skipped (a dependency failed)", op_name(*op))
+                }))
+                .collect();
         Err(Error::new(format!("apply failed: {} operation(s) failed, {} skipped", outcome.failed.len(), outcome.skipped.len()))
             .detail(lines.join("\n"))
             .hint("the state records what did happen; fix the cause and run `infra plan` to see what is left"))
@@ -127,35 +200,60 @@ fn check_committed(repo: &Repo, allow_dirty: bool) -> Result<Option<String>> {
         let list: Vec<String> = dirty.iter().map(|p| format!("  {p}")).collect();
         return Err(Error::new("the spec has uncommitted changes")
             .detail(list.join("\n"))
-            .hint("commit them first (every applied state maps to a commit), or pass --allow-dirty"));
+            .hint(
+                "commit them first (every applied state maps to a commit), or pass --allow-dirty",
+            ));
     }
-    if dirty.is_empty() { repo.head() } else { Ok(None) }
+    if dirty.is_empty() {
+        repo.head()
+    } else {
+        Ok(None)
+    }
 }
 
 fn check_not_stale(saved: &Plan, now: &Plan) -> Result<()> {
     let stale = |why: String| {
-        Err(Error::new(format!("saved plan is stale: {why}")).hint("make a new plan with `infra plan --out FILE` and review it"))
+        Err(Error::new(format!("saved plan is stale: {why}"))
+            .hint("make a new plan with `infra plan --out FILE` and review it"))
     };
     if saved.spec_digest != now.spec_digest {
         return stale("the spec changed since the plan was saved".into());
     }
-    if saved.state_lineage != now.state_lineage {
+    // An empty lineage means "no state yet"; the serial check below covers it.
+    if !saved.state_lineage.is_empty() && saved.state_lineage != now.state_lineage {
         return stale("it was made for another state (lineage differs)".into());
     }
     if saved.state_serial != now.state_serial {
-        return stale(format!("the state moved on since the plan was saved (serial {} -> {})", saved.state_serial, now.state_serial));
+        return stale(format!(
+            "the state moved on since the plan was saved (serial {} -> {})",
+            saved.state_serial, now.state_serial
+        ));
     }
     let key = |p: &Plan| -> Vec<(String, crate::plan::Action, Option<crate::spec::Attrs>)> {
-        p.actions().map(|c| (c.address.clone(), c.action, c.after.clone())).collect()
+        p.actions()
+            .map(|c| (c.address.clone(), c.action, c.after.clone()))
+            .collect()
     };
     if key(saved) != key(now) {
         let moved: Vec<String> = now
             .actions()
-            .filter(|c| !saved.actions().any(|s| s.address == c.address && s.action == c.action && s.after == c.after))
+            .filter(|c| {
+                !saved
+                    .actions()
+                    .any(|s| s.address == c.address && s.action == c.action && s.after == c.after)
+            })
             .map(|c| c.address.clone())
-            .chain(saved.actions().filter(|s| !now.actions().any(|c| c.address == s.address)).map(|s| s.address.clone()))
+            .chain(
+                saved
+                    .actions()
+                    .filter(|s| !now.actions().any(|c| c.address == s.address))
+                    .map(|s| s.address.clone()),
+            )
             .collect();
-        return stale(format!("live infrastructure changed since the plan was saved ({})", moved.join(", ")));
+        return stale(format!(
+            "live infrastructure changed since the plan was saved ({})",
+            moved.join(", ")
+        ));
     }
     Ok(())
 }
@@ -173,7 +271,11 @@ fn record_refresh(
     if !refreshed {
         return Ok(state);
     }
-    let changes: BTreeMap<&str, &crate::plan::ResourceChange> = plan.changes.iter().map(|c| (c.address.as_str(), c)).collect();
+    let changes: BTreeMap<&str, &crate::plan::ResourceChange> = plan
+        .changes
+        .iter()
+        .map(|c| (c.address.as_str(), c))
+        .collect();
     let mut entries = Vec::new();
     for (address, l) in live {
         let old = recorded.resources.get(address);
@@ -183,18 +285,30 @@ fn record_refresh(
             provider: l.provider.clone(),
             id: l.id.clone(),
             attrs: l.attrs.clone(),
-            depends_on: old.map(|o| o.depends_on.clone()).or_else(|| change.map(|c| c.depends_on.clone())).unwrap_or_default(),
-            group: old.and_then(|o| o.group.clone()).or_else(|| change.and_then(|c| c.group.clone())),
+            depends_on: old
+                .map(|o| o.depends_on.clone())
+                .or_else(|| change.map(|c| c.depends_on.clone()))
+                .unwrap_or_default(),
+            group: old
+                .and_then(|o| o.group.clone())
+                .or_else(|| change.and_then(|c| c.group.clone())),
         };
         if old != Some(&resource) {
-            entries.push(Entry::Put { address: address.clone(), resource });
+            entries.push(Entry::Put {
+                address: address.clone(),
+                resource,
+            });
         }
     }
     for address in recorded.resources.keys().filter(|a| !live.contains_key(*a)) {
-        entries.push(Entry::Remove { address: address.clone() });
+        entries.push(Entry::Remove {
+            address: address.clone(),
+        });
     }
     for e in entries {
-        journal.append(&e).map_err(|e| Error::new(format!("cannot write the state journal: {e}")))?;
+        journal
+            .append(&e)
+            .map_err(|e| Error::new(format!("cannot write the state journal: {e}")))?;
         e.apply_to(&mut state);
     }
     Ok(state)
@@ -218,12 +332,24 @@ fn save_state(root: &Path, original: &state::Loaded, now: &State) -> Result<bool
     Ok(true)
 }
 
-fn finish_without_changes(root: &Path, original: &state::Loaded, recorded: State, repo: Option<&Repo>, head: Option<&str>) -> Result<i32> {
+fn finish_without_changes(
+    root: &Path,
+    original: &state::Loaded,
+    recorded: State,
+    repo: Option<&Repo>,
+    head: Option<&str>,
+) -> Result<i32> {
     let changed = save_state(root, original, &recorded)?;
     if changed {
         if let Some(repo) = repo {
             let subject = "infra apply: record refreshed state";
-            let trailers = [("Infra-Plan", "+0 ~0 -0".to_string()), ("Infra-Applied-Spec", head.unwrap_or("uncommitted").to_string())];
+            let trailers = [
+                ("Infra-Plan", "+0 ~0 -0".to_string()),
+                (
+                    "Infra-Applied-Spec",
+                    head.unwrap_or("uncommitted").to_string(),
+                ),
+            ];
             repo.commit_paths(&[state::STATE_FILE], &git::message(subject, Some("The live objects differed from the recorded state; the state now records them."), &trailers))?;
         }
         println!("\nThe recorded state was updated to match live objects.");
@@ -232,22 +358,48 @@ fn finish_without_changes(root: &Path, original: &state::Loaded, recorded: State
 }
 
 fn report(outcome: &Outcome, ui: &Ui) {
-    let (a, c, d) = (outcome.count(Op::Create), outcome.count(Op::Update), outcome.count(Op::Delete));
+    let (a, c, d) = (
+        outcome.count(Op::Create),
+        outcome.count(Op::Update),
+        outcome.count(Op::Delete),
+    );
     if outcome.ok() {
-        println!("\n{} Resources: {a} added, {c} changed, {d} destroyed.", ui.green("Apply complete!"));
+        println!(
+            "\n{} Resources: {a} added, {c} changed, {d} destroyed.",
+            ui.green("Apply complete!")
+        );
     } else {
-        println!("\n{} Resources: {a} added, {c} changed, {d} destroyed; {} failed, {} skipped.", ui.red_bold("Apply incomplete."), outcome.failed.len(), outcome.skipped.len());
+        println!(
+            "\n{} Resources: {a} added, {c} changed, {d} destroyed; {} failed, {} skipped.",
+            ui.red_bold("Apply incomplete."),
+            outcome.failed.len(),
+            outcome.skipped.len()
+        );
     }
 }
 
-fn commit_state(repo: &Repo, plan: &Plan, outcome: &Outcome, head: Option<&str>, dirty: bool, destroy: bool) -> Result<()> {
+fn commit_state(
+    repo: &Repo,
+    plan: &Plan,
+    outcome: &Outcome,
+    head: Option<&str>,
+    dirty: bool,
+    destroy: bool,
+) -> Result<()> {
     let s = plan.summary();
     let counts = format!("+{} ~{} -{}", s.add, s.change, s.destroy);
-    let verb = if destroy { "infra destroy" } else { "infra apply" };
+    let verb = if destroy {
+        "infra destroy"
+    } else {
+        "infra apply"
+    };
     let subject = if outcome.ok() {
         format!("{verb}: {counts}")
     } else {
-        format!("{verb} (partial, {} failed): {counts}", outcome.failed.len())
+        format!(
+            "{verb} (partial, {} failed): {counts}",
+            outcome.failed.len()
+        )
     };
     let mut body = String::new();
     for (a, op) in &outcome.done {
@@ -272,8 +424,18 @@ fn commit_state(repo: &Repo, plan: &Plan, outcome: &Outcome, head: Option<&str>,
     let trailers = [
         ("Infra-Plan", counts),
         ("Infra-Applied-Spec", spec),
-        ("Infra-Result", if outcome.ok() { "complete".to_string() } else { "partial".to_string() }),
+        (
+            "Infra-Result",
+            if outcome.ok() {
+                "complete".to_string()
+            } else {
+                "partial".to_string()
+            },
+        ),
     ];
-    repo.commit_paths(&[state::STATE_FILE], &git::message(&subject, Some(body.trim_end()), &trailers))?;
+    repo.commit_paths(
+        &[state::STATE_FILE],
+        &git::message(&subject, Some(body.trim_end()), &trailers),
+    )?;
     Ok(())
 }

@@ -6,6 +6,11 @@ use crate::cli::args::{Cli, CompletionsArgs};
 use crate::error::Result;
 
 pub fn run(args: CompletionsArgs) -> Result<i32> {
-    clap_complete::generate(args.shell, &mut Cli::command(), "infra", &mut std::io::stdout());
+    clap_complete::generate(
+        args.shell,
+        &mut Cli::command(),
+        "infra",
+        &mut std::io::stdout(),
+    );
     Ok(0)
 }

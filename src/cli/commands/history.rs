@@ -26,10 +26,21 @@ pub fn run(cwd: &Path, args: HistoryArgs) -> Result<i32> {
         println!("No infra history yet: `infra ask` and `infra apply` record their commits here.");
         return Ok(0);
     }
-    println!("{:<16}  {:<8}  {:<11}  {}", "DATE", "COMMIT", "PLAN", "SUMMARY");
+    println!(
+        "{:<16}  {:<8}  {:<11}  {}",
+        "DATE", "COMMIT", "PLAN", "SUMMARY"
+    );
     for e in entries {
-        let plan = e.trailers.iter().find(|(k, _)| k == "Infra-Plan").map(|(_, v)| v.as_str()).unwrap_or("");
-        println!("{:<16}  {:<8}  {:<11}  {}", e.date, e.short, plan, e.summary);
+        let plan = e
+            .trailers
+            .iter()
+            .find(|(k, _)| k == "Infra-Plan")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        println!(
+            "{:<16}  {:<8}  {:<11}  {}",
+            e.date, e.short, plan, e.summary
+        );
     }
     Ok(0)
 }

@@ -15,18 +15,27 @@ use crate::state::{self, ResourceState};
 
 pub fn run(cwd: &Path, args: ImportArgs, ui: &Ui) -> Result<i32> {
     let root = super::root(cwd)?;
-    let repo = if args.no_commit { None } else { Some(Repo::open(&root)?) };
+    let repo = if args.no_commit {
+        None
+    } else {
+        Some(Repo::open(&root)?)
+    };
     if let Some(r) = &repo {
         r.current_branch()?;
     }
     let _lock = Lock::acquire(&root, "infra import")?;
     let project = Project::open(&root, ui.color)?;
-    let addr = Address::parse(&args.address).ok_or_else(|| Error::new(format!("`{}` is not a resource address", args.address)))?;
+    let addr = Address::parse(&args.address)
+        .ok_or_else(|| Error::new(format!("`{}` is not a resource address", args.address)))?;
     let resource = project.spec.resource(&addr).ok_or_else(|| {
-        Error::new(format!("{} is not declared in the spec", args.address)).hint("declare the resource first, then import the live object into it")
+        Error::new(format!("{} is not declared in the spec", args.address))
+            .hint("declare the resource first, then import the live object into it")
     })?;
     if project.state.state.resources.contains_key(&args.address) {
-        return Err(Error::new(format!("{} is already in the state", args.address)).hint("`infra state rm` it first to import another object"));
+        return Err(
+            Error::new(format!("{} is already in the state", args.address))
+                .hint("`infra state rm` it first to import another object"),
+        );
     }
     let pname = project.provider_name(resource);
     let providers = project.providers()?;
@@ -37,13 +46,27 @@ pub fn run(cwd: &Path, args: ImportArgs, ui: &Ui) -> Result<i32> {
     let mut next = project.state.state.clone();
     next.resources.insert(
         args.address.clone(),
-        ResourceState { kind: addr.kind.clone(), provider: pname, id: observed.id, attrs: observed.attrs, depends_on: Vec::new(), group: resource.group.clone() },
+        ResourceState {
+            kind: addr.kind.clone(),
+            provider: pname,
+            id: observed.id,
+            attrs: observed.attrs,
+            depends_on: Vec::new(),
+            group: resource.group.clone(),
+        },
     );
     next.serial = project.state.effective_serial() + 1;
     state::save(&root, &next)?;
-    println!("Imported {} (id {}). Run `infra plan` to see how it differs from the spec.", args.address, args.id);
+    println!(
+        "Imported {} (id {}). Run `infra plan` to see how it differs from the spec.",
+        args.address, args.id
+    );
     if let Some(repo) = repo {
-        let msg = git::message(&format!("infra import: {}", args.address), Some(&format!("Adopted the existing object {}.", args.id)), &[("Infra-Plan", "+0 ~0 -0".to_string())]);
+        let msg = git::message(
+            &format!("infra import: {}", args.address),
+            Some(&format!("Adopted the existing object {}.", args.id)),
+            &[("Infra-Plan", "+0 ~0 -0".to_string())],
+        );
         repo.commit_paths(&[state::STATE_FILE], &msg)?;
     }
     Ok(0)

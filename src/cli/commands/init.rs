@@ -42,11 +42,25 @@ name = "{name}"
 pub fn run(cwd: &Path, args: InitArgs, ui: &Ui) -> Result<i32> {
     fs_err::create_dir_all(cwd)?;
     if cwd.join(ROOT_FILE).exists() {
-        return Err(Error::new(format!("{} already exists in {}", ROOT_FILE, cwd.display())).hint("this directory is already an infra project"));
+        return Err(
+            Error::new(format!("{} already exists in {}", ROOT_FILE, cwd.display()))
+                .hint("this directory is already an infra project"),
+        );
     }
     let name = args.name.unwrap_or_else(|| {
-        let n = cwd.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_else(|| "infra".into());
-        n.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect()
+        let n = cwd
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_else(|| "infra".into());
+        n.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect()
     });
     let created_repo = match crate::git::Repo::open(cwd) {
         Ok(_) => false,
@@ -106,7 +120,11 @@ fn write_dir(dir: &Dir<'_>, dest: &Path, written: &mut Vec<String>) -> Result<()
 fn add_gitignore(dir: &Path, lines: &[&str]) -> Result<bool> {
     let path = dir.join(".gitignore");
     let existing = fs_err::read_to_string(&path).unwrap_or_default();
-    let missing: Vec<&str> = lines.iter().copied().filter(|l| !existing.lines().any(|e| e.trim() == *l)).collect();
+    let missing: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| !existing.lines().any(|e| e.trim() == *l))
+        .collect();
     if missing.is_empty() {
         return Ok(false);
     }

@@ -24,7 +24,9 @@ pub const SPEC_PATHS: &[&str] = &["infra.toml", "infra", "templates", "capabilit
 
 pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
     let cwd = match &cli.dir {
-        Some(d) => std::fs::canonicalize(d).map_err(|e| Error::new(format!("-C {}: {e}", d.display())))?,
+        Some(d) => {
+            std::fs::canonicalize(d).map_err(|e| Error::new(format!("-C {}: {e}", d.display())))?
+        }
         None => std::env::current_dir()?,
     };
     match cli.command {
@@ -63,7 +65,10 @@ pub fn confirm(ui: &Ui, question: &str, detail: &str) -> Result<bool> {
         return Err(Error::new("refusing to apply without confirmation: standard input is not a terminal")
             .hint("review the plan and pass --yes, or save it with `infra plan --out FILE` and run `infra apply FILE`"));
     }
-    eprintln!("\n{}\n  {detail}\n  Only 'yes' will be accepted to approve.\n", ui.bold(question));
+    eprintln!(
+        "\n{}\n  {detail}\n  Only 'yes' will be accepted to approve.\n",
+        ui.bold(question)
+    );
     let answer: String = dialoguer::Input::new()
         .with_prompt("  Enter a value")
         .allow_empty(true)

@@ -45,28 +45,46 @@ pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
     } else if format == render::Format::Human && plan.has_changes() {
         println!("\nNote: You didn't use the --out option to save this plan, so infra can't guarantee to take exactly these actions if you run \"infra apply\" now.");
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        2
+    } else {
+        0
+    })
 }
 
 /// The spec's commit when the spec is committed and clean; None otherwise.
 pub fn spec_commit(root: &Path) -> Option<String> {
     let repo = crate::git::Repo::open(root).ok()?;
     let dirty = repo.dirty(super::SPEC_PATHS).ok()?;
-    if dirty.is_empty() { repo.head().ok().flatten() } else { None }
+    if dirty.is_empty() {
+        repo.head().ok().flatten()
+    } else {
+        None
+    }
 }
 
 fn save(path: &Path, plan: &Plan) -> Result<()> {
-    let saved = SavedPlan { infra_saved_plan: SAVED_PLAN_VERSION, plan: plan.clone() };
+    let saved = SavedPlan {
+        infra_saved_plan: SAVED_PLAN_VERSION,
+        plan: plan.clone(),
+    };
     let mut text = serde_json::to_string_pretty(&saved).expect("plan serialises");
     text.push('\n');
-    crate::util::write_atomic(path, text.as_bytes()).map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))
+    crate::util::write_atomic(path, text.as_bytes())
+        .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Read a saved plan, refusing unknown versions with a clear message.
 pub fn load(path: &Path) -> Result<Plan> {
     let text = fs_err::read_to_string(path).map_err(|e| Error::new(e.to_string()))?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        Error::new(format!("{}:{}:{}: not a saved plan: {e}", path.display(), e.line(), e.column())).hint("create one with `infra plan --out FILE`")
+        Error::new(format!(
+            "{}:{}:{}: not a saved plan: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+        .hint("create one with `infra plan --out FILE`")
     })?;
     match value.get("infra_saved_plan").and_then(|v| v.as_u64()) {
         Some(SAVED_PLAN_VERSION) => {}
@@ -76,9 +94,14 @@ pub fn load(path: &Path) -> Result<Plan> {
         }
         None => return Err(Error::new(format!("{}: not a saved plan (no infra_saved_plan version)", path.display())).hint("create one with `infra plan --out FILE`")),
     }
-    let saved: SavedPlan = serde_json::from_value(value).map_err(|e| Error::new(format!("{}: damaged saved plan: {e}", path.display())))?;
+    let saved: SavedPlan = serde_json::from_value(value)
+        .map_err(|e| Error::new(format!("{}: damaged saved plan: {e}", path.display())))?;
     if !saved.plan.format_version.starts_with("1.") {
-        return Err(Error::new(format!("{}: plan format {} is not supported", path.display(), saved.plan.format_version)));
+        return Err(Error::new(format!(
+            "{}: plan format {} is not supported",
+            path.display(),
+            saved.plan.format_version
+        )));
     }
     Ok(saved.plan)
 }

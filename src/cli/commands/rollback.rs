@@ -17,30 +17,57 @@ pub fn run(cwd: &Path, args: RollbackArgs, ui: &Ui) -> Result<i32> {
     repo.current_branch()?;
     let dirty = repo.dirty(super::SPEC_PATHS)?;
     if !dirty.is_empty() {
-        return Err(Error::new("the spec has uncommitted changes").detail(dirty.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")).hint("commit or discard them before rolling back"));
+        return Err(Error::new("the spec has uncommitted changes")
+            .detail(
+                dirty
+                    .iter()
+                    .map(|p| format!("  {p}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+            .hint("commit or discard them before rolling back"));
     }
     let target = repo.resolve(&args.rev)?;
     if repo.file_at(&target, "infra.toml")?.is_none() {
-        return Err(Error::new(format!("{} has no infra.toml in this project", args.rev)).hint("pick a commit from `infra history`"));
+        return Err(
+            Error::new(format!("{} has no infra.toml in this project", args.rev))
+                .hint("pick a commit from `infra history`"),
+        );
     }
     let changed = repo.restore(&target, ROLLBACK_PATHS)?;
     if changed.is_empty() {
-        println!("The spec already matches {}; nothing to roll back.", &target[..8]);
+        println!(
+            "The spec already matches {}; nothing to roll back.",
+            &target[..8]
+        );
         return Ok(0);
     }
     // The restored spec must still be valid before it is committed.
-    if let Err(e) = crate::project::load_spec(&root, &crate::providers::Registry::default(), ui.color) {
+    if let Err(e) =
+        crate::project::load_spec(&root, &crate::providers::Registry::default(), ui.color)
+    {
         repo.restore("HEAD", ROLLBACK_PATHS)?;
         return Err(e);
     }
     let paths: Vec<&str> = changed.iter().map(String::as_str).collect();
     let msg = git::message(
         &format!("infra rollback: spec of {}", &target[..8]),
-        Some(&format!("Restored:\n{}", changed.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))),
+        Some(&format!(
+            "Restored:\n{}",
+            changed
+                .iter()
+                .map(|p| format!("  {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )),
         &[("Infra-Rollback", target.clone())],
     );
     let commit = repo.commit_paths(&paths, &msg)?;
-    println!("Restored the spec of {} as commit {}.", &target[..8], commit.as_deref().map(|c| &c[..8]).unwrap_or("-"));
+    println!(
+        "Restored the spec of {} as commit {}.",
+        &target[..8],
+        commit.as_deref().map(|c| &c[..8]).unwrap_or("-")
+    );
     println!("Run `infra plan` to see what apply would change to match it.");
     Ok(0)
 }

@@ -14,7 +14,8 @@ pub fn run(cwd: &Path, args: ShowArgs, ui: &Ui) -> Result<i32> {
     let resources: Vec<_> = match &args.address {
         Some(a) => {
             let r = loaded.state.resources.get(a).ok_or_else(|| {
-                Error::new(format!("{a} is not in the recorded state")).hint("`infra state list` shows what is recorded")
+                Error::new(format!("{a} is not in the recorded state"))
+                    .hint("`infra state list` shows what is recorded")
             })?;
             vec![(a, r)]
         }
@@ -23,7 +24,12 @@ pub fn run(cwd: &Path, args: ShowArgs, ui: &Ui) -> Result<i32> {
     if args.json {
         let map: serde_json::Map<String, serde_json::Value> = resources
             .iter()
-            .map(|(a, r)| ((*a).clone(), serde_json::to_value(redacted(r)).expect("state serialises")))
+            .map(|(a, r)| {
+                (
+                    (*a).clone(),
+                    serde_json::to_value(redacted(r)).expect("state serialises"),
+                )
+            })
             .collect();
         println!("{}", serde_json::to_string_pretty(&map).expect("json"));
         return Ok(0);
@@ -34,8 +40,19 @@ pub fn run(cwd: &Path, args: ShowArgs, ui: &Ui) -> Result<i32> {
     for (address, r) in resources {
         let r = redacted(r);
         println!("# {address}:");
-        println!("{} \"{}\" \"{}\" {{", ui.bold("resource"), r.kind, address.split_once('.').map(|x| x.1).unwrap_or(address));
-        let width = r.attrs.keys().map(String::len).max().unwrap_or(0).max("provider".len());
+        println!(
+            "{} \"{}\" \"{}\" {{",
+            ui.bold("resource"),
+            r.kind,
+            address.split_once('.').map(|x| x.1).unwrap_or(address)
+        );
+        let width = r
+            .attrs
+            .keys()
+            .map(String::len)
+            .max()
+            .unwrap_or(0)
+            .max("provider".len());
         println!("    {:width$} = \"{}\"", "provider", r.provider);
         for (k, v) in &r.attrs {
             println!("    {k:width$} = {}", v);

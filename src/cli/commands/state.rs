@@ -18,8 +18,15 @@ pub fn run(cwd: &Path, cmd: StateCommand, _ui: &Ui) -> Result<i32> {
             }
             Ok(0)
         }
-        StateCommand::Rm { addresses, no_commit } => {
-            let repo = if no_commit { None } else { Some(Repo::open(&root)?) };
+        StateCommand::Rm {
+            addresses,
+            no_commit,
+        } => {
+            let repo = if no_commit {
+                None
+            } else {
+                Some(Repo::open(&root)?)
+            };
             if let Some(r) = &repo {
                 r.current_branch()?;
             }
@@ -28,7 +35,8 @@ pub fn run(cwd: &Path, cmd: StateCommand, _ui: &Ui) -> Result<i32> {
             let mut next = loaded.state.clone();
             for a in &addresses {
                 if next.resources.remove(a).is_none() {
-                    return Err(Error::new(format!("{a} is not in the recorded state")).hint("`infra state list` shows what is recorded"));
+                    return Err(Error::new(format!("{a} is not in the recorded state"))
+                        .hint("`infra state list` shows what is recorded"));
                 }
             }
             next.serial = loaded.effective_serial() + 1;

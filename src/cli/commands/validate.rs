@@ -9,6 +9,11 @@ use crate::providers::Registry;
 pub fn run(cwd: &Path, ui: &Ui) -> Result<i32> {
     let root = super::root(cwd)?;
     let spec = crate::project::load_spec(&root, &Registry::default(), ui.color)?;
-    println!("{} The spec is valid: {} resources in {} files.", ui.green("Success!"), spec.resources.len(), spec.sources.files().len());
+    println!(
+        "{} The spec is valid: {} resources in {} files.",
+        ui.green("Success!"),
+        spec.resources.len(),
+        spec.sources.files().len()
+    );
     Ok(0)
 }

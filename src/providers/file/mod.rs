@@ -11,7 +11,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{marker, parse_marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result};
+use super::{
+    marker, parse_marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result,
+};
 use crate::spec::validate::{ProviderInfo, Setting};
 use crate::spec::{Attrs, ProviderConfig};
 
@@ -19,19 +21,45 @@ pub static INFO: ProviderInfo = ProviderInfo {
     kind: "file",
     serves: &["file"],
     settings: &[
-        Setting { name: "root", required: true, secret: false, help: "directory the files live under (relative to the project)" },
-        Setting { name: "comment", required: false, secret: false, help: "comment prefix for the marker line, default \"#\"" },
+        Setting {
+            name: "root",
+            required: true,
+            secret: false,
+            help: "directory the files live under (relative to the project)",
+        },
+        Setting {
+            name: "comment",
+            required: false,
+            secret: false,
+            help: "comment prefix for the marker line, default \"#\"",
+        },
     ],
 };
 
 pub const FACTORY: super::ProviderFactory = super::ProviderFactory { info: &INFO, build };
 
-const KINDS: &[KindSupport] = &[KindSupport { kind: "file", replace_on: &[] }];
+const KINDS: &[KindSupport] = &[KindSupport {
+    kind: "file",
+    replace_on: &[],
+}];
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
-    let root = config.settings.get("root").and_then(Value::as_str).ok_or("provider needs root = \"DIR\"")?;
-    let comment = config.settings.get("comment").and_then(Value::as_str).unwrap_or("#").to_string();
-    Ok(Arc::new(FileProvider { root: ctx.root.join(root), project: ctx.project.clone(), comment }))
+    let root = config
+        .settings
+        .get("root")
+        .and_then(Value::as_str)
+        .ok_or("provider needs root = \"DIR\"")?;
+    let comment = config
+        .settings
+        .get("comment")
+        .and_then(Value::as_str)
+        .unwrap_or("#")
+        .to_string();
+    Ok(Arc::new(FileProvider {
+        root: ctx.root.join(root),
+        project: ctx.project.clone(),
+        comment,
+    }))
 }
 
 pub struct FileProvider {
@@ -42,18 +70,31 @@ pub struct FileProvider {
 
 impl FileProvider {
     pub fn new(root: PathBuf, project: &str) -> Self {
-        FileProvider { root, project: project.to_string(), comment: "#".into() }
+        FileProvider {
+            root,
+            project: project.to_string(),
+            comment: "#".into(),
+        }
     }
 
     fn full(&self, rel: &str) -> Result<PathBuf> {
-        if rel.is_empty() || rel.starts_with('/') || rel.split('/').any(|c| c == ".." || c.is_empty()) {
-            return Err(ProviderError::rejected(format!("path `{rel}` must stay inside the provider root")));
+        if rel.is_empty()
+            || rel.starts_with('/')
+            || rel.split('/').any(|c| c == ".." || c.is_empty())
+        {
+            return Err(ProviderError::rejected(format!(
+                "path `{rel}` must stay inside the provider root"
+            )));
         }
         Ok(self.root.join(rel))
     }
 
     fn marker_line(&self, address: &str) -> String {
-        format!("{} {} (managed by infra; local edits will be overwritten)\n", self.comment, marker(&self.project, address))
+        format!(
+            "{} {} (managed by infra; local edits will be overwritten)\n",
+            self.comment,
+            marker(&self.project, address)
+        )
     }
 
     /// Parse a file's text into (owner, content without the marker line).
@@ -88,22 +129,37 @@ impl FileProvider {
         attrs.insert("content".into(), Value::from(content));
         attrs.insert("mode".into(), Value::from(mode_string(&meta)));
         attrs.insert("id".into(), Value::from(rel));
-        Ok(Some(Observed { id: rel.to_string(), owner, attrs }))
+        Ok(Some(Observed {
+            id: rel.to_string(),
+            owner,
+            attrs,
+        }))
     }
 
     fn write(&self, r: &Desired) -> Result<Observed> {
-        let rel = r.attrs.get("path").and_then(Value::as_str).ok_or_else(|| ProviderError::rejected("file needs a path"))?;
+        let rel = r
+            .attrs
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ProviderError::rejected("file needs a path"))?;
         let path = self.full(rel)?;
         let content = r.attrs.get("content").and_then(Value::as_str).unwrap_or("");
-        let mode = r.attrs.get("mode").and_then(Value::as_str).unwrap_or("0644");
-        let mode = u32::from_str_radix(mode, 8).map_err(|_| ProviderError::rejected(format!("bad mode {mode}")))?;
+        let mode = r
+            .attrs
+            .get("mode")
+            .and_then(Value::as_str)
+            .unwrap_or("0644");
+        let mode = u32::from_str_radix(mode, 8)
+            .map_err(|_| ProviderError::rejected(format!("bad mode {mode}")))?;
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
         }
         let data = format!("{}{content}", self.marker_line(&r.address));
         crate::util::write_atomic(&path, data.as_bytes()).map_err(|e| io_err(&path, e))?;
         set_mode(&path, mode)?;
-        self.observe(rel, &path)?.ok_or_else(|| ProviderError::rejected(format!("{} vanished after writing", path.display())))
+        self.observe(rel, &path)?.ok_or_else(|| {
+            ProviderError::rejected(format!("{} vanished after writing", path.display()))
+        })
     }
 
     /// Refuse to touch a file that is not ours.
@@ -148,7 +204,11 @@ impl Provider for FileProvider {
                 if ft.is_dir() {
                     stack.push(path);
                 } else if ft.is_file() && !is_temp(&path) {
-                    let rel = path.strip_prefix(&self.root).expect("walk stays under root").to_string_lossy().to_string();
+                    let rel = path
+                        .strip_prefix(&self.root)
+                        .expect("walk stays under root")
+                        .to_string_lossy()
+                        .to_string();
                     out.extend(self.observe(&rel, &path)?);
                 }
             }
@@ -163,7 +223,11 @@ impl Provider for FileProvider {
     }
 
     async fn create(&self, r: &Desired) -> Result<Observed> {
-        let rel = r.attrs.get("path").and_then(Value::as_str).unwrap_or_default();
+        let rel = r
+            .attrs
+            .get("path")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         // An existing file with our marker for this address is the result of an earlier,
         // interrupted create: overwriting it is adoption, not a clash.
         self.check_owner(rel, Some(&r.address))?;
@@ -187,22 +251,34 @@ impl Provider for FileProvider {
 
     async fn adopt(&self, _kind: &str, id: &str, address: &str) -> Result<Observed> {
         let path = self.full(id)?;
-        let live = self.observe(id, &path)?.ok_or_else(|| ProviderError::NotFound(format!("{} does not exist", path.display())))?;
+        let live = self
+            .observe(id, &path)?
+            .ok_or_else(|| ProviderError::NotFound(format!("{} does not exist", path.display())))?;
         if let Some(o) = &live.owner {
             if o != address {
-                return Err(ProviderError::NotOwned(format!("{} already belongs to {o}", path.display())));
+                return Err(ProviderError::NotOwned(format!(
+                    "{} already belongs to {o}",
+                    path.display()
+                )));
             }
             return Ok(live);
         }
         let mut attrs = live.attrs.clone();
         attrs.remove("id");
-        let desired = Desired { address: address.to_string(), kind: "file".into(), attrs, settings: Attrs::new() };
+        let desired = Desired {
+            address: address.to_string(),
+            kind: "file".into(),
+            attrs,
+            settings: Attrs::new(),
+        };
         self.write(&desired)
     }
 }
 
 fn is_temp(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.') && n.to_string_lossy().contains(".tmp."))
+    path.file_name().is_some_and(|n| {
+        n.to_string_lossy().starts_with('.') && n.to_string_lossy().contains(".tmp.")
+    })
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> ProviderError {
@@ -216,5 +292,6 @@ fn mode_string(meta: &std::fs::Metadata) -> String {
 
 fn set_mode(path: &Path, mode: u32) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|e| io_err(path, e))
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| io_err(path, e))
 }
