@@ -108,6 +108,11 @@ fn drift_is_shown_and_repaired() {
     );
 
     env.infra(&["apply", "--yes"]).expect(0);
+    // The repair is in the history even though the recorded state ends as it was.
+    assert_eq!(
+        env.git(&["log", "-1", "--format=%s"]).stdout.trim(),
+        "infra apply: +1 ~1 -0"
+    );
     assert_eq!(env.read("out/motd.txt"), motd);
     assert!(env.exists("out/index.txt"));
     env.infra(&["plan", "--detailed-exitcode"]).expect(0);

@@ -80,6 +80,18 @@ impl Repo {
     /// entries for the committed paths are updated to match the commit. Returns the
     /// new commit id, or None (and no commit) when nothing changed.
     pub fn commit_paths(&self, paths: &[&str], message: &str) -> Result<Option<String>> {
+        self.commit_paths_opts(paths, message, false)
+    }
+
+    /// As `commit_paths`, but with `allow_empty` a commit is made even when the paths
+    /// did not change (an apply that repaired drift leaves the state as it was, and
+    /// still belongs in the history).
+    pub fn commit_paths_opts(
+        &self,
+        paths: &[&str],
+        message: &str,
+        allow_empty: bool,
+    ) -> Result<Option<String>> {
         self.current_branch()?; // refuses a detached HEAD before doing any work
         let specs = self.specs(paths)?;
         let parent = self.head_commit()?;
@@ -122,7 +134,7 @@ impl Repo {
                 .and_then(|b| b.write())
                 .map_err(git("writing the empty tree"))?,
         };
-        if tree_id == base_id {
+        if tree_id == base_id && !allow_empty {
             return Ok(None);
         }
         let tree = self

@@ -149,7 +149,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     ));
     let changed = save_state(&root, &original, &final_state)?;
     report(&outcome, ui);
-    if changed {
+    if changed || !outcome.done.is_empty() || !outcome.failed.is_empty() {
         if let Some(repo) = &repo {
             commit_state(
                 repo,
@@ -433,9 +433,10 @@ fn commit_state(
             },
         ),
     ];
-    repo.commit_paths(
+    repo.commit_paths_opts(
         &[state::STATE_FILE],
         &git::message(&subject, Some(body.trim_end()), &trailers),
+        true,
     )?;
     Ok(())
 }
