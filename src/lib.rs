@@ -6,6 +6,8 @@
 //! module that names git2.
 
 pub mod apply;
+pub mod ask;
+pub mod capability;
 pub mod cli;
 pub mod error;
 pub mod git;

@@ -1,0 +1,14 @@
+//! `infra ask`: a request in words becomes a validated, committed spec change.
+//!
+//! router → interpreter (offline rules or a model) → Intent (schema-checked) →
+//! expander (capability templates, IP allocation, toml_edit) → validation, plan
+//! against the recorded state, safety checks → commit. Nothing is written unless
+//! every step succeeds.
+
+pub mod backend;
+pub mod intent;
+pub mod interpreter;
+pub mod jsonschema;
+
+pub use intent::{Intent, Operation};
+pub use interpreter::{CapabilityDoc, Interpreter, ParamDoc, Request};

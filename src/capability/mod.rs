@@ -1,0 +1,1 @@
+//! Capabilities: markdown files with TOML front matter, prose and examples.
