@@ -6,9 +6,18 @@
 //! every step succeeds.
 
 pub mod backend;
+pub mod expand;
+pub mod extract;
 pub mod intent;
 pub mod interpreter;
 pub mod jsonschema;
+pub mod offline;
+pub mod pool;
+pub mod redact;
+pub mod router;
+pub mod run;
+pub mod view;
+pub mod words;
 
 pub use intent::{Intent, Operation};
 pub use interpreter::{CapabilityDoc, Interpreter, ParamDoc, Request};

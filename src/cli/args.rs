@@ -26,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Start a project: commented infra.toml, .gitignore lines (commits nothing).
     Init(InitArgs),
+    /// Turn a request in words into a validated, committed spec change.
+    Ask(AskArgs),
     /// Check the whole spec offline and report every problem.
     Validate,
     /// Show what apply would change (refreshes live state first).
@@ -196,4 +198,29 @@ pub struct ForceUnlockArgs {
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AskFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// What you want, in words, e.g. "Create a new API scanner service".
+    #[arg(required = true, num_args = 1..)]
+    pub request: Vec<String>,
+    /// Interpreter: offline (default), anthropic or openai.
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// Commit on a new branch NAME, for pull-request review.
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// Show the change and the plan summary; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AskFormat::Human)]
+    pub format: AskFormat,
 }

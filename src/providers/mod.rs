@@ -7,6 +7,7 @@
 //! the planner or the renderers.
 
 pub mod file;
+pub mod planned;
 pub mod registry;
 pub mod secret;
 

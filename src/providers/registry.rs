@@ -12,7 +12,15 @@ pub struct ProviderFactory {
     pub build: fn(&ProviderConfig, &Context) -> Result<Arc<dyn Provider>, String>,
 }
 
-static FACTORIES: &[ProviderFactory] = &[super::file::FACTORY];
+static FACTORIES: &[ProviderFactory] = &[
+    super::file::FACTORY,
+    super::planned::FACTORIES[0],
+    super::planned::FACTORIES[1],
+    super::planned::FACTORIES[2],
+    super::planned::FACTORIES[3],
+    super::planned::FACTORIES[4],
+    super::planned::FACTORIES[5],
+];
 
 #[derive(Clone, Copy)]
 pub struct Registry {

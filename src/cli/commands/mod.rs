@@ -1,6 +1,7 @@
 //! One file per command; this file dispatches and holds the few helpers they share.
 
 mod apply;
+mod ask;
 mod completions;
 mod force_unlock;
 mod graph;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
     };
     match cli.command {
         Command::Init(a) => init::run(&cwd, a, ui),
+        Command::Ask(a) => ask::run(&cwd, a, ui),
         Command::Validate => validate::run(&cwd, ui),
         Command::Plan(a) => plan::run(&cwd, a, ui),
         Command::Apply(a) => apply::run(&cwd, a, ui),
