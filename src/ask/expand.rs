@@ -112,7 +112,7 @@ impl<'a> Expander<'a> {
         let mut ctx = cap.params_with_defaults(checked);
         // A target names an existing resource or group; templates address it by name.
         for p in cap.params.iter().filter(|p| p.ty == ParamType::Target) {
-            if let Some(t) = ctx.get(&p.name).and_then(Value::as_str).map(str::to_string) {
+            if let Some(t) = ctx.get(&p.name).and_then(|v| v.as_str()).map(|s| s.to_string()) {
                 let name = self.target_name(&t)?;
                 ctx.insert(p.name.clone(), Value::from(name));
             }
@@ -206,7 +206,7 @@ impl<'a> Expander<'a> {
         }
         let text = env
             .get_template(template)
-            .and_then(|t| t.render(minijinja::Value::from_serialize(ctx)))
+            .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(ctx))))
             .map_err(|e| Error::new(format!("rendering template {template} of `{}`: {e:#}", cap.name)))?;
         text.parse::<DocumentMut>().map_err(|e| {
             Error::new(format!("template {template} of `{}` produced invalid TOML", cap.name)).detail(format!("{e}\n--- rendered:\n{text}"))

@@ -45,13 +45,7 @@ fn check(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
         }
     }
     if let Some(obj) = v.as_object() {
-        for r in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
-            if let Some(name) = r.as_str() {
-                if !obj.contains_key(name) {
-                    return Err(format!("{path}.{name} is required"));
-                }
-            }
-        }
+        // Properties first: a wrong `op` then reports itself, not a missing field of another shape.
         let props = schema.get("properties").and_then(Value::as_object);
         for (k, val) in obj {
             match props.and_then(|p| p.get(k)) {
@@ -60,6 +54,13 @@ fn check(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
                     return Err(format!("{path}.{k} is not allowed"))
                 }
                 None => {}
+            }
+        }
+        for r in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(name) = r.as_str() {
+                if !obj.contains_key(name) {
+                    return Err(format!("{path}.{name} is required"));
+                }
             }
         }
     }

@@ -74,7 +74,7 @@ pub async fn ask(root: &Path, text: &str, opts: &AskOptions, prompt: Prompt<'_>,
     };
     let offline = Offline { library: &library, router: &router, names: names.clone() };
     let choice = super::backend::choose(&spec.ai, opts.backend.as_deref(), env)?;
-    let model: Option<Box<dyn Interpreter>> = super::backend::build(choice)?;
+    let model: Option<Box<dyn Interpreter>> = choice.into_interpreter()?;
     let interpreter: &dyn Interpreter = match &model {
         Some(m) => m.as_ref(),
         None => &offline,

@@ -23,6 +23,11 @@ impl Secret {
         Err("a secret must be a reference like env:NAME or file:PATH".into())
     }
 
+    /// Wrap a value obtained elsewhere (e.g. from an injected environment).
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
