@@ -1,6 +1,7 @@
 //! One file per command; this file dispatches and holds the few helpers they share.
 
 mod apply;
+pub(super) mod capabilities;
 mod completions;
 mod force_unlock;
 mod graph;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         Command::Graph => graph::run(&cwd, ui),
         Command::ForceUnlock(a) => force_unlock::run(&cwd, a),
         Command::Completions(a) => completions::run(a),
+        Command::Capabilities(c) => capabilities::run(&cwd, c, ui),
     }
 }
 
