@@ -53,6 +53,9 @@ pub enum Command {
     ForceUnlock(ForceUnlockArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
+    /// List, show, scaffold and check capabilities (built-in and the project's own).
+    #[command(subcommand)]
+    Capabilities(super::commands::capabilities::CapabilitiesCommand),
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod apply;
 mod ask;
+pub(super) mod capabilities;
 mod completions;
 mod force_unlock;
 mod graph;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         Command::Graph => graph::run(&cwd, ui),
         Command::ForceUnlock(a) => force_unlock::run(&cwd, a),
         Command::Completions(a) => completions::run(a),
+        Command::Capabilities(c) => capabilities::run(&cwd, c, ui),
     }
 }
 
