@@ -61,8 +61,18 @@ pub fn load_spec(root: &Path, registry: &Registry, color: bool) -> Result<Spec> 
 
 impl Project {
     /// A project from a spec already in memory (e.g. `ask`'s proposed change).
-    pub fn from_parts(root: &Path, spec: Spec, state: state::Loaded, registry: Registry) -> Project {
-        Project { root: root.to_path_buf(), spec, state, registry }
+    pub fn from_parts(
+        root: &Path,
+        spec: Spec,
+        state: state::Loaded,
+        registry: Registry,
+    ) -> Project {
+        Project {
+            root: root.to_path_buf(),
+            spec,
+            state,
+            registry,
+        }
     }
 
     pub fn open(root: &Path, color: bool) -> Result<Project> {

@@ -27,7 +27,11 @@ pub enum Operation {
         params: serde_json::Map<String, Value>,
     },
     /// Set one attribute of an existing resource.
-    Set { address: String, attribute: String, value: Value },
+    Set {
+        address: String,
+        attribute: String,
+        value: Value,
+    },
     /// Remove a resource (`kind.name`) or every resource of a group (`group:NAME`).
     Remove { target: String },
 }
@@ -87,8 +91,10 @@ pub fn schema() -> Value {
 /// Validate a JSON value against the Intent schema and turn it into an Intent.
 /// Errors say which part is wrong, for the user and for tests.
 pub fn parse(value: &Value) -> Result<Intent, String> {
-    super::jsonschema::validate(&schema(), value).map_err(|e| format!("the interpreter's answer does not match the Intent schema: {e}"))?;
-    serde_json::from_value(value.clone()).map_err(|e| format!("the interpreter's answer is not a valid Intent: {e}"))
+    super::jsonschema::validate(&schema(), value)
+        .map_err(|e| format!("the interpreter's answer does not match the Intent schema: {e}"))?;
+    serde_json::from_value(value.clone())
+        .map_err(|e| format!("the interpreter's answer is not a valid Intent: {e}"))
 }
 
 #[cfg(test)]
@@ -108,7 +114,10 @@ mod tests {
 
     #[test]
     fn extra_fields_and_wrong_ops_are_refused() {
-        assert!(parse(&json!({"summary": "x", "operations": [{"op": "shell", "command": "rm -rf /"}]})).is_err());
+        assert!(parse(
+            &json!({"summary": "x", "operations": [{"op": "shell", "command": "rm -rf /"}]})
+        )
+        .is_err());
         assert!(parse(&json!({"summary": "x", "operations": [], "run": "curl"})).is_err());
         assert!(parse(&json!({"operations": []})).is_err());
         assert!(parse(&json!({"summary": "x", "operations": [{"op": "set", "address": "a.b", "attribute": "c", "value": {"x": 1}}]})).is_err());

@@ -29,13 +29,21 @@ fn check(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
     }
     if let Some(options) = schema.get("enum").and_then(Value::as_array) {
         if !options.contains(v) {
-            return Err(format!("{path} must be one of {}", Value::Array(options.clone())));
+            return Err(format!(
+                "{path} must be one of {}",
+                Value::Array(options.clone())
+            ));
         }
     }
     match schema.get("type") {
-        Some(Value::String(t)) if !type_ok(t, v) => return Err(format!("{path} must be of type {t}")),
+        Some(Value::String(t)) if !type_ok(t, v) => {
+            return Err(format!("{path} must be of type {t}"))
+        }
         Some(Value::Array(ts)) if !ts.iter().filter_map(Value::as_str).any(|t| type_ok(t, v)) => {
-            return Err(format!("{path} must be one of the types {}", Value::Array(ts.clone())))
+            return Err(format!(
+                "{path} must be one of the types {}",
+                Value::Array(ts.clone())
+            ))
         }
         _ => {}
     }
@@ -56,7 +64,12 @@ fn check(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
                 None => {}
             }
         }
-        for r in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+        for r in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(name) = r.as_str() {
                 if !obj.contains_key(name) {
                     return Err(format!("{path}.{name} is required"));
@@ -81,8 +94,16 @@ fn check(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
         let ok = matching.iter().filter(|r| r.is_ok()).count();
         if ok != 1 {
             // Report the closest failure: the option whose `op` const matched, if any.
-            let detail = matching.into_iter().filter_map(Result::err).find(|e| !e.contains(".op must be")).unwrap_or_else(|| format!("{path} matches none of the allowed shapes"));
-            return Err(if ok == 0 { detail } else { format!("{path} matches more than one shape") });
+            let detail = matching
+                .into_iter()
+                .filter_map(Result::err)
+                .find(|e| !e.contains(".op must be"))
+                .unwrap_or_else(|| format!("{path} matches none of the allowed shapes"));
+            return Err(if ok == 0 {
+                detail
+            } else {
+                format!("{path} matches more than one shape")
+            });
         }
     }
     Ok(())

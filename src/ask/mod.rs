@@ -6,6 +6,7 @@
 //! every step succeeds.
 
 pub mod backend;
+pub mod examples;
 pub mod expand;
 pub mod extract;
 pub mod intent;

@@ -37,7 +37,10 @@ impl Offline<'_> {
         let mut toks = tokens(&normalise(text));
         correct(&mut toks);
         let Some(v) = verb(&toks) else {
-            return Err(self.decline(text, "it does not say what to do (create, change or remove)"));
+            return Err(self.decline(
+                text,
+                "it does not say what to do (create, change or remove)",
+            ));
         };
         let ranked = self.router.rank(text);
         let wanted = match v {
@@ -45,7 +48,11 @@ impl Offline<'_> {
             Verb::Update => CapAction::Update,
             Verb::Remove => CapAction::Remove,
         };
-        let Some(best) = ranked.iter().map(|r| &self.library.caps[r.index]).find(|c| c.action == wanted) else {
+        let Some(best) = ranked
+            .iter()
+            .map(|r| &self.library.caps[r.index])
+            .find(|c| c.action == wanted)
+        else {
             return Err(self.decline(text, "no capability matches it"));
         };
         let mut e = extract(&toks);
@@ -65,19 +72,33 @@ impl Offline<'_> {
                 "it asks to remove something, but names nothing that exists in the spec (infra never guesses what to delete)",
             ));
         };
-        let param = target_param(cap).ok_or_else(|| Error::new(format!("capability {} has no target parameter", cap.name)))?;
+        let param = target_param(cap).ok_or_else(|| {
+            Error::new(format!("capability {} has no target parameter", cap.name))
+        })?;
         let mut params = Map::new();
         params.insert(param, Value::from(target.clone()));
         Ok(Intent {
             summary: format!("Remove {target}"),
-            operations: vec![Operation::UseCapability { capability: cap.name.clone(), params }],
+            operations: vec![Operation::UseCapability {
+                capability: cap.name.clone(),
+                params,
+            }],
             questions: vec![],
         })
     }
 
-    fn update(&self, text: &str, toks: &[String], e: &Entities, cap: &Capability) -> Result<Intent, Error> {
+    fn update(
+        &self,
+        text: &str,
+        toks: &[String],
+        e: &Entities,
+        cap: &Capability,
+    ) -> Result<Intent, Error> {
         let Some(target) = self.names.mentioned(toks) else {
-            return Err(self.decline(text, "it asks to change something, but names nothing that exists in the spec"));
+            return Err(self.decline(
+                text,
+                "it asks to change something, but names nothing that exists in the spec",
+            ));
         };
         let mut params = self.fill(cap, e);
         let changes: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
@@ -89,19 +110,32 @@ impl Offline<'_> {
         }
         Ok(Intent {
             summary: format!("Resize {target}: {}", changes.join(", ")),
-            operations: vec![Operation::UseCapability { capability: cap.name.clone(), params }],
+            operations: vec![Operation::UseCapability {
+                capability: cap.name.clone(),
+                params,
+            }],
             questions: vec![],
         })
     }
 
     fn create(&self, e: &Entities, cap: &Capability) -> Result<Intent, Error> {
         let params = self.fill(cap, e);
-        let name = params.get("name").and_then(Value::as_str).map(str::to_string);
+        let name = params
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let summary = match &name {
             Some(n) => format!("Add {} {n}", cap.name),
             None => format!("Add {}", cap.name),
         };
-        Ok(Intent { summary, operations: vec![Operation::UseCapability { capability: cap.name.clone(), params }], questions: vec![] })
+        Ok(Intent {
+            summary,
+            operations: vec![Operation::UseCapability {
+                capability: cap.name.clone(),
+                params,
+            }],
+            questions: vec![],
+        })
     }
 
     /// Fill a capability's parameters from the entities, by parameter type.
@@ -110,27 +144,46 @@ impl Offline<'_> {
         let mut fqdns = e.fqdns.iter();
         for p in &cap.params {
             let v: Option<Value> = match p.ty {
-                ParamType::Name => e.name.as_deref().map(slug).filter(|s| !s.is_empty()).map(Value::from),
+                ParamType::Name => e
+                    .name
+                    .as_deref()
+                    .map(slug)
+                    .filter(|s| !s.is_empty())
+                    .map(Value::from),
                 ParamType::Port => e.port.map(Value::from),
                 ParamType::Cores => e.cores.map(Value::from),
                 ParamType::Memory => e.memory.map(Value::from),
                 ParamType::Disk => e.disk.map(Value::from),
                 ParamType::Fqdn | ParamType::Hostname => fqdns.next().cloned().map(Value::from),
                 ParamType::Ip => e.ips.first().cloned().map(Value::from),
-                ParamType::Address => e.cidrs.first().cloned().or_else(|| e.ips.first().cloned()).map(Value::from),
+                ParamType::Address => e
+                    .cidrs
+                    .first()
+                    .cloned()
+                    .or_else(|| e.ips.first().cloned())
+                    .map(Value::from),
                 ParamType::Url => e.urls.first().cloned().map(Value::from),
                 ParamType::RecordType => e.record_type.clone().map(Value::from),
                 ParamType::Image => e.image.clone().map(Value::from),
-                ParamType::Bool if p.name.contains("internal") || p.name.contains("private") => e.internal.map(Value::from),
+                ParamType::Bool if p.name.contains("internal") || p.name.contains("private") => {
+                    e.internal.map(Value::from)
+                }
                 ParamType::Bool if p.name.contains("public") => e.internal.map(|i| Value::from(!i)),
                 ParamType::Int if p.name.contains("ttl") => e.ttl.map(Value::from),
                 ParamType::Int if p.name.contains("interval") => e.interval.map(Value::from),
+                ParamType::Int if p.name.contains("priority") => e.priority.map(Value::from),
+                ParamType::Bool if p.name.contains("websocket") => {
+                    e.websocket.then_some(Value::from(true))
+                }
+                ParamType::Text if p.name == "tls_cert" => e.tls_cert.clone().map(Value::from),
+                ParamType::Text if p.name == "tls_key" => e.tls_key.clone().map(Value::from),
                 ParamType::Text if p.name == "content" || p.name == "value" => e
                     .quoted
                     .first()
                     .cloned()
+                    .or_else(|| e.value.clone())
                     .or_else(|| e.ips.first().cloned())
-                    .or_else(|| e.fqdns.get(1).cloned())
+                    .or_else(|| e.targets.first().cloned())
                     .map(Value::from),
                 _ => None,
             };
@@ -148,7 +201,11 @@ impl Offline<'_> {
         let picks: Vec<&Capability> = if ranked.is_empty() {
             self.library.caps.iter().take(3).collect()
         } else {
-            ranked.iter().take(3).map(|r| &self.library.caps[r.index]).collect()
+            ranked
+                .iter()
+                .take(3)
+                .map(|r| &self.library.caps[r.index])
+                .collect()
         };
         for c in picks {
             lines.push(format!("  {} — {}", c.name, c.summary));
@@ -163,11 +220,19 @@ impl Offline<'_> {
 }
 
 fn target_param(cap: &Capability) -> Option<String> {
-    cap.params.iter().find(|p| p.ty == ParamType::Target).map(|p| p.name.clone())
+    cap.params
+        .iter()
+        .find(|p| p.ty == ParamType::Target)
+        .map(|p| p.name.clone())
 }
 
 /// Strings in double quotes, as written (case kept), for TXT contents and the like.
 fn quoted(text: &str) -> Vec<String> {
     let text = text.replace(['\u{201c}', '\u{201d}'], "\"");
-    text.split('"').skip(1).step_by(2).map(str::to_string).filter(|s| !s.is_empty()).collect()
+    text.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .filter(|s| !s.is_empty())
+        .collect()
 }

@@ -30,7 +30,9 @@ pub fn used(spec: &Spec, state: &State) -> BTreeSet<IpAddr> {
 
 /// The next free address of the pool, as `ADDR/PREFIX`.
 pub fn allocate(pool: &Pool, used: &BTreeSet<IpAddr>) -> Result<String, String> {
-    let net = pool.cidr.ok_or_else(|| format!("pool `{}` has no cidr", pool.name))?;
+    let net = pool
+        .cidr
+        .ok_or_else(|| format!("pool `{}` has no cidr", pool.name))?;
     let (first, last) = match pool.range {
         Some(r) => r,
         None => (net.network(), net.broadcast()),
@@ -42,7 +44,10 @@ pub fn allocate(pool: &Pool, used: &BTreeSet<IpAddr>) -> Result<String, String> 
         .find(|ip| !used.contains(ip));
     match free {
         Some(ip) => Ok(format!("{ip}/{}", net.prefix_len())),
-        None => Err(format!("pool `{}` has no free address left in {first}–{last}", pool.name)),
+        None => Err(format!(
+            "pool `{}` has no free address left in {first}–{last}",
+            pool.name
+        )),
     }
 }
 
@@ -50,7 +55,11 @@ pub fn allocate(pool: &Pool, used: &BTreeSet<IpAddr>) -> Result<String, String> 
 pub fn is_private(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local(),
-        IpAddr::V6(v6) => v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80,
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
     }
 }
 
@@ -74,7 +83,9 @@ mod tests {
         for i in 3..=6 {
             used.insert(format!("10.0.0.{i}").parse().unwrap());
         }
-        assert!(allocate(&pool, &used).unwrap_err().contains("no free address"));
+        assert!(allocate(&pool, &used)
+            .unwrap_err()
+            .contains("no free address"));
     }
 
     #[test]
@@ -82,10 +93,16 @@ mod tests {
         let pool = Pool {
             name: "lan".into(),
             cidr: Some("192.168.1.0/24".parse().unwrap()),
-            range: Some(("192.168.1.50".parse().unwrap(), "192.168.1.60".parse().unwrap())),
+            range: Some((
+                "192.168.1.50".parse().unwrap(),
+                "192.168.1.60".parse().unwrap(),
+            )),
             gateway: None,
             loc: None,
         };
-        assert_eq!(allocate(&pool, &BTreeSet::new()).unwrap(), "192.168.1.50/24");
+        assert_eq!(
+            allocate(&pool, &BTreeSet::new()).unwrap(),
+            "192.168.1.50/24"
+        );
     }
 }

@@ -2,8 +2,37 @@
 //! goes anywhere: to an interpreter, a log line, a commit message or the spec.
 
 /// Words after which the next token is a secret value.
-const KEYWORDS: &[&str] = &["token", "password", "passwd", "pwd", "secret", "apikey", "api_key", "api-key", "key", "pat", "credential", "credentials", "bearer"];
-const PREFIXES: &[&str] = &["sk-", "sk_", "ghp_", "gho_", "ghs_", "github_pat_", "glpat-", "xoxb-", "xoxp-", "xoxa-", "akia", "aiza", "ya29.", "eyj"];
+const KEYWORDS: &[&str] = &[
+    "token",
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "apikey",
+    "api_key",
+    "api-key",
+    "key",
+    "pat",
+    "credential",
+    "credentials",
+    "bearer",
+];
+const PREFIXES: &[&str] = &[
+    "sk-",
+    "sk_",
+    "ghp_",
+    "gho_",
+    "ghs_",
+    "github_pat_",
+    "glpat-",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "akia",
+    "aiza",
+    "ya29.",
+    "eyj",
+];
 const MARK: &str = "[REDACTED]";
 
 pub struct Redacted {
@@ -14,7 +43,12 @@ pub struct Redacted {
 
 fn looks_random(t: &str) -> bool {
     let t = t.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-    if t.len() < 20 || t.contains('.') && t.split('.').all(|l| l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) && t.len() < 60 {
+    if t.len() < 20
+        || t.contains('.')
+            && t.split('.')
+                .all(|l| l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            && t.len() < 60
+    {
         // Host names are long but dotted; keep them.
         return t.len() >= 20 && !t.contains('.');
     }
@@ -33,25 +67,40 @@ pub fn redact(text: &str) -> Redacted {
         let bare = lower.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-');
         let filler = ["is", "=", ":", "was", "my", "the", "of"].contains(&bare) || bare.is_empty();
         // After "token is", a value with digits or symbols (or a long one) is the secret.
-        let value_like = bare.chars().any(|c| !c.is_ascii_alphabetic()) || bare.len() >= 12;
+        // Paths (a key *file*) are not secrets.
+        let value_like = (bare.chars().any(|c| !c.is_ascii_alphabetic()) || bare.len() >= 12)
+            && !word.starts_with('/')
+            && !word.starts_with("./");
         let is_secret = (secret_next && !filler && !KEYWORDS.contains(&bare) && value_like)
-            || PREFIXES.iter().any(|p| bare.starts_with(p) && bare.len() >= p.len() + 8)
+            || PREFIXES
+                .iter()
+                .any(|p| bare.starts_with(p) && bare.len() >= p.len() + 8)
             || looks_random(word)
-            || (lower.contains('=') && KEYWORDS.iter().any(|k| lower.split('=').next().is_some_and(|l| l.ends_with(k))));
+            || (lower.contains('=')
+                && KEYWORDS
+                    .iter()
+                    .any(|k| lower.split('=').next().is_some_and(|l| l.ends_with(k))));
         if is_secret {
             found += 1;
             out.push(MARK.to_string());
             secret_next = false;
             continue;
         }
-        if KEYWORDS.contains(&bare) || bare.ends_with("_token") || bare.ends_with("_key") || bare.ends_with("password") {
+        if KEYWORDS.contains(&bare)
+            || bare.ends_with("_token")
+            || bare.ends_with("_key")
+            || bare.ends_with("password")
+        {
             secret_next = true;
         } else if !filler {
             secret_next = false;
         }
         out.push(word.to_string());
     }
-    Redacted { text: out.join(" "), found }
+    Redacted {
+        text: out.join(" "),
+        found,
+    }
 }
 
 #[cfg(test)]
@@ -61,7 +110,10 @@ mod tests {
     #[test]
     fn pasted_tokens_are_cut() {
         let r = redact("Create grafana, my cloudflare token is Xy7fQ2pL9mN4 please");
-        assert_eq!(r.text, "Create grafana, my cloudflare token is [REDACTED] please");
+        assert_eq!(
+            r.text,
+            "Create grafana, my cloudflare token is [REDACTED] please"
+        );
         assert_eq!(r.found, 1);
         let r = redact("deploy x with api_key=abc123def456 now");
         assert!(!r.text.contains("abc123def456"), "{}", r.text);

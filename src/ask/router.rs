@@ -63,7 +63,11 @@ impl Router {
                 }
             }
         }
-        Router { index, phrases, names: caps.iter().map(|c| c.name.clone()).collect() }
+        Router {
+            index,
+            phrases,
+            names: caps.iter().map(|c| c.name.clone()).collect(),
+        }
     }
 
     /// Capabilities with a positive score, best first.
@@ -88,9 +92,17 @@ impl Router {
         let mut ranked: Vec<Ranked> = scores
             .into_iter()
             .filter(|(_, s)| *s > 0.0)
-            .map(|(index, score)| Ranked { index, name: self.names[index].clone(), score })
+            .map(|(index, score)| Ranked {
+                index,
+                name: self.names[index].clone(),
+                score,
+            })
             .collect();
-        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.name.cmp(&b.name)));
+        ranked.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.name.cmp(&b.name))
+        });
         ranked
     }
 }

@@ -52,27 +52,57 @@ pub struct AskOutcome {
     pub warnings: Vec<String>,
 }
 
-pub async fn ask(root: &Path, text: &str, opts: &AskOptions, prompt: Prompt<'_>, env: &dyn Fn(&str) -> Option<String>) -> Result<AskOutcome> {
+pub async fn ask(
+    root: &Path,
+    text: &str,
+    opts: &AskOptions,
+    prompt: Prompt<'_>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<AskOutcome> {
     if text.trim().is_empty() {
-        return Err(Error::new("the request is empty").hint("say what you want, e.g. infra ask \"Create a new API scanner service\""));
+        return Err(Error::new("the request is empty")
+            .hint("say what you want, e.g. infra ask \"Create a new API scanner service\""));
     }
     let registry = Registry::default();
-    let spec = crate::project::load_spec(root, &registry, opts.color)
-        .map_err(|e| Error::new(format!("the current spec is invalid, so ask cannot extend it: {}", e.message)).detail(e.detail.unwrap_or_default()).hint("fix it first (`infra validate`)"))?;
+    let spec = crate::project::load_spec(root, &registry, opts.color).map_err(|e| {
+        Error::new(format!(
+            "the current spec is invalid, so ask cannot extend it: {}",
+            e.message
+        ))
+        .detail(e.detail.unwrap_or_default())
+        .hint("fix it first (`infra validate`)")
+    })?;
     let state = crate::state::load(root)?;
-    let repo = if opts.dry_run { None } else { Some(ready_repo(root)?) };
+    let repo = if opts.dry_run {
+        None
+    } else {
+        Some(ready_repo(root)?)
+    };
 
     let library = Library::load(Some(root));
-    let warnings: Vec<String> = library.errors.iter().map(|e| format!("{}:{}: {}", e.path, e.line, e.message)).collect();
+    let warnings: Vec<String> = library
+        .errors
+        .iter()
+        .map(|e| format!("{}:{}: {}", e.path, e.line, e.message))
+        .collect();
     let redacted = redact(text);
     let router = Router::new(&library.caps);
     let names = SpecNames::of(&spec);
     let request = Request {
         text: redacted.text.clone(),
-        capabilities: router.rank(&redacted.text).iter().take(TOP).map(|r| library.caps[r.index].doc()).collect(),
+        capabilities: router
+            .rank(&redacted.text)
+            .iter()
+            .take(TOP)
+            .map(|r| library.caps[r.index].doc())
+            .collect(),
         spec_view: view::compact(&spec),
     };
-    let offline = Offline { library: &library, router: &router, names: names.clone() };
+    let offline = Offline {
+        library: &library,
+        router: &router,
+        names: names.clone(),
+    };
     let choice = super::backend::choose(&spec.ai, opts.backend.as_deref(), env)?;
     let model: Option<Box<dyn Interpreter>> = choice.into_interpreter()?;
     let interpreter: &dyn Interpreter = match &model {
@@ -95,15 +125,25 @@ pub async fn ask(root: &Path, text: &str, opts: &AskOptions, prompt: Prompt<'_>,
     }
     if !diags.is_empty() {
         diags.sort();
-        return Err(Error::new("the change would make the spec invalid; nothing was written").detail(diags.render(&new_spec.sources, opts.color)));
+        return Err(
+            Error::new("the change would make the spec invalid; nothing was written")
+                .detail(diags.render(&new_spec.sources, opts.color)),
+        );
     }
     let diff = unified_diff(&spec, &edit);
 
     // Plans against the recorded state only: ask never contacts live infrastructure.
-    let opts_plan = PlanOptions { refresh: false, ..PlanOptions::default() };
+    let opts_plan = PlanOptions {
+        refresh: false,
+        ..PlanOptions::default()
+    };
     let no_providers = BTreeMap::new();
-    let before = Project::from_parts(root, spec, state.clone(), registry).plan(&opts_plan, &no_providers).await?;
-    let after = Project::from_parts(root, new_spec, state, registry).plan(&opts_plan, &no_providers).await?;
+    let before = Project::from_parts(root, spec, state.clone(), registry)
+        .plan(&opts_plan, &no_providers)
+        .await?;
+    let after = Project::from_parts(root, new_spec, state, registry)
+        .plan(&opts_plan, &no_providers)
+        .await?;
     check_no_unasked_destroys(&before, &after, &edit)?;
     let changes: Vec<ResourceChange> = after
         .changes
@@ -139,8 +179,16 @@ fn ready_repo(root: &Path) -> Result<crate::git::Repo> {
     let dirty = repo.dirty(SPEC_PATHS)?;
     if !dirty.is_empty() {
         return Err(Error::new("the spec has uncommitted changes")
-            .detail(dirty.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))
-            .hint("commit or stash them first: ask commits only its own change (or use --dry-run)"));
+            .detail(
+                dirty
+                    .iter()
+                    .map(|p| format!("  {p}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+            .hint(
+                "commit or stash them first: ask commits only its own change (or use --dry-run)",
+            ));
     }
     Ok(repo)
 }
@@ -151,20 +199,34 @@ fn check_removals_named(intent: &Intent, request: &str, names: &SpecNames) -> Re
         let bare = target.strip_prefix("group:").unwrap_or(target);
         let name = bare.split_once('.').map(|(_, n)| n).unwrap_or(bare);
         let req = format!(" {} ", tokens(&normalise(request)).join(" "));
-        req.contains(&format!(" {} ", name.replace(['-', '_'], " "))) || req.contains(&format!(" {name} ")) || req.contains(&format!(" {bare} "))
+        req.contains(&format!(" {} ", name.replace(['-', '_'], " ")))
+            || req.contains(&format!(" {name} "))
+            || req.contains(&format!(" {bare} "))
     };
     for op in &intent.operations {
         let target = match op {
             Operation::Remove { target } => Some(target.clone()),
-            Operation::UseCapability { params, .. } => params.get("target").and_then(|v| v.as_str()).map(str::to_string),
+            Operation::UseCapability { params, .. } => params
+                .get("target")
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
             Operation::Set { .. } => None,
         };
         if let Some(t) = target {
-            let is_removal = matches!(op, Operation::Remove { .. }) || matches!(op, Operation::UseCapability { capability, .. } if capability == "remove");
+            let is_removal = matches!(op, Operation::Remove { .. })
+                || matches!(op, Operation::UseCapability { capability, .. } if capability == "remove");
             if is_removal && !mentioned(&t) {
-                let known = names.groups.contains(t.trim_start_matches("group:")) || names.addresses.contains(&t);
-                return Err(Error::new(format!("refusing to remove `{t}`: the request does not name it{}", if known { "" } else { " (and it does not exist)" }))
-                    .hint("name what should be removed, e.g. \"remove the api scanner\""));
+                let known = names.groups.contains(t.trim_start_matches("group:"))
+                    || names.addresses.contains(&t);
+                return Err(Error::new(format!(
+                    "refusing to remove `{t}`: the request does not name it{}",
+                    if known {
+                        ""
+                    } else {
+                        " (and it does not exist)"
+                    }
+                ))
+                .hint("name what should be removed, e.g. \"remove the api scanner\""));
             }
         }
     }
@@ -174,10 +236,16 @@ fn check_removals_named(intent: &Intent, request: &str, names: &SpecNames) -> Re
 /// "Plan actions ⊆ request intent": nothing is destroyed or replaced unless removed on purpose.
 fn check_no_unasked_destroys(before: &Plan, after: &Plan, edit: &Edit) -> Result<()> {
     let destroys = |p: &Plan| -> BTreeSet<String> {
-        p.actions().filter(|c| matches!(c.action, Action::Delete | Action::Replace)).map(|c| c.address.clone()).collect()
+        p.actions()
+            .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+            .map(|c| c.address.clone())
+            .collect()
     };
     let already = destroys(before);
-    let unasked: Vec<String> = destroys(after).into_iter().filter(|a| !already.contains(a) && !edit.removed.contains(a)).collect();
+    let unasked: Vec<String> = destroys(after)
+        .into_iter()
+        .filter(|a| !already.contains(a) && !edit.removed.contains(a))
+        .collect();
     if unasked.is_empty() {
         return Ok(());
     }
@@ -202,23 +270,53 @@ fn new_texts(spec: &crate::spec::Spec, edit: &Edit) -> Vec<(PathBuf, String)> {
         }
     }
     // infra.toml first, then infra/ sorted: the loader's order.
-    out.sort_by(|a, b| (a.0 != Path::new(load::ROOT_FILE), &a.0).cmp(&(b.0 != Path::new(load::ROOT_FILE), &b.0)));
+    out.sort_by(|a, b| {
+        (a.0 != Path::new(load::ROOT_FILE), &a.0).cmp(&(b.0 != Path::new(load::ROOT_FILE), &b.0))
+    });
     out
 }
 
 fn unified_diff(spec: &crate::spec::Spec, edit: &Edit) -> String {
     let mut out = String::new();
     for (path, new) in &edit.files {
-        let old = spec.sources.files().iter().find(|f| &f.path == path).map(|f| f.text.as_str()).unwrap_or("");
+        let old = spec
+            .sources
+            .files()
+            .iter()
+            .find(|f| &f.path == path)
+            .map(|f| f.text.as_str())
+            .unwrap_or("");
         let new = new.as_deref().unwrap_or("");
         let p = path.display().to_string();
-        let (a, b) = (if old.is_empty() { "/dev/null".to_string() } else { format!("a/{p}") }, if new.is_empty() { "/dev/null".to_string() } else { format!("b/{p}") });
-        out.push_str(&similar::TextDiff::from_lines(old, new).unified_diff().context_radius(3).header(&a, &b).to_string());
+        let (a, b) = (
+            if old.is_empty() {
+                "/dev/null".to_string()
+            } else {
+                format!("a/{p}")
+            },
+            if new.is_empty() {
+                "/dev/null".to_string()
+            } else {
+                format!("b/{p}")
+            },
+        );
+        out.push_str(
+            &similar::TextDiff::from_lines(old, new)
+                .unified_diff()
+                .context_radius(3)
+                .header(&a, &b)
+                .to_string(),
+        );
     }
     out
 }
 
-fn write_and_commit(root: &Path, repo: &crate::git::Repo, o: &AskOutcome, branch: Option<&str>) -> Result<Option<String>> {
+fn write_and_commit(
+    root: &Path,
+    repo: &crate::git::Repo,
+    o: &AskOutcome,
+    branch: Option<&str>,
+) -> Result<Option<String>> {
     if let Some(b) = branch {
         repo.create_and_switch_branch(b)?;
     }
@@ -243,12 +341,26 @@ fn write_and_commit(root: &Path, repo: &crate::git::Repo, o: &AskOutcome, branch
         ("Infra-Request", o.request.clone()),
         ("Infra-Capability", o.edit.capabilities.join(", ")),
         ("Infra-Backend", o.backend.clone()),
-        ("Infra-Plan", format!("+{} ~{} -{}", s.add, s.change, s.destroy)),
+        (
+            "Infra-Plan",
+            format!("+{} ~{} -{}", s.add, s.change, s.destroy),
+        ),
     ];
-    let subject: String = format!("ask: {}", o.intent.summary).chars().take(72).collect();
-    let paths: Vec<String> = o.edit.files.keys().map(|p| p.display().to_string()).collect();
+    let subject: String = format!("ask: {}", o.intent.summary)
+        .chars()
+        .take(72)
+        .collect();
+    let paths: Vec<String> = o
+        .edit
+        .files
+        .keys()
+        .map(|p| p.display().to_string())
+        .collect();
     let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
-    repo.commit_paths(&paths, &crate::git::message(&subject, Some(body.trim_end()), &trailers))
+    repo.commit_paths(
+        &paths,
+        &crate::git::message(&subject, Some(body.trim_end()), &trailers),
+    )
 }
 
 pub fn symbol(a: Action) -> &'static str {

@@ -27,19 +27,60 @@ impl SpecNames {
         n
     }
 
-    /// The existing group or resource name a request mentions (longest match wins):
-    /// "tear down the API scanner" finds group `api-scanner`.
+    /// What a request names among existing things, most specific first:
+    /// an address (`container.redis`, or "the redis container"), `group:NAME`,
+    /// a group, then a resource name. "tear down the API scanner" finds `api-scanner`.
     pub fn mentioned(&self, request_tokens: &[String]) -> Option<String> {
         let joined = format!(" {} ", request_tokens.join(" "));
-        let mut best: Option<&String> = None;
-        for cand in self.groups.iter().chain(self.names.iter()).chain(self.addresses.iter()) {
-            let spaced = format!(" {} ", cand.replace(['-', '_'], " "));
-            let exact = format!(" {cand} ");
-            if (joined.contains(&spaced) || joined.contains(&exact)) && best.is_none_or(|b| cand.len() > b.len()) {
-                best = Some(cand);
-            }
+        let said = |name: &str| {
+            joined.contains(&format!(" {} ", name.replace(['-', '_'], " ")))
+                || joined.contains(&format!(" {name} "))
+        };
+        let longest = |it: &mut dyn Iterator<Item = String>| it.max_by_key(|c| c.len());
+        if let Some(a) = longest(
+            &mut self
+                .addresses
+                .iter()
+                .filter(|a| joined.contains(&format!(" {a} ")))
+                .cloned(),
+        ) {
+            return Some(a);
         }
-        best.cloned()
+        if let Some(g) = longest(
+            &mut self
+                .groups
+                .iter()
+                .filter(|g| joined.contains(&format!(" group:{g} ")))
+                .map(|g| format!("group:{g}")),
+        ) {
+            return Some(g);
+        }
+        // "the DNS record for nas": a kind word plus a name picks that one resource.
+        let qualified = self.addresses.iter().filter(|a| {
+            let (kind, name) = a.split_once('.').unwrap_or((a.as_str(), ""));
+            said(name)
+                && kind_words(kind)
+                    .iter()
+                    .any(|w| joined.contains(&format!(" {w} ")))
+        });
+        if let Some(a) = longest(&mut qualified.cloned()) {
+            return Some(a);
+        }
+        longest(&mut self.groups.iter().filter(|g| said(g)).cloned())
+            .or_else(|| longest(&mut self.names.iter().filter(|n| said(n)).cloned()))
+    }
+}
+
+/// Words people use for a kind.
+fn kind_words(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "container" => &["container", "lxc", "ct"],
+        "vm" => &["vm", "virtual machine"],
+        "dns_record" => &["dns", "record", "dns_record"],
+        "proxy_site" => &["proxy", "site", "proxy_site"],
+        "monitor" => &["monitor", "check", "monitoring"],
+        "file" => &["file"],
+        _ => &[],
     }
 }
 
@@ -63,13 +104,20 @@ pub fn compact(spec: &Spec) -> String {
             .attrs
             .iter()
             .filter(|(k, _)| !s.is_some_and(|s| s.is_sensitive(k)) && *k != "content")
-            .filter(|(_, v)| !v.as_str().is_some_and(|x| x.starts_with("env:") || x.starts_with("file:")))
+            .filter(|(_, v)| {
+                !v.as_str()
+                    .is_some_and(|x| x.starts_with("env:") || x.starts_with("file:"))
+            })
             .map(|(k, v)| match v {
                 Value::String(x) => format!("{k}={x}"),
                 other => format!("{k}={other}"),
             })
             .collect();
-        let group = r.group.as_deref().map(|g| format!(" group={g}")).unwrap_or_default();
+        let group = r
+            .group
+            .as_deref()
+            .map(|g| format!(" group={g}"))
+            .unwrap_or_default();
         out.push_str(&format!("{}{group} {}\n", r.address, attrs.join(" ")));
     }
     if out.is_empty() {

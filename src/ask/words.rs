@@ -12,24 +12,63 @@ pub enum Verb {
 }
 
 const CREATE: &[&str] = &[
-    "create", "add", "deploy", "spin up", "set up", "setup", "launch", "stand up", "make", "provision", "new", "build",
-    "start", "run", "install", "bring up", "expose", "publish", "point", "monitor", "watch", "route", "host",
+    "create",
+    "add",
+    "deploy",
+    "spin up",
+    "set up",
+    "setup",
+    "launch",
+    "stand up",
+    "make",
+    "provision",
+    "new",
+    "build",
+    "start",
+    "run",
+    "install",
+    "bring up",
+    "expose",
+    "publish",
+    "point",
+    "monitor",
+    "watch",
+    "route",
+    "host",
+    "proxy",
+    "check",
+    "register",
 ];
 const UPDATE: &[&str] = &[
-    "resize", "bump", "give", "increase", "scale", "set", "change", "upgrade", "grow", "raise", "reduce", "lower",
-    "shrink", "decrease", "allocate", "double",
+    "resize", "bump", "give", "increase", "scale", "set", "change", "upgrade", "grow", "raise",
+    "reduce", "lower", "shrink", "decrease", "allocate", "double",
 ];
 const REMOVE: &[&str] = &[
-    "remove", "delete", "tear down", "teardown", "destroy", "decommission", "get rid of", "drop", "kill", "nuke",
-    "take down", "wipe", "purge", "retire", "deprovision", "uninstall",
+    "remove",
+    "delete",
+    "tear down",
+    "teardown",
+    "destroy",
+    "decommission",
+    "get rid of",
+    "drop",
+    "kill",
+    "nuke",
+    "take down",
+    "wipe",
+    "purge",
+    "retire",
+    "deprovision",
+    "uninstall",
 ];
 
 /// Words that carry no meaning for the interpreter.
 pub const FILLER: &[&str] = &[
-    "please", "pls", "plz", "kindly", "could", "can", "would", "will", "you", "i", "i'd", "id", "we", "we'd", "like",
-    "want", "need", "to", "me", "for", "a", "an", "the", "my", "our", "some", "thanks", "thank", "hey", "hi", "hello",
-    "just", "quickly", "also", "and", "it", "its", "it's", "that", "this", "of", "with", "on", "at", "in", "new",
-    "us", "let's", "lets", "go", "ahead", "ok", "okay", "so", "now", "be", "is", "are", "there", "do", "help",
+    "please", "pls", "plz", "kindly", "could", "can", "would", "will", "you", "i", "i'd", "id",
+    "we", "we'd", "like", "want", "need", "to", "me", "for", "a", "an", "the", "my", "our", "some",
+    "thanks", "thank", "hey", "hi", "hello", "just", "quickly", "also", "and", "it", "its", "it's",
+    "that", "this", "of", "with", "on", "at", "in", "new", "us", "let's", "lets", "go", "ahead",
+    "ok", "okay", "so", "now", "be", "is", "are", "there", "do", "help",
 ];
 
 /// Every word the interpreter treats specially, for typo correction.
@@ -41,16 +80,48 @@ fn vocabulary() -> impl Iterator<Item = &'static str> {
         .copied()
         .filter(|w| !w.contains(' '))
         .chain([
-            "service", "server", "container", "memory", "cores", "core", "port", "record", "proxy", "reverse", "monitor",
-            "called", "named", "disk", "storage", "accessible", "available", "reachable", "internal", "public",
-            "gigabytes", "megabytes", "cpus", "processors", "application", "website", "scanner", "database",
+            "service",
+            "server",
+            "container",
+            "memory",
+            "cores",
+            "core",
+            "port",
+            "record",
+            "proxy",
+            "reverse",
+            "monitor",
+            "called",
+            "named",
+            "disk",
+            "storage",
+            "accessible",
+            "available",
+            "reachable",
+            "internal",
+            "public",
+            "gigabytes",
+            "megabytes",
+            "cpus",
+            "processors",
+            "application",
+            "website",
+            "scanner",
+            "database",
         ])
 }
 
 /// Lowercase, unify quotes and dashes, split off trailing punctuation.
 pub fn normalise(text: &str) -> String {
     let mut s = text.to_lowercase();
-    for (from, to) in [("\u{2019}", "'"), ("\u{2018}", "'"), ("\u{201c}", "\""), ("\u{201d}", "\""), ("\u{2013}", "-"), ("\u{2014}", "-")] {
+    for (from, to) in [
+        ("\u{2019}", "'"),
+        ("\u{2018}", "'"),
+        ("\u{201c}", "\""),
+        ("\u{201d}", "\""),
+        ("\u{2013}", "-"),
+        ("\u{2014}", "-"),
+    ] {
         s = s.replace(from, to);
     }
     s
@@ -58,22 +129,39 @@ pub fn normalise(text: &str) -> String {
 
 /// Split into tokens, keeping host names, addresses, URLs and `4gb` together.
 pub fn tokens(text: &str) -> Vec<String> {
-    text.split(|c: char| c.is_whitespace() || c == ',' || c == '!' || c == '?' || c == '(' || c == ')' || c == '"')
-        .map(|t| t.trim_end_matches(['.', ';', ':']).trim_start_matches('\''))
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect()
+    text.split(|c: char| {
+        c.is_whitespace() || c == ',' || c == '!' || c == '?' || c == '(' || c == ')' || c == '"'
+    })
+    .map(|t| t.trim_end_matches(['.', ';', ':']).trim_start_matches('\''))
+    // "the api scanner's disk" names the api scanner.
+    .map(|t| t.strip_suffix("'s").unwrap_or(t))
+    .filter(|t| !t.is_empty())
+    .map(str::to_string)
+    .collect()
 }
 
 /// Correct small typos of vocabulary words (never of names, numbers or host names).
 pub fn correct(tokens: &mut [String]) {
     let vocab: Vec<&str> = vocabulary().collect();
-    for t in tokens.iter_mut() {
-        if t.len() < 4 || !t.chars().all(|c| c.is_ascii_lowercase()) || vocab.contains(&t.as_str()) || FILLER.contains(&t.as_str()) {
+    for i in 0..tokens.len() {
+        // A name the user gives ("called builder") is never "corrected".
+        if i > 0 && ["called", "named", "as"].contains(&tokens[i - 1].as_str()) {
             continue;
         }
-        let max = if t.len() >= 7 { 2 } else { 1 };
-        if let Some((d, w)) = vocab.iter().map(|w| (edit_distance(t, w), *w)).min_by_key(|(d, _)| *d) {
+        let t = &mut tokens[i];
+        if t.len() < 4
+            || !t.chars().all(|c| c.is_ascii_lowercase())
+            || vocab.contains(&t.as_str())
+            || FILLER.contains(&t.as_str())
+        {
+            continue;
+        }
+        let max = if t.len() >= 8 { 2 } else { 1 };
+        if let Some((d, w)) = vocab
+            .iter()
+            .map(|w| (edit_distance(t, w), *w))
+            .min_by_key(|(d, _)| *d)
+        {
             if d <= max && w.len() >= 4 {
                 *t = w.to_string();
             }
@@ -85,7 +173,11 @@ pub fn correct(tokens: &mut [String]) {
 pub fn verb(tokens: &[String]) -> Option<Verb> {
     let joined = format!(" {} ", tokens.join(" "));
     let mut best: Option<(usize, Verb)> = None;
-    for (list, v) in [(CREATE, Verb::Create), (UPDATE, Verb::Update), (REMOVE, Verb::Remove)] {
+    for (list, v) in [
+        (CREATE, Verb::Create),
+        (UPDATE, Verb::Update),
+        (REMOVE, Verb::Remove),
+    ] {
         for w in list {
             if let Some(pos) = joined.find(&format!(" {w} ")) {
                 if best.is_none_or(|(p, _)| pos < p) {
@@ -99,7 +191,13 @@ pub fn verb(tokens: &[String]) -> Option<Verb> {
 
 /// Is this token one of the verbs (any class)?
 pub fn is_verb(t: &str) -> bool {
-    CREATE.contains(&t) || UPDATE.contains(&t) || REMOVE.contains(&t) || ["up", "down", "rid", "of", "get", "tear", "spin", "stand", "bring", "take"].contains(&t)
+    CREATE.contains(&t)
+        || UPDATE.contains(&t)
+        || REMOVE.contains(&t)
+        || [
+            "up", "down", "rid", "of", "get", "tear", "spin", "stand", "bring", "take",
+        ]
+        .contains(&t)
 }
 
 #[cfg(test)]
@@ -114,7 +212,10 @@ mod tests {
 
     #[test]
     fn verbs_with_typos() {
-        assert_eq!(verb(&toks("Pleese creat a new service")), Some(Verb::Create));
+        assert_eq!(
+            verb(&toks("Pleese creat a new service")),
+            Some(Verb::Create)
+        );
         assert_eq!(verb(&toks("tear down the api scanner")), Some(Verb::Remove));
         assert_eq!(verb(&toks("Give the db 4 cores")), Some(Verb::Update));
         assert_eq!(verb(&toks("Delte grafana")), Some(Verb::Remove));
@@ -123,7 +224,18 @@ mod tests {
 
     #[test]
     fn tokens_keep_hosts_and_units() {
-        assert_eq!(toks("Deploy it at api.example.com, on port 3000!"), ["deploy", "it", "at", "api.example.com", "on", "port", "3000"]);
+        assert_eq!(
+            toks("Deploy it at api.example.com, on port 3000!"),
+            [
+                "deploy",
+                "it",
+                "at",
+                "api.example.com",
+                "on",
+                "port",
+                "3000"
+            ]
+        );
         assert_eq!(toks("4GB RAM"), ["4gb", "ram"]);
     }
 }

@@ -7,6 +7,7 @@ use super::{Context, Provider};
 use crate::spec::validate::ProviderInfo;
 use crate::spec::ProviderConfig;
 
+#[derive(Clone, Copy)]
 pub struct ProviderFactory {
     pub info: &'static ProviderInfo,
     pub build: fn(&ProviderConfig, &Context) -> Result<Arc<dyn Provider>, String>,

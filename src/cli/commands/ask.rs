@@ -11,9 +11,16 @@ use crate::plan::Action;
 pub fn run(cwd: &Path, args: AskArgs, ui: &Ui) -> Result<i32> {
     let root = super::root(cwd)?;
     let request = args.request.join(" ");
-    let opts = AskOptions { backend: args.backend.clone(), branch: args.branch.clone(), dry_run: args.dry_run, color: ui.color };
+    let opts = AskOptions {
+        backend: args.backend.clone(),
+        branch: args.branch.clone(),
+        dry_run: args.dry_run,
+        color: ui.color,
+    };
     let tty = ui.stdin_tty && args.format == AskFormat::Human;
-    let prompt = move |cap: &crate::capability::Capability, p: &crate::capability::Param| -> Option<serde_json::Value> {
+    let prompt = move |cap: &crate::capability::Capability,
+                       p: &crate::capability::Param|
+          -> Option<serde_json::Value> {
         if !tty {
             return None;
         }
@@ -48,7 +55,12 @@ pub fn run(cwd: &Path, args: AskArgs, ui: &Ui) -> Result<i32> {
                 })
             })
             .collect();
-        let files: Vec<String> = outcome.edit.files.keys().map(|p| p.display().to_string()).collect();
+        let files: Vec<String> = outcome
+            .edit
+            .files
+            .keys()
+            .map(|p| p.display().to_string())
+            .collect();
         let s = outcome.plan.summary();
         let out = serde_json::json!({
             "request": outcome.request,
@@ -66,19 +78,35 @@ pub fn run(cwd: &Path, args: AskArgs, ui: &Ui) -> Result<i32> {
         println!("{}", serde_json::to_string_pretty(&out).expect("json"));
         return Ok(0);
     }
-    println!("{} ({}): {}\n", ui.bold("Understood"), outcome.backend, outcome.intent.summary);
+    println!(
+        "{} ({}): {}\n",
+        ui.bold("Understood"),
+        outcome.backend,
+        outcome.intent.summary
+    );
     print!("{}", colour_diff(&outcome.diff, ui));
     println!();
     for c in &outcome.changes {
         println!("  {} {}", symbol(c.action), c.address);
     }
     let s = outcome.plan.summary();
-    println!("\nPlan (against the recorded state): {} to add, {} to change, {} to destroy.", s.add, s.change, s.destroy);
+    println!(
+        "\nPlan (against the recorded state): {} to add, {} to change, {} to destroy.",
+        s.add, s.change, s.destroy
+    );
     match (&outcome.commit, args.dry_run) {
         (_, true) => println!("\nDry run: nothing was written."),
         (Some(c), _) => {
-            let on = outcome.branch.as_deref().map(|b| format!(" on new branch {b}")).unwrap_or_default();
-            println!("\n{} {}{on}. Review it with `infra plan`, then `infra apply`.", ui.green("Committed"), &c[..8.min(c.len())]);
+            let on = outcome
+                .branch
+                .as_deref()
+                .map(|b| format!(" on new branch {b}"))
+                .unwrap_or_default();
+            println!(
+                "\n{} {}{on}. Review it with `infra plan`, then `infra apply`.",
+                ui.green("Committed"),
+                &c[..8.min(c.len())]
+            );
         }
         (None, _) => println!("\nNothing to commit."),
     }

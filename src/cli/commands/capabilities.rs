@@ -41,10 +41,9 @@ pub fn run(cwd: &Path, cmd: CapabilitiesCommand, ui: &Ui) -> Result<i32> {
     }
 }
 
-/// The hook `check` runs each example through. `None` until the offline
-/// interpreter is wired here; then examples run as tests.
-fn example_runner(_lib: &Library) -> Option<Box<dyn ExampleRunner + '_>> {
-    None
+/// Every example runs through the offline interpreter, as a test.
+fn example_runner(lib: &Library) -> Option<Box<dyn ExampleRunner + '_>> {
+    Some(Box::new(crate::ask::examples::OfflineExamples::new(lib)))
 }
 
 fn list(lib: &Library, ui: &Ui) -> Result<i32> {

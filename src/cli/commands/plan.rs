@@ -29,7 +29,12 @@ pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
         destroy: args.destroy,
         spec_commit: spec_commit(&root),
     };
-    let providers = project.providers()?;
+    // Without a refresh nothing live is read, so no provider needs to be reachable.
+    let providers = if opts.refresh {
+        project.providers()?
+    } else {
+        Default::default()
+    };
     let plan = super::runtime()?.block_on(project.plan(&opts, &providers))?;
     let format = match args.format {
         Format::Human => render::Format::Human,
