@@ -36,6 +36,8 @@ pub struct Entities {
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
     pub websocket: bool,
+    /// The name was given outright ("called X", "named X", "as X").
+    pub name_explicit: bool,
 }
 
 /// Head nouns that end a name phrase ("api scanner *service*").
@@ -336,6 +338,12 @@ pub fn extract(tokens: &[String]) -> Entities {
         }
     }
     e.name = name_phrase(tokens, &used);
+    e.name_explicit = tokens.windows(2).any(|w| {
+        ["called", "named", "as"].contains(&w[0].as_str())
+            && e.name
+                .as_deref()
+                .is_some_and(|n| n.starts_with(w[1].as_str()))
+    });
     e
 }
 

@@ -34,6 +34,20 @@ impl Interpreter for Offline<'_> {
 
 impl Offline<'_> {
     pub fn understand(&self, text: &str) -> Result<Intent, Error> {
+        self.understand_inner(text).map(|mut intent| {
+            // Params named in the request itself ("with title Welcome") fill what is left.
+            for op in &mut intent.operations {
+                if let Operation::UseCapability { capability, params } = op {
+                    if let Some(cap) = self.library.get(capability) {
+                        named_params(cap, text, params);
+                    }
+                }
+            }
+            intent
+        })
+    }
+
+    fn understand_inner(&self, text: &str) -> Result<Intent, Error> {
         let mut toks = tokens(&normalise(text));
         correct(&mut toks);
         let Some(v) = verb(&toks) else {
@@ -119,7 +133,16 @@ impl Offline<'_> {
     }
 
     fn create(&self, e: &Entities, cap: &Capability) -> Result<Intent, Error> {
-        let params = self.fill(cap, e);
+        let mut params = self.fill(cap, e);
+        let explicit = e.name_explicit;
+        // "Add a page": a word that only names the capability is not a name.
+        if let Some(n) = params.get("name").and_then(Value::as_str) {
+            let generic = cap.name.split('-').any(|w| w == n)
+                || cap.triggers.iter().any(|t| t.split(' ').any(|w| w == n));
+            if generic && !explicit {
+                params.remove("name");
+            }
+        }
         let name = params
             .get("name")
             .and_then(Value::as_str)
@@ -216,6 +239,51 @@ impl Offline<'_> {
         Error::new(format!("not sure what to do with this request: {why}"))
             .detail(format!("Closest capabilities:\n{}", lines.join("\n")))
             .hint("rephrase it like one of the examples, or configure a model under [ai] in infra.toml")
+    }
+}
+
+/// `<param> VALUE` or `<param> "a value"` in the raw text, for params not yet filled
+/// (the text keeps its case). Only values the param's type accepts are taken.
+fn named_params(cap: &Capability, text: &str, params: &mut Map<String, Value>) {
+    let lower = text.to_lowercase();
+    let open: Vec<&crate::capability::Param> = cap
+        .params
+        .iter()
+        .filter(|p| !params.contains_key(&p.name))
+        .collect();
+    for p in open {
+        let key = format!("{} ", p.name.replace('_', " "));
+        let Some(pos) = lower
+            .match_indices(&key)
+            .map(|(i, _)| i)
+            .find(|&i| i == 0 || !lower.as_bytes()[i - 1].is_ascii_alphanumeric())
+        else {
+            continue;
+        };
+        let rest = text[pos + key.len()..].trim_start();
+        let raw = match rest.strip_prefix('"') {
+            Some(q) => q.split('"').next().unwrap_or_default().to_string(),
+            None => rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches([',', '.', '!', '?'])
+                .to_string(),
+        };
+        if raw.is_empty() {
+            continue;
+        }
+        let value = raw
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| match raw.as_str() {
+                "true" | "yes" | "on" => Value::from(true),
+                "false" | "no" | "off" => Value::from(false),
+                _ => Value::from(raw.clone()),
+            });
+        if let Ok(v) = p.ty.check(&value) {
+            params.insert(p.name.clone(), v);
+        }
     }
 }
 

@@ -3,9 +3,10 @@
 //! memory (max RSS of the child, from wait4) of the real binary.
 //!
 //! Usage: infra-bench [--infra PATH] [--runs N] [SIZE...]   (default sizes 1000 10000 50000)
+//!        infra-bench ask [--infra PATH] [--runs N] [CAPS]   (offline `ask --dry-run`, default 200 capabilities)
 //! Build first: cargo build --release --bins
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -14,12 +15,21 @@ fn main() {
     let mut infra = std::env::current_exe().unwrap().with_file_name("infra");
     let mut runs = 5;
     let mut sizes = Vec::new();
+    let mut ask = false;
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--infra" => infra = PathBuf::from(args.next().expect("--infra PATH")),
+            "ask" => ask = true,
+            "--infra" => {
+                infra = std::fs::canonicalize(args.next().expect("--infra PATH"))
+                    .expect("--infra: no such file")
+            }
             "--runs" => runs = args.next().expect("--runs N").parse().expect("number"),
             n => sizes.push(n.parse::<usize>().expect("sizes are numbers")),
         }
+    }
+    if ask {
+        bench_ask(&infra, runs.max(21), sizes.first().copied().unwrap_or(200));
+        return;
     }
     if sizes.is_empty() {
         sizes = vec![1_000, 10_000, 50_000];
@@ -52,6 +62,43 @@ fn main() {
             pmem
         );
     }
+}
+
+/// Offline `ask --dry-run` with `caps` capabilities loaded (the built-ins plus generated ones).
+fn bench_ask(infra: &Path, runs: usize, caps: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("infra.toml"),
+        "[project]\nname = \"bench\"\ndomain = \"lab.example.com\"\n\n[providers.engine]\nkind = \"docker\"\n\n[providers.dns]\nkind = \"powerdns\"\napi_url = \"http://127.0.0.1:8081\"\napi_key = \"env:PDNS_API_KEY\"\n\n[providers.edge]\nkind = \"nginx\"\nsites_dir = \"/tmp/sites\"\n\n[providers.mon]\nkind = \"prometheus\"\ntargets_dir = \"/tmp/targets\"\n\n[pools.lan]\ncidr = \"10.20.0.0/24\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(d.join("capabilities")).unwrap();
+    // The built-in library has 7; the rest are plausible project capabilities.
+    let words = [
+        "backup", "cache", "queue", "search", "mail", "vpn", "ldap", "ci", "registry", "wiki",
+        "chat", "metrics", "logs", "storage", "proxy", "dns", "auth", "billing", "media", "git",
+    ];
+    for i in 0..caps.saturating_sub(7) {
+        let w = words[i % words.len()];
+        let text = format!(
+            "+++\nname = \"{w}-{i}\"\nsummary = \"A {w} stack variant {i}: container, DNS record, proxy site and monitor\"\ntriggers = [\"{w} stack {i}\", \"new {w} {i}\"]\ntemplate = \"web-service.toml.j2\"\n[params.name]\ntype = \"name\"\nrequired = true\ndescription = \"name\"\n[params.port]\ntype = \"port\"\ndefault = 8080\ndescription = \"port\"\n+++\n# {w} {i}\n\nBuilds a {w} stack.\n\n## Examples\n- \"Create a {w} stack {i} called x{i}\" → name = \"x{i}\"\n"
+        );
+        std::fs::write(d.join(format!("capabilities/{w}-{i}.md")), text).unwrap();
+    }
+    let (t, mem) = measure(
+        infra,
+        d,
+        &[
+            "ask",
+            "--dry-run",
+            "--format",
+            "json",
+            "Create a new API scanner service",
+        ],
+        runs,
+    );
+    println!("infra-bench ask: {caps} capabilities, median of {runs} runs: {:.1} ms wall, {:.1} MiB peak RSS", t.as_secs_f64() * 1e3, mem);
 }
 
 fn generate(dir: &Path, n: usize) {
