@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh Debian machine: installs the Debian packages
 # the tests need (when missing), builds once, runs every test with cargo-nextest
-# (or cargo test when nextest is not installed).
+# (or cargo test when nextest is not installed), then the real-model group
+# (llama-cpp-python + SmolLM2 on loopback; the first install builds for ~4 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in git; do
+for pkg in git curl python3-venv; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -18,9 +19,19 @@ fi
 
 export CARGO_TERM_COLOR=never
 if cargo nextest --version >/dev/null 2>&1; then
-    echo "== building and running tests (cargo-nextest)"
-    cargo nextest run --workspace --no-fail-fast --failure-output final
+    run() { cargo nextest run --workspace --no-fail-fast --failure-output final "$@"; }
+    run_ignored() { cargo nextest run --workspace --run-ignored only --no-capture "$@"; }
 else
-    echo "== building and running tests (cargo test)"
-    cargo test --workspace --no-fail-fast
+    run() { cargo test --workspace --no-fail-fast "$@"; }
+    run_ignored() { cargo test --workspace "$@" -- --ignored --nocapture; }
 fi
+
+echo "== building and running tests"
+run
+
+echo "== real-model group: infra ask --backend openai against a local model"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log=$(mktemp -t infra-llm.XXXXXX.log)
+pid=$(tests/llm/serve.sh "$port" "$log")
+trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
+INFRA_TEST_LLM_URL="http://127.0.0.1:$port" INFRA_TEST_LLM_LOG="$log" run_ignored --test ask_llm

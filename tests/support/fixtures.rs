@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! What the backend tests share: a key kept in a file (as `[ai] api_key =
 //! "file:…"` would have it), one request, realistic API answers, and the
 //! assertions that errors are clear and the key never leaves its header.

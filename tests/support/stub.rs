@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! A scripted HTTP/1.1 server on 127.0.0.1 for the model backend tests. It
 //! binds an ephemeral port (so parallel tests never clash), answers exactly
 //! the replies it was given, in order, records every request, then stops
