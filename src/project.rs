@@ -364,9 +364,9 @@ impl Project {
         };
         let input = plan::Input {
             desired: self.desired()?,
-            vars: self.spec.vars.clone(),
-            recorded: self.state.state.resources.clone(),
-            live: live.clone(),
+            vars: &self.spec.vars,
+            recorded: &self.state.state.resources,
+            live: &live,
             refreshed: opts.refresh,
             targets: self.expand_targets(&opts.targets)?,
             destroy: opts.destroy,

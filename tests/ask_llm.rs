@@ -45,20 +45,33 @@ max_tokens = 300
 #[test]
 #[ignore = "needs the local model server: run through tests/run-all.sh"]
 fn real_model_answers_are_checked_and_land_or_are_refused() {
-    let url = std::env::var("INFRA_TEST_LLM_URL").expect("INFRA_TEST_LLM_URL: start tests/llm/serve.sh first (tests/run-all.sh does)");
+    let url = std::env::var("INFRA_TEST_LLM_URL")
+        .expect("INFRA_TEST_LLM_URL: start tests/llm/serve.sh first (tests/run-all.sh does)");
     let log = std::env::var("INFRA_TEST_LLM_LOG").expect("INFRA_TEST_LLM_LOG");
     let env = TestEnv::new();
     env.git(&["init", "-q", "-b", "main"]);
     env.write("infra.toml", INFRA_TOML);
     env.commit_all("lab");
 
-    let requests = ["Create a new API scanner service", "Deploy grafana on port 3000 with 2 cores", "add a dns record called www pointing to 10.20.0.5"];
+    let requests = [
+        "Create a new API scanner service",
+        "Deploy grafana on port 3000 with 2 cores",
+        "add a dns record called www pointing to 10.20.0.5",
+    ];
     let mut landed = 0;
     for request in requests {
         let before = env.snapshot();
         let head = env.head();
-        let out = env.cmd(&["ask", request]).env("OPENAI_BASE_URL", format!("{url}/v1")).output().unwrap();
-        let (code, stdout, stderr) = (out.status.code(), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let out = env
+            .cmd(&["ask", request])
+            .env("OPENAI_BASE_URL", format!("{url}/v1"))
+            .output()
+            .unwrap();
+        let (code, stdout, stderr) = (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
         eprintln!("--- {request:?} → exit {code:?}\n{stdout}{stderr}");
         match code {
             Some(0) => {
@@ -69,7 +82,10 @@ fn real_model_answers_are_checked_and_land_or_are_refused() {
                 assert!(log.contains("Infra-Backend: openai:smollm2"), "{log}");
             }
             Some(1) => {
-                assert!(stderr.contains("Error:"), "a refusal explains itself: {stderr}");
+                assert!(
+                    stderr.contains("Error:"),
+                    "a refusal explains itself: {stderr}"
+                );
                 assert_eq!(env.snapshot(), before, "a refused answer changed files");
                 assert_eq!(env.head(), head, "a refused answer made a commit");
             }
@@ -79,6 +95,12 @@ fn real_model_answers_are_checked_and_land_or_are_refused() {
     // The requests really reached the model server.
     let server_log = std::fs::read_to_string(&log).unwrap();
     let calls = server_log.matches("POST /v1/chat/completions").count();
-    assert!(calls >= requests.len(), "the model server saw {calls} completions:\n{server_log}");
-    eprintln!("{landed} of {} answers landed as commits; the rest were refused with nothing written", requests.len());
+    assert!(
+        calls >= requests.len(),
+        "the model server saw {calls} completions:\n{server_log}"
+    );
+    eprintln!(
+        "{landed} of {} answers landed as commits; the rest were refused with nothing written",
+        requests.len()
+    );
 }

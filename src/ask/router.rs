@@ -22,9 +22,13 @@ pub struct Ranked {
     pub score: f32,
 }
 
-fn words(text: &str) -> Vec<String> {
+/// Meaningful words of a text. Typo correction is for requests only: capability
+/// texts are spelled by their authors, and correcting them costs time per load.
+fn words(text: &str, fix_typos: bool) -> Vec<String> {
     let mut t = tokens(&normalise(text));
-    correct(&mut t);
+    if fix_typos {
+        correct(&mut t);
+    }
     t.retain(|w| !FILLER.contains(&w.as_str()) && w.chars().any(|c| c.is_ascii_alphabetic()));
     t
 }
@@ -46,7 +50,7 @@ impl Router {
                 add(part.to_string(), i, 2.0);
             }
             for t in &c.triggers {
-                let ws = words(t);
+                let ws = words(t, false);
                 if ws.len() > 1 {
                     phrases.push((format!(" {} ", ws.join(" ")), i, 2.0 * ws.len() as f32));
                 }
@@ -54,11 +58,11 @@ impl Router {
                     add(w, i, 1.5);
                 }
             }
-            for w in words(&c.summary) {
+            for w in words(&c.summary, false) {
                 add(w, i, 0.5);
             }
             for e in &c.examples {
-                for w in words(&e.request) {
+                for w in words(&e.request, false) {
                     add(w, i, 0.25);
                 }
             }
@@ -72,7 +76,7 @@ impl Router {
 
     /// Capabilities with a positive score, best first.
     pub fn rank(&self, request: &str) -> Vec<Ranked> {
-        let ws = words(request);
+        let ws = words(request, true);
         let joined = format!(" {} ", ws.join(" "));
         let mut scores: HashMap<usize, f32> = HashMap::new();
         let mut seen = std::collections::HashSet::new();

@@ -33,14 +33,16 @@ pub struct LiveObject {
     pub adopted: bool,
 }
 
-#[derive(Debug, Default)]
-pub struct Input {
+/// What the diff reads. Borrowed, so a plan over 10,000 resources does not copy
+/// the recorded state or the live objects.
+#[derive(Debug)]
+pub struct Input<'a> {
     /// In dependency order: every resource after the ones it refers to.
     pub desired: Vec<DesiredInput>,
-    pub vars: Attrs,
-    pub recorded: BTreeMap<String, ResourceState>,
+    pub vars: &'a Attrs,
+    pub recorded: &'a BTreeMap<String, ResourceState>,
     /// Live objects by address (with --refresh=false: the recorded ones).
-    pub live: BTreeMap<String, LiveObject>,
+    pub live: &'a BTreeMap<String, LiveObject>,
     pub refreshed: bool,
     /// Addresses to plan (already expanded with dependencies); empty = everything.
     pub targets: BTreeSet<String>,
@@ -64,13 +66,19 @@ struct Resolved {
     unknown: BTreeSet<String>,
 }
 
-pub fn diff(input: &Input) -> Result<Plan, Vec<PlanError>> {
+pub fn diff(input: &Input<'_>) -> Result<Plan, Vec<PlanError>> {
     let mut changes = Vec::new();
     let mut errors = Vec::new();
     let mut resolved: BTreeMap<String, Resolved> = BTreeMap::new();
     let mut actions: BTreeMap<String, Action> = BTreeMap::new();
     let in_scope = |a: &str| input.targets.is_empty() || input.targets.contains(a);
     let desired_addrs: BTreeSet<&str> = input.desired.iter().map(|d| d.address.as_str()).collect();
+    // Only resources something refers to need their resolved values kept.
+    let referenced: BTreeSet<&str> = input
+        .desired
+        .iter()
+        .flat_map(|d| d.depends_on.iter().map(String::as_str))
+        .collect();
 
     if !input.destroy {
         for d in &input.desired {
@@ -92,13 +100,15 @@ pub fn diff(input: &Input) -> Result<Plan, Vec<PlanError>> {
                 actions.insert(d.address.clone(), Action::NoOp);
                 continue;
             }
-            resolved.insert(
-                d.address.clone(),
-                Resolved {
-                    attrs: change.after.clone().unwrap_or_default(),
-                    unknown: change.after_unknown.iter().cloned().collect(),
-                },
-            );
+            if referenced.contains(d.address.as_str()) {
+                resolved.insert(
+                    d.address.clone(),
+                    Resolved {
+                        attrs: change.after.clone().unwrap_or_default(),
+                        unknown: change.after_unknown.iter().cloned().collect(),
+                    },
+                );
+            }
             actions.insert(d.address.clone(), change.action);
             changes.push(change);
         }
@@ -162,7 +172,7 @@ pub fn diff(input: &Input) -> Result<Plan, Vec<PlanError>> {
 /// values for computed attributes of objects that stay as they are.
 fn resolve(
     d: &DesiredInput,
-    input: &Input,
+    input: &Input<'_>,
     resolved: &BTreeMap<String, Resolved>,
     actions: &BTreeMap<String, Action>,
     errors: &mut Vec<PlanError>,
@@ -327,12 +337,12 @@ fn sensitive_names(schema: &schema::KindSchema, attrs: &Attrs) -> Vec<String> {
 }
 
 /// Recorded objects whose live form differs (or vanished) since infra last wrote them.
-fn drift(input: &Input) -> Vec<Drift> {
+fn drift(input: &Input<'_>) -> Vec<Drift> {
     if !input.refreshed {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for (address, rec) in &input.recorded {
+    for (address, rec) in input.recorded {
         let schema = schema::kind(&rec.kind);
         let user_attrs = |a: &Attrs| -> Attrs {
             a.iter()
