@@ -26,12 +26,19 @@ else
     run_ignored() { cargo test --workspace "$@" -- --ignored --nocapture; }
 fi
 
+summary=$(mktemp -t infra-tests.XXXXXX)
 echo "== building and running tests"
-run
+run 2>&1 | tee "$summary"
 
 echo "== real-model group: infra ask --backend openai against a local model"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp -t infra-llm.XXXXXX.log)
 pid=$(tests/llm/serve.sh "$port" "$log")
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
-INFRA_TEST_LLM_URL="http://127.0.0.1:$port" INFRA_TEST_LLM_LOG="$log" run_ignored --test ask_llm
+INFRA_TEST_LLM_URL="http://127.0.0.1:$port" INFRA_TEST_LLM_LOG="$log" run_ignored --test ask_llm 2>&1 | tee -a "$summary"
+
+# One closing line for the whole suite, both groups.
+pattern='^test result:'
+cargo nextest --version >/dev/null 2>&1 && pattern='Summary \['
+awk -v pat="$pattern" '$0 ~ pat { for (i = 2; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1) } }
+     END { printf "%d passed, %d failed\n", p, f }' "$summary"
