@@ -115,6 +115,42 @@ pub trait Provider: Send + Sync {
 
     /// Take over an existing unmarked object (`infra import`): write the marker.
     async fn adopt(&self, kind: &str, id: &str, address: &str) -> Result<Observed>;
+
+    /// Can several changes of this kind go to the live system in one call?
+    /// (PowerDNS: all rrset changes of one zone in one PATCH.)
+    fn batches(&self, _kind: &str) -> bool {
+        false
+    }
+
+    /// Apply several changes at once; one result per op, in order. The default
+    /// runs them one by one. A batching provider returns the same transient error
+    /// for every op when the whole call should be retried.
+    async fn apply_batch(&self, ops: Vec<BatchOp>) -> Vec<Result<BatchResult>> {
+        let mut out = Vec::with_capacity(ops.len());
+        for op in ops {
+            out.push(match op {
+                BatchOp::Create(d) => self.create(&d).await.map(BatchResult::Created),
+                BatchOp::Update { id, desired, live } => self.update(&id, &desired, &live).await.map(BatchResult::Updated),
+                BatchOp::Delete { kind, id } => self.delete(&kind, &id).await.map(|()| BatchResult::Deleted),
+            });
+        }
+        out
+    }
+}
+
+/// One change inside a batch.
+#[derive(Debug, Clone)]
+pub enum BatchOp {
+    Create(Desired),
+    Update { id: String, desired: Desired, live: Observed },
+    Delete { kind: String, id: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchResult {
+    Created(Observed),
+    Updated(Observed),
+    Deleted,
 }
 
 /// The marker string every provider writes into objects it owns.
