@@ -130,8 +130,13 @@ pub trait Provider: Send + Sync {
         for op in ops {
             out.push(match op {
                 BatchOp::Create(d) => self.create(&d).await.map(BatchResult::Created),
-                BatchOp::Update { id, desired, live } => self.update(&id, &desired, &live).await.map(BatchResult::Updated),
-                BatchOp::Delete { kind, id } => self.delete(&kind, &id).await.map(|()| BatchResult::Deleted),
+                BatchOp::Update { id, desired, live } => self
+                    .update(&id, &desired, &live)
+                    .await
+                    .map(BatchResult::Updated),
+                BatchOp::Delete { kind, id } => {
+                    self.delete(&kind, &id).await.map(|()| BatchResult::Deleted)
+                }
             });
         }
         out
@@ -142,8 +147,15 @@ pub trait Provider: Send + Sync {
 #[derive(Debug, Clone)]
 pub enum BatchOp {
     Create(Desired),
-    Update { id: String, desired: Desired, live: Observed },
-    Delete { kind: String, id: String },
+    Update {
+        id: String,
+        desired: Desired,
+        live: Observed,
+    },
+    Delete {
+        kind: String,
+        id: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,274 @@
+//! One conformance suite for every provider: the same cases run through the real
+//! `infra` binary against each provider's real (or contract-faithful) server.
+//! A provider joins with a `Harness` and one `conformance_suite!` line.
+#![allow(dead_code)]
+
+use serde_json::Value;
+
+pub mod file;
+
+use crate::common::{Run, TestEnv};
+
+pub trait Harness {
+    /// `[providers.NAME]` block(s) for infra.toml: exactly one provider serving `kind()`.
+    fn providers_toml(&self) -> String;
+    /// Environment for infra (secret references point here).
+    fn env(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    fn kind(&self) -> &'static str;
+    /// Body (without the header) of resource `name`: version 0 initial, 1 changed
+    /// in place, 2 changed in an attribute that forces replacement.
+    fn body(&self, name: &str, version: u8) -> String;
+    /// Attributes that must read back (from `infra show --json`) as written at version 0.
+    fn expect(&self, name: &str) -> Vec<(&'static str, Value)>;
+    /// Change the live object behind `name` out of band.
+    fn drift(&self, name: &str);
+    /// Create an object infra does not own, named `name`.
+    fn foreign(&self, name: &str);
+    /// Does that foreign object still exist, unchanged?
+    fn foreign_intact(&self, name: &str) -> bool;
+    /// How many live objects exist for resource `name`.
+    fn count(&self, name: &str) -> usize;
+}
+
+pub struct Suite<H: Harness> {
+    pub h: H,
+    pub env: TestEnv,
+}
+
+impl<H: Harness> Suite<H> {
+    pub fn new(h: H) -> Self {
+        let env = TestEnv::new();
+        env.git(&["init", "-q", "-b", "main"]);
+        env.write(
+            "infra.toml",
+            &format!("[project]\nname = \"conf\"\n\n{}", h.providers_toml()),
+        );
+        env.write(".gitignore", ".infra/lock\n.infra/journal.jsonl\n");
+        env.write("infra/main.toml", "");
+        env.commit_all("project");
+        Suite { h, env }
+    }
+
+    pub fn infra(&self, args: &[&str]) -> Run {
+        let mut cmd = self.env.cmd(args);
+        for (k, v) in self.h.env() {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into(),
+            stderr: String::from_utf8_lossy(&out.stderr).into(),
+        }
+    }
+
+    /// Write resources `(name, version)` and commit.
+    pub fn spec(&self, resources: &[(&str, u8)]) {
+        let kind = self.h.kind();
+        let text: String = resources
+            .iter()
+            .map(|(n, v)| format!("[{kind}.{n}]\n{}\n\n", self.h.body(n, *v)))
+            .collect();
+        self.env.write("infra/main.toml", &text);
+        self.env.commit_all("spec");
+    }
+
+    pub fn apply(&self) -> Run {
+        self.infra(&["apply", "--yes"]).expect(0)
+    }
+
+    /// `plan --detailed-exitcode` must report no changes.
+    pub fn no_changes(&self, when: &str) {
+        let run = self.infra(&["plan", "--detailed-exitcode"]);
+        assert_eq!(
+            run.code, 0,
+            "plan after {when} is not empty:\n{}{}",
+            run.stdout, run.stderr
+        );
+    }
+
+    pub fn plan_says(&self, needles: &[&str]) -> Run {
+        let run = self.infra(&["plan", "--detailed-exitcode"]);
+        assert_eq!(
+            run.code, 2,
+            "expected changes:\n{}{}",
+            run.stdout, run.stderr
+        );
+        for n in needles {
+            assert!(
+                run.stdout.contains(n),
+                "expected {n:?} in the plan:\n{}",
+                run.stdout
+            );
+        }
+        run
+    }
+
+    fn shown(&self, name: &str) -> Value {
+        let run = self.infra(&["show", "--json"]).expect(0);
+        let v: Value = serde_json::from_str(&run.stdout).unwrap();
+        v[format!("{}.{name}", self.h.kind())]["attrs"].clone()
+    }
+
+    // ---- the cases ----
+
+    pub fn create_read_back_noop(&self) {
+        self.spec(&[("alpha", 0)]);
+        self.plan_says(&["will be created"]);
+        self.apply();
+        assert_eq!(self.h.count("alpha"), 1);
+        let attrs = self.shown("alpha");
+        for (k, want) in self.h.expect("alpha") {
+            assert_eq!(
+                attrs[k], want,
+                "attribute {k} read back as {} (all: {attrs})",
+                attrs[k]
+            );
+        }
+        self.no_changes("create");
+    }
+
+    pub fn update_in_place(&self) {
+        self.spec(&[("alpha", 0)]);
+        self.apply();
+        self.spec(&[("alpha", 1)]);
+        self.plan_says(&[
+            "will be updated in-place",
+            "Plan: 0 to add, 1 to change, 0 to destroy.",
+        ]);
+        self.apply();
+        assert_eq!(self.h.count("alpha"), 1);
+        self.no_changes("update");
+    }
+
+    pub fn replace(&self) {
+        self.spec(&[("alpha", 0)]);
+        self.apply();
+        self.spec(&[("alpha", 2)]);
+        self.plan_says(&[
+            "must be replaced",
+            "# forces replacement",
+            "Plan: 1 to add, 0 to change, 1 to destroy.",
+        ]);
+        self.apply();
+        assert_eq!(
+            self.h.count("alpha"),
+            1,
+            "a replacement leaves exactly one object"
+        );
+        self.no_changes("replace");
+    }
+
+    pub fn delete(&self) {
+        self.spec(&[("alpha", 0), ("beta", 0)]);
+        self.apply();
+        self.spec(&[("alpha", 0)]);
+        self.plan_says(&[
+            "will be destroyed",
+            "Plan: 0 to add, 0 to change, 1 to destroy.",
+        ]);
+        self.apply();
+        assert_eq!(self.h.count("beta"), 0);
+        assert_eq!(self.h.count("alpha"), 1);
+        self.no_changes("delete");
+    }
+
+    pub fn drift_is_shown_and_repaired(&self) {
+        self.spec(&[("alpha", 0)]);
+        self.apply();
+        self.h.drift("alpha");
+        let run = self.plan_says(&["changed outside of infra"]);
+        assert!(
+            run.stdout.contains("will be updated in-place")
+                || run.stdout.contains("must be replaced")
+                || run.stdout.contains("will be created"),
+            "{}",
+            run.stdout
+        );
+        self.apply();
+        self.no_changes("repairing drift");
+        assert_eq!(self.h.count("alpha"), 1);
+    }
+
+    pub fn foreign_objects_are_left_alone(&self) {
+        self.h.foreign("stranger");
+        self.spec(&[("alpha", 0)]);
+        self.apply();
+        self.no_changes("apply next to a foreign object");
+        self.spec(&[]);
+        self.apply();
+        assert_eq!(self.h.count("alpha"), 0);
+        assert!(
+            self.h.foreign_intact("stranger"),
+            "infra touched an object it does not own"
+        );
+    }
+
+    /// A crash after the create and before the state write: the next run adopts
+    /// the object by its marker instead of creating a duplicate.
+    pub fn crash_after_create_is_adopted(&self) {
+        self.spec(&[("alpha", 0)]);
+        self.apply();
+        // Lose the state as if the process died before writing it.
+        std::fs::remove_file(self.env.p(".infra/state.json")).unwrap();
+        self.env.commit_all("lose state");
+        let plan = self.infra(&["plan"]).expect(0);
+        assert!(
+            !plan.stdout.contains("will be created"),
+            "a lost state must not cause a duplicate:\n{}",
+            plan.stdout
+        );
+        assert!(plan.stdout.contains("ownership marker"), "{}", plan.stdout);
+        self.apply();
+        assert_eq!(self.h.count("alpha"), 1, "no duplicate after adoption");
+        let state = self.env.read(".infra/state.json");
+        assert!(
+            state.contains(&format!("{}.alpha", self.h.kind())),
+            "adopted object is recorded:\n{state}"
+        );
+        self.no_changes("adoption");
+    }
+}
+
+/// One test per conformance case for a harness: `conformance_suite!(file, FileHarness::new());`
+#[macro_export]
+macro_rules! conformance_suite {
+    ($name:ident, $harness:expr) => {
+        mod $name {
+            use super::*;
+            fn suite() -> $crate::conformance::Suite<impl $crate::conformance::Harness> {
+                $crate::conformance::Suite::new($harness)
+            }
+            #[test]
+            fn create_read_back_noop() {
+                suite().create_read_back_noop()
+            }
+            #[test]
+            fn update_in_place() {
+                suite().update_in_place()
+            }
+            #[test]
+            fn replace() {
+                suite().replace()
+            }
+            #[test]
+            fn delete() {
+                suite().delete()
+            }
+            #[test]
+            fn drift_is_shown_and_repaired() {
+                suite().drift_is_shown_and_repaired()
+            }
+            #[test]
+            fn foreign_objects_are_left_alone() {
+                suite().foreign_objects_are_left_alone()
+            }
+            #[test]
+            fn crash_after_create_is_adopted() {
+                suite().crash_after_create_is_adopted()
+            }
+        }
+    };
+}
