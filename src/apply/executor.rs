@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::reporter::{Op, Reporter};
 use crate::plan::{resolve_attrs, Action, DesiredInput, Plan};
-use crate::providers::{Desired, Observed, Provider, ProviderError};
+use crate::providers::{BatchOp, BatchResult, Desired, Observed, Provider, ProviderError};
 use crate::spec::{Address, Attrs};
 use crate::state::journal::{Entry, Journal};
 use crate::state::{ResourceState, State};
@@ -103,42 +103,58 @@ pub async fn execute(
         .map(|c| (c.address.as_str(), c))
         .collect();
 
+    let make_job = |node: &Node| -> Job {
+        let change = changes[node.0.as_str()];
+        Job {
+            node: node.clone(),
+            kind: change.kind.clone(),
+            id: change.id.clone(),
+            provider: providers[&change.provider].clone(),
+            provider_name: change.provider.clone(),
+            desired: desired.get(node.0.as_str()).map(|d| (*d).clone()),
+            vars: vars.clone(),
+            shared: shared.clone(),
+            reporter: reporter.clone(),
+            max_retries: opts.max_retries,
+            backoff: opts.backoff,
+        }
+    };
     loop {
         while tasks.len() < opts.parallelism.max(1) {
             let Some(node) = ready.pop_front() else { break };
-            let change = changes[node.0.as_str()];
-            let job = Job {
-                node: node.clone(),
-                kind: change.kind.clone(),
-                id: change.id.clone(),
-                provider: providers[&change.provider].clone(),
-                provider_name: change.provider.clone(),
-                desired: desired.get(node.0.as_str()).map(|d| (*d).clone()),
-                vars: vars.clone(),
-                shared: shared.clone(),
-                reporter: reporter.clone(),
-                max_retries: opts.max_retries,
-                backoff: opts.backoff,
-            };
-            tasks.spawn(job.run());
+            let job = make_job(&node);
+            if job.provider.batches(&job.kind) {
+                // Everything ready for the same provider instance and kind goes in one call.
+                let (same, rest): (Vec<Node>, Vec<Node>) = ready.drain(..).partition(|n| {
+                    let c = changes[n.0.as_str()];
+                    c.provider == job.provider_name && c.kind == job.kind
+                });
+                ready = rest.into();
+                let mut jobs = vec![job];
+                jobs.extend(same.iter().map(&make_job));
+                tasks.spawn(run_batch(jobs));
+            } else {
+                tasks.spawn(async move { vec![job.run().await] });
+            }
         }
         let Some(joined) = tasks.join_next().await else {
             break;
         };
-        let (node, result) = joined.expect("apply tasks do not panic");
-        finished.insert(node.clone());
-        match result {
-            Ok(()) => {
-                for next in succ.get(&node).into_iter().flatten() {
-                    let d = indegree.get_mut(next).expect("successor is a node");
-                    *d -= 1;
-                    if *d == 0 {
-                        ready.push_back(next.clone());
+        for (node, result) in joined.expect("apply tasks do not panic") {
+            finished.insert(node.clone());
+            match result {
+                Ok(()) => {
+                    for next in succ.get(&node).into_iter().flatten() {
+                        let d = indegree.get_mut(next).expect("successor is a node");
+                        *d -= 1;
+                        if *d == 0 {
+                            ready.push_back(next.clone());
+                        }
                     }
+                    outcome.done.push(node);
                 }
-                outcome.done.push(node);
+                Err(message) => outcome.failed.push((node.0, node.1, message)),
             }
-            Err(message) => outcome.failed.push((node.0, node.1, message)),
         }
     }
     for n in nodes {
@@ -255,16 +271,17 @@ impl Job {
         }
     }
 
-    async fn once(&self) -> Result<(), Failure> {
+    /// The provider call this job makes, with references resolved now.
+    fn prepare(&self) -> Result<BatchOp, Failure> {
         let address = &self.node.0;
         match self.node.1 {
             Op::Delete => {
                 let id = self
                     .current_id()
                     .ok_or_else(|| Failure::Other(format!("{address} has no recorded id")))?;
-                self.provider.delete(&self.kind, &id).await?;
-                self.record(Entry::Remove {
-                    address: address.clone(),
+                Ok(BatchOp::Delete {
+                    kind: self.kind.clone(),
+                    id,
                 })
             }
             Op::Create | Op::Update => {
@@ -273,37 +290,57 @@ impl Job {
                     .as_ref()
                     .ok_or_else(|| Failure::Other(format!("{address} is not in the spec")))?;
                 let attrs = self.resolve(d)?;
-                let settings = d.settings.clone();
-                let want = Desired {
+                let desired = Desired {
                     address: address.clone(),
                     kind: self.kind.clone(),
                     attrs,
-                    settings,
+                    settings: d.settings.clone(),
                 };
-                let observed = if self.node.1 == Op::Create {
-                    self.provider.create(&want).await?
-                } else {
-                    let id = self
-                        .current_id()
-                        .or_else(|| self.id.clone())
-                        .ok_or_else(|| Failure::Other(format!("{address} has no id")))?;
-                    let live = self.current_observed(&id);
-                    self.provider.update(&id, &want, &live).await?
-                };
+                if self.node.1 == Op::Create {
+                    return Ok(BatchOp::Create(desired));
+                }
+                let id = self
+                    .current_id()
+                    .or_else(|| self.id.clone())
+                    .ok_or_else(|| Failure::Other(format!("{address} has no id")))?;
+                let live = self.current_observed(&id);
+                Ok(BatchOp::Update { id, desired, live })
+            }
+        }
+    }
+
+    /// Record what the provider reported, in the journal, before anything depending on it starts.
+    fn finish(&self, result: BatchResult) -> Result<(), Failure> {
+        let address = self.node.0.clone();
+        match result {
+            BatchResult::Deleted => self.record(Entry::Remove { address }),
+            BatchResult::Created(observed) | BatchResult::Updated(observed) => {
+                let d = self.desired.as_ref();
                 let resource = ResourceState {
                     kind: self.kind.clone(),
                     provider: self.provider_name.clone(),
                     id: observed.id,
                     attrs: observed.attrs,
-                    depends_on: d.depends_on.clone(),
-                    group: d.group.clone(),
+                    depends_on: d.map(|d| d.depends_on.clone()).unwrap_or_default(),
+                    group: d.and_then(|d| d.group.clone()),
                 };
-                self.record(Entry::Put {
-                    address: address.clone(),
-                    resource,
-                })
+                self.record(Entry::Put { address, resource })
             }
         }
+    }
+
+    async fn once(&self) -> Result<(), Failure> {
+        let result = match self.prepare()? {
+            BatchOp::Create(d) => BatchResult::Created(self.provider.create(&d).await?),
+            BatchOp::Update { id, desired, live } => {
+                BatchResult::Updated(self.provider.update(&id, &desired, &live).await?)
+            }
+            BatchOp::Delete { kind, id } => {
+                self.provider.delete(&kind, &id).await?;
+                BatchResult::Deleted
+            }
+        };
+        self.finish(result)
     }
 
     fn record(&self, entry: Entry) -> Result<(), Failure> {
@@ -362,13 +399,256 @@ impl Job {
     }
 }
 
+/// Run jobs of one batching provider and kind as one `apply_batch` call. A batch
+/// whose every op failed transiently is retried whole; otherwise each op stands alone.
+async fn run_batch(jobs: Vec<Job>) -> Vec<(Node, Result<(), String>)> {
+    let started = Instant::now();
+    for j in &jobs {
+        j.reporter.start(&j.node.0, j.node.1);
+    }
+    let mut results: Vec<Option<Result<(), String>>> = vec![None; jobs.len()];
+    let mut ops = Vec::new();
+    let mut index = Vec::new();
+    for (i, j) in jobs.iter().enumerate() {
+        match j.prepare() {
+            Ok(op) => {
+                ops.push(op);
+                index.push(i);
+            }
+            Err(f) => results[i] = Some(Err(f.message())),
+        }
+    }
+    let lead = &jobs[0];
+    let mut attempt = 0;
+    while !ops.is_empty() {
+        let out = lead.provider.apply_batch(ops.clone()).await;
+        let transient = out.iter().all(|r| matches!(r, Err(e) if e.is_transient()));
+        if transient && attempt < lead.max_retries {
+            attempt += 1;
+            let wait = match out.first() {
+                Some(Err(ProviderError::Transient {
+                    retry_after: Some(d),
+                    ..
+                })) => *d,
+                _ => lead.backoff * 2u32.pow(attempt - 1),
+            }
+            .min(Duration::from_secs(60));
+            let msg = out
+                .first()
+                .and_then(|r| r.as_ref().err())
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            for &i in &index {
+                jobs[i]
+                    .reporter
+                    .retry(&jobs[i].node.0, jobs[i].node.1, attempt, &msg, wait);
+            }
+            tokio::time::sleep(wait).await;
+            continue;
+        }
+        for (k, r) in out.into_iter().enumerate() {
+            let i = index[k];
+            results[i] = Some(match r {
+                Ok(done) => jobs[i].finish(done).map_err(|f| f.message()),
+                Err(e) => Err(e.to_string()),
+            });
+        }
+        break;
+    }
+    jobs.iter()
+        .zip(results)
+        .map(|(j, r)| {
+            let r =
+                r.unwrap_or_else(|| Err("the provider returned no result for this change".into()));
+            j.reporter.finish(
+                &j.node.0,
+                j.node.1,
+                r.as_ref().err().map(String::as_str),
+                started.elapsed(),
+            );
+            (j.node.clone(), r)
+        })
+        .collect()
+}
+
 enum Failure {
     Provider(ProviderError),
     Other(String),
 }
 
+impl Failure {
+    fn message(self) -> String {
+        match self {
+            Failure::Provider(e) => e.to_string(),
+            Failure::Other(m) => m,
+        }
+    }
+}
+
 impl From<ProviderError> for Failure {
     fn from(e: ProviderError) -> Self {
         Failure::Provider(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::reporter::Silent;
+    use crate::plan::{Plan, ResourceChange, FORMAT_VERSION};
+    use crate::providers::{KindSupport, Result as PResult};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A batching provider that counts calls and fails the first batch transiently.
+    struct Batcher {
+        calls: AtomicUsize,
+        sizes: Mutex<Vec<usize>>,
+        fail_first: bool,
+    }
+
+    #[async_trait::async_trait]
+    impl Provider for Batcher {
+        fn kinds(&self) -> &[KindSupport] {
+            &[]
+        }
+        async fn list(&self, _: &str) -> PResult<Vec<Observed>> {
+            Ok(vec![])
+        }
+        async fn read(&self, _: &str, _: &str) -> PResult<Option<Observed>> {
+            Ok(None)
+        }
+        async fn create(&self, _: &Desired) -> PResult<Observed> {
+            unreachable!("batched")
+        }
+        async fn update(&self, _: &str, _: &Desired, _: &Observed) -> PResult<Observed> {
+            unreachable!("batched")
+        }
+        async fn delete(&self, _: &str, _: &str) -> PResult<()> {
+            unreachable!("batched")
+        }
+        async fn adopt(&self, _: &str, _: &str, _: &str) -> PResult<Observed> {
+            unreachable!()
+        }
+        fn batches(&self, _: &str) -> bool {
+            true
+        }
+        async fn apply_batch(&self, ops: Vec<BatchOp>) -> Vec<PResult<BatchResult>> {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            self.sizes.lock().unwrap().push(ops.len());
+            if self.fail_first && n == 0 {
+                return ops
+                    .iter()
+                    .map(|_| {
+                        Err(ProviderError::Transient {
+                            message: "503".into(),
+                            retry_after: Some(Duration::from_millis(1)),
+                        })
+                    })
+                    .collect();
+            }
+            ops.into_iter()
+                .map(|op| match op {
+                    BatchOp::Create(d) => Ok(BatchResult::Created(Observed {
+                        id: d.address.clone(),
+                        owner: Some(d.address.clone()),
+                        attrs: d.attrs,
+                    })),
+                    _ => Ok(BatchResult::Deleted),
+                })
+                .collect()
+        }
+    }
+
+    fn creates(n: usize) -> (Plan, Vec<DesiredInput>) {
+        let mut changes = Vec::new();
+        let mut desired = Vec::new();
+        for i in 0..n {
+            let address = format!("dns_record.r{i}");
+            let mut attrs = Attrs::new();
+            attrs.insert("content".into(), Value::from(format!("10.0.0.{i}")));
+            changes.push(ResourceChange {
+                address: address.clone(),
+                kind: "dns_record".into(),
+                provider: "dns".into(),
+                action: Action::Create,
+                id: None,
+                before: None,
+                after: Some(attrs.clone()),
+                after_unknown: vec![],
+                sensitive: vec![],
+                replace_paths: vec![],
+                reasons: vec![],
+                depends_on: vec![],
+                group: None,
+            });
+            desired.push(DesiredInput {
+                address,
+                kind: "dns_record".into(),
+                provider: "dns".into(),
+                attrs,
+                settings: Attrs::new(),
+                depends_on: vec![],
+                group: None,
+            });
+        }
+        let plan = Plan {
+            format_version: FORMAT_VERSION.into(),
+            infra_version: "test".into(),
+            changes,
+            drift: vec![],
+            spec_digest: String::new(),
+            spec_commit: None,
+            state_lineage: String::new(),
+            state_serial: 0,
+            targets: vec![],
+            destroy: false,
+            refreshed: true,
+        };
+        (plan, desired)
+    }
+
+    async fn run(fail_first: bool) -> (Arc<Batcher>, Outcome, State) {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("journal.jsonl")).unwrap();
+        let provider = Arc::new(Batcher {
+            calls: AtomicUsize::new(0),
+            sizes: Mutex::new(vec![]),
+            fail_first,
+        });
+        let mut providers: BTreeMap<String, Arc<dyn Provider>> = BTreeMap::new();
+        providers.insert("dns".into(), provider.clone());
+        let (plan, desired) = creates(50);
+        let opts = ExecOptions {
+            backoff: Duration::from_millis(1),
+            ..ExecOptions::default()
+        };
+        let (outcome, state) = execute(
+            &plan,
+            &desired,
+            &Attrs::new(),
+            &providers,
+            State::new(),
+            journal,
+            Arc::new(Silent),
+            &opts,
+        )
+        .await;
+        (provider, outcome, state)
+    }
+
+    #[tokio::test]
+    async fn ready_changes_of_a_batching_provider_go_in_one_call() {
+        let (p, outcome, state) = run(false).await;
+        assert!(outcome.ok());
+        assert_eq!(*p.sizes.lock().unwrap(), vec![50]);
+        assert_eq!(state.resources.len(), 50);
+    }
+
+    #[tokio::test]
+    async fn a_transient_batch_failure_is_retried_whole() {
+        let (p, outcome, state) = run(true).await;
+        assert!(outcome.ok(), "{:?}", outcome.failed);
+        assert_eq!(*p.sizes.lock().unwrap(), vec![50, 50]);
+        assert_eq!(state.resources.len(), 50);
     }
 }
