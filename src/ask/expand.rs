@@ -106,6 +106,12 @@ impl<'a> Expander<'a> {
         })?;
         let mut given = given.clone();
         given.retain(|_, v| !v.is_null());
+        // A project's own defaults: [vars] "CAPABILITY.PARAM" = value.
+        for p in &cap.params {
+            if let Some(v) = self.spec.vars.get(&format!("{}.{}", cap.name, p.name)) {
+                given.entry(p.name.clone()).or_insert_with(|| v.clone());
+            }
+        }
         let mut missing = Vec::new();
         let absent: Vec<&Param> = cap
             .params
