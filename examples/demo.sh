@@ -1,24 +1,94 @@
 #!/usr/bin/env bash
-# Set up and run the main job on the embedded local example (no server needed):
-# build infra, create a project in a temp directory, plan, apply, show drift
-# detection and repair, and the git history.
+# The main job, end to end, on loopback: install what is needed, start the lab
+# (Docker Engine, nginx, PowerDNS, Prometheus), create a project wired to it, then
+#   infra ask "Create a new API scanner service" → infra plan → infra apply --yes
+# and show that it works (HTTP through nginx reaches the container, dig answers the
+# record, Prometheus has the target up), then tear it all down again.
+#
+#   examples/demo.sh [WORKDIR]      (the lab is stopped when the script ends)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+tests/lab/lab.sh install
 cargo build --release --quiet --bin infra
-infra="$PWD/target/release/infra"
-work="${1:-$(mktemp -d -t infra-demo.XXXXXX)}"
-mkdir -p "$work" && cd "$work"
+infra="$repo/target/release/infra"
+work=$(mkdir -p "${1:-$(mktemp -d -t infra-demo.XXXXXX)}" && cd "${1:-$_}" && pwd)
+lab="$work/lab"
+project="$work/project"
+
+tests/lab/lab.sh start "$lab"
+trap 'tests/lab/lab.sh stop "$lab"' EXIT
+# shellcheck disable=SC1091
+. "$lab/lab.env"
+export PDNS_API_KEY="$LAB_PDNS_API_KEY"   # the spec refers to it as env:PDNS_API_KEY
 export GIT_AUTHOR_NAME="${GIT_AUTHOR_NAME:-infra demo}" GIT_AUTHOR_EMAIL="${GIT_AUTHOR_EMAIL:-demo@localhost}"
 export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
-step "$infra" init --example local
-git add -A && git commit -qm "Example project"
-step "$infra" validate
-step "$infra" plan
-step "$infra" apply --yes
-step cat out/motd.txt
-echo "# a hand edit (drift)" >> out/motd.txt
-step "$infra" plan
-step "$infra" apply --yes
-step "$infra" history
-echo -e "\nThe project is in $work"
+
+bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+step() { bold "\$ $*"; "$@"; }
+infra() { "$infra" "$@"; }
+
+mkdir -p "$project" && cd "$project"
+git init -q -b main
+cat > infra.toml <<TOML
+[project]
+name = "demo"
+domain = "lab.example.com"
+
+[providers.engine]
+kind = "docker"
+socket = "$LAB_DOCKER_SOCKET"
+
+[providers.dns]
+kind = "powerdns"
+api_url = "$LAB_PDNS_API"
+api_key = "env:PDNS_API_KEY"
+
+[providers.edge]
+kind = "nginx"
+sites_dir = "$LAB_NGINX_SITES"
+nginx = "nginx -p $LAB_NGINX_PREFIX -c $LAB_NGINX_PREFIX/nginx.conf -e $LAB_NGINX_PREFIX/logs/error.log"
+
+[providers.monitoring]
+kind = "prometheus"
+targets_dir = "$LAB_TARGETS_DIR"
+
+# Containers use host networking and bind these loopback addresses.
+[pools.lab]
+cidr = "127.0.100.0/24"
+range = "127.0.100.50-127.0.100.99"
+
+[vars]
+"web-service.image" = "infra-lab/web:1"
+"web-service.listen" = "127.0.0.1:$LAB_NGINX_PORT"
+TOML
+printf '.infra/lock\n.infra/journal.jsonl\n' > .gitignore
+git add -A && git commit -qm "Lab project"
+
+step infra ask "Create a new API scanner service"
+step infra plan
+step infra apply --yes
+
+bold "# HTTP through nginx, by the service's host name, reaches the container:"
+step curl -sS --max-time 5 -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/"
+bold "# PowerDNS answers the record:"
+step dig +short @127.0.0.1 -p "$LAB_PDNS_PORT" api-scanner.lab.example.com A
+bold "# Prometheus has the monitor's target (file_sd, no restart):"
+for _ in $(seq 1 60); do
+    targets=$(curl -sS --max-time 5 "$LAB_PROMETHEUS/api/v1/targets")
+    if python3 -c 'import json,sys; t=[x for x in json.load(sys.stdin)["data"]["activeTargets"] if "api-scanner" in x["labels"].get("instance","")]; sys.exit(0 if t and t[0]["health"]=="up" else 1)' <<<"$targets"; then
+        python3 -c 'import json,sys; [print(" ", x["labels"]["instance"], "health:", x["health"]) for x in json.load(sys.stdin)["data"]["activeTargets"]]' <<<"$targets"
+        break
+    fi
+    sleep 0.5
+done
+
+step infra history
+step infra ask "tear down the api scanner"
+step infra apply --yes
+bold "# Gone again:"
+curl -sS --max-time 5 -o /dev/null -w '  nginx answers %{http_code} for api-scanner.lab.example.com\n' -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/"
+printf '  dig: %s\n' "$(dig +short @127.0.0.1 -p "$LAB_PDNS_PORT" api-scanner.lab.example.com A || true)"
+echo
+echo "The project is in $project; the lab stops now."
