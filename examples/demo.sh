@@ -11,8 +11,12 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
 tests/lab/lab.sh install
-cargo build --release --quiet --bin infra
-infra="$repo/target/release/infra"
+if [ -n "${INFRA_BIN:-}" ]; then
+    infra="$INFRA_BIN"   # the test suite runs the demo with the binary it built
+else
+    cargo build --release --quiet --bin infra
+    infra="$repo/target/release/infra"
+fi
 work=$(mkdir -p "${1:-$(mktemp -d -t infra-demo.XXXXXX)}" && cd "${1:-$_}" && pwd)
 lab="$work/lab"
 project="$work/project"
