@@ -3,10 +3,14 @@
 mod common;
 #[allow(dead_code)]
 mod labkit;
+#[path = "support/proxmox_fake/mod.rs"]
+mod proxmox_fake;
 #[macro_use]
 #[path = "conformance/mod.rs"]
 mod conformance;
 
 use conformance::file::FileHarness;
+use conformance::proxmox::ProxmoxHarness;
 
 conformance_suite!(file, FileHarness::new());
+conformance_suite!(proxmox, ProxmoxHarness::new());

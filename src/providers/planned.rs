@@ -31,26 +31,6 @@ static DOCKER: ProviderInfo = ProviderInfo {
         s("network", false, false, "network to attach containers to"),
     ],
 };
-static PROXMOX: ProviderInfo = ProviderInfo {
-    kind: "proxmox",
-    serves: &["container", "vm"],
-    settings: &[
-        s("endpoint", true, false, "https://HOST:8006"),
-        s("node", true, false, "node name, e.g. pve1"),
-        s(
-            "token",
-            true,
-            true,
-            "API token USER@REALM!ID=SECRET, as env:NAME",
-        ),
-        s(
-            "tls_fingerprint",
-            false,
-            false,
-            "SHA-256 fingerprint of a self-signed certificate to pin",
-        ),
-    ],
-};
 static POWERDNS: ProviderInfo = ProviderInfo {
     kind: "powerdns",
     serves: &["dns_record"],
@@ -109,13 +89,9 @@ fn not_built(config: &ProviderConfig, _: &Context) -> Result<Arc<dyn Provider>, 
     ))
 }
 
-pub const FACTORIES: [ProviderFactory; 6] = [
+pub const FACTORIES: [ProviderFactory; 5] = [
     ProviderFactory {
         info: &DOCKER,
-        build: not_built,
-    },
-    ProviderFactory {
-        info: &PROXMOX,
         build: not_built,
     },
     ProviderFactory {

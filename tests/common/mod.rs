@@ -39,8 +39,13 @@ impl Run {
     }
 }
 
+/// The binary under test: `INFRA_TEST_BIN` if set (a copy taken right after the
+/// build, for machines where several checkouts share one target directory), else
+/// the one cargo built.
 pub fn infra_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_infra"))
+    std::env::var_os("INFRA_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_infra")))
 }
 
 impl TestEnv {
