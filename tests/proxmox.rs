@@ -109,6 +109,8 @@ impl Drop for Lab {
     fn drop(&mut self) {
         if !std::thread::panicking() {
             self.pve.assert_clean();
+            // Every string format the provider's requests used was really checked.
+            assert_eq!(self.pve.unchecked_formats(), Vec::<String>::new());
         }
     }
 }

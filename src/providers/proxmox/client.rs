@@ -119,10 +119,18 @@ impl Client {
             url = format!("{url}?{encoded}");
         }
         let what = format!("{method} {path}");
+        let mut auth =
+            reqwest::header::HeaderValue::from_str(self.auth.expose()).map_err(|_| {
+                ProviderError::Auth(format!(
+                    "the token in {} is not a valid header value",
+                    self.token_ref
+                ))
+            })?;
+        auth.set_sensitive(true);
         let mut req = self
             .http
             .request(method, &url)
-            .header("Authorization", self.auth.expose())
+            .header("Authorization", auth)
             .header("Accept", "application/json");
         if body {
             req = req
@@ -298,14 +306,12 @@ impl Client {
                 }
                 Err(e) => return Err(e),
             }
+            // Not transient: repeating the call would start a second task.
             if tokio::time::Instant::now() + pause > deadline {
-                return Err(ProviderError::Transient {
-                    message: format!(
-                        "task {upid} still running after {}s; it goes on on the node, and the next plan shows where it got",
-                        self.task_timeout.as_secs()
-                    ),
-                    retry_after: None,
-                });
+                return Err(ProviderError::rejected(format!(
+                    "task {upid} still running after {}s; it goes on on the node, and the next plan shows where it got",
+                    self.task_timeout.as_secs()
+                )));
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_secs(2));

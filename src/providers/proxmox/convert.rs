@@ -94,7 +94,7 @@ pub fn tags_with_marker(project: &str, address: &str, existing: Option<&str>) ->
         .map(split_tags)
         .unwrap_or_default()
         .into_iter()
-        .filter(|t| !parse_marker_tag(t).is_some_and(|(p, _)| p == project))
+        .filter(|t| parse_marker_tag(t).is_none_or(|(p, _)| p != project))
         .collect();
     tags.push(marker_tag(project, address));
     tags.join(";")

@@ -272,6 +272,10 @@ impl Schema {
             "mac-addr" => re(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}"),
             "pve-ipv4-config" => v == "dhcp" || v == "manual" || cidr4(v),
             "pve-ipv6-config" => ["auto", "dhcp", "manual"].contains(&v) || cidr6(v),
+            "pve-storage-content" => [
+                "images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import",
+            ]
+            .contains(&v),
             "disk-size" => re(r"\d+(\.\d+)?[KMGT]?"),
             "pve-bridge-id" => re(r"[-_.\w\d]+"),
             "pve-volume-id" => re(r"[a-z][a-z0-9\-_.]*[a-z0-9]:.+"),
