@@ -548,11 +548,15 @@ fn a_project_sets_its_own_capability_defaults_in_vars() {
     env.git(&["init", "-q", "-b", "main"]);
     env.write("infra.toml", &format!("{INFRA_TOML}\n[vars]\n\"web-service.image\" = \"infra-lab/web:1\"\n\"web-service.listen\" = \"127.0.0.1:18080\"\n"));
     env.commit_all("lab");
-    env.infra(&["ask", "Create a new API scanner service"]).expect(0);
+    env.infra(&["ask", "Create a new API scanner service"])
+        .expect(0);
     let spec = env.read("infra/api-scanner.toml");
     assert!(spec.contains("image = \"infra-lab/web:1\""), "{spec}");
     assert!(spec.contains("listen = \"127.0.0.1:18080\""), "{spec}");
     // The request still wins over the project default.
-    env.infra(&["ask", "Deploy grafana using image grafana:11"]).expect(0);
-    assert!(env.read("infra/grafana.toml").contains("image = \"grafana:11\""));
+    env.infra(&["ask", "Deploy grafana using image grafana:11"])
+        .expect(0);
+    assert!(env
+        .read("infra/grafana.toml")
+        .contains("image = \"grafana:11\""));
 }
