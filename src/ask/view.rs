@@ -76,11 +76,14 @@ impl SpecNames {
 
 impl SpecNames {
     /// A provider instance the request names ("create a container on pve1").
+    /// Only "on NAME" / "via NAME" / "using NAME" counts: a service may share a provider's name.
     pub fn provider_mentioned(&self, request_tokens: &[String]) -> Option<String> {
-        self.providers
-            .iter()
-            .find(|p| request_tokens.iter().any(|t| t == *p))
-            .cloned()
+        request_tokens
+            .windows(2)
+            .find(|w| {
+                ["on", "via", "using"].contains(&w[0].as_str()) && self.providers.contains(&w[1])
+            })
+            .map(|w| w[1].clone())
     }
 }
 
