@@ -62,11 +62,18 @@ impl Router {
                     }
                 }
             }
-            for w in words(&c.summary, false) {
+            // Verbs in prose and examples are generic ("make", "create"): only nouns route.
+            for w in words(&c.summary, false)
+                .into_iter()
+                .filter(|w| !crate::ask::words::is_verb(w))
+            {
                 add(w, i, 0.5);
             }
             for e in &c.examples {
-                for w in words(&e.request, false) {
+                for w in words(&e.request, false)
+                    .into_iter()
+                    .filter(|w| !crate::ask::words::is_verb(w))
+                {
                     add(w, i, 0.25);
                 }
             }
