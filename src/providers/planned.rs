@@ -60,14 +60,6 @@ static POWERDNS: ProviderInfo = ProviderInfo {
         s("server_id", false, false, "default localhost"),
     ],
 };
-static CLOUDFLARE: ProviderInfo = ProviderInfo {
-    kind: "cloudflare",
-    serves: &["dns_record"],
-    settings: &[
-        s("token", true, true, "API token, as env:NAME"),
-        s("api_url", false, false, "default the public API"),
-    ],
-};
 static NGINX: ProviderInfo = ProviderInfo {
     kind: "nginx",
     serves: &["proxy_site"],
@@ -109,7 +101,7 @@ fn not_built(config: &ProviderConfig, _: &Context) -> Result<Arc<dyn Provider>, 
     ))
 }
 
-pub const FACTORIES: [ProviderFactory; 6] = [
+pub const FACTORIES: [ProviderFactory; 5] = [
     ProviderFactory {
         info: &DOCKER,
         build: not_built,
@@ -120,10 +112,6 @@ pub const FACTORIES: [ProviderFactory; 6] = [
     },
     ProviderFactory {
         info: &POWERDNS,
-        build: not_built,
-    },
-    ProviderFactory {
-        info: &CLOUDFLARE,
         build: not_built,
     },
     ProviderFactory {
