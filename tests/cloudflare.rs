@@ -411,6 +411,18 @@ fn a_429_during_refresh_fails_the_plan_clearly() {
 }
 
 #[test]
+fn a_short_429_during_refresh_is_waited_out() {
+    let p = Project::example();
+    p.spec(&a("www", "203.0.113.10"));
+    p.fake.throttle(1, 1, false);
+    let (code, _) = p.plan_code();
+    assert_eq!(
+        code, 2,
+        "the refresh retried after Retry-After: 1 and the plan shows the create"
+    );
+}
+
+#[test]
 fn an_expired_token_is_a_clear_error_and_nothing_is_recorded() {
     let p = Project::example();
     p.spec(&a("www", "203.0.113.10"));
