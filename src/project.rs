@@ -236,7 +236,7 @@ impl Project {
         for (pname, kind) in pairs {
             let p = providers[&pname].clone();
             tasks.spawn(async move {
-                let found = p.list(&kind).await;
+                let found = list_with_retries(p.as_ref(), &kind).await;
                 (pname, kind, found)
             });
         }
@@ -395,5 +395,30 @@ impl Project {
                 .hint("change the spec, or edit [policy] in infra.toml if this is really wanted"));
         }
         Ok((plan, live))
+    }
+}
+
+/// Bulk reads are retried like writes: transient errors (429, 5xx, timeouts) up to
+/// four times, honouring Retry-After, so a rate-limited API does not fail a plan.
+async fn list_with_retries(
+    p: &dyn Provider,
+    kind: &str,
+) -> providers::Result<Vec<providers::Observed>> {
+    let mut attempt = 0u32;
+    loop {
+        match p.list(kind).await {
+            // A long Retry-After (Cloudflare blocks for minutes) is reported, not slept through.
+            Err(providers::ProviderError::Transient { retry_after, .. })
+                if attempt < 4
+                    && retry_after.is_none_or(|d| d <= std::time::Duration::from_secs(30)) =>
+            {
+                attempt += 1;
+                let wait = retry_after.unwrap_or(std::time::Duration::from_millis(
+                    500 * 2u64.pow(attempt - 1),
+                ));
+                tokio::time::sleep(wait.min(std::time::Duration::from_secs(60))).await;
+            }
+            other => return other,
+        }
     }
 }

@@ -5,39 +5,8 @@ mod common;
 use common::TestEnv;
 use serde_json::Value;
 
-const INFRA_TOML: &str = r#"[project]
-name = "lab"
-domain = "lab.example.com"
-
-[providers.engine]
-kind = "docker"
-
-[providers.dns]
-kind = "powerdns"
-api_url = "http://127.0.0.1:8081"
-api_key = "env:PDNS_API_KEY"
-
-[providers.edge]
-kind = "nginx"
-sites_dir = "/etc/nginx/conf.d"
-
-[providers.mon]
-kind = "prometheus"
-targets_dir = "/etc/prometheus/targets"
-
-[pools.lan]
-cidr = "10.20.0.0/24"
-range = "10.20.0.50-10.20.0.99"
-gateway = "10.20.0.1"
-"#;
-
 fn lab() -> TestEnv {
-    let env = TestEnv::new();
-    env.git(&["init", "-q", "-b", "main"]);
-    env.write("infra.toml", INFRA_TOML);
-    env.write(".gitignore", ".infra/lock\n.infra/journal.jsonl\n");
-    env.commit_all("lab");
-    env
+    TestEnv::lab("")
 }
 
 /// Run `ask --dry-run --format json` and return the parsed output.
@@ -544,15 +513,16 @@ fn capability_examples_pass() {
 
 #[test]
 fn a_project_sets_its_own_capability_defaults_in_vars() {
-    let env = TestEnv::new();
-    env.git(&["init", "-q", "-b", "main"]);
-    env.write("infra.toml", &format!("{INFRA_TOML}\n[vars]\n\"web-service.image\" = \"infra-lab/web:1\"\n\"web-service.listen\" = \"127.0.0.1:18080\"\n"));
-    env.commit_all("lab");
-    env.infra(&["ask", "Create a new API scanner service"]).expect(0);
+    let env = TestEnv::lab("\n[vars]\n\"web-service.image\" = \"infra-lab/web:1\"\n\"web-service.listen\" = \"127.0.0.1:18080\"\n");
+    env.infra(&["ask", "Create a new API scanner service"])
+        .expect(0);
     let spec = env.read("infra/api-scanner.toml");
     assert!(spec.contains("image = \"infra-lab/web:1\""), "{spec}");
     assert!(spec.contains("listen = \"127.0.0.1:18080\""), "{spec}");
     // The request still wins over the project default.
-    env.infra(&["ask", "Deploy grafana using image grafana:11"]).expect(0);
-    assert!(env.read("infra/grafana.toml").contains("image = \"grafana:11\""));
+    env.infra(&["ask", "Deploy grafana using image grafana:11"])
+        .expect(0);
+    assert!(env
+        .read("infra/grafana.toml")
+        .contains("image = \"grafana:11\""));
 }

@@ -9,31 +9,7 @@
 mod common;
 use common::TestEnv;
 
-const INFRA_TOML: &str = r#"[project]
-name = "lab"
-domain = "lab.example.com"
-
-[providers.engine]
-kind = "docker"
-
-[providers.dns]
-kind = "powerdns"
-api_url = "http://127.0.0.1:8081"
-api_key = "env:PDNS_API_KEY"
-
-[providers.edge]
-kind = "nginx"
-sites_dir = "/etc/nginx/conf.d"
-
-[providers.mon]
-kind = "prometheus"
-targets_dir = "/etc/prometheus/targets"
-
-[pools.lan]
-cidr = "10.20.0.0/24"
-range = "10.20.0.50-10.20.0.99"
-gateway = "10.20.0.1"
-
+const AI: &str = r#"
 [ai]
 backend = "openai"
 model = "smollm2"
@@ -48,10 +24,7 @@ fn real_model_answers_are_checked_and_land_or_are_refused() {
     let url = std::env::var("INFRA_TEST_LLM_URL")
         .expect("INFRA_TEST_LLM_URL: start tests/llm/serve.sh first (tests/run-all.sh does)");
     let log = std::env::var("INFRA_TEST_LLM_LOG").expect("INFRA_TEST_LLM_LOG");
-    let env = TestEnv::new();
-    env.git(&["init", "-q", "-b", "main"]);
-    env.write("infra.toml", INFRA_TOML);
-    env.commit_all("lab");
+    let env = TestEnv::lab(AI);
 
     let requests = [
         "Create a new API scanner service",

@@ -11,39 +11,10 @@ use serde_json::{json, Value};
 use support::fixtures::{chat, tool_call};
 use support::stub::{Reply, Stub};
 
-const INFRA_TOML: &str = r#"[project]
-name = "lab"
-domain = "lab.example.com"
-
-[providers.engine]
-kind = "docker"
-
-[providers.dns]
-kind = "powerdns"
-api_url = "http://127.0.0.1:8081"
-api_key = "env:PDNS_API_KEY"
-
-[providers.edge]
-kind = "nginx"
-sites_dir = "/etc/nginx/conf.d"
-
-[providers.mon]
-kind = "prometheus"
-targets_dir = "/etc/prometheus/targets"
-
-[pools.lan]
-cidr = "10.20.0.0/24"
-range = "10.20.0.50-10.20.0.99"
-gateway = "10.20.0.1"
-"#;
-
 const PDNS_SECRET: &str = "pdns-Secret-Value-4711";
 
 fn lab() -> TestEnv {
-    let env = TestEnv::new();
-    env.git(&["init", "-q", "-b", "main"]);
-    env.write("infra.toml", INFRA_TOML);
-    env.commit_all("lab");
+    let env = TestEnv::lab("");
     env.infra(&["ask", "Create a new API scanner service"])
         .expect(0);
     env

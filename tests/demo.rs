@@ -15,7 +15,11 @@ fn the_readme_demo_works_against_the_lab() {
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "demo failed:\n{text}");
     for needle in [
         "Plan: 4 to add, 0 to change, 0 to destroy.",
@@ -27,9 +31,19 @@ fn the_readme_demo_works_against_the_lab() {
         "nginx answers 404",
         "lab: stopped",
     ] {
-        assert!(text.contains(needle), "missing {needle:?} in the demo output:\n{text}");
+        assert!(
+            text.contains(needle),
+            "missing {needle:?} in the demo output:\n{text}"
+        );
     }
     // Nothing of the lab is left running.
-    let ps = Command::new("pgrep").args(["-f", &work.path().display().to_string()]).output().unwrap();
-    assert!(ps.stdout.is_empty(), "processes left running: {}", String::from_utf8_lossy(&ps.stdout));
+    let ps = Command::new("pgrep")
+        .args(["-f", &work.path().display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        ps.stdout.is_empty(),
+        "processes left running: {}",
+        String::from_utf8_lossy(&ps.stdout)
+    );
 }

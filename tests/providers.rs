@@ -1,5 +1,6 @@
 //! The provider conformance suite (see tests/conformance/mod.rs), one module per provider.
 
+mod cloudflare_fake;
 mod common;
 #[allow(dead_code)]
 mod labkit;
@@ -9,8 +10,10 @@ mod proxmox_fake;
 #[path = "conformance/mod.rs"]
 mod conformance;
 
+use conformance::cloudflare::CloudflareHarness;
 use conformance::file::FileHarness;
 use conformance::proxmox::ProxmoxHarness;
 
 conformance_suite!(file, FileHarness::new());
+conformance_suite!(cloudflare, CloudflareHarness::new());
 conformance_suite!(proxmox, ProxmoxHarness::new());

@@ -514,17 +514,24 @@ fn a_proxys_429_burst_is_retried_and_converges() {
     });
     lab.apply().expect(0);
     lab.plan_code().expect(0);
-    // During refresh nothing retries (the engine retries only apply steps): a clear error.
+    // During refresh: a short Retry-After is waited out, a long one reported.
+    lab.pve.fault(Fault::Proxy429 {
+        count: 2,
+        retry_after: 1,
+        method: Some("GET"),
+        path: Some("/cluster/resources"),
+    });
+    lab.plan_code().expect(0);
     lab.pve.fault(Fault::Proxy429 {
         count: 1,
-        retry_after: 5,
+        retry_after: 300,
         method: Some("GET"),
         path: Some("/cluster/resources"),
     });
     let plan = lab.plan_code().expect(1);
     assert!(
         plan.stderr
-            .contains("GET /cluster/resources: 429 Too Many Requests (retry after 5s)"),
+            .contains("GET /cluster/resources: 429 Too Many Requests (retry after 300s)"),
         "{}",
         plan.stderr
     );
@@ -712,47 +719,55 @@ fn import_adopts_a_hand_made_container() {
     assert_eq!(tags.as_deref(), Some("prod;infra+homelab+container.legacy"));
 }
 
+/// The issue's request, offline interpreter: with every provider kind declared
+/// (DNS, proxy and monitoring are not contacted by a dry run), it becomes the
+/// web-service capability on pve1. Then a container-only request for real:
+/// ask → apply → empty plan → "remove" → apply, against the fake.
 #[test]
 fn the_issue_request_becomes_a_sensible_intent() {
     let lab = Lab::new();
-    let toml = lab.env.read("infra.toml")
-        + "\n[pools.lan]\ncidr = \"192.168.1.0/24\"\nrange = \"192.168.1.50-192.168.1.199\"\ngateway = \"192.168.1.1\"\n";
-    lab.env.write("infra.toml", &toml);
-    lab.env.commit_all("pool");
-    let run = lab.infra(&[
-        "ask",
-        "--dry-run",
-        "--format",
-        "json",
-        "Create a container on pve1 for the API scanner and make it accessible at api-scanner.example.com",
-    ]);
-    eprintln!("{}", run.all());
+    let pool = "\n[pools.lan]\ncidr = \"192.168.1.0/24\"\nrange = \"192.168.1.50-192.168.1.199\"\ngateway = \"192.168.1.1\"\n";
+    let others = "\n[providers.dns]\nkind = \"cloudflare\"\ntoken = \"env:CLOUDFLARE_API_TOKEN\"\n\n[providers.edge]\nkind = \"nginx\"\nsites_dir = \"/etc/nginx/conf.d\"\n\n[providers.mon]\nkind = \"prometheus\"\ntargets_dir = \"/etc/prometheus/targets\"\n";
+    let base = lab.env.read("infra.toml");
+    lab.env
+        .write("infra.toml", &format!("{base}{others}{pool}"));
+    lab.env.commit_all("all providers");
+    let request = "Create a container on pve1 for the API scanner and make it accessible at api-scanner.example.com";
+    let run = lab.infra(&["ask", "--dry-run", "--format", "json", request]);
     assert_eq!(run.code, 0, "{}", run.all());
     let v: Value = serde_json::from_str(&run.stdout).expect("JSON");
-    assert_eq!(
-        v["intent"]["operations"][0]["params"]["name"],
-        json!("api-scanner"),
-        "{v}"
-    );
-    assert_eq!(
-        v["changes"][0]["address"],
-        json!("container.api-scanner"),
-        "{v}"
+    let op = &v["intent"]["operations"][0];
+    assert_eq!(op["capability"], json!("web-service"), "{v:#}");
+    assert_eq!(op["params"]["name"], json!("api-scanner"), "{v:#}");
+    assert_eq!(op["params"]["provider"], json!("pve1"), "{v:#}");
+    let addresses: Vec<&str> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["address"].as_str())
+        .collect();
+    assert!(
+        addresses.contains(&"container.api-scanner"),
+        "{addresses:?}"
     );
     assert!(
-        lab.pve.seen().iter().all(|s| s.method == "GET"),
-        "a dry run changes nothing"
+        addresses.contains(&"dns_record.api-scanner"),
+        "{addresses:?}"
     );
+    assert!(lab.pve.seen().is_empty(), "a dry run contacts nothing");
 
-    // The same request for real: spec committed, applied (the short image name
-    // `debian-12` resolves to the node's template), re-planned empty, removed.
-    lab.infra(&["ask", "Create a container on pve1 for the API scanner and make it accessible at api-scanner.example.com"]).expect(0);
+    // For real, with the providers this branch can reach.
+    lab.env.write("infra.toml", &format!("{base}{pool}"));
+    lab.env.commit_all("proxmox only");
+    lab.infra(&["ask", "Create a container on pve1 for the API scanner"])
+        .expect(0);
     lab.apply().expect(0);
     let ct = lab
         .pve
         .world(|w| w.guests.values().next().cloned())
         .expect("a container");
     assert_eq!(ct.name(), Some("api-scanner"));
+    // `image = "debian-12"` (the capability's default) resolved to the node's template.
     let create = lab
         .pve
         .seen()

@@ -37,6 +37,10 @@ impl ExampleRunner for OfflineExamples<'_> {
                 }
             }
         }
+        // A provider the example names ("on pve1") is declared in its project.
+        if let Some(p) = example.expect.get("provider").and_then(|v| v.as_str()) {
+            names.providers.insert(p.to_string());
+        }
         let offline = Offline {
             library: self.library,
             router: &self.router,

@@ -74,7 +74,10 @@ impl Offline<'_> {
         match v {
             Verb::Remove => self.remove(text, &toks, best),
             Verb::Update => self.update(text, &toks, &e, best),
-            Verb::Create => self.create(&e, best),
+            Verb::Create => {
+                let provider = self.names.provider_mentioned(&toks);
+                self.create(&e, best, provider)
+            }
         }
     }
 
@@ -132,8 +135,16 @@ impl Offline<'_> {
         })
     }
 
-    fn create(&self, e: &Entities, cap: &Capability) -> Result<Intent, Error> {
+    fn create(
+        &self,
+        e: &Entities,
+        cap: &Capability,
+        provider: Option<String>,
+    ) -> Result<Intent, Error> {
         let mut params = self.fill(cap, e);
+        if let (Some(p), true) = (provider, cap.param("provider").is_some()) {
+            params.insert("provider".into(), Value::from(p));
+        }
         let explicit = e.name_explicit;
         // "Add a page": a word that only names the capability is not a name.
         if let Some(n) = params.get("name").and_then(Value::as_str) {
@@ -167,6 +178,8 @@ impl Offline<'_> {
         let mut fqdns = e.fqdns.iter();
         for p in &cap.params {
             let v: Option<Value> = match p.ty {
+                // A provider is named by its instance name ("on pve1"), filled in `create`.
+                ParamType::Name if p.name == "provider" => None,
                 ParamType::Name => e
                     .name
                     .as_deref()

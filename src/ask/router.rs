@@ -54,15 +54,26 @@ impl Router {
                 if ws.len() > 1 {
                     phrases.push((format!(" {} ", ws.join(" ")), i, 2.0 * ws.len() as f32));
                 }
+                let phrase = ws.len() > 1;
                 for w in ws {
-                    add(w, i, 1.5);
+                    // Inside a phrase, a bare verb ("make" of "make it accessible") says nothing alone.
+                    if !(phrase && crate::ask::words::is_verb(&w)) {
+                        add(w, i, 1.5);
+                    }
                 }
             }
-            for w in words(&c.summary, false) {
+            // Verbs in prose and examples are generic ("make", "create"): only nouns route.
+            for w in words(&c.summary, false)
+                .into_iter()
+                .filter(|w| !crate::ask::words::is_verb(w))
+            {
                 add(w, i, 0.5);
             }
             for e in &c.examples {
-                for w in words(&e.request, false) {
+                for w in words(&e.request, false)
+                    .into_iter()
+                    .filter(|w| !crate::ask::words::is_verb(w))
+                {
                     add(w, i, 0.25);
                 }
             }

@@ -17,10 +17,9 @@ use crate::error::{Error, Result};
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::project::{PlanOptions, Project};
 use crate::providers::Registry;
+use crate::spec::load::SPEC_PATHS;
 use crate::spec::{load, validate};
 
-/// Spec paths whose uncommitted changes make `ask` refuse (it commits only its own change).
-const SPEC_PATHS: &[&str] = &["infra.toml", "infra", "templates", "capabilities"];
 /// How many capabilities the router hands to a model.
 const TOP: usize = 5;
 
@@ -176,20 +175,10 @@ pub async fn ask(
 fn ready_repo(root: &Path) -> Result<crate::git::Repo> {
     let repo = crate::git::Repo::open(root)?;
     repo.current_branch()?;
-    let dirty = repo.dirty(SPEC_PATHS)?;
-    if !dirty.is_empty() {
-        return Err(Error::new("the spec has uncommitted changes")
-            .detail(
-                dirty
-                    .iter()
-                    .map(|p| format!("  {p}"))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            )
-            .hint(
-                "commit or stash them first: ask commits only its own change (or use --dry-run)",
-            ));
-    }
+    repo.require_clean(
+        SPEC_PATHS,
+        "commit or stash them first: ask commits only its own change (or use --dry-run)",
+    )?;
     Ok(repo)
 }
 

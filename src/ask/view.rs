@@ -12,6 +12,8 @@ pub struct SpecNames {
     /// Resource names (without kind).
     pub names: BTreeSet<String>,
     pub groups: BTreeSet<String>,
+    /// Provider instance names ("on pve1").
+    pub providers: BTreeSet<String>,
 }
 
 impl SpecNames {
@@ -24,6 +26,7 @@ impl SpecNames {
                 n.groups.insert(g.clone());
             }
         }
+        n.providers = spec.providers.keys().cloned().collect();
         n
     }
 
@@ -68,6 +71,19 @@ impl SpecNames {
         }
         longest(&mut self.groups.iter().filter(|g| said(g)).cloned())
             .or_else(|| longest(&mut self.names.iter().filter(|n| said(n)).cloned()))
+    }
+}
+
+impl SpecNames {
+    /// A provider instance the request names ("create a container on pve1").
+    /// Only "on NAME" / "via NAME" / "using NAME" counts: a service may share a provider's name.
+    pub fn provider_mentioned(&self, request_tokens: &[String]) -> Option<String> {
+        request_tokens
+            .windows(2)
+            .find(|w| {
+                ["on", "via", "using"].contains(&w[0].as_str()) && self.providers.contains(&w[1])
+            })
+            .map(|w| w[1].clone())
     }
 }
 

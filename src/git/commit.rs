@@ -37,6 +37,19 @@ pub fn message(subject: &str, body: Option<&str>, trailers: &[(&str, String)]) -
 impl Repo {
     /// Project paths under `pathspecs` (files or directories) that differ from HEAD in
     /// the index or the work tree, or are untracked and not ignored. Empty = clean.
+    /// Refuse (with the dirty paths listed and `hint`) when any of `pathspecs` has
+    /// uncommitted changes.
+    pub fn require_clean(&self, pathspecs: &[&str], hint: &str) -> Result<()> {
+        let dirty = self.dirty(pathspecs)?;
+        if dirty.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = dirty.iter().map(|p| format!("  {p}")).collect();
+        Err(crate::error::Error::new("the spec has uncommitted changes")
+            .detail(list.join("\n"))
+            .hint(hint))
+    }
+
     pub fn dirty(&self, pathspecs: &[&str]) -> Result<Vec<String>> {
         let specs = self.specs(pathspecs)?;
         if specs.is_empty() {

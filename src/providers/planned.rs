@@ -40,14 +40,6 @@ static POWERDNS: ProviderInfo = ProviderInfo {
         s("server_id", false, false, "default localhost"),
     ],
 };
-static CLOUDFLARE: ProviderInfo = ProviderInfo {
-    kind: "cloudflare",
-    serves: &["dns_record"],
-    settings: &[
-        s("token", true, true, "API token, as env:NAME"),
-        s("api_url", false, false, "default the public API"),
-    ],
-};
 static NGINX: ProviderInfo = ProviderInfo {
     kind: "nginx",
     serves: &["proxy_site"],
@@ -89,17 +81,13 @@ fn not_built(config: &ProviderConfig, _: &Context) -> Result<Arc<dyn Provider>, 
     ))
 }
 
-pub const FACTORIES: [ProviderFactory; 5] = [
+pub const FACTORIES: [ProviderFactory; 4] = [
     ProviderFactory {
         info: &DOCKER,
         build: not_built,
     },
     ProviderFactory {
         info: &POWERDNS,
-        build: not_built,
-    },
-    ProviderFactory {
-        info: &CLOUDFLARE,
         build: not_built,
     },
     ProviderFactory {

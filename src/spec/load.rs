@@ -16,6 +16,9 @@ use super::{
 
 pub const ROOT_FILE: &str = "infra.toml";
 pub const SPEC_DIR: &str = "infra";
+/// Everything the desired state is made of: what git must have committed before
+/// an apply, what ask refuses to mix with its own change, what rollback restores.
+pub const SPEC_PATHS: &[&str] = &["infra.toml", "infra", "templates", "capabilities"];
 pub const RESERVED: &[&str] = &["project", "providers", "pools", "ai", "policy", "vars"];
 
 /// Walk up from `start` to the first directory holding `infra.toml`.

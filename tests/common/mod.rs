@@ -39,6 +39,34 @@ impl Run {
     }
 }
 
+/// A project with one provider per kind (none reached: `ask` and
+/// `plan --refresh=false` never contact them) and an address pool.
+pub const LAB_INFRA_TOML: &str = r#"[project]
+name = "lab"
+domain = "lab.example.com"
+
+[providers.engine]
+kind = "docker"
+
+[providers.dns]
+kind = "powerdns"
+api_url = "http://127.0.0.1:8081"
+api_key = "env:PDNS_API_KEY"
+
+[providers.edge]
+kind = "nginx"
+sites_dir = "/etc/nginx/conf.d"
+
+[providers.mon]
+kind = "prometheus"
+targets_dir = "/etc/prometheus/targets"
+
+[pools.lan]
+cidr = "10.20.0.0/24"
+range = "10.20.0.50-10.20.0.99"
+gateway = "10.20.0.1"
+"#;
+
 /// The binary under test: `INFRA_TEST_BIN` if set (a copy taken right after the
 /// build, for machines where several checkouts share one target directory), else
 /// the one cargo built.
@@ -141,6 +169,16 @@ impl TestEnv {
         env.write(".gitignore", "/out/\n.infra/lock\n.infra/journal.jsonl\n");
         env.write("infra/main.toml", resources);
         env.commit_all("spec");
+        env
+    }
+
+    /// A git repository with `LAB_INFRA_TOML` (plus `extra`) committed.
+    pub fn lab(extra: &str) -> TestEnv {
+        let env = TestEnv::new();
+        env.git(&["init", "-q", "-b", "main"]);
+        env.write("infra.toml", &format!("{LAB_INFRA_TOML}{extra}"));
+        env.write(".gitignore", ".infra/lock\n.infra/journal.jsonl\n");
+        env.commit_all("lab");
         env
     }
 

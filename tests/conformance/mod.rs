@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+pub mod cloudflare;
 pub mod file;
 pub mod proxmox;
 

@@ -92,9 +92,9 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     print!("{}", render::render(&plan, render::Format::Human, ui.color));
 
     let original = project.state.clone();
-    let open_journal = || Journal::open(&root.join(state::JOURNAL_FILE));
-    if !plan.has_changes() {
-        let mut journal = open_journal()?;
+    // The refresh is recorded (journaled) only once the apply goes ahead.
+    let record = || -> Result<(State, Journal)> {
+        let mut journal = Journal::open(&root.join(state::JOURNAL_FILE))?;
         let recorded = record_refresh(
             &project.state.state,
             &live,
@@ -102,6 +102,10 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
             opts.refresh,
             &mut journal,
         )?;
+        Ok((recorded, journal))
+    };
+    if !plan.has_changes() {
+        let (recorded, _) = record()?;
         return finish_without_changes(&root, &original, recorded, repo.as_ref(), head.as_deref());
     }
     if saved.is_none() && !mode.yes {
@@ -118,14 +122,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
             return Ok(1);
         }
     }
-    let mut journal = open_journal()?;
-    let recorded = record_refresh(
-        &project.state.state,
-        &live,
-        &plan,
-        opts.refresh,
-        &mut journal,
-    )?;
+    let (recorded, journal) = record()?;
 
     let desired = if destroy {
         Vec::new()

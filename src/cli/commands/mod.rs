@@ -21,8 +21,7 @@ use super::args::{Cli, Command};
 use super::output::Ui;
 use crate::error::{Error, Result};
 
-/// Spec paths (relative to the project root) that git must have committed before apply.
-pub const SPEC_PATHS: &[&str] = &["infra.toml", "infra", "templates", "capabilities"];
+pub use crate::spec::load::SPEC_PATHS;
 
 pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
     let cwd = match &cli.dir {

@@ -9,24 +9,16 @@ use crate::error::{Error, Result};
 use crate::git::{self, Repo};
 
 /// What a rollback restores: the spec, not the recorded state (that follows live infrastructure).
-const ROLLBACK_PATHS: &[&str] = &["infra.toml", "infra", "templates", "capabilities"];
+const ROLLBACK_PATHS: &[&str] = super::SPEC_PATHS;
 
 pub fn run(cwd: &Path, args: RollbackArgs, ui: &Ui) -> Result<i32> {
     let root = super::root(cwd)?;
     let repo = Repo::open(&root)?;
     repo.current_branch()?;
-    let dirty = repo.dirty(super::SPEC_PATHS)?;
-    if !dirty.is_empty() {
-        return Err(Error::new("the spec has uncommitted changes")
-            .detail(
-                dirty
-                    .iter()
-                    .map(|p| format!("  {p}"))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            )
-            .hint("commit or discard them before rolling back"));
-    }
+    repo.require_clean(
+        super::SPEC_PATHS,
+        "commit or discard them before rolling back",
+    )?;
     let target = repo.resolve(&args.rev)?;
     if repo.file_at(&target, "infra.toml")?.is_none() {
         return Err(
