@@ -7,6 +7,8 @@ mod labkit;
 #[path = "conformance/mod.rs"]
 mod conformance;
 
+use conformance::docker::DockerHarness;
 use conformance::file::FileHarness;
 
 conformance_suite!(file, FileHarness::new());
+conformance_suite!(docker, DockerHarness::new());

@@ -6,6 +6,7 @@
 //! is repaired by adoption on the next refresh. Providers never import the CLI,
 //! the planner or the renderers.
 
+pub mod docker;
 pub mod file;
 pub mod planned;
 pub mod registry;

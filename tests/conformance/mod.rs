@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+pub mod docker;
 pub mod file;
 
 use crate::common::{Run, TestEnv};
