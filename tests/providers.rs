@@ -11,9 +11,11 @@ mod proxmox_fake;
 mod conformance;
 
 use conformance::cloudflare::CloudflareHarness;
+use conformance::docker::DockerHarness;
 use conformance::file::FileHarness;
 use conformance::proxmox::ProxmoxHarness;
 
 conformance_suite!(file, FileHarness::new());
 conformance_suite!(cloudflare, CloudflareHarness::new());
 conformance_suite!(proxmox, ProxmoxHarness::new());
+conformance_suite!(docker, DockerHarness::new());

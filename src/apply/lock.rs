@@ -2,7 +2,6 @@
 //! It records who holds it; a lock whose process is gone is reported as stale and
 //! only `infra force-unlock` removes it (a person decides, as with Terraform).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -40,20 +39,17 @@ impl Lock {
             operation: operation.to_string(),
             created: now_utc(),
         };
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut f) => {
-                f.write_all(
-                    serde_json::to_string_pretty(&info)
-                        .expect("lock info serialises")
-                        .as_bytes(),
-                )?;
-                f.sync_all()?;
-                Ok(Lock { path, info })
-            }
+        // Write the lock's content to a temp file, then link it into place: the lock
+        // appears whole or not at all, so a kill can never leave an empty lock behind.
+        let tmp = path.with_file_name(format!(".lock.{}.tmp", std::process::id()));
+        fs_err::write(
+            &tmp,
+            serde_json::to_string_pretty(&info).expect("lock info serialises"),
+        )?;
+        let linked = std::fs::hard_link(&tmp, &path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(Lock { path, info }),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(held_error(&path)),
             Err(e) => Err(Error::new(format!("cannot create {}: {e}", path.display()))),
         }
@@ -84,7 +80,8 @@ pub fn read(root: &Path) -> Result<Option<LockInfo>> {
 
 /// Is the holder of this lock gone? Only decidable on this host.
 pub fn is_stale(info: &LockInfo) -> bool {
-    info.host == hostname() && (info.pid == 0 || !crate::util::pid_alive(info.pid))
+    // pid 0: an unreadable lock file (older infra, or damaged): nobody holds it.
+    info.pid == 0 || (info.host == hostname() && !crate::util::pid_alive(info.pid))
 }
 
 fn held_error(path: &Path) -> Error {

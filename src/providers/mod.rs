@@ -7,6 +7,7 @@
 //! the planner or the renderers.
 
 pub mod cloudflare;
+pub mod docker;
 pub mod file;
 pub mod planned;
 pub mod proxmox;

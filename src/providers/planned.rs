@@ -18,19 +18,6 @@ const fn s(name: &'static str, required: bool, secret: bool, help: &'static str)
     }
 }
 
-static DOCKER: ProviderInfo = ProviderInfo {
-    kind: "docker",
-    serves: &["container"],
-    settings: &[
-        s(
-            "socket",
-            false,
-            false,
-            "Docker Engine socket, default the local engine",
-        ),
-        s("network", false, false, "network to attach containers to"),
-    ],
-};
 static POWERDNS: ProviderInfo = ProviderInfo {
     kind: "powerdns",
     serves: &["dns_record"],
@@ -81,11 +68,7 @@ fn not_built(config: &ProviderConfig, _: &Context) -> Result<Arc<dyn Provider>, 
     ))
 }
 
-pub const FACTORIES: [ProviderFactory; 4] = [
-    ProviderFactory {
-        info: &DOCKER,
-        build: not_built,
-    },
+pub const FACTORIES: [ProviderFactory; 3] = [
     ProviderFactory {
         info: &POWERDNS,
         build: not_built,

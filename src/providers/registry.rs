@@ -15,12 +15,12 @@ pub struct ProviderFactory {
 
 static FACTORIES: &[ProviderFactory] = &[
     super::file::FACTORY,
+    super::docker::FACTORY,
     super::cloudflare::FACTORY,
     super::proxmox::FACTORY,
     super::planned::FACTORIES[0],
     super::planned::FACTORIES[1],
     super::planned::FACTORIES[2],
-    super::planned::FACTORIES[3],
 ];
 
 #[derive(Clone, Copy)]

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 pub mod cloudflare;
+pub mod docker;
 pub mod file;
 pub mod proxmox;
 

@@ -1,0 +1,134 @@
+//! The `docker` provider's harness: a private dockerd per test (tests/labkit/dockerd.rs),
+//! containers on the host network running `/bin/busybox sleep 3600` from an
+//! imported busybox image. Version 1 changes memory (updated in place), version 2
+//! the image tag (forces replacement). Drift is `docker update --cpus 0.5`.
+//! Dropping the harness removes every container of its engine, then stops it.
+
+use serde_json::{json, Value};
+
+use super::Harness;
+use crate::labkit::dockerd::{Dockerd, BUSYBOX};
+
+/// The same image under a second tag, for the replacement case.
+pub const BUSYBOX_2: &str = "infra-test/busybox:2";
+/// The project name `Suite` writes into infra.toml: containers are `conf-NAME`.
+const PROJECT: &str = "conf";
+
+pub struct DockerHarness {
+    pub engine: Dockerd,
+}
+
+impl DockerHarness {
+    pub fn new() -> Self {
+        let engine = Dockerd::start();
+        engine.import_busybox(BUSYBOX);
+        engine.import_busybox(BUSYBOX_2);
+        DockerHarness { engine }
+    }
+
+    fn container(name: &str) -> String {
+        format!("{PROJECT}-{name}")
+    }
+
+    fn inspect(&self, name: &str, format: &str) -> Option<String> {
+        let out = self
+            .engine
+            .docker(&["inspect", "--format", format, &Self::container(name)]);
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+}
+
+impl Harness for DockerHarness {
+    fn providers_toml(&self) -> String {
+        format!(
+            "[providers.engine]\nkind = \"docker\"\nsocket = \"{}\"\n",
+            self.engine.host()
+        )
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        vec![("INFRA_TEST_GREETING".into(), "hello-secret".into())]
+    }
+
+    fn kind(&self) -> &'static str {
+        "container"
+    }
+
+    fn body(&self, name: &str, version: u8) -> String {
+        let (image, memory) = match version {
+            0 => (BUSYBOX, 64),
+            1 => (BUSYBOX, 96),
+            _ => (BUSYBOX_2, 64),
+        };
+        format!(
+            "hostname = \"{name}\"\nimage = \"{image}\"\ncommand = \"/bin/busybox sleep 3600\"\n\
+             cores = 1\nmemory = {memory}\nip = \"127.0.0.1/8\"\n\
+             env = {{ MODE = \"test\", GREETING = \"env:INFRA_TEST_GREETING\" }}"
+        )
+    }
+
+    fn expect(&self, name: &str) -> Vec<(&'static str, Value)> {
+        vec![
+            ("hostname", json!(name)),
+            ("image", json!(BUSYBOX)),
+            ("command", json!("/bin/busybox sleep 3600")),
+            ("cores", json!(1)),
+            ("memory", json!(64)),
+            ("ip", json!("127.0.0.1/8")),
+            ("address", json!("127.0.0.1")),
+            ("start", json!(true)),
+            // `infra show` redacts sensitive attributes; the state holds references.
+            ("env", json!("(sensitive value)")),
+        ]
+    }
+
+    fn drift(&self, name: &str) {
+        self.engine
+            .docker_ok(&["update", "--cpus", "0.5", &Self::container(name)]);
+    }
+
+    fn foreign(&self, name: &str) {
+        self.engine.docker_ok(&[
+            "run",
+            "-d",
+            "--name",
+            &Self::container(name),
+            "--network",
+            "host",
+            "--label",
+            "owner=someone-else",
+            BUSYBOX,
+            "/bin/busybox",
+            "sleep",
+            "3600",
+        ]);
+    }
+
+    fn foreign_intact(&self, name: &str) -> bool {
+        self.inspect(name, "{{.State.Running}} {{json .Config.Labels}}")
+            .is_some_and(|s| s == r#"true {"owner":"someone-else"}"#)
+    }
+
+    fn count(&self, name: &str) -> usize {
+        let by_label = self.engine.docker_ok(&[
+            "ps",
+            "-aq",
+            "--no-trunc",
+            "--filter",
+            &format!("label=infra.owner=infra:{PROJECT}/container.{name}"),
+        ]);
+        let by_name = self.engine.docker_ok(&[
+            "ps",
+            "-aq",
+            "--no-trunc",
+            "--filter",
+            &format!("name=^/?{}$", Self::container(name)),
+        ]);
+        let mut ids: Vec<&str> = by_label.lines().chain(by_name.lines()).collect();
+        ids.sort();
+        ids.dedup();
+        ids.len()
+    }
+}
