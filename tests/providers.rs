@@ -8,5 +8,11 @@ mod labkit;
 mod conformance;
 
 use conformance::file::FileHarness;
+use conformance::file_ssh::FileSshHarness;
+use conformance::nginx::NginxHarness;
+use conformance::prometheus::PrometheusHarness;
 
 conformance_suite!(file, FileHarness::new());
+conformance_suite!(file_ssh, FileSshHarness::new());
+conformance_suite!(nginx, NginxHarness::new());
+conformance_suite!(prometheus, PrometheusHarness::new());

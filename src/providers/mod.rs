@@ -7,7 +7,10 @@
 //! the planner or the renderers.
 
 pub mod file;
+pub mod host;
+pub mod nginx;
 pub mod planned;
+pub mod prometheus;
 pub mod registry;
 pub mod secret;
 

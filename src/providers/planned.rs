@@ -68,40 +68,6 @@ static CLOUDFLARE: ProviderInfo = ProviderInfo {
         s("api_url", false, false, "default the public API"),
     ],
 };
-static NGINX: ProviderInfo = ProviderInfo {
-    kind: "nginx",
-    serves: &["proxy_site"],
-    settings: &[
-        s("sites_dir", true, false, "directory for site files"),
-        s(
-            "enabled_dir",
-            false,
-            false,
-            "sites-enabled directory for symlinks",
-        ),
-        s("nginx", false, false, "nginx binary or command prefix"),
-        s(
-            "host",
-            false,
-            false,
-            "ssh://user@host:port to manage a remote host",
-        ),
-    ],
-};
-static PROMETHEUS: ProviderInfo = ProviderInfo {
-    kind: "prometheus",
-    serves: &["monitor"],
-    settings: &[
-        s("targets_dir", true, false, "file_sd directory"),
-        s(
-            "host",
-            false,
-            false,
-            "ssh://user@host:port to manage a remote host",
-        ),
-    ],
-};
-
 fn not_built(config: &ProviderConfig, _: &Context) -> Result<Arc<dyn Provider>, String> {
     Err(format!(
         "the {} provider cannot reach live systems in this build yet; `infra ask` and `infra plan --refresh=false` work, refresh and apply do not",
@@ -109,7 +75,7 @@ fn not_built(config: &ProviderConfig, _: &Context) -> Result<Arc<dyn Provider>, 
     ))
 }
 
-pub const FACTORIES: [ProviderFactory; 6] = [
+pub const FACTORIES: [ProviderFactory; 4] = [
     ProviderFactory {
         info: &DOCKER,
         build: not_built,
@@ -124,14 +90,6 @@ pub const FACTORIES: [ProviderFactory; 6] = [
     },
     ProviderFactory {
         info: &CLOUDFLARE,
-        build: not_built,
-    },
-    ProviderFactory {
-        info: &NGINX,
-        build: not_built,
-    },
-    ProviderFactory {
-        info: &PROMETHEUS,
         build: not_built,
     },
 ];

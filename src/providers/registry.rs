@@ -19,8 +19,8 @@ static FACTORIES: &[ProviderFactory] = &[
     super::planned::FACTORIES[1],
     super::planned::FACTORIES[2],
     super::planned::FACTORIES[3],
-    super::planned::FACTORIES[4],
-    super::planned::FACTORIES[5],
+    super::nginx::FACTORY,
+    super::prometheus::FACTORY,
 ];
 
 #[derive(Clone, Copy)]
