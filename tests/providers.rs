@@ -13,9 +13,15 @@ mod conformance;
 use conformance::cloudflare::CloudflareHarness;
 use conformance::docker::DockerHarness;
 use conformance::file::FileHarness;
+use conformance::file_ssh::FileSshHarness;
+use conformance::nginx::NginxHarness;
+use conformance::prometheus::PrometheusHarness;
 use conformance::proxmox::ProxmoxHarness;
 
 conformance_suite!(file, FileHarness::new());
+conformance_suite!(file_ssh, FileSshHarness::new());
 conformance_suite!(cloudflare, CloudflareHarness::new());
 conformance_suite!(proxmox, ProxmoxHarness::new());
 conformance_suite!(docker, DockerHarness::new());
+conformance_suite!(nginx, NginxHarness::new());
+conformance_suite!(prometheus, PrometheusHarness::new());

@@ -9,7 +9,10 @@
 pub mod cloudflare;
 pub mod docker;
 pub mod file;
+pub mod host;
+pub mod nginx;
 pub mod planned;
+pub mod prometheus;
 pub mod proxmox;
 pub mod registry;
 pub mod secret;

@@ -27,39 +27,6 @@ static POWERDNS: ProviderInfo = ProviderInfo {
         s("server_id", false, false, "default localhost"),
     ],
 };
-static NGINX: ProviderInfo = ProviderInfo {
-    kind: "nginx",
-    serves: &["proxy_site"],
-    settings: &[
-        s("sites_dir", true, false, "directory for site files"),
-        s(
-            "enabled_dir",
-            false,
-            false,
-            "sites-enabled directory for symlinks",
-        ),
-        s("nginx", false, false, "nginx binary or command prefix"),
-        s(
-            "host",
-            false,
-            false,
-            "ssh://user@host:port to manage a remote host",
-        ),
-    ],
-};
-static PROMETHEUS: ProviderInfo = ProviderInfo {
-    kind: "prometheus",
-    serves: &["monitor"],
-    settings: &[
-        s("targets_dir", true, false, "file_sd directory"),
-        s(
-            "host",
-            false,
-            false,
-            "ssh://user@host:port to manage a remote host",
-        ),
-    ],
-};
 
 fn not_built(config: &ProviderConfig, _: &Context) -> Result<Arc<dyn Provider>, String> {
     Err(format!(
@@ -68,17 +35,7 @@ fn not_built(config: &ProviderConfig, _: &Context) -> Result<Arc<dyn Provider>, 
     ))
 }
 
-pub const FACTORIES: [ProviderFactory; 3] = [
-    ProviderFactory {
-        info: &POWERDNS,
-        build: not_built,
-    },
-    ProviderFactory {
-        info: &NGINX,
-        build: not_built,
-    },
-    ProviderFactory {
-        info: &PROMETHEUS,
-        build: not_built,
-    },
-];
+pub const FACTORIES: [ProviderFactory; 1] = [ProviderFactory {
+    info: &POWERDNS,
+    build: not_built,
+}];

@@ -19,8 +19,8 @@ static FACTORIES: &[ProviderFactory] = &[
     super::cloudflare::FACTORY,
     super::proxmox::FACTORY,
     super::planned::FACTORIES[0],
-    super::planned::FACTORIES[1],
-    super::planned::FACTORIES[2],
+    super::nginx::FACTORY,
+    super::prometheus::FACTORY,
 ];
 
 #[derive(Clone, Copy)]

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::Harness;
 
 pub struct FileHarness {
-    root: tempfile::TempDir,
+    pub root: tempfile::TempDir,
 }
 
 impl FileHarness {

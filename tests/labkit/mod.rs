@@ -5,6 +5,9 @@
 #![allow(dead_code)]
 
 pub mod dockerd;
+pub mod nginx;
+pub mod prometheus;
+pub mod sshd;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -115,7 +118,11 @@ pub fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<(u16,
     )
     .ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    let mut req = format!("GET {path} HTTP/1.1\r\nConnection: close\r\n");
+    // A caller's Host header replaces the default (nginx answers 400 to two).
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.push_str("Host: 127.0.0.1\r\n");
+    }
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }

@@ -4,13 +4,17 @@
 //! marker (`# infra:PROJECT/file.NAME ...`). Files without this project's marker
 //! are never overwritten or deleted, unless `infra import` adopts them. Writes are
 //! atomic (temp file + rename), so a crash leaves the old or the new file.
+//!
+//! With `host = "ssh://user@host:port"` the root is a directory on that host
+//! (absolute), reached through `providers::host`; a refresh is one round trip.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
 
+use super::host::{Depth, Entry, Host, WriteOpts};
 use super::{
     marker, parse_marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result,
 };
@@ -32,6 +36,12 @@ pub static INFO: ProviderInfo = ProviderInfo {
             required: false,
             secret: false,
             help: "comment prefix for the marker line, default \"#\"",
+        },
+        Setting {
+            name: "host",
+            required: false,
+            secret: false,
+            help: "ssh://user@host:port to keep the files on a remote host (root must then be absolute)",
         },
     ],
 };
@@ -55,10 +65,19 @@ fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn 
         .and_then(Value::as_str)
         .unwrap_or("#")
         .to_string();
+    let host = Host::from_setting(config.settings.get("host"))?;
+    let root = if host.is_local() {
+        ctx.root.join(root)
+    } else if root.starts_with('/') {
+        PathBuf::from(root)
+    } else {
+        return Err(format!("root = {root:?} must be absolute on a remote host"));
+    };
     Ok(Arc::new(FileProvider {
-        root: ctx.root.join(root),
+        root,
         project: ctx.project.clone(),
         comment,
+        host,
     }))
 }
 
@@ -66,6 +85,7 @@ pub struct FileProvider {
     root: PathBuf,
     project: String,
     comment: String,
+    host: Host,
 }
 
 impl FileProvider {
@@ -74,6 +94,7 @@ impl FileProvider {
             root,
             project: project.to_string(),
             comment: "#".into(),
+            host: Host::Local,
         }
     }
 
@@ -115,28 +136,27 @@ impl FileProvider {
         }
     }
 
-    fn observe(&self, rel: &str, path: &Path) -> Result<Option<Observed>> {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_err(path, e)),
-        };
-        let meta = std::fs::metadata(path).map_err(|e| io_err(path, e))?;
-        let text = String::from_utf8_lossy(&bytes);
+    fn observe(&self, rel: &str, entry: &Entry) -> Observed {
+        let text = String::from_utf8_lossy(&entry.data);
         let (owner, content) = self.split(&text);
         let mut attrs = Attrs::new();
         attrs.insert("path".into(), Value::from(rel));
         attrs.insert("content".into(), Value::from(content));
-        attrs.insert("mode".into(), Value::from(mode_string(&meta)));
+        attrs.insert("mode".into(), Value::from(format!("{:04o}", entry.mode)));
         attrs.insert("id".into(), Value::from(rel));
-        Ok(Some(Observed {
+        Observed {
             id: rel.to_string(),
             owner,
             attrs,
-        }))
+        }
     }
 
-    fn write(&self, r: &Desired) -> Result<Observed> {
+    async fn observe_path(&self, rel: &str) -> Result<Option<Observed>> {
+        let path = self.full(rel)?;
+        Ok(self.host.read(&path).await?.map(|e| self.observe(rel, &e)))
+    }
+
+    async fn write(&self, r: &Desired) -> Result<Observed> {
         let rel = r
             .attrs
             .get("path")
@@ -151,30 +171,34 @@ impl FileProvider {
             .unwrap_or("0644");
         let mode = u32::from_str_radix(mode, 8)
             .map_err(|_| ProviderError::rejected(format!("bad mode {mode}")))?;
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
-        }
         let data = format!("{}{content}", self.marker_line(&r.address));
-        crate::util::write_atomic(&path, data.as_bytes()).map_err(|e| io_err(&path, e))?;
-        set_mode(&path, mode)?;
-        self.observe(rel, &path)?.ok_or_else(|| {
-            ProviderError::rejected(format!("{} vanished after writing", path.display()))
-        })
+        let opts = WriteOpts {
+            mode,
+            create_dirs: true,
+        };
+        self.host.write(&path, data.as_bytes(), opts).await?;
+        // What was written is what is there: no second round trip to read it back.
+        let entry = Entry {
+            name: rel.to_string(),
+            mode,
+            data: data.into_bytes(),
+        };
+        Ok(self.observe(rel, &entry))
     }
 
     /// Refuse to touch a file that is not ours.
-    fn check_owner(&self, rel: &str, address: Option<&str>) -> Result<()> {
+    async fn check_owner(&self, rel: &str, address: Option<&str>) -> Result<()> {
         let path = self.full(rel)?;
-        if let Some(live) = self.observe(rel, &path)? {
+        if let Some(live) = self.observe_path(rel).await? {
             match (&live.owner, address) {
                 (None, _) => {
                     return Err(ProviderError::NotOwned(format!(
                         "{} exists and was not written by infra; refusing to touch it (adopt it with `infra import`)",
-                        path.display()
+                        self.host.show(&path)
                     )))
                 }
                 (Some(o), Some(a)) if o != a => {
-                    return Err(ProviderError::NotOwned(format!("{} belongs to {o}, not {a}", path.display())))
+                    return Err(ProviderError::NotOwned(format!("{} belongs to {o}, not {a}", self.host.show(&path))))
                 }
                 _ => {}
             }
@@ -190,36 +214,12 @@ impl Provider for FileProvider {
     }
 
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
-        let mut out = Vec::new();
-        if !self.root.exists() {
-            return Ok(out);
-        }
-        let mut stack = vec![self.root.clone()];
-        while let Some(dir) = stack.pop() {
-            let entries = std::fs::read_dir(&dir).map_err(|e| io_err(&dir, e))?;
-            for entry in entries {
-                let entry = entry.map_err(|e| io_err(&dir, e))?;
-                let path = entry.path();
-                let ft = entry.file_type().map_err(|e| io_err(&path, e))?;
-                if ft.is_dir() {
-                    stack.push(path);
-                } else if ft.is_file() && !is_temp(&path) {
-                    let rel = path
-                        .strip_prefix(&self.root)
-                        .expect("walk stays under root")
-                        .to_string_lossy()
-                        .to_string();
-                    out.extend(self.observe(&rel, &path)?);
-                }
-            }
-        }
-        out.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
+        let entries = self.host.list(&self.root, Depth::Recursive).await?;
+        Ok(entries.iter().map(|e| self.observe(&e.name, e)).collect())
     }
 
     async fn read(&self, _kind: &str, id: &str) -> Result<Option<Observed>> {
-        let path = self.full(id)?;
-        self.observe(id, &path)
+        self.observe_path(id).await
     }
 
     async fn create(&self, r: &Desired) -> Result<Observed> {
@@ -230,35 +230,30 @@ impl Provider for FileProvider {
             .unwrap_or_default();
         // An existing file with our marker for this address is the result of an earlier,
         // interrupted create: overwriting it is adoption, not a clash.
-        self.check_owner(rel, Some(&r.address))?;
-        self.write(r)
+        self.check_owner(rel, Some(&r.address)).await?;
+        self.write(r).await
     }
 
     async fn update(&self, id: &str, r: &Desired, _live: &Observed) -> Result<Observed> {
-        self.check_owner(id, Some(&r.address))?;
-        self.write(r)
+        self.check_owner(id, Some(&r.address)).await?;
+        self.write(r).await
     }
 
     async fn delete(&self, _kind: &str, id: &str) -> Result<()> {
-        self.check_owner(id, None)?;
-        let path = self.full(id)?;
-        match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_err(&path, e)),
-        }
+        self.check_owner(id, None).await?;
+        self.host.remove(&self.full(id)?).await
     }
 
     async fn adopt(&self, _kind: &str, id: &str, address: &str) -> Result<Observed> {
         let path = self.full(id)?;
-        let live = self
-            .observe(id, &path)?
-            .ok_or_else(|| ProviderError::NotFound(format!("{} does not exist", path.display())))?;
+        let live = self.observe_path(id).await?.ok_or_else(|| {
+            ProviderError::NotFound(format!("{} does not exist", self.host.show(&path)))
+        })?;
         if let Some(o) = &live.owner {
             if o != address {
                 return Err(ProviderError::NotOwned(format!(
                     "{} already belongs to {o}",
-                    path.display()
+                    self.host.show(&path)
                 )));
             }
             return Ok(live);
@@ -271,27 +266,6 @@ impl Provider for FileProvider {
             attrs,
             settings: Attrs::new(),
         };
-        self.write(&desired)
+        self.write(&desired).await
     }
-}
-
-fn is_temp(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| {
-        n.to_string_lossy().starts_with('.') && n.to_string_lossy().contains(".tmp.")
-    })
-}
-
-fn io_err(path: &Path, e: std::io::Error) -> ProviderError {
-    ProviderError::rejected(format!("{}: {e}", path.display()))
-}
-
-fn mode_string(meta: &std::fs::Metadata) -> String {
-    use std::os::unix::fs::PermissionsExt;
-    format!("{:04o}", meta.permissions().mode() & 0o7777)
-}
-
-fn set_mode(path: &Path, mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| io_err(path, e))
 }

@@ -1,0 +1,392 @@
+//! The `nginx` provider: one file per proxy_site in a sites directory, on this
+//! machine or over SSH, checked by `nginx -t` before nginx is told to reload.
+//!
+//! A change is: write the file atomically (and link it into `enabled_dir` when
+//! set), run `nginx -t`; if nginx refuses the configuration, put the previous file
+//! back (or remove the new one) and fail with nginx's own words; otherwise
+//! `nginx -s reload`. nginx therefore never loads a configuration it rejected, and
+//! a failed apply leaves the files as they were. Changes are serialised within
+//! one provider, so one bad site cannot fail the test of another.
+//!
+//! Files are `{project}--{name}.conf`; the first line carries the ownership
+//! marker, and files without it are never touched unless imported. Reading back
+//! is in `site.rs`. Depends on `providers::host` for the transport.
+
+mod site;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::host::{object_file_name, Depth, Entry, Host, WriteOpts};
+use super::{marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result};
+use crate::spec::validate::{ProviderInfo, Setting};
+use crate::spec::{Attrs, ProviderConfig};
+pub use site::Site;
+
+const fn s(name: &'static str, required: bool, help: &'static str) -> Setting {
+    Setting {
+        name,
+        required,
+        secret: false,
+        help,
+    }
+}
+
+pub static INFO: ProviderInfo = ProviderInfo {
+    kind: "nginx",
+    serves: &["proxy_site"],
+    settings: &[
+        s("sites_dir", true, "directory nginx includes site files from, e.g. /etc/nginx/conf.d"),
+        s(
+            "enabled_dir",
+            false,
+            "sites-enabled directory: files go to sites_dir and are linked here",
+        ),
+        s(
+            "nginx",
+            false,
+            "nginx binary or command prefix, e.g. \"nginx -p /srv/nginx -c /srv/nginx/nginx.conf\" (default nginx)",
+        ),
+        s("host", false, "ssh://user@host:port to manage a remote host"),
+    ],
+};
+
+pub const FACTORY: super::ProviderFactory = super::ProviderFactory { info: &INFO, build };
+
+const KINDS: &[KindSupport] = &[KindSupport {
+    kind: "proxy_site",
+    replace_on: &[],
+}];
+
+const KIND: &str = "proxy_site";
+
+fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
+    let host = Host::from_setting(config.settings.get("host"))?;
+    let dir = |name: &str| -> std::result::Result<Option<PathBuf>, String> {
+        match config.settings.get(name) {
+            None => Ok(None),
+            Some(Value::String(d)) if host.is_local() => Ok(Some(ctx.root.join(d))),
+            Some(Value::String(d)) if d.starts_with('/') => Ok(Some(PathBuf::from(d))),
+            Some(Value::String(d)) => {
+                Err(format!("{name} = {d:?} must be absolute on a remote host"))
+            }
+            Some(other) => Err(format!("{name} must be a path, not {other}")),
+        }
+    };
+    let sites_dir = dir("sites_dir")?.ok_or("provider needs sites_dir = \"DIR\"")?;
+    let enabled_dir = dir("enabled_dir")?;
+    let nginx = command(config.settings.get("nginx"))?;
+    Ok(Arc::new(Nginx {
+        host,
+        sites_dir,
+        enabled_dir,
+        nginx,
+        project: ctx.project.clone(),
+        lock: tokio::sync::Mutex::new(()),
+    }))
+}
+
+/// `nginx = "nginx -p P -c C"` (split on whitespace) or `nginx = ["nginx", "-p", "P"]`.
+fn command(v: Option<&Value>) -> std::result::Result<Vec<String>, String> {
+    let argv: Vec<String> = match v {
+        None => vec!["nginx".into()],
+        Some(Value::String(s)) => s.split_whitespace().map(String::from).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(String::from)
+                    .ok_or("nginx = [...] must list strings")
+            })
+            .collect::<std::result::Result<_, _>>()?,
+        Some(other) => return Err(format!("nginx must be a command, not {other}")),
+    };
+    if argv.is_empty() {
+        return Err("nginx must not be empty".into());
+    }
+    Ok(argv)
+}
+
+pub struct Nginx {
+    host: Host,
+    sites_dir: PathBuf,
+    enabled_dir: Option<PathBuf>,
+    nginx: Vec<String>,
+    project: String,
+    /// One change at a time: write, test, reload (or restore) as a unit.
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl Nginx {
+    fn path(&self, id: &str) -> Result<PathBuf> {
+        if id.is_empty() || id.contains('/') || id.starts_with('.') || !id.ends_with(".conf") {
+            return Err(ProviderError::rejected(format!(
+                "`{id}` is not a site file name in {}",
+                self.sites_dir.display()
+            )));
+        }
+        Ok(self.sites_dir.join(id))
+    }
+
+    fn link(&self, id: &str) -> Option<PathBuf> {
+        self.enabled_dir.as_ref().map(|d| d.join(id))
+    }
+
+    fn observe(&self, id: &str, data: &[u8]) -> Observed {
+        let (owner, mut attrs) = site::read_back(&self.project, &String::from_utf8_lossy(data));
+        attrs.insert("id".into(), Value::from(id));
+        Observed {
+            id: id.to_string(),
+            owner,
+            attrs,
+        }
+    }
+
+    /// The file's current content, after checking infra may touch it for `address`
+    /// (`None`: any owner of this project, for deletes).
+    async fn owned(&self, id: &str, address: Option<&str>) -> Result<Option<Entry>> {
+        let path = self.path(id)?;
+        let Some(entry) = self.host.read(&path).await? else {
+            return Ok(None);
+        };
+        let live = self.observe(id, &entry.data);
+        match (&live.owner, address) {
+            (None, _) => Err(ProviderError::NotOwned(format!(
+                "{} exists and was not written by infra; refusing to touch it (adopt it with `infra import`)",
+                self.host.show(&path)
+            ))),
+            (Some(o), Some(a)) if o != a => Err(ProviderError::NotOwned(format!(
+                "{} belongs to {o}, not {a}",
+                self.host.show(&path)
+            ))),
+            _ => Ok(Some(entry)),
+        }
+    }
+
+    fn argv(&self, args: &[&str]) -> Vec<String> {
+        let mut v = self.nginx.clone();
+        v.extend(args.iter().map(|a| a.to_string()));
+        v
+    }
+
+    /// `nginx -t`; Err carries nginx's own explanation.
+    async fn test_config(&self) -> Result<()> {
+        let out = self.host.run(&self.argv(&["-t"])).await?;
+        if out.success() {
+            return Ok(());
+        }
+        Err(ProviderError::rejected(format!(
+            "nginx rejected the configuration (`{}`):\n{}",
+            self.argv(&["-t"]).join(" "),
+            nginx_text(&out.stderr)
+        )))
+    }
+
+    async fn reload(&self) -> Result<()> {
+        let out = self.host.run(&self.argv(&["-s", "reload"])).await?;
+        if out.success() {
+            return Ok(());
+        }
+        Err(ProviderError::rejected(format!(
+            "`{}` failed (is nginx running?):\n{}",
+            self.argv(&["-s", "reload"]).join(" "),
+            nginx_text(&out.stderr)
+        )))
+    }
+
+    /// Put back what was there before a change that nginx refused.
+    async fn restore(&self, id: &str, before: Option<&Entry>) -> Result<()> {
+        let path = self.path(id)?;
+        match before {
+            Some(e) => {
+                let opts = WriteOpts {
+                    mode: e.mode,
+                    create_dirs: false,
+                };
+                self.host.write(&path, &e.data, opts).await
+            }
+            None => {
+                if let Some(link) = self.link(id) {
+                    self.host.remove(&link).await?;
+                }
+                self.host.remove(&path).await
+            }
+        }
+    }
+
+    /// After a change: test, then reload; on any failure restore `before`.
+    async fn activate(&self, id: &str, before: Option<&Entry>) -> Result<()> {
+        let result = match self.test_config().await {
+            Ok(()) => self.reload().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            let note = match self.restore(id, before).await {
+                Ok(()) => match before {
+                    Some(_) => "the previous file was put back; nginx keeps serving it",
+                    None => "the new file was removed; nginx keeps serving what it had",
+                },
+                Err(r) => {
+                    return Err(ProviderError::rejected(format!(
+                        "{e}\nand putting back the previous file failed too: {r}"
+                    )))
+                }
+            };
+            return Err(match e {
+                ProviderError::Rejected { status, message } => ProviderError::Rejected {
+                    status,
+                    message: format!("{message}\n({note})"),
+                },
+                other => other,
+            });
+        }
+        Ok(())
+    }
+
+    /// Write the site for `address` into file `id`, with the whole test-and-reload dance.
+    async fn put(&self, id: &str, address: &str, attrs: &Attrs) -> Result<Observed> {
+        let text = site::render_file(&marker(&self.project, address), attrs)
+            .map_err(|e| ProviderError::rejected(format!("{address}: {e}")))?;
+        let path = self.path(id)?;
+        let _one_at_a_time = self.lock.lock().await;
+        let before = self.owned(id, Some(address)).await?;
+        let opts = WriteOpts {
+            mode: 0o644,
+            create_dirs: false,
+        };
+        self.host
+            .write(&path, text.as_bytes(), opts)
+            .await
+            .map_err(|e| {
+                ProviderError::rejected(format!("{e} (does sites_dir exist on the nginx host?)"))
+            })?;
+        if let Some(link) = self.link(id) {
+            if let Err(e) = self.host.symlink(&path, &link).await {
+                self.restore(id, before.as_ref()).await?;
+                return Err(e);
+            }
+        }
+        self.activate(id, before.as_ref()).await?;
+        Ok(self.observe(id, text.as_bytes()))
+    }
+}
+
+/// nginx's stderr, trimmed, without the trailing "test failed" line it always adds.
+fn nginx_text(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.contains("test failed"))
+        .collect();
+    if lines.is_empty() {
+        stderr.trim().to_string()
+    } else {
+        lines.join("\n")
+    }
+}
+
+#[async_trait]
+impl Provider for Nginx {
+    fn kinds(&self) -> &[KindSupport] {
+        KINDS
+    }
+
+    async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
+        let entries = self.host.list(&self.sites_dir, Depth::Flat).await?;
+        Ok(entries
+            .iter()
+            .filter(|e| e.name.ends_with(".conf") && !e.name.starts_with('.'))
+            .map(|e| self.observe(&e.name, &e.data))
+            .collect())
+    }
+
+    async fn read(&self, _kind: &str, id: &str) -> Result<Option<Observed>> {
+        let path = self.path(id)?;
+        Ok(self
+            .host
+            .read(&path)
+            .await?
+            .map(|e| self.observe(id, &e.data)))
+    }
+
+    async fn create(&self, r: &Desired) -> Result<Observed> {
+        // A file with our marker for this address is an earlier, interrupted
+        // create: writing over it is adoption, not a clash (`owned` checks).
+        self.put(
+            &object_file_name(&self.project, &r.address, "conf"),
+            &r.address,
+            &r.attrs,
+        )
+        .await
+    }
+
+    async fn update(&self, id: &str, r: &Desired, _live: &Observed) -> Result<Observed> {
+        self.put(id, &r.address, &r.attrs).await
+    }
+
+    async fn delete(&self, _kind: &str, id: &str) -> Result<()> {
+        let path = self.path(id)?;
+        let _one_at_a_time = self.lock.lock().await;
+        let Some(before) = self.owned(id, None).await? else {
+            return Ok(());
+        };
+        if let Some(link) = self.link(id) {
+            self.host.remove(&link).await?;
+        }
+        self.host.remove(&path).await?;
+        if let Err(e) = self.activate(id, Some(&before)).await {
+            // The file is back; put the link back too.
+            if let Some(link) = self.link(id) {
+                let _ = self.host.symlink(&path, &link).await;
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    async fn adopt(&self, _kind: &str, id: &str, address: &str) -> Result<Observed> {
+        let path = self.path(id)?;
+        let live = self.read(KIND, id).await?.ok_or_else(|| {
+            ProviderError::NotFound(format!("{} does not exist", self.host.show(&path)))
+        })?;
+        match &live.owner {
+            Some(o) if o == address => return Ok(live),
+            Some(o) => {
+                return Err(ProviderError::NotOwned(format!(
+                    "{} already belongs to {o}",
+                    self.host.show(&path)
+                )))
+            }
+            None => {}
+        }
+        let mut attrs = live.attrs.clone();
+        attrs.remove("id");
+        if Site::from_attrs(&attrs).is_err() {
+            return Err(ProviderError::rejected(format!(
+                "{} is not in the shape infra writes (one server block proxying `location /`), so its attributes cannot be read; \
+                 write the proxy_site in the spec and remove or rename the file instead",
+                self.host.show(&path)
+            )));
+        }
+        // Same body, now with the marker: `put` checks ownership, so write directly.
+        let text = site::render_file(&marker(&self.project, address), &attrs)
+            .map_err(ProviderError::rejected)?;
+        let _one_at_a_time = self.lock.lock().await;
+        let before = self.host.read(&path).await?;
+        let mode = before.as_ref().map_or(0o644, |e| e.mode);
+        self.host
+            .write(
+                &path,
+                text.as_bytes(),
+                WriteOpts {
+                    mode,
+                    create_dirs: false,
+                },
+            )
+            .await?;
+        self.activate(id, before.as_ref()).await?;
+        Ok(self.observe(id, text.as_bytes()))
+    }
+}
