@@ -8,5 +8,12 @@ mod labkit;
 mod conformance;
 
 use conformance::file::FileHarness;
+use conformance::powerdns::PowerDnsHarness;
 
 conformance_suite!(file, FileHarness::new());
+conformance_suite!(powerdns, PowerDnsHarness::new());
+
+#[test]
+fn powerdns_dig_answers_after_apply() {
+    conformance::powerdns::dig_answers_after_apply()
+}

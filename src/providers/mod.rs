@@ -8,6 +8,7 @@
 
 pub mod file;
 pub mod planned;
+pub mod powerdns;
 pub mod registry;
 pub mod secret;
 

@@ -51,15 +51,6 @@ static PROXMOX: ProviderInfo = ProviderInfo {
         ),
     ],
 };
-static POWERDNS: ProviderInfo = ProviderInfo {
-    kind: "powerdns",
-    serves: &["dns_record"],
-    settings: &[
-        s("api_url", true, false, "http://HOST:8081"),
-        s("api_key", true, true, "X-API-Key, as env:NAME"),
-        s("server_id", false, false, "default localhost"),
-    ],
-};
 static CLOUDFLARE: ProviderInfo = ProviderInfo {
     kind: "cloudflare",
     serves: &["dns_record"],
@@ -109,17 +100,13 @@ fn not_built(config: &ProviderConfig, _: &Context) -> Result<Arc<dyn Provider>, 
     ))
 }
 
-pub const FACTORIES: [ProviderFactory; 6] = [
+pub const FACTORIES: [ProviderFactory; 5] = [
     ProviderFactory {
         info: &DOCKER,
         build: not_built,
     },
     ProviderFactory {
         info: &PROXMOX,
-        build: not_built,
-    },
-    ProviderFactory {
-        info: &POWERDNS,
         build: not_built,
     },
     ProviderFactory {

@@ -15,12 +15,12 @@ pub struct ProviderFactory {
 
 static FACTORIES: &[ProviderFactory] = &[
     super::file::FACTORY,
+    super::powerdns::FACTORY,
     super::planned::FACTORIES[0],
     super::planned::FACTORIES[1],
     super::planned::FACTORIES[2],
     super::planned::FACTORIES[3],
     super::planned::FACTORIES[4],
-    super::planned::FACTORIES[5],
 ];
 
 #[derive(Clone, Copy)]

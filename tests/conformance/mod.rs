@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 pub mod file;
+pub mod powerdns;
 
 use crate::common::{Run, TestEnv};
 

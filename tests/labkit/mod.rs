@@ -4,6 +4,9 @@
 //! sshd, dockerd); this file holds what they share.
 #![allow(dead_code)]
 
+pub mod faultproxy;
+pub mod pdns;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
