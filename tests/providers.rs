@@ -15,6 +15,7 @@ use conformance::docker::DockerHarness;
 use conformance::file::FileHarness;
 use conformance::file_ssh::FileSshHarness;
 use conformance::nginx::NginxHarness;
+use conformance::powerdns::PowerDnsHarness;
 use conformance::prometheus::PrometheusHarness;
 use conformance::proxmox::ProxmoxHarness;
 
@@ -25,3 +26,9 @@ conformance_suite!(proxmox, ProxmoxHarness::new());
 conformance_suite!(docker, DockerHarness::new());
 conformance_suite!(nginx, NginxHarness::new());
 conformance_suite!(prometheus, PrometheusHarness::new());
+conformance_suite!(powerdns, PowerDnsHarness::new());
+
+#[test]
+fn powerdns_dig_answers_after_apply() {
+    conformance::powerdns::dig_answers_after_apply()
+}

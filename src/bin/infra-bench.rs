@@ -4,7 +4,12 @@
 //!
 //! Usage: infra-bench [--infra PATH] [--runs N] [SIZE...]   (default sizes 1000 10000 50000)
 //!        infra-bench ask [--infra PATH] [--runs N] [CAPS]   (offline `ask --dry-run`, default 200 capabilities)
+//!        infra-bench pdns [--infra PATH] [--runs N] [RECORDS [NEW]]   (infra vs octoDNS on a real
+//!            PowerDNS: no-change plan over RECORDS (default 10000), apply of NEW (default 1000))
 //! Build first: cargo build --release --bins
+
+#[path = "infra-bench/pdns.rs"]
+mod pdns;
 
 use std::path::Path;
 use std::process::Command;
@@ -16,9 +21,11 @@ fn main() {
     let mut runs = 5;
     let mut sizes = Vec::new();
     let mut ask = false;
+    let mut powerdns = false;
     while let Some(a) = args.next() {
         match a.as_str() {
             "ask" => ask = true,
+            "pdns" => powerdns = true,
             "--infra" => {
                 infra = std::fs::canonicalize(args.next().expect("--infra PATH"))
                     .expect("--infra: no such file")
@@ -26,6 +33,12 @@ fn main() {
             "--runs" => runs = args.next().expect("--runs N").parse().expect("number"),
             n => sizes.push(n.parse::<usize>().expect("sizes are numbers")),
         }
+    }
+    if powerdns {
+        let records = sizes.first().copied().unwrap_or(10_000);
+        let new = sizes.get(1).copied().unwrap_or(1_000);
+        pdns::run(&infra, runs, records, new);
+        return;
     }
     if ask {
         bench_ask(&infra, runs.max(21), sizes.first().copied().unwrap_or(200));
@@ -50,9 +63,16 @@ fn main() {
             dir.path(),
             &["apply", "--yes", "--no-commit", "--parallelism", "10"],
             1,
+            &[],
         );
-        let (v, vmem) = measure(&infra, dir.path(), &["validate"], runs);
-        let (p, pmem) = measure(&infra, dir.path(), &["plan", "--detailed-exitcode"], runs);
+        let (v, vmem) = measure(&infra, dir.path(), &["validate"], runs, &[]);
+        let (p, pmem) = measure(
+            &infra,
+            dir.path(),
+            &["plan", "--detailed-exitcode"],
+            runs,
+            &[],
+        );
         println!(
             "{n:>8}  {:>12.2}  {:>12.1}  {:>12.1}  {:>12.1}  {:>14.1}",
             apply.as_secs_f64(),
@@ -97,6 +117,7 @@ fn bench_ask(infra: &Path, runs: usize, caps: usize) {
             "Create a new API scanner service",
         ],
         runs,
+        &[],
     );
     println!("infra-bench ask: {caps} capabilities, median of {runs} runs: {:.1} ms wall, {:.1} MiB peak RSS", t.as_secs_f64() * 1e3, mem);
 }
@@ -119,19 +140,28 @@ fn generate(dir: &Path, n: usize) {
     }
 }
 
-/// Median wall time and max peak RSS (MiB) over `runs` runs; the command must succeed.
-fn measure(infra: &Path, dir: &Path, args: &[&str], runs: usize) -> (Duration, f64) {
+/// Median wall time and max peak RSS (MiB) over `runs` runs of `program` (infra or
+/// a peer's tool) with extra environment `env`; the command must succeed.
+fn measure(
+    program: &Path,
+    dir: &Path,
+    args: &[&str],
+    runs: usize,
+    env: &[(&str, &str)],
+) -> (Duration, f64) {
     let mut times = Vec::new();
     let mut peak_kib = 0i64;
     for _ in 0..runs {
         let started = Instant::now();
-        let child = Command::new(infra)
+        let child = Command::new(program)
             .args(args)
             .current_dir(dir)
+            .envs(env.iter().copied())
             .env("NO_COLOR", "1")
             .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
             .spawn()
-            .expect("spawn infra");
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
         let mut status = 0;
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         let pid = child.id() as libc::pid_t;
@@ -139,7 +169,7 @@ fn measure(infra: &Path, dir: &Path, args: &[&str], runs: usize) -> (Duration, f
         let elapsed = started.elapsed();
         assert_eq!(rc, pid, "wait4 failed");
         let code = libc::WEXITSTATUS(status);
-        assert!(code == 0, "infra {args:?} exited {code}");
+        assert!(code == 0, "{} {args:?} exited {code}", program.display());
         times.push(elapsed);
         peak_kib = peak_kib.max(usage.ru_maxrss);
     }

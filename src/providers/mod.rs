@@ -11,7 +11,7 @@ pub mod docker;
 pub mod file;
 pub mod host;
 pub mod nginx;
-pub mod planned;
+pub mod powerdns;
 pub mod prometheus;
 pub mod proxmox;
 pub mod registry;

@@ -18,7 +18,7 @@ static FACTORIES: &[ProviderFactory] = &[
     super::docker::FACTORY,
     super::cloudflare::FACTORY,
     super::proxmox::FACTORY,
-    super::planned::FACTORIES[0],
+    super::powerdns::FACTORY,
     super::nginx::FACTORY,
     super::prometheus::FACTORY,
 ];

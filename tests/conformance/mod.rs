@@ -10,6 +10,7 @@ pub mod docker;
 pub mod file;
 pub mod file_ssh;
 pub mod nginx;
+pub mod powerdns;
 pub mod prometheus;
 pub mod proxmox;
 

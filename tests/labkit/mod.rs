@@ -5,7 +5,9 @@
 #![allow(dead_code)]
 
 pub mod dockerd;
+pub mod faultproxy;
 pub mod nginx;
+pub mod pdns;
 pub mod prometheus;
 pub mod sshd;
 
