@@ -66,6 +66,14 @@ impl Shared {
         entry.apply_to(&mut self.state);
         Ok(())
     }
+
+    fn record_all(&mut self, entries: Vec<Entry>) -> std::io::Result<()> {
+        self.journal.append_all(&entries)?;
+        for e in entries {
+            e.apply_to(&mut self.state);
+        }
+        Ok(())
+    }
 }
 
 /// Run the plan. `state` must already reflect the refresh (see `record_refresh`).
@@ -311,9 +319,14 @@ impl Job {
 
     /// Record what the provider reported, in the journal, before anything depending on it starts.
     fn finish(&self, result: BatchResult) -> Result<(), Failure> {
+        self.record(self.entry(result))
+    }
+
+    /// The journal entry for what the provider reported.
+    fn entry(&self, result: BatchResult) -> Entry {
         let address = self.node.0.clone();
         match result {
-            BatchResult::Deleted => self.record(Entry::Remove { address }),
+            BatchResult::Deleted => Entry::Remove { address },
             BatchResult::Created(observed) | BatchResult::Updated(observed) => {
                 let d = self.desired.as_ref();
                 let resource = ResourceState {
@@ -324,7 +337,7 @@ impl Job {
                     depends_on: d.map(|d| d.depends_on.clone()).unwrap_or_default(),
                     group: d.and_then(|d| d.group.clone()),
                 };
-                self.record(Entry::Put { address, resource })
+                Entry::Put { address, resource }
             }
         }
     }
@@ -446,12 +459,27 @@ async fn run_batch(jobs: Vec<Job>) -> Vec<(Node, Result<(), String>)> {
             tokio::time::sleep(wait).await;
             continue;
         }
+        // The whole batch is journaled with one write and one sync.
+        let mut entries = Vec::new();
+        let mut succeeded = Vec::new();
         for (k, r) in out.into_iter().enumerate() {
             let i = index[k];
-            results[i] = Some(match r {
-                Ok(done) => jobs[i].finish(done).map_err(|f| f.message()),
-                Err(e) => Err(e.to_string()),
-            });
+            match r {
+                Ok(done) => {
+                    entries.push(jobs[i].entry(done));
+                    succeeded.push(i);
+                }
+                Err(e) => results[i] = Some(Err(e.to_string())),
+            }
+        }
+        let recorded = lead
+            .shared
+            .lock()
+            .expect("state lock")
+            .record_all(entries)
+            .map_err(|e| format!("cannot write the state journal: {e}"));
+        for i in succeeded {
+            results[i] = Some(recorded.clone());
         }
         break;
     }

@@ -49,6 +49,20 @@ impl Journal {
         Ok(Journal { file })
     }
 
+    /// Append several entries with one write and one sync (a provider batch).
+    pub fn append_all(&mut self, entries: &[Entry]) -> std::io::Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut buf = Vec::new();
+        for e in entries {
+            buf.extend(serde_json::to_vec(e).expect("journal entries serialise"));
+            buf.push(b'\n');
+        }
+        self.file.write_all(&buf)?;
+        self.file.sync_data()
+    }
+
     /// Append one entry durably: the operation is recorded before the next one starts.
     pub fn append(&mut self, entry: &Entry) -> std::io::Result<()> {
         let mut line = serde_json::to_vec(entry).expect("journal entries serialise");

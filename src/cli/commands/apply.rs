@@ -302,10 +302,11 @@ fn record_refresh(
             address: address.clone(),
         });
     }
+    // One write and one sync for the whole refresh.
+    journal
+        .append_all(&entries)
+        .map_err(|e| Error::new(format!("cannot write the state journal: {e}")))?;
     for e in entries {
-        journal
-            .append(&e)
-            .map_err(|e| Error::new(format!("cannot write the state journal: {e}")))?;
         e.apply_to(&mut state);
     }
     Ok(state)
