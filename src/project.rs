@@ -20,6 +20,8 @@ pub struct Project {
     pub spec: Spec,
     pub state: state::Loaded,
     pub registry: Registry,
+    /// Each resource's dependencies, computed once (references are scanned per string).
+    deps: std::sync::OnceLock<BTreeMap<Address, BTreeSet<Address>>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -60,6 +62,10 @@ pub fn load_spec(root: &Path, registry: &Registry, color: bool) -> Result<Spec> 
 }
 
 impl Project {
+    pub fn dependencies(&self) -> &BTreeMap<Address, BTreeSet<Address>> {
+        self.deps.get_or_init(|| validate::dependencies(&self.spec))
+    }
+
     /// A project from a spec already in memory (e.g. `ask`'s proposed change).
     pub fn from_parts(
         root: &Path,
@@ -72,6 +78,7 @@ impl Project {
             spec,
             state,
             registry,
+            deps: Default::default(),
         }
     }
 
@@ -79,12 +86,7 @@ impl Project {
         let registry = Registry::default();
         let spec = load_spec(root, &registry, color)?;
         let state = state::load(root)?;
-        Ok(Project {
-            root: root.to_path_buf(),
-            spec,
-            state,
-            registry,
-        })
+        Ok(Project::from_parts(root, spec, state, registry))
     }
 
     /// Hash of everything the desired state is computed from.
@@ -131,7 +133,7 @@ impl Project {
 
     /// Desired resources in dependency order, templates rendered.
     pub fn desired(&self) -> Result<Vec<DesiredInput>> {
-        let deps = validate::dependencies(&self.spec);
+        let deps = self.dependencies();
         let mut g = DiGraphMap::<usize, ()>::new();
         for (i, r) in self.spec.resources.iter().enumerate() {
             g.add_node(i);
@@ -301,7 +303,7 @@ impl Project {
 
     /// Expand targets with everything they depend on.
     pub fn expand_targets(&self, targets: &[String]) -> Result<BTreeSet<String>> {
-        let deps = validate::dependencies(&self.spec);
+        let deps = self.dependencies();
         let mut out = BTreeSet::new();
         let mut stack = Vec::new();
         for t in targets {
