@@ -75,6 +75,11 @@ step infra plan
 step infra apply --yes
 
 bold "# HTTP through nginx, by the service's host name, reaches the container:"
+# nginx reloads asynchronously (old workers finish first): give it a moment.
+for _ in $(seq 1 50); do
+    curl -sS --max-time 2 -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/" 2>/dev/null | grep -q "hello from" && break
+    sleep 0.2
+done
 step curl -sS --max-time 5 -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/"
 bold "# PowerDNS answers the record:"
 step dig +short @127.0.0.1 -p "$LAB_PDNS_PORT" api-scanner.lab.example.com A
@@ -92,6 +97,11 @@ step infra history
 step infra ask "tear down the api scanner"
 step infra apply --yes
 bold "# Gone again:"
+for _ in $(seq 1 50); do
+    code=$(curl -sS --max-time 2 -o /dev/null -w '%{http_code}' -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/" 2>/dev/null || true)
+    [ "$code" = 404 ] && break
+    sleep 0.2
+done
 curl -sS --max-time 5 -o /dev/null -w '  nginx answers %{http_code} for api-scanner.lab.example.com\n' -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/"
 printf '  dig: %s\n' "$(dig +short @127.0.0.1 -p "$LAB_PDNS_PORT" api-scanner.lab.example.com A || true)"
 echo

@@ -94,12 +94,20 @@ impl Nginx {
     /// Poll (every 50 ms, at most `timeout`) until a request for `host` answers
     /// with a body containing `needle`; reloads are asynchronous.
     pub fn wait_for(&self, host: &str, needle: &str, timeout: Duration) -> Option<(u16, String)> {
+        // A reload is asynchronous: old workers may still take a connection or two
+        // after a new one answered, so the answer must hold for several polls.
         let deadline = Instant::now() + timeout;
         let mut last = None;
+        let mut in_a_row = 0;
         while Instant::now() < deadline {
             last = self.get(host, "/");
             if last.as_ref().is_some_and(|(_, b)| b.contains(needle)) {
-                return last;
+                in_a_row += 1;
+                if in_a_row == 5 {
+                    return last;
+                }
+            } else {
+                in_a_row = 0;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
