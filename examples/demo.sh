@@ -22,7 +22,7 @@ lab="$work/lab"
 project="$work/project"
 
 tests/lab/lab.sh start "$lab"
-trap 'tests/lab/lab.sh stop "$lab"' EXIT
+trap '"$repo/tests/lab/lab.sh" stop "$lab"' EXIT
 # shellcheck disable=SC1091
 . "$lab/lab.env"
 export PDNS_API_KEY="$LAB_PDNS_API_KEY"   # the spec refers to it as env:PDNS_API_KEY
