@@ -63,8 +63,11 @@ start() {
 worker_processes 1;
 pid $d/nginx/nginx.pid;
 error_log $d/nginx/logs/error.log info;
+# After a reload, old workers finish at most 1 s later (not when idle clients leave).
+worker_shutdown_timeout 1s;
 events { worker_connections 64; }
 http {
+    keepalive_timeout 2s;
     access_log $d/nginx/logs/access.log;
     client_body_temp_path $d/nginx/tmp/body; proxy_temp_path $d/nginx/tmp/proxy;
     fastcgi_temp_path $d/nginx/tmp/fcgi; uwsgi_temp_path $d/nginx/tmp/uwsgi; scgi_temp_path $d/nginx/tmp/scgi;

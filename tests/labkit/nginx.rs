@@ -31,6 +31,7 @@ impl Nginx {
         let p = d.display();
         let conf = format!(
             "worker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log info;\n\
+             worker_shutdown_timeout 1s;\n\
              events {{ worker_connections 64; }}\n\
              http {{\n  access_log {p}/logs/access.log;\n\
              \x20 client_body_temp_path {p}/tmp/body; proxy_temp_path {p}/tmp/proxy;\n\
