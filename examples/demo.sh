@@ -80,7 +80,13 @@ for _ in $(seq 1 50); do
     curl -sS --max-time 2 -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/" 2>/dev/null | grep -q "hello from" && break
     sleep 0.2
 done
-step curl -sS --max-time 5 -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/"
+step curl -sS --max-time 5 -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/" ||
+    true
+if ! curl -sS --max-time 2 -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/" | grep -q "hello from"; then
+    echo "nginx did not serve the site; its error log ends:" >&2
+    tail -20 "$LAB_NGINX_PREFIX/logs/error.log" >&2 || true
+    ls -l "$LAB_NGINX_SITES" >&2 || true
+fi
 bold "# PowerDNS answers the record:"
 step dig +short @127.0.0.1 -p "$LAB_PDNS_PORT" api-scanner.lab.example.com A
 bold "# Prometheus has the monitor's target (file_sd, no restart):"

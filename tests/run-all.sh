@@ -30,6 +30,9 @@ summary=$(mktemp -t infra-tests.XXXXXX)
 echo "== building and running tests"
 run 2>&1 | tee "$summary"
 
+echo "== the README demo against the lab, alone (it starts a whole lab of its own)"
+run_ignored --test demo 2>&1 | tee -a "$summary"
+
 echo "== real-model group: infra ask --backend openai against a local model"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp -t infra-llm.XXXXXX.log)
