@@ -109,19 +109,16 @@ pub struct PlanArgs {
     pub destroy: bool,
 }
 
+/// What apply and destroy share: how they confirm, run and record.
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
-    /// A plan saved with `infra plan --out`; applied exactly, or refused if stale.
-    pub plan_file: Option<PathBuf>,
-    #[command(flatten)]
-    pub flags: PlanFlags,
-    /// Apply without asking.
+pub struct ExecFlags {
+    /// Go ahead without asking.
     #[arg(long, short = 'y', alias = "auto-approve")]
     pub yes: bool,
     /// How many operations may run at once.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,
-    /// Apply even though the spec has uncommitted changes.
+    /// Go ahead even though the spec has uncommitted changes.
     #[arg(long)]
     pub allow_dirty: bool,
     /// Do not commit the state afterwards.
@@ -130,18 +127,21 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `infra plan --out`; applied exactly, or refused if stale.
+    pub plan_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub flags: PlanFlags,
+    #[command(flatten)]
+    pub exec: ExecFlags,
+}
+
+#[derive(Debug, Args)]
 pub struct DestroyArgs {
     #[command(flatten)]
     pub flags: PlanFlags,
-    /// Destroy without asking.
-    #[arg(long, short = 'y', alias = "auto-approve")]
-    pub yes: bool,
-    #[arg(long, default_value_t = 10)]
-    pub parallelism: usize,
-    #[arg(long)]
-    pub allow_dirty: bool,
-    #[arg(long)]
-    pub no_commit: bool,
+    #[command(flatten)]
+    pub exec: ExecFlags,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::apply::{self, lock::Lock, ExecOptions, Op, Outcome};
-use crate::cli::args::{ApplyArgs, DestroyArgs, PlanFlags};
+use crate::cli::args::{ApplyArgs, DestroyArgs, ExecFlags, PlanFlags};
 use crate::cli::output::Ui;
 use crate::cli::progress::Progress;
 use crate::error::{Error, Result};
@@ -19,10 +19,7 @@ struct Mode {
     saved: Option<PathBuf>,
     flags: PlanFlags,
     destroy: bool,
-    yes: bool,
-    parallelism: usize,
-    allow_dirty: bool,
-    no_commit: bool,
+    exec: ExecFlags,
 }
 
 pub fn run(cwd: &Path, a: ApplyArgs, ui: &Ui) -> Result<i32> {
@@ -30,10 +27,7 @@ pub fn run(cwd: &Path, a: ApplyArgs, ui: &Ui) -> Result<i32> {
         saved: a.plan_file,
         flags: a.flags,
         destroy: false,
-        yes: a.yes,
-        parallelism: a.parallelism,
-        allow_dirty: a.allow_dirty,
-        no_commit: a.no_commit,
+        exec: a.exec,
     };
     execute(cwd, mode, ui)
 }
@@ -43,10 +37,7 @@ pub fn destroy(cwd: &Path, a: DestroyArgs, ui: &Ui) -> Result<i32> {
         saved: None,
         flags: a.flags,
         destroy: true,
-        yes: a.yes,
-        parallelism: a.parallelism,
-        allow_dirty: a.allow_dirty,
-        no_commit: a.no_commit,
+        exec: a.exec,
     };
     execute(cwd, mode, ui)
 }
@@ -55,13 +46,13 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     let root = super::root(cwd)?;
     // Everything that could refuse runs before anything changes.
     let saved = mode.saved.as_deref().map(super::plan::load).transpose()?;
-    let repo = if mode.no_commit {
+    let repo = if mode.exec.no_commit {
         None
     } else {
         Some(open_repo(&root)?)
     };
     let head = match &repo {
-        Some(r) => check_committed(r, mode.allow_dirty)?,
+        Some(r) => check_committed(r, mode.exec.allow_dirty)?,
         None => None,
     };
     let _lock = Lock::acquire(
@@ -108,7 +99,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         let (recorded, _) = record()?;
         return finish_without_changes(&root, &original, recorded, repo.as_ref(), head.as_deref());
     }
-    if saved.is_none() && !mode.yes {
+    if saved.is_none() && !mode.exec.yes {
         let (question, detail) = if destroy {
             ("Do you really want to destroy all resources?", "infra will destroy all your managed infrastructure, as shown above.\n  There is no undo.")
         } else {
@@ -131,7 +122,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     };
     let reporter = Arc::new(Progress::new(ui.stderr_tty));
     let exec_opts = ExecOptions {
-        parallelism: mode.parallelism,
+        parallelism: mode.exec.parallelism,
         ..ExecOptions::default()
     };
     let (outcome, final_state) = rt.block_on(apply::execute(
@@ -153,7 +144,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
                 &plan,
                 &outcome,
                 head.as_deref(),
-                mode.allow_dirty && head.is_none(),
+                mode.exec.allow_dirty && head.is_none(),
                 destroy,
             )?;
         }
