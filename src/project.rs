@@ -161,6 +161,7 @@ impl Project {
                 attrs,
                 depends_on: deps[&r.address].iter().map(|a| a.to_string()).collect(),
                 group: r.group.clone(),
+                support: self.registry.kind_support(pkind, &r.address.kind),
             });
         }
         Ok(out)

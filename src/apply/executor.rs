@@ -605,6 +605,7 @@ mod tests {
                 after_unknown: vec![],
                 sensitive: vec![],
                 replace_paths: vec![],
+                restart_paths: vec![],
                 reasons: vec![],
                 depends_on: vec![],
                 group: None,
@@ -617,6 +618,7 @@ mod tests {
                 settings: Attrs::new(),
                 depends_on: vec![],
                 group: None,
+                support: None,
             });
         }
         let plan = Plan {

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::model::{Action, Drift, Plan, Reason, ResourceChange, FORMAT_VERSION};
 use crate::spec::refs::{self, Ref};
+use crate::spec::validate::KindSupport;
 use crate::spec::{check, schema, Attrs};
 use crate::state::ResourceState;
 
@@ -20,6 +21,8 @@ pub struct DesiredInput {
     pub settings: Attrs,
     pub depends_on: Vec<String>,
     pub group: Option<String>,
+    /// What its provider cannot change in place, or changes only at a restart.
+    pub support: Option<&'static KindSupport>,
 }
 
 /// A live object as refresh found it, keyed by address.
@@ -139,6 +142,7 @@ pub fn diff(input: &Input<'_>) -> Result<Plan, Vec<PlanError>> {
                 .map(|s| sensitive_names(s, &live.attrs))
                 .unwrap_or_default(),
             replace_paths: Vec::new(),
+            restart_paths: Vec::new(),
             reasons: vec![if input.destroy {
                 Reason::Destroy
             } else {
@@ -255,6 +259,11 @@ fn compare(
 ) -> ResourceChange {
     let mut reasons = Vec::new();
     let mut replace_paths = Vec::new();
+    let mut restart_paths = Vec::new();
+    let (replace_on, restart_on) = d
+        .support
+        .map_or((&[][..], &[][..]), |s| (s.replace_on, s.restart_on));
+    let forces = |k: &str| schema.is_force_new(k) || replace_on.contains(&k);
     let (action, before, id) = match live {
         None => {
             if input.refreshed && input.recorded.contains_key(&d.address) {
@@ -270,16 +279,24 @@ fn compare(
             for (k, v) in after.iter().filter(|(k, _)| !schema.is_computed(k)) {
                 if l.attrs.get(k) != Some(v) {
                     changed = true;
-                    if schema.is_force_new(k) {
+                    if forces(k) {
                         replace_paths.push(k.clone());
+                    } else if restart_on.contains(&k.as_str()) {
+                        restart_paths.push(k.clone());
                     }
                 }
             }
             for k in unknown.iter().filter(|k| !schema.is_computed(k)) {
                 changed = true;
-                if schema.is_force_new(k) {
+                if forces(k) {
                     replace_paths.push(k.clone());
+                } else if restart_on.contains(&k.as_str()) {
+                    restart_paths.push(k.clone());
                 }
+            }
+            // A replacement starts fresh: nothing waits for a restart.
+            if !replace_paths.is_empty() {
+                restart_paths.clear();
             }
             let action = match (changed, replace_paths.is_empty()) {
                 (false, _) => Action::NoOp,
@@ -322,6 +339,7 @@ fn compare(
         after_unknown: unknown.into_iter().collect(),
         sensitive,
         replace_paths,
+        restart_paths,
         reasons,
         depends_on: d.depends_on.clone(),
         group: d.group.clone(),

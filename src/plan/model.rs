@@ -66,6 +66,9 @@ pub struct ResourceChange {
     /// Attributes whose change forces replacement.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replace_paths: Vec<String>,
+    /// Attributes changed in place that take effect only when the object restarts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restart_paths: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<Reason>,
     /// Addresses this resource depends on (references and depends_on).

@@ -24,13 +24,8 @@ use crate::spec::Attrs;
 pub use registry::{ProviderFactory, Registry};
 pub use secret::Secret;
 
-/// What a provider can do with one kind.
-#[derive(Debug, Clone)]
-pub struct KindSupport {
-    pub kind: &'static str,
-    /// Attributes this provider cannot change in place (beyond the schema's force_new).
-    pub replace_on: &'static [&'static str],
-}
+/// What a provider can do with one kind; declared in its static `ProviderInfo`.
+pub use crate::spec::validate::KindSupport;
 
 /// A resource as the spec wants it, with every reference resolved.
 #[derive(Debug, Clone)]

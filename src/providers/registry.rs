@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Context, Provider};
+use super::{Context, KindSupport, Provider};
 use crate::spec::validate::ProviderInfo;
 use crate::spec::ProviderConfig;
 
@@ -44,7 +44,15 @@ impl Registry {
     pub fn serves(&self, provider_kind: &str, kind: &str) -> bool {
         self.factories
             .iter()
-            .any(|f| f.info.kind == provider_kind && f.info.serves.contains(&kind))
+            .any(|f| f.info.kind == provider_kind && f.info.serves(kind))
+    }
+
+    /// What a provider kind can do with a resource kind (static; no provider is built).
+    pub fn kind_support(&self, provider_kind: &str, kind: &str) -> Option<&'static KindSupport> {
+        self.factories
+            .iter()
+            .find(|f| f.info.kind == provider_kind)
+            .and_then(|f| f.info.kind_support(kind))
     }
 
     pub fn build(

@@ -33,6 +33,8 @@ pub(super) struct Sides<'a> {
     pub sensitive: &'a [String],
     /// Changing these forces replacement; they get a trailing note.
     pub forces: &'a [String],
+    /// Changed in place, in effect only after a restart; a trailing note too.
+    pub restarts: &'a [String],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,7 @@ pub(super) struct Row {
     pub mark: Mark,
     pub name: String,
     pub forces: bool,
+    pub restarts: bool,
     shown: Shown,
 }
 
@@ -134,6 +137,7 @@ pub(super) fn rows(sides: &Sides) -> Rows {
             mark,
             name: name.to_string(),
             forces,
+            restarts: has(sides.restarts, name),
             shown,
         });
     }
@@ -166,6 +170,8 @@ pub(super) fn lines(rows: &[Row]) -> Vec<Line> {
         };
         out.push(if row.forces {
             last.push(Tone::Remove, " # forces replacement")
+        } else if row.restarts {
+            last.push(Tone::Change, " # takes effect after a restart")
         } else {
             last
         });

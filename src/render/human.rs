@@ -121,6 +121,7 @@ fn drift_block(drift: &Drift, out: &mut Vec<Line>) {
         unknown: &[],
         sensitive: &drift.sensitive,
         forces: &[],
+        restarts: &[],
     };
     block("~", kind, name, &sides, out);
 }
@@ -150,6 +151,7 @@ fn change_block(change: &ResourceChange, out: &mut Vec<Line>) {
         unknown: &change.after_unknown,
         sensitive: &change.sensitive,
         forces: &change.replace_paths,
+        restarts: &change.restart_paths,
     };
     block(change.action.symbol(), &change.kind, name, &sides, out);
 }

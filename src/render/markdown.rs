@@ -169,6 +169,7 @@ fn changed_cell(change: &ResourceChange) -> String {
         unknown: &change.after_unknown,
         sensitive: &change.sensitive,
         forces: &change.replace_paths,
+        restarts: &change.restart_paths,
     })
     .rows;
     let mut names: Vec<String> = rows
@@ -177,6 +178,8 @@ fn changed_cell(change: &ResourceChange) -> String {
         .map(|r| {
             if r.forces {
                 format!("{} (forces replacement)", code(&r.name))
+            } else if r.restarts {
+                format!("{} (after a restart)", code(&r.name))
             } else {
                 code(&r.name)
             }

@@ -28,6 +28,7 @@ fn change(address: &str, action: Action) -> ResourceChange {
         after_unknown: Vec::new(),
         sensitive: Vec::new(),
         replace_paths: Vec::new(),
+        restart_paths: Vec::new(),
         reasons: Vec::new(),
         depends_on: Vec::new(),
         group: None,
@@ -106,6 +107,22 @@ fn replace_plan() -> Plan {
     file.after_unknown = vec!["id".into()];
     file.replace_paths = vec!["path".into()];
     plan(vec![file], vec![])
+}
+
+/// A VM's memory grows in place but only takes effect at its next restart.
+fn restart_plan() -> Plan {
+    let mut vm = change("vm.db", Action::Update);
+    vm.kind = "vm".into();
+    vm.provider = "pve1".into();
+    vm.id = Some("104".into());
+    let before = attrs(json!({"hostname": "db", "cores": 2, "memory": 2048, "disk": 32, "id": "104"}));
+    let mut after = before.clone();
+    after.insert("memory".into(), json!(4096));
+    after.insert("cores".into(), json!(4));
+    vm.before = Some(before);
+    vm.after = Some(after);
+    vm.restart_paths = vec!["cores".into(), "memory".into()];
+    plan(vec![vm], vec![])
 }
 
 fn delete_not_in_spec_plan() -> Plan {
@@ -314,6 +331,7 @@ fn fixtures() -> Vec<(&'static str, Plan)> {
         ("create", create_plan()),
         ("update", update_plan()),
         ("replace", replace_plan()),
+        ("restart", restart_plan()),
         ("delete_not_in_spec", delete_not_in_spec_plan()),
         ("delete_destroy", delete_destroy_plan()),
         ("no_changes", no_changes_plan()),

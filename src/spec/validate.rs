@@ -15,8 +15,42 @@ use super::{check, Address, Diagnostic, Diagnostics, Spec, Value};
 #[derive(Debug)]
 pub struct ProviderInfo {
     pub kind: &'static str,
-    pub serves: &'static [&'static str],
+    /// The resource kinds it serves, with what it cannot change in place.
+    pub kinds: &'static [KindSupport],
     pub settings: &'static [Setting],
+}
+
+impl ProviderInfo {
+    pub fn serves(&self, kind: &str) -> bool {
+        self.kind_support(kind).is_some()
+    }
+
+    pub fn kind_support(&self, kind: &str) -> Option<&'static KindSupport> {
+        self.kinds.iter().find(|k| k.kind == kind)
+    }
+}
+
+/// What a provider can do with one kind. Static, so the plan knows it without
+/// building the provider (and without its credentials).
+#[derive(Debug, Clone)]
+pub struct KindSupport {
+    pub kind: &'static str,
+    /// Attributes this provider cannot change in place (beyond the schema's force_new).
+    pub replace_on: &'static [&'static str],
+    /// Attributes it changes in place, but which take effect only when the object
+    /// restarts (a QEMU VM's memory without hotplug, for example).
+    pub restart_on: &'static [&'static str],
+}
+
+impl KindSupport {
+    /// A kind whose every attribute can change in place, right away.
+    pub const fn plain(kind: &'static str) -> KindSupport {
+        KindSupport {
+            kind,
+            replace_on: &[],
+            restart_on: &[],
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -249,7 +283,7 @@ fn provider_of(spec: &Spec, r: &super::Resource, catalog: &[&ProviderInfo], d: &
     let serves = |pkind: &str, kind: &str| {
         catalog
             .iter()
-            .any(|i| i.kind == pkind && i.serves.contains(&kind))
+            .any(|i| i.kind == pkind && i.serves(kind))
     };
     let kind = &r.address.kind;
     match &r.provider {
@@ -308,7 +342,7 @@ fn provider_of(spec: &Spec, r: &super::Resource, catalog: &[&ProviderInfo], d: &
                 0 => {
                     let kinds: Vec<_> = catalog
                         .iter()
-                        .filter(|i| i.serves.contains(&kind.as_str()))
+                        .filter(|i| i.serves(kind))
                         .map(|i| i.kind)
                         .collect();
                     d.push(
@@ -349,7 +383,7 @@ fn served_by(catalog: &[&ProviderInfo], pkind: &str) -> String {
     catalog
         .iter()
         .find(|i| i.kind == pkind)
-        .map(|i| i.serves.join(", "))
+        .map(|i| i.kinds.iter().map(|k| k.kind).collect::<Vec<_>>().join(", "))
         .unwrap_or_default()
 }
 

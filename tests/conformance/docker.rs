@@ -1,7 +1,8 @@
 //! The `docker` provider's harness: a private dockerd per test (tests/labkit/dockerd.rs),
 //! containers on the host network running `/bin/busybox sleep 3600` from an
 //! imported busybox image. Version 1 changes memory (updated in place), version 2
-//! the image tag (forces replacement). Drift is `docker update --cpus 0.5`.
+//! the command, which Docker fixes at create time: the provider's `replace_on`
+//! must make the plan say so. Drift is `docker update --cpus 0.5`.
 //! Dropping the harness removes every container of its engine, then stops it.
 
 use serde_json::{json, Value};
@@ -9,8 +10,6 @@ use serde_json::{json, Value};
 use super::Harness;
 use crate::labkit::dockerd::{Dockerd, BUSYBOX};
 
-/// The same image under a second tag, for the replacement case.
-pub const BUSYBOX_2: &str = "infra-test/busybox:2";
 /// The project name `Suite` writes into infra.toml: containers are `conf-NAME`.
 const PROJECT: &str = "conf";
 
@@ -22,7 +21,6 @@ impl DockerHarness {
     pub fn new() -> Self {
         let engine = Dockerd::start();
         engine.import_busybox(BUSYBOX);
-        engine.import_busybox(BUSYBOX_2);
         DockerHarness { engine }
     }
 
@@ -57,13 +55,13 @@ impl Harness for DockerHarness {
     }
 
     fn body(&self, name: &str, version: u8) -> String {
-        let (image, memory) = match version {
-            0 => (BUSYBOX, 64),
-            1 => (BUSYBOX, 96),
-            _ => (BUSYBOX_2, 64),
+        let (seconds, memory) = match version {
+            0 => (3600, 64),
+            1 => (3600, 96),
+            _ => (3601, 64),
         };
         format!(
-            "hostname = \"{name}\"\nimage = \"{image}\"\ncommand = \"/bin/busybox sleep 3600\"\n\
+            "hostname = \"{name}\"\nimage = \"{BUSYBOX}\"\ncommand = \"/bin/busybox sleep {seconds}\"\n\
              cores = 1\nmemory = {memory}\nip = \"127.0.0.1/8\"\n\
              env = {{ MODE = \"test\", GREETING = \"env:INFRA_TEST_GREETING\" }}"
         )

@@ -45,7 +45,7 @@ pub use limit::{BUDGET, CLOUDFLARE_LIMIT, WINDOW};
 
 pub static INFO: ProviderInfo = ProviderInfo {
     kind: "cloudflare",
-    serves: &["dns_record"],
+    kinds: KINDS,
     settings: &[
         Setting {
             name: "token",
@@ -71,10 +71,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
 
 pub const FACTORY: super::ProviderFactory = super::ProviderFactory { info: &INFO, build };
 
-const KINDS: &[KindSupport] = &[KindSupport {
-    kind: "dns_record",
-    replace_on: &[],
-}];
+const KINDS: &[KindSupport] = &[KindSupport::plain("dns_record")];
 
 /// `GET /zones` allows 5–50 per page.
 const ZONES_PER_PAGE: u32 = 50;

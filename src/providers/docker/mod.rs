@@ -10,7 +10,8 @@
 //!
 //! Changes: cores and memory are updated in place (`update_container`), `start`
 //! starts or stops; everything else Docker fixes at create time, so `update`
-//! recreates the container under the same name (see `KindSupport::replace_on`).
+//! recreates the container under the same name; `KindSupport::replace_on` lists
+//! those attributes so the plan shows the replacement before it happens.
 //! Refresh costs one `list_containers(all)` plus one inspect per container this
 //! project owns (foreign ones are reported from the list alone).
 
@@ -39,7 +40,7 @@ pub use convert::{OWNER_LABEL, SPEC_LABEL};
 
 pub static INFO: ProviderInfo = ProviderInfo {
     kind: "docker",
-    serves: &["container"],
+    kinds: KINDS,
     settings: &[
         Setting {
             name: "socket",
@@ -64,6 +65,7 @@ const KINDS: &[KindSupport] = &[KindSupport {
     replace_on: &[
         "hostname", "image", "command", "env", "ip", "ports", "gateway", "disk",
     ],
+    restart_on: &[],
 }];
 
 /// The host network is the default: the container shares the host's addresses, so

@@ -23,7 +23,7 @@ use crate::spec::{Attrs, ProviderConfig};
 
 pub static INFO: ProviderInfo = ProviderInfo {
     kind: "file",
-    serves: &["file"],
+    kinds: KINDS,
     settings: &[
         Setting {
             name: "root",
@@ -48,10 +48,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
 
 pub const FACTORY: super::ProviderFactory = super::ProviderFactory { info: &INFO, build };
 
-const KINDS: &[KindSupport] = &[KindSupport {
-    kind: "file",
-    replace_on: &[],
-}];
+const KINDS: &[KindSupport] = &[KindSupport::plain("file")];
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
     let root = config

@@ -37,7 +37,7 @@ const fn s(name: &'static str, required: bool, help: &'static str) -> Setting {
 
 pub static INFO: ProviderInfo = ProviderInfo {
     kind: "nginx",
-    serves: &["proxy_site"],
+    kinds: KINDS,
     settings: &[
         s("sites_dir", true, "directory nginx includes site files from, e.g. /etc/nginx/conf.d"),
         s(
@@ -56,10 +56,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
 
 pub const FACTORY: super::ProviderFactory = super::ProviderFactory { info: &INFO, build };
 
-const KINDS: &[KindSupport] = &[KindSupport {
-    kind: "proxy_site",
-    replace_on: &[],
-}];
+const KINDS: &[KindSupport] = &[KindSupport::plain("proxy_site")];
 
 const KIND: &str = "proxy_site";
 

@@ -38,7 +38,7 @@ const fn s(name: &'static str, required: bool, secret: bool, help: &'static str)
 
 pub static INFO: ProviderInfo = ProviderInfo {
     kind: "powerdns",
-    serves: &["dns_record"],
+    kinds: KINDS,
     settings: &[
         s("api_url", true, false, "http://HOST:8081"),
         s("api_key", true, true, "X-API-Key, as env:NAME"),
@@ -60,10 +60,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
 
 pub const FACTORY: super::ProviderFactory = super::ProviderFactory { info: &INFO, build };
 
-const KINDS: &[KindSupport] = &[KindSupport {
-    kind: "dns_record",
-    replace_on: &[],
-}];
+const KINDS: &[KindSupport] = &[KindSupport::plain("dns_record")];
 
 /// Zones read at the same time during a refresh.
 const ZONE_READS: usize = 4;

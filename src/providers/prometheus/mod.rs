@@ -39,7 +39,7 @@ use crate::spec::{Attrs, ProviderConfig};
 
 pub static INFO: ProviderInfo = ProviderInfo {
     kind: "prometheus",
-    serves: &["monitor"],
+    kinds: KINDS,
     settings: &[
         Setting {
             name: "targets_dir",
@@ -58,10 +58,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
 
 pub const FACTORY: super::ProviderFactory = super::ProviderFactory { info: &INFO, build };
 
-const KINDS: &[KindSupport] = &[KindSupport {
-    kind: "monitor",
-    replace_on: &[],
-}];
+const KINDS: &[KindSupport] = &[KindSupport::plain("monitor")];
 
 const OWNER: &str = "infra_owner";
 const INTERVAL: &str = "__scrape_interval__";

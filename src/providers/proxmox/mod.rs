@@ -47,7 +47,7 @@ const fn s(name: &'static str, required: bool, secret: bool, help: &'static str)
 
 pub static INFO: ProviderInfo = ProviderInfo {
     kind: "proxmox",
-    serves: &["container", "vm"],
+    kinds: KINDS,
     settings: &[
         s("endpoint", true, false, "https://HOST:8006"),
         s("node", true, false, "node name, e.g. pve1"),
@@ -64,13 +64,14 @@ pub static INFO: ProviderInfo = ProviderInfo {
 pub const FACTORY: super::ProviderFactory = super::ProviderFactory { info: &INFO, build };
 
 const KINDS: &[KindSupport] = &[
-    KindSupport {
-        kind: "container",
-        replace_on: &[],
-    },
+    // LXC takes cores, memory and network changes while running (PVE hotplugs them).
+    KindSupport::plain("container"),
     KindSupport {
         kind: "vm",
         replace_on: &[],
+        // QEMU's default hotplug is network, disk and usb: new cores and memory
+        // stay pending until the VM restarts, and cloud-init (ipconfig0) runs at boot.
+        restart_on: &["cores", "memory", "ip", "gateway"],
     },
 ];
 
