@@ -89,7 +89,7 @@ if ! curl -sS --max-time 2 -H "Host: api-scanner.lab.example.com" "http://127.0.
 fi
 bold "# PowerDNS answers the record:"
 step dig +short @127.0.0.1 -p "$LAB_PDNS_PORT" api-scanner.lab.example.com A
-bold "# Prometheus has the monitor's target (file_sd, no restart):"
+bold "# Prometheus has the monitor's target (file_sd, no restart), and its probe succeeds:"
 for _ in $(seq 1 60); do
     targets=$(curl -sS --max-time 5 "$LAB_PROMETHEUS/api/v1/targets")
     if python3 -c 'import json,sys; t=[x for x in json.load(sys.stdin)["data"]["activeTargets"] if "api-scanner" in x["labels"].get("instance","")]; sys.exit(0 if t and t[0]["health"]=="up" else 1)' <<<"$targets"; then
@@ -98,6 +98,13 @@ for _ in $(seq 1 60); do
     fi
     sleep 0.5
 done
+for _ in $(seq 1 60); do
+    success=$(curl -sS --max-time 5 --get --data-urlencode 'query=probe_success{instance=~".*api-scanner.*"}' "$LAB_PROMETHEUS/api/v1/query" |
+        python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")')
+    [ "$success" = 1 ] && break
+    sleep 0.5
+done
+echo "  probe_success = ${success:-none}"
 
 step infra history
 step infra ask "tear down the api scanner"

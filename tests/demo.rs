@@ -28,6 +28,7 @@ fn the_readme_demo_works_against_the_lab() {
         "hello from the infra lab container",
         "127.0.100.50",
         "health: up",
+        "probe_success = 1",
         "Apply complete! Resources: 0 added, 0 changed, 4 destroyed.",
         "nginx answers 404",
         "lab: stopped",

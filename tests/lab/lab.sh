@@ -110,9 +110,14 @@ CONF
         "http://127.0.0.1:$pdns_api/api/v1/servers/localhost/zones" >/dev/null
 
     # Prometheus + blackbox exporter; monitors arrive as file_sd target files.
+    # Probes go through the lab's nginx as their proxy and resolve no name: the
+    # machine's resolver is off loopback, and nginx routes by host name anyway.
     cat > "$d/prometheus/blackbox.yml" <<CONF
 modules:
-  http_2xx: { prober: http, timeout: 5s }
+  http_2xx:
+    prober: http
+    timeout: 5s
+    http: { proxy_url: "http://127.0.0.1:$nginx_port", skip_resolve_phase_with_proxy: true }
 CONF
     cat > "$d/prometheus/prometheus.yml" <<CONF
 global: { scrape_interval: 2s, evaluation_interval: 2s }

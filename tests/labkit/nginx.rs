@@ -155,21 +155,22 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn start(body: &str) -> Upstream {
+        Upstream::start_at("127.0.0.1", free_port(), body)
+    }
+
+    /// Listening on `addr:port`, e.g. the loopback address a fake container was given.
+    pub fn start_at(addr: &str, port: u16, body: &str) -> Upstream {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("index.html"), body).unwrap();
-        let port = free_port();
         let mut cmd = Command::new("python3");
-        cmd.args([
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            &port.to_string(),
-        ])
-        .current_dir(dir.path());
+        cmd.args(["-m", "http.server", "--bind", addr, &port.to_string()])
+            .current_dir(dir.path());
         let log = dir.path().join("server.log");
         let mut process = Process::spawn("python3 -m http.server", cmd, &log);
-        process.wait_until(Duration::from_secs(10), || port_open(port));
+        let target = format!("{addr}:{port}");
+        process.wait_until(Duration::from_secs(10), || {
+            std::net::TcpStream::connect(&target).is_ok()
+        });
         Upstream { dir, port, process }
     }
 

@@ -23,13 +23,33 @@ pub struct Prometheus {
 
 impl Prometheus {
     pub fn start() -> Prometheus {
+        Prometheus::start_with(None)
+    }
+
+    /// Probes go to the reverse proxy on `127.0.0.1:port`, which routes them by
+    /// host name: the exporter resolves no name, so a probe of
+    /// `http://api-scanner.example.com/` never asks the machine's (off-loopback)
+    /// DNS resolver and still passes through nginx to the service, as a user's
+    /// request would.
+    pub fn start_probing_through(proxy_port: u16) -> Prometheus {
+        Prometheus::start_with(Some(proxy_port))
+    }
+
+    fn start_with(proxy_port: Option<u16>) -> Prometheus {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::create_dir_all(d.join("targets")).unwrap();
         let (port, blackbox_port) = (free_port(), free_port());
+        let proxy = proxy_port
+            .map(|p| {
+                format!(
+                    "    http:\n      proxy_url: http://127.0.0.1:{p}\n      skip_resolve_phase_with_proxy: true\n"
+                )
+            })
+            .unwrap_or_default();
         std::fs::write(
             d.join("blackbox.yml"),
-            "modules:\n  http_2xx:\n    prober: http\n    timeout: 2s\n",
+            format!("modules:\n  http_2xx:\n    prober: http\n    timeout: 2s\n{proxy}"),
         )
         .unwrap();
         std::fs::write(
@@ -111,6 +131,27 @@ impl Prometheus {
     pub fn log_text(&self) -> String {
         self.prometheus.log_text()
     }
+
+    /// Poll (every 200 ms, at most `timeout`) until the blackbox probe of `url`
+    /// reports `probe_success` 1; returns whether it did.
+    pub fn wait_for_probe_success(&self, url: &str, timeout: Duration) -> bool {
+        let query = format!("probe_success{{instance=\"{url}\"}}");
+        let path = format!(
+            "/api/v1/query?query={}",
+            percent_encode(&query)
+        );
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let value = get(self.port, &path)
+                .and_then(|b| serde_json::from_str::<Value>(&b).ok())
+                .and_then(|v| v["data"]["result"][0]["value"][1].as_str().map(String::from));
+            if value.as_deref() == Some("1") {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        false
+    }
 }
 
 impl Drop for Prometheus {
@@ -130,4 +171,16 @@ fn get(port: u16, path: &str) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Query-string encoding for PromQL (every byte outside A-Z a-z 0-9 -_.~).
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
