@@ -233,3 +233,41 @@ fn create_on_pve1_reachable_by_name_then_remove() {
     lab.pve.assert_clean();
     assert_eq!(lab.cf.violations(), Vec::<String>::new());
 }
+
+/// `examples/homelab/` is a project a user copies: it must validate as shipped,
+/// and the request it documents must produce the resources it shows.
+#[test]
+fn the_homelab_example_validates_and_matches_its_request() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/homelab");
+    let env = TestEnv::new();
+    for rel in ["infra.toml", "infra/api-scanner.toml"] {
+        env.write(rel, &std::fs::read_to_string(example.join(rel)).unwrap());
+    }
+    env.git(&["init", "-q", "-b", "main"]);
+    env.commit_all("example");
+    let validate = env
+        .cmd(&["validate"])
+        .env("PVE_TOKEN", "unused")
+        .env("CLOUDFLARE_API_TOKEN", "unused")
+        .output()
+        .unwrap();
+    assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stderr));
+    // Without its spec file, the documented request writes the same four resources.
+    let shipped = env.read("infra/api-scanner.toml");
+    std::fs::remove_file(env.p("infra/api-scanner.toml")).unwrap();
+    env.commit_all("empty");
+    let ask = env.infra(&["ask", REQUEST]).expect(0);
+    let written = env.read("infra/api-scanner.toml");
+    for header in [
+        "[container.api-scanner]",
+        "[dns_record.api-scanner]",
+        "[proxy_site.api-scanner]",
+        "[monitor.api-scanner]",
+    ] {
+        assert!(shipped.contains(header) && written.contains(header), "{header}\n{}", ask.all());
+    }
+    for line in ["provider = \"pve1\"", "ip = \"192.168.1.50/24\"", "memory = 1024", "server_name = \"api-scanner.example.com\""] {
+        assert!(written.contains(line), "{line} not written:\n{written}");
+        assert!(shipped.contains(line), "{line} not in the example:\n{shipped}");
+    }
+}
