@@ -28,6 +28,8 @@ pub struct Project {
 pub struct PlanOptions {
     pub refresh: bool,
     pub targets: Vec<String>,
+    /// Replace these even if nothing forces it (`--replace`).
+    pub replace: Vec<String>,
     pub destroy: bool,
     pub spec_commit: Option<String>,
 }
@@ -329,6 +331,32 @@ impl Project {
         Ok(out)
     }
 
+    /// Check `--replace` addresses: each must be in the spec and recorded (something to replace).
+    fn replacements(&self, addrs: &[String], destroy: bool) -> Result<BTreeSet<String>> {
+        if destroy && !addrs.is_empty() {
+            return Err(Error::new("--replace cannot be combined with a destroy plan"));
+        }
+        addrs
+            .iter()
+            .map(|a| {
+                let addr = Address::parse(a).ok_or_else(|| {
+                    Error::new(format!("`{a}` is not a resource address"))
+                        .hint("addresses look like kind.name")
+                })?;
+                if self.spec.resource(&addr).is_none() {
+                    return Err(Error::new(format!("--replace {a}: not in the spec"))
+                        .hint("only a resource the spec declares can be replaced"));
+                }
+                if !self.state.state.resources.contains_key(a) {
+                    return Err(Error::new(format!(
+                        "--replace {a}: nothing recorded to replace (it has not been created yet)"
+                    )));
+                }
+                Ok(a.clone())
+            })
+            .collect()
+    }
+
     /// Refresh (unless told not to) and compute the plan.
     pub async fn plan(
         &self,
@@ -372,6 +400,7 @@ impl Project {
             live: &live,
             refreshed: opts.refresh,
             targets: self.expand_targets(&opts.targets)?,
+            replace: self.replacements(&opts.replace, opts.destroy)?,
             destroy: opts.destroy,
             spec_digest: self.spec_digest(),
             spec_commit: opts.spec_commit.clone(),

@@ -631,6 +631,7 @@ mod tests {
             state_lineage: String::new(),
             state_serial: 0,
             targets: vec![],
+            replace: vec![],
             destroy: false,
             refreshed: true,
         };

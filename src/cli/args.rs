@@ -86,6 +86,10 @@ pub struct PlanFlags {
     /// Plan only these resources (and what they depend on). Repeatable.
     #[arg(long = "target", value_name = "ADDR")]
     pub targets: Vec<String>,
+    /// Destroy and recreate this resource even if nothing forces it (Terraform's
+    /// -replace), e.g. to start a broken container afresh. Repeatable.
+    #[arg(long = "replace", value_name = "ADDR")]
+    pub replace: Vec<String>,
     /// Read live state before planning (`--refresh=false` trusts the recorded state).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub refresh: bool,

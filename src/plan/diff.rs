@@ -49,6 +49,8 @@ pub struct Input<'a> {
     pub refreshed: bool,
     /// Addresses to plan (already expanded with dependencies); empty = everything.
     pub targets: BTreeSet<String>,
+    /// Addresses to replace even if nothing forces it (`--replace`).
+    pub replace: BTreeSet<String>,
     pub destroy: bool,
     pub spec_digest: String,
     pub spec_commit: Option<String>,
@@ -167,6 +169,7 @@ pub fn diff(input: &Input<'_>) -> Result<Plan, Vec<PlanError>> {
         state_lineage: input.state_lineage.clone(),
         state_serial: input.state_serial,
         targets: input.targets.iter().cloned().collect(),
+        replace: input.replace.iter().cloned().collect(),
         destroy: input.destroy,
         refreshed: input.refreshed,
     })
@@ -299,6 +302,10 @@ fn compare(
                 restart_paths.clear();
             }
             let action = match (changed, replace_paths.is_empty()) {
+                _ if input.replace.contains(&d.address) => {
+                    reasons.push(Reason::ReplaceRequested);
+                    Action::Replace
+                }
                 (false, _) => Action::NoOp,
                 (true, true) => Action::Update,
                 (true, false) => Action::Replace,

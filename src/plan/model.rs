@@ -42,6 +42,8 @@ pub enum Reason {
     DeletedOutOfBand,
     /// The object was found live by its ownership marker but missing from state.
     Adopted,
+    /// Replace: asked for with `--replace`, though nothing forces it.
+    ReplaceRequested,
 }
 
 /// One resource's planned change.
@@ -137,6 +139,9 @@ pub struct Plan {
     pub state_serial: u64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
+    /// Addresses replaced on request (`--replace`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace: Vec<String>,
     #[serde(default)]
     pub destroy: bool,
     /// Whether live state was read (false with --refresh=false).

@@ -130,12 +130,16 @@ fn change_block(change: &ResourceChange, out: &mut Vec<Line>) {
     let verb = match change.action {
         Action::Create => "will be created",
         Action::Update => "will be updated in-place",
+        Action::Replace if change.reasons.contains(&Reason::ReplaceRequested) => {
+            "will be replaced, as requested"
+        }
         Action::Replace => "must be replaced",
         Action::Delete => "will be destroyed",
         Action::NoOp => "has no changes",
     };
     out.push(Line::bold(format!("  # {} {verb}", change.address)));
-    for reason in &change.reasons {
+    // The header already says a requested replacement was requested.
+    for reason in change.reasons.iter().filter(|r| **r != Reason::ReplaceRequested) {
         out.push(Line::plain(format!(
             "  # ({})",
             reason_text(reason, &change.address)
@@ -163,6 +167,7 @@ fn reason_text(reason: &Reason, address: &str) -> String {
         Reason::Destroy => "because of infra destroy".into(),
         Reason::DeletedOutOfBand => "because it was deleted outside infra".into(),
         Reason::Adopted => "found by its ownership marker; it will be recorded in state".into(),
+        Reason::ReplaceRequested => "because of --replace".into(),
     }
 }
 

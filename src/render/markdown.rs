@@ -68,6 +68,8 @@ fn warning(plan: &Plan, out: &mut String) {
                 format!(" ({})", reasons.join(", "))
             };
             format!("will be destroyed{why}")
+        } else if change.replace_paths.is_empty() {
+            "will be replaced, as requested (`--replace`)".to_string()
         } else {
             let forces: Vec<String> = change.replace_paths.iter().map(|p| code(p)).collect();
             let verb = if forces.len() == 1 { "forces" } else { "force" };
@@ -197,6 +199,7 @@ fn short_reason(reason: &Reason) -> &'static str {
         Reason::Destroy => "infra destroy",
         Reason::DeletedOutOfBand => "deleted outside infra",
         Reason::Adopted => "adopted",
+        Reason::ReplaceRequested => "as requested",
     }
 }
 

@@ -47,6 +47,7 @@ fn plan(changes: Vec<ResourceChange>, drift: Vec<Drift>) -> Plan {
         state_lineage: "3b1e-lineage".into(),
         state_serial: 7,
         targets: Vec::new(),
+        replace: Vec::new(),
         destroy: false,
         refreshed: true,
     }
@@ -107,6 +108,21 @@ fn replace_plan() -> Plan {
     file.after_unknown = vec!["id".into()];
     file.replace_paths = vec!["path".into()];
     plan(vec![file], vec![])
+}
+
+/// `--replace file.motd`: nothing forces it, the user asked.
+fn replace_requested_plan() -> Plan {
+    let mut file = change("file.motd", Action::Replace);
+    file.id = Some("etc/motd".into());
+    let mut after = motd();
+    after.remove("id");
+    file.before = Some(motd());
+    file.after = Some(after);
+    file.after_unknown = vec!["id".into()];
+    file.reasons = vec![Reason::ReplaceRequested];
+    let mut p = plan(vec![file], vec![]);
+    p.replace = vec!["file.motd".into()];
+    p
 }
 
 /// A VM's memory grows in place but only takes effect at its next restart.
@@ -332,6 +348,7 @@ fn fixtures() -> Vec<(&'static str, Plan)> {
         ("update", update_plan()),
         ("replace", replace_plan()),
         ("restart", restart_plan()),
+        ("replace_requested", replace_requested_plan()),
         ("delete_not_in_spec", delete_not_in_spec_plan()),
         ("delete_destroy", delete_destroy_plan()),
         ("no_changes", no_changes_plan()),

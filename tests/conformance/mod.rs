@@ -38,7 +38,7 @@ pub trait Harness {
     /// How many live objects exist for resource `name`.
     fn count(&self, name: &str) -> usize;
     /// Does some attribute of this kind force replacement, so that version 2 is a
-    /// replace? (proxy_site and monitor have none: the replace case is skipped.)
+    /// replace? (proxy_site and monitor have none: the case uses `--replace`.)
     fn supports_replace(&self) -> bool {
         true
     }
@@ -161,28 +161,42 @@ impl<H: Harness> Suite<H> {
         self.no_changes("update");
     }
 
+    /// Version 2 forces a replacement; a kind without such an attribute is
+    /// replaced on request (`--replace`) instead. Either way the provider deletes
+    /// and creates, and exactly one object is left.
     pub fn replace(&self) {
-        if !self.h.supports_replace() {
-            eprintln!(
-                "skipped: no attribute of kind `{}` forces replacement, so there is no replace to test",
-                self.h.kind()
-            );
-            return;
-        }
         self.spec(&[("alpha", 0)]);
         self.apply();
-        self.spec(&[("alpha", 2)]);
-        self.plan_says(&[
-            "must be replaced",
-            "# forces replacement",
-            "Plan: 1 to add, 0 to change, 1 to destroy.",
-        ]);
-        self.apply();
+        let address = format!("{}.alpha", self.h.kind());
+        let forced = self.h.supports_replace();
+        let run = if forced {
+            self.spec(&[("alpha", 2)]);
+            self.plan_says(&["must be replaced", "# forces replacement"])
+        } else {
+            let run = self.infra(&["plan", "--detailed-exitcode", "--replace", &address]).expect(2);
+            assert!(
+                run.stdout.contains(&format!("{address} will be replaced, as requested")),
+                "{}",
+                run.stdout
+            );
+            run
+        };
+        assert!(
+            run.stdout.contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+            "{}",
+            run.stdout
+        );
+        if forced {
+            self.apply();
+        } else {
+            self.infra(&["apply", "--yes", "--replace", &address]).expect(0);
+        }
         assert_eq!(
             self.h.count("alpha"),
             1,
             "a replacement leaves exactly one object"
         );
+        self.h.verify_live("alpha", if forced { 2 } else { 0 });
         self.no_changes("replace");
     }
 

@@ -64,13 +64,18 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         },
     )?;
     let project = Project::open(&root, ui.color)?;
-    let (targets, destroy) = match &saved {
-        Some(p) => (p.targets.clone(), p.destroy),
-        None => (mode.flags.targets.clone(), mode.destroy),
+    let (targets, replace, destroy) = match &saved {
+        Some(p) => (p.targets.clone(), p.replace.clone(), p.destroy),
+        None => (
+            mode.flags.targets.clone(),
+            mode.flags.replace.clone(),
+            mode.destroy,
+        ),
     };
     let opts = PlanOptions {
         refresh: saved.as_ref().map_or(mode.flags.refresh, |p| p.refreshed),
         targets,
+        replace,
         destroy,
         spec_commit: head.clone(),
     };

@@ -26,6 +26,7 @@ pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
     let opts = PlanOptions {
         refresh: args.flags.refresh,
         targets: args.flags.targets.clone(),
+        replace: args.flags.replace.clone(),
         destroy: args.destroy,
         spec_commit: spec_commit(&root),
     };
