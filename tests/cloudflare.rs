@@ -63,17 +63,7 @@ impl Project {
     }
 
     fn infra(&self, args: &[&str]) -> Run {
-        let out = self
-            .env
-            .cmd(args)
-            .env(TOKEN_VAR, &self.token)
-            .output()
-            .unwrap();
-        let run = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into(),
-            stderr: String::from_utf8_lossy(&out.stderr).into(),
-        };
+        let run = self.env.infra_with_secrets(args, &[(TOKEN_VAR, &self.token)]);
         assert!(
             !run.all().contains(TOKEN),
             "the token leaked into the output:\n{}",

@@ -59,27 +59,10 @@ impl Lab {
         self.env.commit_all("spec");
     }
 
-    /// Run infra with the token set; `INFRA_TEST_SHOW=1` prints every command and its output.
+    /// Run infra with the token set (never printed).
     fn infra(&self, args: &[&str]) -> Run {
-        let out = self
-            .env
-            .cmd(args)
-            .env("PVE_TOKEN", proxmox_fake::token())
-            .output()
-            .unwrap();
-        if std::env::var_os("INFRA_TEST_SHOW").is_some() {
-            eprintln!(
-                "$ infra {}\n{}{}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into(),
-            stderr: String::from_utf8_lossy(&out.stderr).into(),
-        }
+        self.env
+            .infra_with_secrets(args, &[("PVE_TOKEN", &proxmox_fake::token())])
     }
 
     fn apply(&self) -> Run {

@@ -120,6 +120,27 @@ impl TestEnv {
         Run::from(self.cmd(args).output().expect("run infra"))
     }
 
+    /// infra with secrets in its environment, as `(NAME, value)`: no value may
+    /// appear in what it prints. `INFRA_TEST_SHOW=1` prints every command and its output.
+    pub fn infra_with_secrets(&self, args: &[&str], secrets: &[(&str, &str)]) -> Run {
+        let mut cmd = self.cmd(args);
+        for (name, value) in secrets {
+            cmd.env(name, value);
+        }
+        let run = Run::from(cmd.output().expect("run infra"));
+        if std::env::var_os("INFRA_TEST_SHOW").is_some() {
+            eprintln!("$ infra {}\n{}", args.join(" "), run.all());
+        }
+        for (name, value) in secrets {
+            assert!(
+                !run.all().contains(value),
+                "the secret in {name} leaked into the output of infra {args:?}:\n{}",
+                run.all()
+            );
+        }
+        run
+    }
+
     pub fn git(&self, args: &[&str]) -> Run {
         let r = Run::from(
             self.sealed(Path::new("git"))
