@@ -334,7 +334,9 @@ impl Project {
     /// Check `--replace` addresses: each must be in the spec and recorded (something to replace).
     fn replacements(&self, addrs: &[String], destroy: bool) -> Result<BTreeSet<String>> {
         if destroy && !addrs.is_empty() {
-            return Err(Error::new("--replace cannot be combined with a destroy plan"));
+            return Err(Error::new(
+                "--replace cannot be combined with a destroy plan",
+            ));
         }
         addrs
             .iter()

@@ -63,7 +63,9 @@ impl Project {
     }
 
     fn infra(&self, args: &[&str]) -> Run {
-        let run = self.env.infra_with_secrets(args, &[(TOKEN_VAR, &self.token)]);
+        let run = self
+            .env
+            .infra_with_secrets(args, &[(TOKEN_VAR, &self.token)]);
         assert!(
             !run.all().contains(TOKEN),
             "the token leaked into the output:\n{}",

@@ -52,7 +52,11 @@ impl Homelab {
         let nginx = Nginx::start();
         let prom = Prometheus::start_probing_through(nginx.port);
         // A /24 of 127/8 no other test uses, so the service can bind its .50.
-        let net = format!("127.{}.{}", 64 + std::process::id() % 128, 1 + labkit::free_port() % 250);
+        let net = format!(
+            "127.{}.{}",
+            64 + std::process::id() % 128,
+            1 + labkit::free_port() % 250
+        );
         let service_port = labkit::free_port();
         let env = TestEnv::new();
         env.git(&["init", "-q", "-b", "main"]);
@@ -119,7 +123,10 @@ gateway = "{net}.1"
     fn infra(&self, args: &[&str]) -> Run {
         self.env.infra_with_secrets(
             args,
-            &[("PVE_TOKEN", &proxmox_fake::token()), ("CF_TOKEN", CF_TOKEN)],
+            &[
+                ("PVE_TOKEN", &proxmox_fake::token()),
+                ("CF_TOKEN", CF_TOKEN),
+            ],
         )
     }
 
@@ -145,11 +152,18 @@ fn create_on_pve1_reachable_by_name_then_remove() {
         "server_name = \"api-scanner.example.com\"",
         "[monitor.api-scanner]",
     ] {
-        assert!(spec.contains(line), "{line} missing from the spec:\n{spec}\n{}", ask.all());
+        assert!(
+            spec.contains(line),
+            "{line} missing from the spec:\n{spec}\n{}",
+            ask.all()
+        );
     }
     let status = lab.env.git(&["status", "--porcelain"]);
     assert_eq!(status.stdout.trim(), "", "ask commits what it wrote");
-    assert!(lab.pve.seen().iter().all(|s| s.method == "GET"), "ask changes nothing live");
+    assert!(
+        lab.pve.seen().iter().all(|s| s.method == "GET"),
+        "ask changes nothing live"
+    );
     assert!(lab.cf_records().is_empty());
 
     // plan: four creates, one per provider.
@@ -173,33 +187,51 @@ fn create_on_pve1_reachable_by_name_then_remove() {
         .expect("a container on pve1");
     assert_eq!(ct.name(), Some("api-scanner"));
     let net0 = ct.config["net0"].as_str().unwrap_or_default().to_string();
-    assert!(net0.contains(&format!("ip={ip}/24")) && net0.contains(&format!("gw={}.1", lab.net)), "{net0}");
+    assert!(
+        net0.contains(&format!("ip={ip}/24")) && net0.contains(&format!("gw={}.1", lab.net)),
+        "{net0}"
+    );
     let records = lab.cf_records();
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(records[0]["type"], "A");
     assert_eq!(records[0]["content"].as_str(), Some(ip.as_str()));
-    assert_eq!(records[0]["proxied"], false, "a private address is never proxied");
+    assert_eq!(
+        records[0]["proxied"], false,
+        "a private address is never proxied"
+    );
     assert!(
-        records[0]["comment"].as_str().unwrap_or_default().contains("dns_record.api-scanner"),
+        records[0]["comment"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("dns_record.api-scanner"),
         "the ownership marker: {:?}",
         records[0]
     );
     // The container's service, listening where Proxmox put the container.
     let _service = Upstream::start_at(&ip, lab.service_port, BODY);
-    let (status, _) = lab.nginx.wait_for(FQDN, BODY, Duration::from_secs(20)).unwrap();
+    let (status, _) = lab
+        .nginx
+        .wait_for(FQDN, BODY, Duration::from_secs(20))
+        .unwrap();
     assert_eq!(status, 200);
     let url = format!("http://{FQDN}/");
     assert!(
-        lab.prom.wait_for_target(&url, Duration::from_secs(20)).is_some(),
+        lab.prom
+            .wait_for_target(&url, Duration::from_secs(20))
+            .is_some(),
         "Prometheus never picked up {url}:\n{}",
         lab.prom.log_text()
     );
     assert!(
-        lab.prom.wait_for_probe_success(&url, Duration::from_secs(30)),
+        lab.prom
+            .wait_for_probe_success(&url, Duration::from_secs(30)),
         "the probe of {url} through nginx never succeeded"
     );
     let log = lab.env.git(&["log", "-1", "--format=%B"]).stdout;
-    assert!(log.contains("Infra-Applied-Spec:") && log.contains("Infra-Result:"), "{log}");
+    assert!(
+        log.contains("Infra-Applied-Spec:") && log.contains("Infra-Result:"),
+        "{log}"
+    );
 
     // A second plan: nothing to do.
     let again = lab.infra(&["plan", "--detailed-exitcode"]).expect(0);
@@ -208,7 +240,12 @@ fn create_on_pve1_reachable_by_name_then_remove() {
     // Remove it: four destroys, and every system is clean again.
     lab.infra(&["ask", "remove the api scanner"]).expect(0);
     let plan = lab.infra(&["plan", "--detailed-exitcode"]).expect(2);
-    assert!(plan.stdout.contains("Plan: 0 to add, 0 to change, 4 to destroy."), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 0 to change, 4 to destroy."),
+        "{}",
+        plan.stdout
+    );
     lab.infra(&["apply", "--yes"]).expect(0);
     assert!(lab.pve.world(|w| w.guests.is_empty()));
     assert!(lab.cf_records().is_empty());
@@ -239,7 +276,11 @@ fn the_homelab_example_validates_and_matches_its_request() {
         .env("CLOUDFLARE_API_TOKEN", "unused")
         .output()
         .unwrap();
-    assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stderr));
+    assert!(
+        validate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&validate.stderr)
+    );
     // Without its spec file, the documented request writes the same four resources.
     let shipped = env.read("infra/api-scanner.toml");
     std::fs::remove_file(env.p("infra/api-scanner.toml")).unwrap();
@@ -252,10 +293,22 @@ fn the_homelab_example_validates_and_matches_its_request() {
         "[proxy_site.api-scanner]",
         "[monitor.api-scanner]",
     ] {
-        assert!(shipped.contains(header) && written.contains(header), "{header}\n{}", ask.all());
+        assert!(
+            shipped.contains(header) && written.contains(header),
+            "{header}\n{}",
+            ask.all()
+        );
     }
-    for line in ["provider = \"pve1\"", "ip = \"192.168.1.50/24\"", "memory = 1024", "server_name = \"api-scanner.example.com\""] {
+    for line in [
+        "provider = \"pve1\"",
+        "ip = \"192.168.1.50/24\"",
+        "memory = 1024",
+        "server_name = \"api-scanner.example.com\"",
+    ] {
         assert!(written.contains(line), "{line} not written:\n{written}");
-        assert!(shipped.contains(line), "{line} not in the example:\n{shipped}");
+        assert!(
+            shipped.contains(line),
+            "{line} not in the example:\n{shipped}"
+        );
     }
 }

@@ -656,13 +656,23 @@ fn vm_create_resize_delete() {
     lab.spec(&vm(4, 4096, 32));
     // QEMU does not hotplug cores or memory by default: the plan says when they count.
     let plan = lab.plan_code().expect(2);
-    for line in ["cores  = 2 -> 4 # takes effect after a restart", "memory = 2048 -> 4096 # takes effect after a restart"] {
+    for line in [
+        "cores  = 2 -> 4 # takes effect after a restart",
+        "memory = 2048 -> 4096 # takes effect after a restart",
+    ] {
         assert!(plan.stdout.contains(line), "{line}\n{}", plan.stdout);
     }
-    assert!(!plan.stdout.contains("disk   = 16 -> 32 # takes"), "{}", plan.stdout);
+    assert!(
+        !plan.stdout.contains("disk   = 16 -> 32 # takes"),
+        "{}",
+        plan.stdout
+    );
     let json = lab.infra(&["plan", "--format", "json"]);
     let json: Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(json["changes"][0]["restart_paths"], json!(["cores", "memory"]));
+    assert_eq!(
+        json["changes"][0]["restart_paths"],
+        json!(["cores", "memory"])
+    );
     lab.apply().expect(0);
     let g = lab.pve.world(|w| w.guests[&100].clone());
     assert_eq!(g.config["cores"], json!(4));

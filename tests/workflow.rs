@@ -379,33 +379,84 @@ fn replace_on_request_recreates_and_refuses_what_it_cannot_replace() {
     let env = TestEnv::with_resources("[file.a]\npath = \"a.txt\"\ncontent = \"a\\n\"\n\n[file.b]\npath = \"b.txt\"\ncontent = \"b\\n\"\n");
     // Nothing recorded yet: nothing to replace, and nothing is written.
     let early = env.infra(&["plan", "--replace", "file.a"]).expect(1);
-    assert!(early.stderr.contains("--replace file.a: nothing recorded to replace"), "{}", early.stderr);
+    assert!(
+        early
+            .stderr
+            .contains("--replace file.a: nothing recorded to replace"),
+        "{}",
+        early.stderr
+    );
     env.infra(&["apply", "--yes"]).expect(0);
     let state = env.read(".infra/state.json");
     for (args, error) in [
-        (&["plan", "--replace", "file.zzz"][..], "--replace file.zzz: not in the spec"),
-        (&["plan", "--replace", "nonsense"][..], "`nonsense` is not a resource address"),
-        (&["plan", "--destroy", "--replace", "file.a"][..], "--replace cannot be combined with a destroy plan"),
-        (&["apply", "--yes", "--replace", "file.zzz"][..], "--replace file.zzz: not in the spec"),
+        (
+            &["plan", "--replace", "file.zzz"][..],
+            "--replace file.zzz: not in the spec",
+        ),
+        (
+            &["plan", "--replace", "nonsense"][..],
+            "`nonsense` is not a resource address",
+        ),
+        (
+            &["plan", "--destroy", "--replace", "file.a"][..],
+            "--replace cannot be combined with a destroy plan",
+        ),
+        (
+            &["apply", "--yes", "--replace", "file.zzz"][..],
+            "--replace file.zzz: not in the spec",
+        ),
     ] {
         let run = env.infra(args).expect(1);
         assert!(run.stderr.contains(error), "{args:?}: {}", run.stderr);
     }
-    assert_eq!(env.read(".infra/state.json"), state, "a refused --replace changes nothing");
+    assert_eq!(
+        env.read(".infra/state.json"),
+        state,
+        "a refused --replace changes nothing"
+    );
 
     // Nothing forces it, but the user wants file.a started afresh.
-    let plan = env.infra(&["plan", "--detailed-exitcode", "--replace", "file.a", "--out", "replace.plan"]).expect(2);
-    assert!(plan.stdout.contains("# file.a will be replaced, as requested"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("Plan: 1 to add, 0 to change, 1 to destroy."), "{}", plan.stdout);
+    let plan = env
+        .infra(&[
+            "plan",
+            "--detailed-exitcode",
+            "--replace",
+            "file.a",
+            "--out",
+            "replace.plan",
+        ])
+        .expect(2);
+    assert!(
+        plan.stdout
+            .contains("# file.a will be replaced, as requested"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+        "{}",
+        plan.stdout
+    );
     assert!(!plan.stdout.contains("file.b will"), "{}", plan.stdout);
-    let json = env.infra(&["plan", "--format", "json", "--replace", "file.a"]).expect(0);
+    let json = env
+        .infra(&["plan", "--format", "json", "--replace", "file.a"])
+        .expect(0);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["replace"], serde_json::json!(["file.a"]));
     // The saved plan carries the request: applying it replaces without the flag.
     let before = env.head();
     let apply = env.infra(&["apply", "--yes", "replace.plan"]).expect(0);
-    assert!(apply.stdout.contains("1 added, 0 changed, 1 destroyed"), "{}", apply.stdout);
+    assert!(
+        apply.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{}",
+        apply.stdout
+    );
     assert_ne!(env.head(), before, "the apply is committed");
-    assert!(env.read("out/a.txt").ends_with("\na\n"), "{}", env.read("out/a.txt"));
+    assert!(
+        env.read("out/a.txt").ends_with("\na\n"),
+        "{}",
+        env.read("out/a.txt")
+    );
     env.infra(&["plan", "--detailed-exitcode"]).expect(0);
 }

@@ -139,7 +139,11 @@ fn change_block(change: &ResourceChange, out: &mut Vec<Line>) {
     };
     out.push(Line::bold(format!("  # {} {verb}", change.address)));
     // The header already says a requested replacement was requested.
-    for reason in change.reasons.iter().filter(|r| **r != Reason::ReplaceRequested) {
+    for reason in change
+        .reasons
+        .iter()
+        .filter(|r| **r != Reason::ReplaceRequested)
+    {
         out.push(Line::plain(format!(
             "  # ({})",
             reason_text(reason, &change.address)

@@ -131,7 +131,8 @@ fn restart_plan() -> Plan {
     vm.kind = "vm".into();
     vm.provider = "pve1".into();
     vm.id = Some("104".into());
-    let before = attrs(json!({"hostname": "db", "cores": 2, "memory": 2048, "disk": 32, "id": "104"}));
+    let before =
+        attrs(json!({"hostname": "db", "cores": 2, "memory": 2048, "disk": 32, "id": "104"}));
     let mut after = before.clone();
     after.insert("memory".into(), json!(4096));
     after.insert("cores".into(), json!(4));

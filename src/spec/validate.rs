@@ -280,11 +280,8 @@ fn describe(v: &Value) -> String {
 }
 
 fn provider_of(spec: &Spec, r: &super::Resource, catalog: &[&ProviderInfo], d: &mut Diagnostics) {
-    let serves = |pkind: &str, kind: &str| {
-        catalog
-            .iter()
-            .any(|i| i.kind == pkind && i.serves(kind))
-    };
+    let serves =
+        |pkind: &str, kind: &str| catalog.iter().any(|i| i.kind == pkind && i.serves(kind));
     let kind = &r.address.kind;
     match &r.provider {
         Some(name) => {
@@ -383,7 +380,13 @@ fn served_by(catalog: &[&ProviderInfo], pkind: &str) -> String {
     catalog
         .iter()
         .find(|i| i.kind == pkind)
-        .map(|i| i.kinds.iter().map(|k| k.kind).collect::<Vec<_>>().join(", "))
+        .map(|i| {
+            i.kinds
+                .iter()
+                .map(|k| k.kind)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
         .unwrap_or_default()
 }
 

@@ -173,23 +173,28 @@ impl<H: Harness> Suite<H> {
             self.spec(&[("alpha", 2)]);
             self.plan_says(&["must be replaced", "# forces replacement"])
         } else {
-            let run = self.infra(&["plan", "--detailed-exitcode", "--replace", &address]).expect(2);
+            let run = self
+                .infra(&["plan", "--detailed-exitcode", "--replace", &address])
+                .expect(2);
             assert!(
-                run.stdout.contains(&format!("{address} will be replaced, as requested")),
+                run.stdout
+                    .contains(&format!("{address} will be replaced, as requested")),
                 "{}",
                 run.stdout
             );
             run
         };
         assert!(
-            run.stdout.contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+            run.stdout
+                .contains("Plan: 1 to add, 0 to change, 1 to destroy."),
             "{}",
             run.stdout
         );
         if forced {
             self.apply();
         } else {
-            self.infra(&["apply", "--yes", "--replace", &address]).expect(0);
+            self.infra(&["apply", "--yes", "--replace", &address])
+                .expect(0);
         }
         assert_eq!(
             self.h.count("alpha"),

@@ -136,15 +136,16 @@ impl Prometheus {
     /// reports `probe_success` 1; returns whether it did.
     pub fn wait_for_probe_success(&self, url: &str, timeout: Duration) -> bool {
         let query = format!("probe_success{{instance=\"{url}\"}}");
-        let path = format!(
-            "/api/v1/query?query={}",
-            percent_encode(&query)
-        );
+        let path = format!("/api/v1/query?query={}", percent_encode(&query));
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             let value = get(self.port, &path)
                 .and_then(|b| serde_json::from_str::<Value>(&b).ok())
-                .and_then(|v| v["data"]["result"][0]["value"][1].as_str().map(String::from));
+                .and_then(|v| {
+                    v["data"]["result"][0]["value"][1]
+                        .as_str()
+                        .map(String::from)
+                });
             if value.as_deref() == Some("1") {
                 return true;
             }

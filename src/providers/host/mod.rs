@@ -10,6 +10,7 @@
 //! Depends only on `providers` (errors) and `util`; knows nothing about kinds.
 
 mod local;
+pub mod objects;
 mod ssh;
 
 use std::path::Path;

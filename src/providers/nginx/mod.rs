@@ -20,7 +20,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::host::{object_file_name, Depth, Entry, Host, WriteOpts};
+use super::host::objects::{Adoptable, ObjectDir};
+use super::host::{Entry, Host};
 use super::{marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result};
 use crate::spec::validate::{ProviderInfo, Setting};
 use crate::spec::{Attrs, ProviderConfig};
@@ -58,8 +59,6 @@ pub const FACTORY: super::ProviderFactory = super::ProviderFactory { info: &INFO
 
 const KINDS: &[KindSupport] = &[KindSupport::plain("proxy_site")];
 
-const KIND: &str = "proxy_site";
-
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
     let host = Host::from_setting(config.settings.get("host"))?;
     let dir = |name: &str| -> std::result::Result<Option<PathBuf>, String> {
@@ -77,13 +76,23 @@ fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn 
     let enabled_dir = dir("enabled_dir")?;
     let nginx = command(config.settings.get("nginx"))?;
     Ok(Arc::new(Nginx {
-        host,
-        sites_dir,
+        files: ObjectDir::new(
+            host,
+            sites_dir,
+            "conf",
+            ("sites_dir", "nginx"),
+            &ctx.project,
+            read_site,
+        ),
         enabled_dir,
         nginx,
         project: ctx.project.clone(),
         lock: tokio::sync::Mutex::new(()),
     }))
+}
+
+fn read_site(project: &str, data: &[u8]) -> (Option<String>, Attrs) {
+    site::read_back(project, &String::from_utf8_lossy(data))
 }
 
 /// `nginx = "nginx -p P -c C"` (split on whitespace) or `nginx = ["nginx", "-p", "P"]`.
@@ -108,8 +117,8 @@ fn command(v: Option<&Value>) -> std::result::Result<Vec<String>, String> {
 }
 
 pub struct Nginx {
-    host: Host,
-    sites_dir: PathBuf,
+    /// The sites directory: one `.conf` file per proxy_site.
+    files: ObjectDir,
     enabled_dir: Option<PathBuf>,
     nginx: Vec<String>,
     project: String,
@@ -118,49 +127,8 @@ pub struct Nginx {
 }
 
 impl Nginx {
-    fn path(&self, id: &str) -> Result<PathBuf> {
-        if id.is_empty() || id.contains('/') || id.starts_with('.') || !id.ends_with(".conf") {
-            return Err(ProviderError::rejected(format!(
-                "`{id}` is not a site file name in {}",
-                self.sites_dir.display()
-            )));
-        }
-        Ok(self.sites_dir.join(id))
-    }
-
     fn link(&self, id: &str) -> Option<PathBuf> {
         self.enabled_dir.as_ref().map(|d| d.join(id))
-    }
-
-    fn observe(&self, id: &str, data: &[u8]) -> Observed {
-        let (owner, mut attrs) = site::read_back(&self.project, &String::from_utf8_lossy(data));
-        attrs.insert("id".into(), Value::from(id));
-        Observed {
-            id: id.to_string(),
-            owner,
-            attrs,
-        }
-    }
-
-    /// The file's current content, after checking infra may touch it for `address`
-    /// (`None`: any owner of this project, for deletes).
-    async fn owned(&self, id: &str, address: Option<&str>) -> Result<Option<Entry>> {
-        let path = self.path(id)?;
-        let Some(entry) = self.host.read(&path).await? else {
-            return Ok(None);
-        };
-        let live = self.observe(id, &entry.data);
-        match (&live.owner, address) {
-            (None, _) => Err(ProviderError::NotOwned(format!(
-                "{} exists and was not written by infra; refusing to touch it (adopt it with `infra import`)",
-                self.host.show(&path)
-            ))),
-            (Some(o), Some(a)) if o != a => Err(ProviderError::NotOwned(format!(
-                "{} belongs to {o}, not {a}",
-                self.host.show(&path)
-            ))),
-            _ => Ok(Some(entry)),
-        }
     }
 
     fn argv(&self, args: &[&str]) -> Vec<String> {
@@ -171,7 +139,7 @@ impl Nginx {
 
     /// `nginx -t`; Err carries nginx's own explanation.
     async fn test_config(&self) -> Result<()> {
-        let out = self.host.run(&self.argv(&["-t"])).await?;
+        let out = self.files.host.run(&self.argv(&["-t"])).await?;
         if out.success() {
             return Ok(());
         }
@@ -183,7 +151,7 @@ impl Nginx {
     }
 
     async fn reload(&self) -> Result<()> {
-        let out = self.host.run(&self.argv(&["-s", "reload"])).await?;
+        let out = self.files.host.run(&self.argv(&["-s", "reload"])).await?;
         if out.success() {
             return Ok(());
         }
@@ -196,20 +164,13 @@ impl Nginx {
 
     /// Put back what was there before a change that nginx refused.
     async fn restore(&self, id: &str, before: Option<&Entry>) -> Result<()> {
-        let path = self.path(id)?;
         match before {
-            Some(e) => {
-                let opts = WriteOpts {
-                    mode: e.mode,
-                    create_dirs: false,
-                };
-                self.host.write(&path, &e.data, opts).await
-            }
+            Some(e) => self.files.write(id, &e.data, e.mode).await,
             None => {
                 if let Some(link) = self.link(id) {
-                    self.host.remove(&link).await?;
+                    self.files.host.remove(&link).await?;
                 }
-                self.host.remove(&path).await
+                self.files.remove(id).await
             }
         }
     }
@@ -247,27 +208,18 @@ impl Nginx {
     async fn put(&self, id: &str, address: &str, attrs: &Attrs) -> Result<Observed> {
         let text = site::render_file(&marker(&self.project, address), attrs)
             .map_err(|e| ProviderError::rejected(format!("{address}: {e}")))?;
-        let path = self.path(id)?;
+        let path = self.files.path(id)?;
         let _one_at_a_time = self.lock.lock().await;
-        let before = self.owned(id, Some(address)).await?;
-        let opts = WriteOpts {
-            mode: 0o644,
-            create_dirs: false,
-        };
-        self.host
-            .write(&path, text.as_bytes(), opts)
-            .await
-            .map_err(|e| {
-                ProviderError::rejected(format!("{e} (does sites_dir exist on the nginx host?)"))
-            })?;
+        let before = self.files.owned(id, Some(address)).await?;
+        self.files.write(id, text.as_bytes(), 0o644).await?;
         if let Some(link) = self.link(id) {
-            if let Err(e) = self.host.symlink(&path, &link).await {
+            if let Err(e) = self.files.host.symlink(&path, &link).await {
                 self.restore(id, before.as_ref()).await?;
                 return Err(e);
             }
         }
         self.activate(id, before.as_ref()).await?;
-        Ok(self.observe(id, text.as_bytes()))
+        Ok(self.files.observe(id, text.as_bytes()))
     }
 }
 
@@ -291,32 +243,18 @@ impl Provider for Nginx {
     }
 
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
-        let entries = self.host.list(&self.sites_dir, Depth::Flat).await?;
-        Ok(entries
-            .iter()
-            .filter(|e| e.name.ends_with(".conf") && !e.name.starts_with('.'))
-            .map(|e| self.observe(&e.name, &e.data))
-            .collect())
+        self.files.list().await
     }
 
     async fn read(&self, _kind: &str, id: &str) -> Result<Option<Observed>> {
-        let path = self.path(id)?;
-        Ok(self
-            .host
-            .read(&path)
-            .await?
-            .map(|e| self.observe(id, &e.data)))
+        self.files.read(id).await
     }
 
     async fn create(&self, r: &Desired) -> Result<Observed> {
         // A file with our marker for this address is an earlier, interrupted
         // create: writing over it is adoption, not a clash (`owned` checks).
-        self.put(
-            &object_file_name(&self.project, &r.address, "conf"),
-            &r.address,
-            &r.attrs,
-        )
-        .await
+        self.put(&self.files.id_for(&r.address), &r.address, &r.attrs)
+            .await
     }
 
     async fn update(&self, id: &str, r: &Desired, _live: &Observed) -> Result<Observed> {
@@ -324,19 +262,19 @@ impl Provider for Nginx {
     }
 
     async fn delete(&self, _kind: &str, id: &str) -> Result<()> {
-        let path = self.path(id)?;
+        let path = self.files.path(id)?;
         let _one_at_a_time = self.lock.lock().await;
-        let Some(before) = self.owned(id, None).await? else {
+        let Some(before) = self.files.owned(id, None).await? else {
             return Ok(());
         };
         if let Some(link) = self.link(id) {
-            self.host.remove(&link).await?;
+            self.files.host.remove(&link).await?;
         }
-        self.host.remove(&path).await?;
+        self.files.remove(id).await?;
         if let Err(e) = self.activate(id, Some(&before)).await {
             // The file is back; put the link back too.
             if let Some(link) = self.link(id) {
-                let _ = self.host.symlink(&path, &link).await;
+                let _ = self.files.host.symlink(&path, &link).await;
             }
             return Err(e);
         }
@@ -344,46 +282,25 @@ impl Provider for Nginx {
     }
 
     async fn adopt(&self, _kind: &str, id: &str, address: &str) -> Result<Observed> {
-        let path = self.path(id)?;
-        let live = self.read(KIND, id).await?.ok_or_else(|| {
-            ProviderError::NotFound(format!("{} does not exist", self.host.show(&path)))
-        })?;
-        match &live.owner {
-            Some(o) if o == address => return Ok(live),
-            Some(o) => {
-                return Err(ProviderError::NotOwned(format!(
-                    "{} already belongs to {o}",
-                    self.host.show(&path)
-                )))
-            }
-            None => {}
-        }
-        let mut attrs = live.attrs.clone();
+        let before = match self.files.adoptable(id, address).await? {
+            Adoptable::Ours(live) => return Ok(live),
+            Adoptable::Unmarked(entry) => entry,
+        };
+        let mut attrs = self.files.observe(id, &before.data).attrs;
         attrs.remove("id");
         if Site::from_attrs(&attrs).is_err() {
             return Err(ProviderError::rejected(format!(
                 "{} is not in the shape infra writes (one server block proxying `location /`), so its attributes cannot be read; \
                  write the proxy_site in the spec and remove or rename the file instead",
-                self.host.show(&path)
+                self.files.show(id)
             )));
         }
         // Same body, now with the marker: `put` checks ownership, so write directly.
         let text = site::render_file(&marker(&self.project, address), &attrs)
             .map_err(ProviderError::rejected)?;
         let _one_at_a_time = self.lock.lock().await;
-        let before = self.host.read(&path).await?;
-        let mode = before.as_ref().map_or(0o644, |e| e.mode);
-        self.host
-            .write(
-                &path,
-                text.as_bytes(),
-                WriteOpts {
-                    mode,
-                    create_dirs: false,
-                },
-            )
-            .await?;
-        self.activate(id, before.as_ref()).await?;
-        Ok(self.observe(id, text.as_bytes()))
+        self.files.write(id, text.as_bytes(), before.mode).await?;
+        self.activate(id, Some(&before)).await?;
+        Ok(self.files.observe(id, text.as_bytes()))
     }
 }

@@ -30,7 +30,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::host::{object_file_name, Depth, Host, WriteOpts};
+use super::host::objects::{Adoptable, ObjectDir};
+use super::host::Host;
 use super::{
     marker, parse_marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result,
 };
@@ -82,15 +83,21 @@ fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn 
         ));
     };
     Ok(Arc::new(Prometheus {
-        host,
-        targets_dir,
+        files: ObjectDir::new(
+            host,
+            targets_dir,
+            "json",
+            ("targets_dir", "Prometheus"),
+            &ctx.project,
+            read_back,
+        ),
         project: ctx.project.clone(),
     }))
 }
 
 pub struct Prometheus {
-    host: Host,
-    targets_dir: PathBuf,
+    /// The file_sd directory: one `.json` file per monitor.
+    files: ObjectDir,
     project: String,
 }
 
@@ -157,6 +164,14 @@ impl Monitor {
                 OWNER: owner,
             }
         }])
+    }
+
+    /// The file's text: the document, pretty, with a final newline.
+    fn file(&self, owner: &str) -> String {
+        let mut text =
+            serde_json::to_string_pretty(&self.doc(owner)).expect("a document serialises");
+        text.push('\n');
+        text
     }
 
     /// Recover a monitor from a document; `None` unless the document is
@@ -246,66 +261,13 @@ fn describe_edits(doc: Option<&Value>) -> Vec<String> {
 }
 
 impl Prometheus {
-    fn path(&self, id: &str) -> Result<PathBuf> {
-        if id.is_empty() || id.contains('/') || id.starts_with('.') || !id.ends_with(".json") {
-            return Err(ProviderError::rejected(format!(
-                "`{id}` is not a target file name in {}",
-                self.targets_dir.display()
-            )));
-        }
-        Ok(self.targets_dir.join(id))
-    }
-
-    fn observe(&self, id: &str, data: &[u8]) -> Observed {
-        let (owner, mut attrs) = read_back(&self.project, data);
-        attrs.insert("id".into(), Value::from(id));
-        Observed {
-            id: id.to_string(),
-            owner,
-            attrs,
-        }
-    }
-
-    /// Refuse to touch a file that is not ours (for `address`, or any of ours).
-    async fn check_owner(&self, id: &str, address: Option<&str>) -> Result<bool> {
-        let path = self.path(id)?;
-        let Some(e) = self.host.read(&path).await? else {
-            return Ok(false);
-        };
-        match (read_back(&self.project, &e.data).0, address) {
-            (None, _) => Err(ProviderError::NotOwned(format!(
-                "{} exists and was not written by infra; refusing to touch it (adopt it with `infra import`)",
-                self.host.show(&path)
-            ))),
-            (Some(o), Some(a)) if o != a => Err(ProviderError::NotOwned(format!(
-                "{} belongs to {o}, not {a}",
-                self.host.show(&path)
-            ))),
-            _ => Ok(true),
-        }
-    }
-
     async fn put(&self, id: &str, address: &str, attrs: &Attrs) -> Result<Observed> {
         let m = Monitor::from_attrs(attrs)
             .map_err(|e| ProviderError::rejected(format!("{address}: {e}")))?;
-        self.check_owner(id, Some(address)).await?;
-        let mut text = serde_json::to_string_pretty(&m.doc(&marker(&self.project, address)))
-            .expect("a document serialises");
-        text.push('\n');
-        let path = self.path(id)?;
-        let opts = WriteOpts {
-            mode: 0o644,
-            create_dirs: false,
-        };
-        self.host
-            .write(&path, text.as_bytes(), opts)
-            .await
-            .map_err(|e| {
-                ProviderError::rejected(format!(
-                    "{e} (does targets_dir exist on the Prometheus host?)"
-                ))
-            })?;
-        Ok(self.observe(id, text.as_bytes()))
+        self.files.owned(id, Some(address)).await?;
+        let text = m.file(&marker(&self.project, address));
+        self.files.write(id, text.as_bytes(), 0o644).await?;
+        Ok(self.files.observe(id, text.as_bytes()))
     }
 }
 
@@ -316,26 +278,16 @@ impl Provider for Prometheus {
     }
 
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
-        let entries = self.host.list(&self.targets_dir, Depth::Flat).await?;
-        Ok(entries
-            .iter()
-            .filter(|e| e.name.ends_with(".json") && !e.name.starts_with('.'))
-            .map(|e| self.observe(&e.name, &e.data))
-            .collect())
+        self.files.list().await
     }
 
     async fn read(&self, _kind: &str, id: &str) -> Result<Option<Observed>> {
-        let path = self.path(id)?;
-        Ok(self
-            .host
-            .read(&path)
-            .await?
-            .map(|e| self.observe(id, &e.data)))
+        self.files.read(id).await
     }
 
     async fn create(&self, r: &Desired) -> Result<Observed> {
-        let id = object_file_name(&self.project, &r.address, "json");
-        self.put(&id, &r.address, &r.attrs).await
+        self.put(&self.files.id_for(&r.address), &r.address, &r.attrs)
+            .await
     }
 
     async fn update(&self, id: &str, r: &Desired, _live: &Observed) -> Result<Observed> {
@@ -343,29 +295,20 @@ impl Provider for Prometheus {
     }
 
     async fn delete(&self, _kind: &str, id: &str) -> Result<()> {
-        if self.check_owner(id, None).await? {
-            self.host.remove(&self.path(id)?).await?;
+        if self.files.owned(id, None).await?.is_some() {
+            self.files.remove(id).await?;
         }
         Ok(())
     }
 
     async fn adopt(&self, _kind: &str, id: &str, address: &str) -> Result<Observed> {
-        let path = self.path(id)?;
-        let e = self.host.read(&path).await?.ok_or_else(|| {
-            ProviderError::NotFound(format!("{} does not exist", self.host.show(&path)))
-        })?;
+        let e = match self.files.adoptable(id, address).await? {
+            Adoptable::Ours(live) => return Ok(live),
+            Adoptable::Unmarked(entry) => entry,
+        };
         let doc: Value = serde_json::from_slice(&e.data).map_err(|err| {
-            ProviderError::rejected(format!("{}: not JSON: {err}", self.host.show(&path)))
+            ProviderError::rejected(format!("{}: not JSON: {err}", self.files.show(id)))
         })?;
-        if let Some(o) = read_back(&self.project, &e.data).0 {
-            if o == address {
-                return Ok(self.observe(id, &e.data));
-            }
-            return Err(ProviderError::NotOwned(format!(
-                "{} already belongs to {o}",
-                self.host.show(&path)
-            )));
-        }
         // A hand-written file: one group, one target; labels as we write them, or absent.
         let group = doc
             .as_array()
@@ -375,7 +318,7 @@ impl Provider for Prometheus {
             .ok_or_else(|| {
                 ProviderError::rejected(format!(
                     "{} is not one target group with one target, so it is not one monitor",
-                    self.host.show(&path)
+                    self.files.show(id)
                 ))
             })?;
         let label = |k: &str| group["labels"][k].as_str().map(String::from);
@@ -390,20 +333,9 @@ impl Provider for Prometheus {
         attrs.insert("expect_status".into(), Value::from(status));
         // The file is not ours yet, so write it without the owner check.
         let m = Monitor::from_attrs(&attrs).map_err(ProviderError::rejected)?;
-        let mut text = serde_json::to_string_pretty(&m.doc(&marker(&self.project, address)))
-            .expect("a document serialises");
-        text.push('\n');
-        self.host
-            .write(
-                &path,
-                text.as_bytes(),
-                WriteOpts {
-                    mode: e.mode,
-                    create_dirs: false,
-                },
-            )
-            .await?;
-        Ok(self.observe(id, text.as_bytes()))
+        let text = m.file(&marker(&self.project, address));
+        self.files.write(id, text.as_bytes(), e.mode).await?;
+        Ok(self.files.observe(id, text.as_bytes()))
     }
 }
 
