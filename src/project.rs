@@ -164,6 +164,7 @@ impl Project {
                 depends_on: deps[&r.address].iter().map(|a| a.to_string()).collect(),
                 group: r.group.clone(),
                 support: self.registry.kind_support(pkind, &r.address.kind),
+                provider_kind: pkind.clone(),
             });
         }
         Ok(out)

@@ -619,6 +619,64 @@ fn per_resource_settings_reach_the_api() {
         .iter()
         .any(|s| s.template == "/cluster/nextid"));
     lab.plan_code().expect(0);
+
+    // PVE does not report settings back: the plan compares them with what infra
+    // applied. Swap and bridge change in place…
+    let mut mark = lab.pve.seen().len();
+    lab.spec(&container(
+        "web",
+        &extra
+            .replace("swap = 0", "swap = 1024")
+            .replace("vmbr1", "vmbr2"),
+    ));
+    let plan = lab.plan_code().expect(2);
+    for line in [
+        "# container.web will be updated in-place",
+        "~ proxmox.bridge = \"vmbr1\" -> \"vmbr2\"",
+        "~ proxmox.swap   = 0 -> 1024",
+    ] {
+        assert!(plan.stdout.contains(line), "{line}\n{}", plan.stdout);
+    }
+    lab.apply().expect(0);
+    let put = lab
+        .take_seen(&mut mark)
+        .into_iter()
+        .find(|s| s.method == "PUT" && s.template.ends_with("/config"))
+        .expect("PUT config");
+    assert_eq!(put.params["swap"], "1024");
+    assert!(
+        put.params["net0"].contains("bridge=vmbr2"),
+        "{:?}",
+        put.params
+    );
+    lab.plan_code().expect(0);
+    // …while storage is chosen at create: a change is a replacement, said so.
+    lab.spec(&container(
+        "web",
+        &extra
+            .replace("swap = 0", "swap = 1024")
+            .replace("vmbr1", "vmbr2")
+            .replace("local-lvm", "fast-zfs"),
+    ));
+    let plan = lab.plan_code().expect(2);
+    assert!(
+        plan.stdout.contains("# container.web must be replaced"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("~ proxmox.storage = \"local-lvm\" -> \"fast-zfs\" # forces replacement"),
+        "{}",
+        plan.stdout
+    );
+    lab.spec(&container(
+        "web",
+        &extra
+            .replace("swap = 0", "swap = 1024")
+            .replace("vmbr1", "vmbr2"),
+    ));
+
     // An unknown setting is refused before any call.
     lab.spec(
         &container("db", "\n[container.db.proxmox]\nstorrage = \"x\"\n")

@@ -336,6 +336,7 @@ impl Job {
                     attrs: observed.attrs,
                     depends_on: d.map(|d| d.depends_on.clone()).unwrap_or_default(),
                     group: d.and_then(|d| d.group.clone()),
+                    settings: d.filter(|d| d.takes_settings()).map(|d| d.settings.clone()),
                 };
                 Entry::Put { address, resource }
             }
@@ -619,6 +620,7 @@ mod tests {
                 depends_on: vec![],
                 group: None,
                 support: None,
+                provider_kind: "powerdns".into(),
             });
         }
         let plan = Plan {

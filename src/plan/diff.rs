@@ -23,6 +23,15 @@ pub struct DesiredInput {
     pub group: Option<String>,
     /// What its provider cannot change in place, or changes only at a restart.
     pub support: Option<&'static KindSupport>,
+    /// The provider's kind, which names its settings table (`proxmox`).
+    pub provider_kind: String,
+}
+
+impl DesiredInput {
+    /// Does its provider take per-resource settings (recorded, then compared)?
+    pub fn takes_settings(&self) -> bool {
+        self.support.is_some_and(|s| s.settings_in_place.is_some())
+    }
 }
 
 /// A live object as refresh found it, keyed by address.
@@ -201,6 +210,17 @@ fn resolve(
     resolve_attrs(d, &input.vars, &lookup, errors)
 }
 
+/// Settings shown among the attributes as `PROVIDER.NAME` (`proxmox.storage`), as
+/// the spec writes them in `[KIND.NAME.PROVIDER]`.
+fn settings_rows<'a>(
+    d: &'a DesiredInput,
+    settings: &'a Attrs,
+) -> impl Iterator<Item = (String, Value)> + 'a {
+    settings
+        .iter()
+        .map(move |(k, v)| (format!("{}.{k}", d.provider_kind), v.clone()))
+}
+
 /// Resolve references, apply defaults, derive computed attributes. `lookup` answers
 /// `address.attribute`; `None` means known only after apply. Used by the diff and,
 /// with recorded values, by the executor just before it calls a provider.
@@ -272,6 +292,9 @@ fn compare(
             if input.refreshed && input.recorded.contains_key(&d.address) {
                 reasons.push(Reason::DeletedOutOfBand);
             }
+            if d.takes_settings() {
+                after.extend(settings_rows(d, &d.settings));
+            }
             (Action::Create, None, None)
         }
         Some(l) => {
@@ -297,6 +320,26 @@ fn compare(
                     restart_paths.push(k.clone());
                 }
             }
+            let mut before = l.attrs.clone();
+            // Per-resource settings: no provider reads them back, so they are
+            // compared with what infra last applied, where that is known.
+            let applied = (!l.adopted && d.takes_settings())
+                .then(|| input.recorded.get(&d.address)?.settings.as_ref())
+                .flatten();
+            if let Some(applied) = applied {
+                let in_place = d.support.and_then(|s| s.settings_in_place).unwrap_or(&[]);
+                let keys: BTreeSet<&String> = applied.keys().chain(d.settings.keys()).collect();
+                for k in keys {
+                    if applied.get(k) != d.settings.get(k) {
+                        changed = true;
+                        if !in_place.contains(&k.as_str()) {
+                            replace_paths.push(format!("{}.{k}", d.provider_kind));
+                        }
+                    }
+                }
+                before.extend(settings_rows(d, applied));
+                after.extend(settings_rows(d, &d.settings));
+            }
             // A replacement starts fresh: nothing waits for a restart.
             if !replace_paths.is_empty() {
                 restart_paths.clear();
@@ -310,7 +353,7 @@ fn compare(
                 (true, true) => Action::Update,
                 (true, false) => Action::Replace,
             };
-            (action, Some(l.attrs.clone()), Some(l.id.clone()))
+            (action, Some(before), Some(l.id.clone()))
         }
     };
     // Computed attributes: kept from the live object unless it is (re)created.

@@ -40,6 +40,9 @@ pub struct KindSupport {
     /// Attributes it changes in place, but which take effect only when the object
     /// restarts (a QEMU VM's memory without hotplug, for example).
     pub restart_on: &'static [&'static str],
+    /// `None`: it takes no per-resource settings (`[KIND.NAME.PROVIDER]`). Otherwise
+    /// the settings it changes in place; a change of any other forces replacement.
+    pub settings_in_place: Option<&'static [&'static str]>,
 }
 
 impl KindSupport {
@@ -49,6 +52,7 @@ impl KindSupport {
             kind,
             replace_on: &[],
             restart_on: &[],
+            settings_in_place: None,
         }
     }
 }

@@ -64,6 +64,11 @@ pub struct ResourceState {
     pub depends_on: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// The per-resource provider settings (`[KIND.NAME.PROVIDER]`) it was last
+    /// created or updated with; `None` where unknown (imported, adopted, or a
+    /// provider without such settings), and then never compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Attrs>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -231,6 +236,7 @@ mod tests {
                 attrs: Attrs::new(),
                 depends_on: vec![],
                 group: None,
+                settings: None,
             },
         );
         s.resources.insert(
@@ -242,6 +248,7 @@ mod tests {
                 attrs: Attrs::new(),
                 depends_on: vec![],
                 group: None,
+                settings: None,
             },
         );
         let json = s.to_json();

@@ -285,6 +285,7 @@ fn record_refresh(
             group: old
                 .and_then(|o| o.group.clone())
                 .or_else(|| change.and_then(|c| c.group.clone())),
+            settings: old.and_then(|o| o.settings.clone()),
         };
         if old != Some(&resource) {
             entries.push(Entry::Put {

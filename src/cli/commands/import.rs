@@ -53,6 +53,8 @@ pub fn run(cwd: &Path, args: ImportArgs, ui: &Ui) -> Result<i32> {
             attrs: observed.attrs,
             depends_on: Vec::new(),
             group: resource.group.clone(),
+            // What it was created with is unknown: compared only after infra changes it.
+            settings: None,
         },
     );
     next.serial = project.state.effective_serial() + 1;

@@ -66,6 +66,7 @@ const KINDS: &[KindSupport] = &[KindSupport {
         "hostname", "image", "command", "env", "ip", "ports", "gateway", "disk",
     ],
     restart_on: &[],
+    settings_in_place: None,
 }];
 
 /// The host network is the default: the container shares the host's addresses, so

@@ -267,23 +267,37 @@ impl Guest {
         );
         let ip_changed = ip.is_some() && live.get("ip").and_then(Value::as_str) != ip;
         let gw_changed = gw.is_some() && live.get("gateway").and_then(Value::as_str) != gw;
-        if ip_changed || gw_changed {
+        // The bridge is a setting (`[KIND.NAME.proxmox] bridge`), on net0 for both guests.
+        let bridge = setting_str(&r.settings, "bridge").unwrap_or_else(|| "vmbr0".into());
+        let net0 = convert::string(config.get("net0")).unwrap_or_default();
+        let bridge_changed = get_prop(&parse_props(&net0, ""), "bridge") != Some(bridge.as_str());
+        if ip_changed || gw_changed || (bridge_changed && self == Guest::Lxc) {
             let current = convert::string(config.get(self.ip_key())).unwrap_or_default();
             let default_key = if self == Guest::Lxc { "name" } else { "" };
             let mut props = parse_props(&current, default_key);
-            if self == Guest::Lxc && get_prop(&props, "name").is_none() {
-                set_prop(&mut props, "name", Some("eth0"));
+            if self == Guest::Lxc {
+                if get_prop(&props, "name").is_none() {
+                    set_prop(&mut props, "name", Some("eth0"));
+                }
+                set_prop(&mut props, "bridge", Some(&bridge));
             }
             if let Some(ip) = ip {
                 set_prop(&mut props, "ip", Some(ip));
             }
             set_prop(&mut props, "gw", gw);
-            let text = props
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(",");
-            p.push((self.ip_key(), text));
+            p.push((self.ip_key(), join_props(&props)));
+        }
+        if bridge_changed && self == Guest::Qemu {
+            let mut props = parse_props(&net0, "");
+            set_prop(&mut props, "bridge", Some(&bridge));
+            // `virtio=MAC,bridge=…`, or a bare model before PVE assigned a MAC.
+            p.push(("net0", convert::format_props(&props, "")));
+        }
+        if self == Guest::Lxc {
+            let swap = r.settings.get("swap").and_then(|v| convert::int(Some(v)));
+            if swap.is_some() && swap != convert::int(config.get("swap")) {
+                p.push(("swap", swap.unwrap_or_default().to_string()));
+            }
         }
         p
     }
@@ -294,6 +308,14 @@ impl Guest {
         let props = parse_props(&disk, self.disk_default_key());
         convert::size_gib(get_prop(&props, "size")?)?.as_f64()
     }
+}
+
+fn join_props(props: &[(String, String)]) -> String {
+    props
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn setting_str(s: &Attrs, k: &str) -> Option<String> {

@@ -64,14 +64,21 @@ pub static INFO: ProviderInfo = ProviderInfo {
 pub const FACTORY: super::ProviderFactory = super::ProviderFactory { info: &INFO, build };
 
 const KINDS: &[KindSupport] = &[
-    // LXC takes cores, memory and network changes while running (PVE hotplugs them).
-    KindSupport::plain("container"),
+    KindSupport {
+        kind: "container",
+        replace_on: &[],
+        // LXC takes cores, memory and network changes while running (PVE hotplugs them).
+        restart_on: &[],
+        // Storage, vmid, template, privileges, features and keys are chosen at create.
+        settings_in_place: Some(&["swap", "bridge"]),
+    },
     KindSupport {
         kind: "vm",
         replace_on: &[],
         // QEMU's default hotplug is network, disk and usb: new cores and memory
         // stay pending until the VM restarts, and cloud-init (ipconfig0) runs at boot.
         restart_on: &["cores", "memory", "ip", "gateway"],
+        settings_in_place: Some(&["bridge"]),
     },
 ];
 
