@@ -32,3 +32,8 @@ conformance_suite!(powerdns, PowerDnsHarness::new());
 fn powerdns_dig_answers_after_apply() {
     conformance::powerdns::dig_answers_after_apply()
 }
+
+#[test]
+fn docker_settings_restart_in_place_labels_replace() {
+    conformance::docker::settings_restart_in_place_labels_replace()
+}

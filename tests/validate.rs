@@ -235,3 +235,29 @@ fn missing_project_is_a_clear_error() {
     assert!(run.stderr.contains("no infra.toml in"), "{}", run.stderr);
     assert!(run.stderr.contains("infra init"), "{}", run.stderr);
 }
+
+#[test]
+fn unknown_per_resource_setting_is_located_and_named() {
+    let env = TestEnv::lab("");
+    env.write(
+        "infra/main.toml",
+        "[container.web]\nhostname = \"web\"\nimage = \"busybox\"\nip = \"127.0.0.1/8\"\n\n[container.web.docker]\nrestart = \"always\"\nrestrat = \"no\"\n\n[dns_record.www]\nzone = \"lab.example.com\"\nname = \"www\"\ntype = \"A\"\ncontent = \"127.0.0.1\"\n\n[dns_record.www.powerdns]\nttl = 60\n",
+    );
+    let before = env.snapshot();
+    let run = env.infra(&["validate"]).expect(1);
+    for needle in [
+        "unknown setting `restrat` in [container.web.docker]",
+        "infra/main.toml:8:11",
+        "known: restart, labels",
+        "unknown setting `ttl` in [dns_record.www.powerdns]",
+        "infra/main.toml:17:7",
+        "the powerdns provider takes no [dns_record.NAME.powerdns] settings",
+    ] {
+        assert!(
+            run.stderr.contains(needle),
+            "{needle} not in:\n{}",
+            run.stderr
+        );
+    }
+    assert_eq!(env.snapshot(), before, "validate must not change anything");
+}

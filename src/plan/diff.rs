@@ -30,7 +30,7 @@ pub struct DesiredInput {
 impl DesiredInput {
     /// Does its provider take per-resource settings (recorded, then compared)?
     pub fn takes_settings(&self) -> bool {
-        self.support.is_some_and(|s| s.settings_in_place.is_some())
+        self.support.is_some_and(|s| !s.settings.is_empty())
     }
 }
 
@@ -327,7 +327,7 @@ fn compare(
                 .then(|| input.recorded.get(&d.address)?.settings.as_ref())
                 .flatten();
             if let Some(applied) = applied {
-                let in_place = d.support.and_then(|s| s.settings_in_place).unwrap_or(&[]);
+                let in_place = d.support.map_or(&[][..], |s| s.settings_in_place);
                 let keys: BTreeSet<&String> = applied.keys().chain(d.settings.keys()).collect();
                 for k in keys {
                     if applied.get(k) != d.settings.get(k) {

@@ -439,7 +439,11 @@ impl Loader<'_> {
                 ),
                 (_, DeValue::Table(t)) if !is_map_attr => {
                     // A nested table is provider-specific settings: [container.x.proxmox].
-                    let (attrs, _) = self.plain_attrs(t);
+                    let (attrs, locs) = self.plain_attrs(t);
+                    // Kept as `PROVIDER.NAME`, which no attribute name can be.
+                    for (name, loc) in locs {
+                        r.attr_locs.insert(format!("{k}.{name}"), loc);
+                    }
                     r.settings.insert(k, attrs);
                 }
                 (_, v) => {

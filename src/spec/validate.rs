@@ -40,9 +40,10 @@ pub struct KindSupport {
     /// Attributes it changes in place, but which take effect only when the object
     /// restarts (a QEMU VM's memory without hotplug, for example).
     pub restart_on: &'static [&'static str],
-    /// `None`: it takes no per-resource settings (`[KIND.NAME.PROVIDER]`). Otherwise
-    /// the settings it changes in place; a change of any other forces replacement.
-    pub settings_in_place: Option<&'static [&'static str]>,
+    /// Per-resource settings it takes in `[KIND.NAME.PROVIDER]`.
+    pub settings: &'static [&'static str],
+    /// Those it changes in place; a change of any other forces replacement.
+    pub settings_in_place: &'static [&'static str],
 }
 
 impl KindSupport {
@@ -52,7 +53,8 @@ impl KindSupport {
             kind,
             replace_on: &[],
             restart_on: &[],
-            settings_in_place: None,
+            settings: &[],
+            settings_in_place: &[],
         }
     }
 }
@@ -366,8 +368,8 @@ fn provider_of(spec: &Spec, r: &super::Resource, catalog: &[&ProviderInfo], d: &
             }
         }
     }
-    for (name, _) in &r.settings {
-        if !catalog.iter().any(|i| i.kind == name) {
+    for (name, settings) in &r.settings {
+        let Some(info) = catalog.iter().find(|i| i.kind == name) else {
             d.push(
                 Diagnostic::error(format!(
                     "`{}` has a table `{name}`, which is not a provider kind",
@@ -375,6 +377,25 @@ fn provider_of(spec: &Spec, r: &super::Resource, catalog: &[&ProviderInfo], d: &
                 ))
                 .at(r.loc.clone())
                 .help("nested tables hold provider-specific settings, e.g. [container.web.docker]"),
+            );
+            continue;
+        };
+        let known = info.kind_support(kind).map_or(&[][..], |k| k.settings);
+        for key in settings.keys().filter(|k| !known.contains(&k.as_str())) {
+            let loc = r
+                .attr_locs
+                .get(&format!("{name}.{key}"))
+                .cloned()
+                .unwrap_or_else(|| r.loc.clone());
+            let help = if known.is_empty() {
+                format!("the {name} provider takes no [{kind}.NAME.{name}] settings")
+            } else {
+                format!("known: {}", known.join(", "))
+            };
+            d.push(
+                Diagnostic::error(format!("unknown setting `{key}` in [{}.{name}]", r.address))
+                    .at(loc)
+                    .help(help),
             );
         }
     }

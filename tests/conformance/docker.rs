@@ -28,7 +28,7 @@ impl DockerHarness {
         format!("{PROJECT}-{name}")
     }
 
-    fn inspect(&self, name: &str, format: &str) -> Option<String> {
+    pub fn inspect(&self, name: &str, format: &str) -> Option<String> {
         let out = self
             .engine
             .docker(&["inspect", "--format", format, &Self::container(name)]);
@@ -129,4 +129,71 @@ impl Harness for DockerHarness {
         ids.dedup();
         ids.len()
     }
+}
+
+/// `[container.NAME.docker]`: the restart policy changes in place, extra labels
+/// are fixed at create (a change replaces the container), a bad value is refused
+/// before any call. Docker does not report settings as written: the plan compares
+/// them with what infra applied.
+pub fn settings_restart_in_place_labels_replace() {
+    let suite = super::Suite::new(DockerHarness::new());
+    let h = &suite.h;
+    let spec = |restart: &str, team: &str| {
+        suite.env.write(
+            "infra/main.toml",
+            &format!(
+                "[container.web]\n{}\n\n[container.web.docker]\nrestart = \"{restart}\"\nlabels = {{ team = \"{team}\" }}\n",
+                h.body("web", 0)
+            ),
+        );
+        suite.env.commit_all("spec");
+    };
+    let policy = || {
+        h.inspect(
+            "web",
+            "{{.HostConfig.RestartPolicy.Name}} {{index .Config.Labels \"team\"}} {{.Id}}",
+        )
+        .unwrap()
+    };
+    spec("always", "scan");
+    suite.apply();
+    let first = policy();
+    assert!(first.starts_with("always scan "), "{first}");
+    suite.no_changes("create with settings");
+
+    spec("no", "scan");
+    suite.plan_says(&[
+        "# container.web will be updated in-place",
+        "~ docker.restart = \"always\" -> \"no\"",
+    ]);
+    suite.apply();
+    let second = policy();
+    assert!(second.starts_with("no scan "), "{second}");
+    assert_eq!(
+        first.split(' ').last(),
+        second.split(' ').last(),
+        "same container, updated in place"
+    );
+    suite.no_changes("restart change");
+
+    spec("no", "billing");
+    suite.plan_says(&["# container.web must be replaced", "# forces replacement"]);
+    suite.apply();
+    let third = policy();
+    assert!(third.starts_with("no billing "), "{third}");
+    assert_ne!(
+        second.split(' ').last(),
+        third.split(' ').last(),
+        "a new container"
+    );
+    suite.no_changes("labels change");
+
+    spec("sometimes", "billing");
+    let fail = suite.infra(&["apply", "--yes"]).expect(1);
+    assert!(
+        fail.all().contains("restart = \"sometimes\" is not one of"),
+        "{}",
+        fail.all()
+    );
+    assert_eq!(policy(), third, "a refused setting changes nothing");
 }

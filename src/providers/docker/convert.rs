@@ -59,13 +59,67 @@ pub struct ContainerSpec {
     pub memory: Option<i64>,
     pub start: bool,
     pub echo: Echo,
+    /// `[container.NAME.docker] restart`: the restart policy (changes in place).
+    pub restart: RestartPolicyNameEnum,
+    /// `[container.NAME.docker] labels`: extra labels (fixed at create).
+    pub labels: BTreeMap<String, String>,
 }
+
+/// Per-resource settings in `[container.NAME.docker]`.
+pub const SETTINGS: &[&str] = &["restart", "labels"];
+/// Back after the engine restarts, unless someone stopped it on purpose (that
+/// shows up as drift of `start`).
+const DEFAULT_RESTART: RestartPolicyNameEnum = RestartPolicyNameEnum::UNLESS_STOPPED;
 
 fn text(attrs: &Attrs, name: &str) -> Option<String> {
     attrs.get(name).and_then(Value::as_str).map(str::to_string)
 }
 
 impl ContainerSpec {
+    /// Parse and audit a desired container (attributes and `[container.NAME.docker]`).
+    pub fn from_desired(r: &crate::providers::Desired, network: &str) -> Result<ContainerSpec> {
+        let mut spec = ContainerSpec::from_attrs(&r.attrs, network)?;
+        let s = &r.settings;
+        if let Some(k) = s.keys().find(|k| !SETTINGS.contains(&k.as_str())) {
+            return Err(ProviderError::rejected(format!(
+                "unknown setting `{k}` in [{}.docker]; known: {}",
+                r.address,
+                SETTINGS.join(", ")
+            )));
+        }
+        if let Some(v) = s.get("restart") {
+            spec.restart = match v.as_str() {
+                Some("no") => RestartPolicyNameEnum::NO,
+                Some("always") => RestartPolicyNameEnum::ALWAYS,
+                Some("unless-stopped") => RestartPolicyNameEnum::UNLESS_STOPPED,
+                Some("on-failure") => RestartPolicyNameEnum::ON_FAILURE,
+                _ => {
+                    return Err(ProviderError::rejected(format!(
+                        "[{}.docker] restart = {v} is not one of \"no\", \"always\", \"unless-stopped\", \"on-failure\"",
+                        r.address
+                    )))
+                }
+            };
+        }
+        if let Some(v) = s.get("labels") {
+            let bad = || {
+                ProviderError::rejected(format!(
+                    "[{}.docker] labels must be a table of strings whose names do not start with `infra.` (infra's own)",
+                    r.address
+                ))
+            };
+            let m = v.as_object().ok_or_else(bad)?;
+            for (k, v) in m {
+                if k.starts_with("infra.") {
+                    return Err(bad());
+                }
+                spec.labels
+                    .insert(k.clone(), v.as_str().ok_or_else(bad)?.to_string());
+            }
+        }
+        Ok(spec)
+    }
+
     /// Parse and audit desired attributes for a container on `network`.
     pub fn from_attrs(attrs: &Attrs, network: &str) -> Result<ContainerSpec> {
         let hostname = text(attrs, "hostname")
@@ -121,7 +175,16 @@ impl ContainerSpec {
             memory: attrs.get("memory").and_then(Value::as_i64),
             start: attrs.get("start").and_then(Value::as_bool).unwrap_or(true),
             echo,
+            restart: DEFAULT_RESTART,
+            labels: BTreeMap::new(),
         })
+    }
+
+    pub fn restart_policy(&self) -> RestartPolicy {
+        RestartPolicy {
+            name: Some(self.restart),
+            maximum_retry_count: None,
+        }
     }
 
     /// The `Cmd`: the command split on whitespace (no shell quoting; use
@@ -158,7 +221,7 @@ impl ContainerSpec {
 
     /// The create request. `owner` is the marker; `network` the provider's setting.
     pub fn create_body(&self, owner: &str, network: &str) -> Result<ContainerCreateBody> {
-        let mut labels = HashMap::new();
+        let mut labels: HashMap<String, String> = self.labels.clone().into_iter().collect();
         labels.insert(OWNER_LABEL.to_string(), owner.to_string());
         labels.insert(
             SPEC_LABEL.to_string(),
@@ -209,12 +272,7 @@ impl ContainerSpec {
                 // update that raises it never trips over an older swap limit.
                 memory_swap: self.memory.map(|m| m * MIB),
                 port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
-                // Back after the engine restarts, unless someone stopped it on purpose
-                // (that shows up as drift of `start`).
-                restart_policy: Some(RestartPolicy {
-                    name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
-                    maximum_retry_count: None,
-                }),
+                restart_policy: Some(self.restart_policy()),
                 ..Default::default()
             }),
             networking_config,

@@ -66,7 +66,9 @@ const KINDS: &[KindSupport] = &[KindSupport {
         "hostname", "image", "command", "env", "ip", "ports", "gateway", "disk",
     ],
     restart_on: &[],
-    settings_in_place: None,
+    settings: convert::SETTINGS,
+    // `restart` is updated in place; extra `labels` are fixed at create.
+    settings_in_place: &["restart"],
 }];
 
 /// The host network is the default: the container shares the host's addresses, so
@@ -251,7 +253,7 @@ impl Provider for DockerProvider {
     }
 
     async fn create(&self, r: &Desired) -> Result<Observed> {
-        let spec = ContainerSpec::from_attrs(&r.attrs, &self.network)?;
+        let spec = ContainerSpec::from_desired(r, &self.network)?;
         let name = self.container_name(&r.address);
         if let Some(live) = self.inspect(&name).await? {
             if let Some(e) = self.not_owned(&name, &live, Some(&r.address)) {
@@ -265,7 +267,7 @@ impl Provider for DockerProvider {
     }
 
     async fn update(&self, id: &str, r: &Desired, _live: &Observed) -> Result<Observed> {
-        let spec = ContainerSpec::from_attrs(&r.attrs, &self.network)?;
+        let spec = ContainerSpec::from_desired(r, &self.network)?;
         let name = self.container_name(&r.address);
         let raw = self.inspect_raw(id).await?.ok_or_else(|| {
             ProviderError::NotFound(format!("container {name} ({id}) no longer exists"))
@@ -286,7 +288,13 @@ impl Provider for DockerProvider {
         let memory = spec.memory.map(Value::from);
         let cores_changed = cores.is_some() && live.attrs.get("cores") != cores.as_ref();
         let memory_changed = memory.is_some() && live.attrs.get("memory") != memory.as_ref();
-        if cores_changed || memory_changed {
+        let restart = raw
+            .host_config
+            .as_ref()
+            .and_then(|h| h.restart_policy.as_ref())
+            .and_then(|p| p.name);
+        let restart_changed = restart != Some(spec.restart);
+        if cores_changed || memory_changed || restart_changed {
             let docker = self.engine.client().await?;
             let body = ContainerUpdateBody {
                 nano_cpus: spec
@@ -301,6 +309,7 @@ impl Provider for DockerProvider {
                     .memory
                     .filter(|_| memory_changed)
                     .map(|m| m * 1024 * 1024),
+                restart_policy: restart_changed.then(|| spec.restart_policy()),
                 ..Default::default()
             };
             docker

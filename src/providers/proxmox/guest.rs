@@ -23,7 +23,7 @@ pub enum Guest {
 }
 
 /// Per-resource settings from `[container.NAME.proxmox]` / `[vm.NAME.proxmox]`.
-const LXC_SETTINGS: &[&str] = &[
+pub const LXC_SETTINGS: &[&str] = &[
     "storage",
     "bridge",
     "swap",
@@ -33,7 +33,7 @@ const LXC_SETTINGS: &[&str] = &[
     "vmid",
     "template_storage",
 ];
-const QEMU_SETTINGS: &[&str] = &["storage", "bridge", "vmid"];
+pub const QEMU_SETTINGS: &[&str] = &["storage", "bridge", "vmid"];
 /// Disk size when the spec gives none (the PVE web UI's default).
 const DEFAULT_DISK_GIB: i64 = 8;
 

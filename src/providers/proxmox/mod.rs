@@ -69,8 +69,9 @@ const KINDS: &[KindSupport] = &[
         replace_on: &[],
         // LXC takes cores, memory and network changes while running (PVE hotplugs them).
         restart_on: &[],
+        settings: guest::LXC_SETTINGS,
         // Storage, vmid, template, privileges, features and keys are chosen at create.
-        settings_in_place: Some(&["swap", "bridge"]),
+        settings_in_place: &["swap", "bridge"],
     },
     KindSupport {
         kind: "vm",
@@ -78,7 +79,8 @@ const KINDS: &[KindSupport] = &[
         // QEMU's default hotplug is network, disk and usb: new cores and memory
         // stay pending until the VM restarts, and cloud-init (ipconfig0) runs at boot.
         restart_on: &["cores", "memory", "ip", "gateway"],
-        settings_in_place: Some(&["bridge"]),
+        settings: guest::QEMU_SETTINGS,
+        settings_in_place: &["bridge"],
     },
 ];
 
