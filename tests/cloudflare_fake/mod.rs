@@ -21,6 +21,8 @@
 //! `lose_write_answers` (the write happens, the answer is a 502).
 #![allow(dead_code)]
 
+#[path = "../support/http1.rs"]
+mod http1;
 pub mod openapi;
 mod routes;
 mod server;

@@ -8,8 +8,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+
+use super::http1;
 
 /// More than any test makes; the loop ends there even if never stopped.
 pub const MAX_CONNECTIONS: usize = 20_000;
@@ -97,93 +99,33 @@ impl Drop for Server {
 }
 
 async fn serve(mut stream: TcpStream, handler: Handler) {
-    let Some(req) = read_request(&mut stream).await else {
+    let mut buf = Vec::new();
+    let Some(r) = http1::read_request(&mut stream, &mut buf, Duration::from_secs(10)).await else {
         return;
     };
-    let resp = handler(req);
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
-        resp.status,
-        reason(resp.status),
-        resp.body.len()
-    );
-    for (n, v) in &resp.headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    let _ = stream.write_all(head.as_bytes()).await;
-    let _ = stream.write_all(resp.body.as_bytes()).await;
-    let _ = stream.shutdown().await;
-}
-
-async fn read_request(stream: &mut TcpStream) -> Option<Request> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 16384];
-    let end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        if buf.len() > 1 << 20 {
-            return None;
-        }
-        let n = read(stream, &mut chunk).await?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
+    let Ok(url) = reqwest::Url::parse(&format!("http://fake{}", r.target)) else {
+        return;
     };
-    let head = String::from_utf8_lossy(&buf[..end]).to_string();
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let (method, target) = (first.next()?.to_string(), first.next()?.to_string());
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = buf[end + 4..].to_vec();
-    while body.len() < length {
-        let n = read(stream, &mut chunk).await?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    let url = reqwest::Url::parse(&format!("http://fake{target}")).ok()?;
-    Some(Request {
-        method,
+    let req = Request {
+        method: r.method.clone(),
         path: url.path().to_string(),
         query: url
             .query_pairs()
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect(),
-        headers,
-        body: String::from_utf8_lossy(&body).to_string(),
-    })
-}
-
-/// One read, bounded by 10 s.
-async fn read(s: &mut TcpStream, c: &mut [u8]) -> Option<usize> {
-    tokio::time::timeout(Duration::from_secs(10), s.read(c))
-        .await
-        .ok()?
-        .ok()
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        _ => "Status",
-    }
+        body: r.body_text(),
+        headers: r.headers,
+    };
+    let mut resp = handler(req);
+    resp.headers
+        .insert(0, ("content-type".into(), "application/json".into()));
+    resp.headers.push(("connection".into(), "close".into()));
+    let out = http1::response(
+        resp.status,
+        http1::reason(resp.status),
+        &resp.headers,
+        resp.body.as_bytes(),
+    );
+    let _ = stream.write_all(&out).await;
+    let _ = stream.shutdown().await;
 }

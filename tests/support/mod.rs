@@ -2,4 +2,5 @@
 //! the fixtures the tests share.
 
 pub mod fixtures;
+pub mod http1;
 pub mod stub;

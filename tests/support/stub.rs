@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::http1;
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
@@ -118,92 +120,28 @@ impl Drop for Stub {
 }
 
 async fn serve(mut stream: TcpStream, reply: Reply, seen: &Mutex<Vec<Seen>>) {
-    let Some(request) = read_request(&mut stream).await else {
+    let mut buf = Vec::new();
+    let Some(r) = http1::read_request(&mut stream, &mut buf, Duration::from_secs(10)).await else {
         return;
     };
-    seen.lock().unwrap().push(request);
+    seen.lock().unwrap().push(Seen {
+        method: r.method.clone(),
+        path: r.target.clone(),
+        body: r.body_text(),
+        headers: r.headers,
+    });
     match reply {
         Reply::Silence => tokio::time::sleep(Duration::from_secs(30)).await,
         Reply::Json {
             status,
-            headers,
+            mut headers,
             body,
         } => {
-            let mut head = format!(
-                "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
-                reason(status),
-                body.len()
-            );
-            for (n, v) in headers {
-                head.push_str(&format!("{n}: {v}\r\n"));
-            }
-            head.push_str("\r\n");
-            let _ = stream.write_all(head.as_bytes()).await;
-            let _ = stream.write_all(body.as_bytes()).await;
+            headers.insert(0, ("content-type".into(), "application/json".into()));
+            headers.push(("connection".into(), "close".into()));
+            let out = http1::response(status, http1::reason(status), &headers, body.as_bytes());
+            let _ = stream.write_all(&out).await;
             let _ = stream.shutdown().await;
         }
-    }
-}
-
-async fn read_request(stream: &mut TcpStream) -> Option<Seen> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let header_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        if buf.len() > 1 << 20 {
-            return None;
-        }
-        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
-            .await
-            .ok()?
-            .ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..header_end]).to_string();
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let (method, path) = (first.next()?.to_string(), first.next()?.to_string());
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = buf[header_end + 4..].to_vec();
-    while body.len() < length {
-        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
-            .await
-            .ok()?
-            .ok()?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    Some(Seen {
-        method,
-        path,
-        headers,
-        body: String::from_utf8_lossy(&body).to_string(),
-    })
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        529 => "Overloaded",
-        _ => "Status",
     }
 }

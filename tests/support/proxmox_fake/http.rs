@@ -4,15 +4,14 @@
 //! handler, and the reply's `returns` check. Replies use PVE's envelope.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject as _;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
-use super::{api, Fault, Options, Schema, Seen, Shared, TOKEN_ID, TOKEN_SECRET};
+use super::{api, http1, Fault, Options, Schema, Seen, Shared, TOKEN_ID, TOKEN_SECRET};
 
 pub(super) struct Reply {
     status: u16,
@@ -76,72 +75,20 @@ pub(super) async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpi
 ) {
     let mut buf = Vec::new();
     loop {
-        let Some((head, body)) = read_request(&mut s, &mut buf).await else {
+        let Some(request) = http1::read_request(&mut s, &mut buf, Duration::from_secs(30)).await
+        else {
             return;
         };
-        let reply = respond(&head, &body, &shared, &schema);
+        let reply = respond(&request, &shared, &schema);
         if !reply.delay.is_zero() {
             tokio::time::sleep(reply.delay).await;
         }
-        let mut out = format!("HTTP/1.1 {} {}\r\n", reply.status, reply.reason).into_bytes();
-        let _ = write!(
-            out,
-            "Server: pve-api-daemon/3.0\r\nContent-Length: {}\r\n",
-            reply.body.len()
-        );
-        for (k, v) in &reply.headers {
-            let _ = write!(out, "{k}: {v}\r\n");
-        }
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(reply.body.as_bytes());
+        let mut headers = vec![("Server".to_string(), "pve-api-daemon/3.0".to_string())];
+        headers.extend(reply.headers);
+        let out = http1::response(reply.status, &reply.reason, &headers, reply.body.as_bytes());
         if s.write_all(&out).await.is_err() || s.flush().await.is_err() {
             return;
         }
-    }
-}
-
-/// One request (head text, body bytes); `None` at EOF, on timeout or garbage.
-async fn read_request<S: tokio::io::AsyncRead + Unpin>(
-    s: &mut S,
-    buf: &mut Vec<u8>,
-) -> Option<(String, Vec<u8>)> {
-    let mut chunk = [0u8; 8192];
-    loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_string();
-            let len: usize = head
-                .lines()
-                .find_map(|l| {
-                    l.split_once(':')
-                        .filter(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-                })
-                .and_then(|(_, v)| v.trim().parse().ok())
-                .unwrap_or(0);
-            while buf.len() < end + 4 + len {
-                let n = tokio::time::timeout(Duration::from_secs(30), s.read(&mut chunk))
-                    .await
-                    .ok()?
-                    .ok()?;
-                if n == 0 {
-                    return None;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-            }
-            let body = buf[end + 4..end + 4 + len].to_vec();
-            buf.drain(..end + 4 + len);
-            return Some((head, body));
-        }
-        if buf.len() > 1 << 20 {
-            return None;
-        }
-        let n = tokio::time::timeout(Duration::from_secs(30), s.read(&mut chunk))
-            .await
-            .ok()?
-            .ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
     }
 }
 
@@ -158,20 +105,11 @@ fn envelope(status: u16, reason: &str, body: Value) -> Reply {
     }
 }
 
-fn respond(head: &str, body: &[u8], shared: &Mutex<Shared>, schema: &Schema) -> Reply {
+fn respond(request: &http1::Request, shared: &Mutex<Shared>, schema: &Schema) -> Reply {
     let mut sh = shared.lock().unwrap();
-    let mut lines = head.lines();
-    let mut first = lines.next().unwrap_or("").split_whitespace();
-    let (method, target) = (
-        first.next().unwrap_or("").to_string(),
-        first.next().unwrap_or("").to_string(),
-    );
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let header = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let method = request.method.clone();
+    let header = |n: &str| request.header(n).map(str::to_string);
+    let (path, query, body) = (request.path(), request.query(), &request.body[..]);
 
     // The reverse proxy answers before PVE sees anything.
     if let Some(i) = sh.faults.iter().position(|f| matches!(f, Fault::Proxy429 { method: m, path: p, .. } if m.is_none_or(|m| m == method) && p.is_none_or(|p| path.contains(p)))) {

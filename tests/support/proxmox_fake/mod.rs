@@ -19,6 +19,8 @@
 
 pub mod api;
 mod http;
+#[path = "../http1.rs"]
+mod http1;
 pub mod schema;
 pub mod world;
 
