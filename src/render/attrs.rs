@@ -267,8 +267,8 @@ fn changed(old: &Value, new: Option<&Value>, sensitive: bool) -> Shown {
     }
 }
 
-/// A value on its own: multi-line strings as a heredoc, everything else as
-/// compact JSON (strings quoted and escaped, lists and maps on one line).
+/// A value on its own: multi-line strings as a heredoc, everything else on one
+/// line as the spec writes it in TOML (`["a", "b"]`, `{ nesting = true }`).
 fn show(value: &Value) -> Shown {
     match value {
         Value::String(s) if s.contains('\n') => Shown {
@@ -276,7 +276,38 @@ fn show(value: &Value) -> Shown {
             body: Some(split_lines(s).into_iter().map(BodyLine::Same).collect()),
             tail: String::new(),
         },
-        other => Shown::inline(serde_json::to_string(other).expect("JSON values serialise")),
+        other => Shown::inline(inline(other)),
+    }
+}
+
+/// TOML inline syntax; strings quoted and escaped as JSON does, which TOML reads alike.
+fn inline(value: &Value) -> String {
+    match value {
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(inline).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Object(map) if map.is_empty() => "{}".into(),
+        Value::Object(map) => {
+            let pairs: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{} = {}", key(k), inline(v)))
+                .collect();
+            format!("{{ {} }}", pairs.join(", "))
+        }
+        other => serde_json::to_string(other).expect("JSON values serialise"),
+    }
+}
+
+/// A table key: bare where TOML allows it, else quoted.
+fn key(k: &str) -> String {
+    let bare = !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        k.to_string()
+    } else {
+        serde_json::to_string(k).expect("strings serialise")
     }
 }
 

@@ -426,3 +426,22 @@ fn markdown_is_size_bounded() {
     assert!(details.ends_with("```\n\n</details>\n"));
     assert!(md.contains("| | …and 350 more | |"));
 }
+
+#[test]
+fn lists_and_tables_print_as_toml_inline_values() {
+    let mut ct = change("container.web", Action::Create);
+    ct.kind = "container".into();
+    ct.after = Some(attrs(json!({
+        "proxmox.features": {"nesting": true, "odd key": 1},
+        "ports": ["127.0.0.1:8080:80", "127.0.0.1:8443:443"],
+        "proxmox.empty": {},
+    })));
+    let text = human::render(&plan(vec![ct], vec![]), false);
+    for line in [
+        r#"+ proxmox.features = { nesting = true, "odd key" = 1 }"#,
+        r#"+ ports            = ["127.0.0.1:8080:80", "127.0.0.1:8443:443"]"#,
+        "+ proxmox.empty    = {}",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+}
