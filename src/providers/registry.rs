@@ -7,10 +7,13 @@ use super::{Context, KindSupport, Provider};
 use crate::spec::validate::ProviderInfo;
 use crate::spec::ProviderConfig;
 
+/// Builds a provider from its settings; `Err` says what is wrong with them.
+pub type BuildFn = fn(&ProviderConfig, &Context) -> Result<Arc<dyn Provider>, String>;
+
 #[derive(Clone, Copy)]
 pub struct ProviderFactory {
     pub info: &'static ProviderInfo,
-    pub build: fn(&ProviderConfig, &Context) -> Result<Arc<dyn Provider>, String>,
+    pub build: BuildFn,
 }
 
 static FACTORIES: &[ProviderFactory] = &[

@@ -27,8 +27,11 @@ enum Part<'a> {
     Ref(Ref),
 }
 
+/// A malformed reference: what is wrong, and where.
+pub type Malformed = (String, Range<usize>);
+
 /// Every reference in a string, with its byte range; `Err` describes a malformed one.
-pub fn find(s: &str) -> Result<Vec<(Ref, Range<usize>)>, (String, Range<usize>)> {
+pub fn find(s: &str) -> Result<Vec<(Ref, Range<usize>)>, Malformed> {
     let mut out = Vec::new();
     let mut i = 0;
     while let Some(pos) = s[i..].find("${") {

@@ -26,10 +26,7 @@ pub fn run(cwd: &Path, args: HistoryArgs) -> Result<i32> {
         println!("No infra history yet: `infra ask` and `infra apply` record their commits here.");
         return Ok(0);
     }
-    println!(
-        "{:<16}  {:<8}  {:<11}  {}",
-        "DATE", "COMMIT", "PLAN", "SUMMARY"
-    );
+    println!("{:<16}  {:<8}  {:<11}  SUMMARY", "DATE", "COMMIT", "PLAN");
     for e in entries {
         let plan = e
             .trailers
