@@ -2,7 +2,7 @@
 //! It turns them into plan input (refreshing live state through providers) and
 //! is shared by every command that plans or applies.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -84,9 +84,17 @@ impl Project {
 
     pub fn open(root: &Path, color: bool) -> Result<Project> {
         let registry = Registry::default();
-        let spec = load_spec(root, &registry, color)?;
-        let state = state::load(root)?;
-        Ok(Project::from_parts(root, spec, state, registry))
+        // The state file is read on a second thread while the spec loads: both are
+        // parsing-bound and independent. Spec errors still come first.
+        let (spec, state) = std::thread::scope(|s| {
+            let state = s.spawn(|| state::load(root));
+            let spec = load_spec(root, &registry, color);
+            (
+                spec,
+                state.join().expect("loading the state does not panic"),
+            )
+        });
+        Ok(Project::from_parts(root, spec?, state?, registry))
     }
 
     /// Hash of everything the desired state is computed from.
@@ -252,28 +260,32 @@ impl Project {
                     "refreshing {kind} objects of provider `{pname}`: {e}"
                 ))
             })?;
-            let by_id: BTreeMap<&str, &providers::Observed> =
-                found.iter().map(|o| (o.id.as_str(), o)).collect();
+            // Recorded objects by id first, then adoptions by marker. Each found object is
+            // moved into `live`, cloned only in the odd case that it is used twice.
+            let mut uses: Vec<(String, bool)> = Vec::new();
+            let mut used_by: Vec<Vec<usize>> = vec![Vec::new(); found.len()];
+            let by_id: HashMap<&str, usize> = found
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (o.id.as_str(), i))
+                .collect();
+            let mut taken: HashSet<&str> = HashSet::new();
             for (address, rec) in recorded
                 .iter()
                 .filter(|(_, r)| r.provider == pname && r.kind == kind)
             {
-                if let Some(o) = by_id.get(rec.id.as_str()) {
-                    live.insert(
-                        address.clone(),
-                        LiveObject {
-                            id: o.id.clone(),
-                            provider: pname.clone(),
-                            kind: kind.clone(),
-                            attrs: o.attrs.clone(),
-                            adopted: false,
-                        },
-                    );
+                if let Some(&i) = by_id.get(rec.id.as_str()) {
+                    used_by[i].push(uses.len());
+                    uses.push((address.clone(), false));
+                    taken.insert(address);
                 }
             }
-            for o in &found {
+            for (i, o) in found.iter().enumerate() {
                 let Some(owner) = &o.owner else { continue };
-                if recorded.contains_key(owner) || live.contains_key(owner) {
+                if recorded.contains_key(owner)
+                    || live.contains_key(owner)
+                    || taken.contains(owner.as_str())
+                {
                     continue;
                 }
                 let Some(addr) = Address::parse(owner).filter(|a| a.kind == kind) else {
@@ -285,20 +297,49 @@ impl Project {
                     None => true,
                 };
                 if wanted_here {
-                    live.insert(
-                        owner.clone(),
-                        LiveObject {
-                            id: o.id.clone(),
-                            provider: pname.clone(),
-                            kind: kind.clone(),
-                            attrs: o.attrs.clone(),
-                            adopted: true,
-                        },
-                    );
+                    used_by[i].push(uses.len());
+                    uses.push((owner.clone(), true));
+                    taken.insert(owner);
                 }
+            }
+            drop((by_id, taken));
+            let mut objects: Vec<Option<LiveObject>> = (0..uses.len()).map(|_| None).collect();
+            for (o, slots) in found.into_iter().zip(used_by) {
+                let Some((&last, rest)) = slots.split_last() else {
+                    continue;
+                };
+                for &u in rest {
+                    objects[u] = Some(self.live_object(&o, &pname, &kind, uses[u].1));
+                }
+                objects[last] = Some(LiveObject {
+                    id: o.id,
+                    provider: pname.clone(),
+                    kind: kind.clone(),
+                    attrs: o.attrs,
+                    adopted: uses[last].1,
+                });
+            }
+            for ((address, _), object) in uses.into_iter().zip(objects) {
+                live.insert(address, object.expect("every use has its object"));
             }
         }
         Ok(live)
+    }
+
+    fn live_object(
+        &self,
+        o: &providers::Observed,
+        pname: &str,
+        kind: &str,
+        adopted: bool,
+    ) -> LiveObject {
+        LiveObject {
+            id: o.id.clone(),
+            provider: pname.to_string(),
+            kind: kind.to_string(),
+            attrs: o.attrs.clone(),
+            adopted,
+        }
     }
 
     /// Expand targets with everything they depend on.
@@ -343,10 +384,13 @@ impl Project {
         opts: &PlanOptions,
         providers: &BTreeMap<String, Arc<dyn Provider>>,
     ) -> Result<(Plan, BTreeMap<String, LiveObject>)> {
-        let live = if opts.refresh {
-            self.refresh(providers).await?
+        // The desired side is computed while the providers' reads are in flight.
+        let (live, desired) = if opts.refresh {
+            let (live, desired) = tokio::join!(self.refresh(providers), async { self.desired() });
+            (live?, desired?)
         } else {
-            self.state
+            let live = self
+                .state
                 .state
                 .resources
                 .iter()
@@ -362,10 +406,11 @@ impl Project {
                         },
                     )
                 })
-                .collect()
+                .collect();
+            (live, self.desired()?)
         };
         let input = plan::Input {
-            desired: self.desired()?,
+            desired,
             vars: &self.spec.vars,
             recorded: &self.state.state.resources,
             live: &live,

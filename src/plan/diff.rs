@@ -337,18 +337,17 @@ fn sensitive_names(schema: &schema::KindSchema, attrs: &Attrs) -> Vec<String> {
 }
 
 /// Recorded objects whose live form differs (or vanished) since infra last wrote them.
-fn drift(input: &Input<'_>) -> Vec<Drift> {
+fn drift<'a>(input: &Input<'a>) -> Vec<Drift> {
     if !input.refreshed {
         return Vec::new();
     }
     let mut out = Vec::new();
     for (address, rec) in input.recorded {
         let schema = schema::kind(&rec.kind);
-        let user_attrs = |a: &Attrs| -> Attrs {
+        // Compared in place: copying both sides per resource cost more than the diff itself.
+        let user_attrs = |a: &'a Attrs| {
             a.iter()
-                .filter(|(k, _)| !schema.is_some_and(|s| s.is_computed(k)))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
+                .filter(move |(k, _)| !schema.is_some_and(|s| s.is_computed(k)))
         };
         match input.live.get(address) {
             None => out.push(Drift {
@@ -359,7 +358,7 @@ fn drift(input: &Input<'_>) -> Vec<Drift> {
                     .map(|s| sensitive_names(s, &rec.attrs))
                     .unwrap_or_default(),
             }),
-            Some(l) if user_attrs(&l.attrs) != user_attrs(&rec.attrs) => {
+            Some(l) if !user_attrs(&l.attrs).eq(user_attrs(&rec.attrs)) => {
                 let mut sensitive = schema
                     .map(|s| sensitive_names(s, &l.attrs))
                     .unwrap_or_default();
