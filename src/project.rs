@@ -24,6 +24,15 @@ pub struct Project {
     deps: std::sync::OnceLock<BTreeMap<Address, BTreeSet<Address>>>,
 }
 
+/// A plan with what it was computed from.
+pub struct Planned {
+    pub plan: Plan,
+    /// Live objects by address, as the refresh found them.
+    pub live: BTreeMap<String, LiveObject>,
+    /// Desired resources in dependency order (computed once, for the diff and the executor).
+    pub desired: Vec<DesiredInput>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
     pub refresh: bool,
@@ -46,6 +55,7 @@ pub fn find_root(start: &Path) -> Result<PathBuf> {
 /// Load and validate the spec; diagnostics become one error listing all of them.
 pub fn load_spec(root: &Path, registry: &Registry, color: bool) -> Result<Spec> {
     let (spec, mut diags) = load::load(root)?;
+    crate::util::tmark("spec parsed");
     if diags.is_empty() {
         diags = validate::validate(&spec, &registry.infos());
     }
@@ -87,8 +97,9 @@ impl Project {
         // The state file is read on a second thread while the spec loads: both are
         // parsing-bound and independent. Spec errors still come first.
         let (spec, state) = std::thread::scope(|s| {
-            let state = s.spawn(|| state::load(root));
+            let state = s.spawn(|| { let r = state::load(root); crate::util::tmark("state loaded"); r });
             let spec = load_spec(root, &registry, color);
+            crate::util::tmark("spec loaded");
             (
                 spec,
                 state.join().expect("loading the state does not panic"),
@@ -141,7 +152,9 @@ impl Project {
 
     /// Desired resources in dependency order, templates rendered.
     pub fn desired(&self) -> Result<Vec<DesiredInput>> {
+        crate::util::tmark("desired start");
         let deps = self.dependencies();
+        crate::util::tmark("deps");
         let mut g = DiGraphMap::<usize, ()>::new();
         for (i, r) in self.spec.resources.iter().enumerate() {
             g.add_node(i);
@@ -151,6 +164,7 @@ impl Project {
         }
         let order =
             petgraph::algo::toposort(&g, None).map_err(|_| Error::new("dependency cycle"))?;
+        crate::util::tmark("toposorted");
         let mut out = Vec::with_capacity(order.len());
         for i in order {
             let r = &self.spec.resources[i];
@@ -243,6 +257,7 @@ impl Project {
             pairs.insert((r.provider.clone(), r.kind.clone()));
         }
         let mut tasks = tokio::task::JoinSet::new();
+        crate::util::tmark("refresh start");
         for (pname, kind) in pairs {
             let p = providers[&pname].clone();
             tasks.spawn(async move {
@@ -255,6 +270,7 @@ impl Project {
         while let Some(joined) = tasks.join_next().await {
             let (pname, kind, found) =
                 joined.map_err(|e| Error::new(format!("refresh task failed: {e}")))?;
+            crate::util::tmark("list done");
             let found = found.map_err(|e| {
                 Error::new(format!(
                     "refreshing {kind} objects of provider `{pname}`: {e}"
@@ -375,18 +391,20 @@ impl Project {
         opts: &PlanOptions,
         providers: &BTreeMap<String, Arc<dyn Provider>>,
     ) -> Result<Plan> {
-        Ok(self.plan_with_live(opts, providers).await?.0)
+        Ok(self.plan_with_live(opts, providers).await?.plan)
     }
 
-    /// The plan plus the live objects it was computed from (apply records them).
+    /// The plan plus the live objects and desired resources it was computed from
+    /// (apply records the first and executes with the second).
     pub async fn plan_with_live(
         &self,
         opts: &PlanOptions,
         providers: &BTreeMap<String, Arc<dyn Provider>>,
-    ) -> Result<(Plan, BTreeMap<String, LiveObject>)> {
+    ) -> Result<Planned> {
         // The desired side is computed while the providers' reads are in flight.
         let (live, desired) = if opts.refresh {
             let (live, desired) = tokio::join!(self.refresh(providers), async { self.desired() });
+            crate::util::tmark("refreshed+desired");
             (live?, desired?)
         } else {
             let live = self
@@ -422,6 +440,7 @@ impl Project {
             state_lineage: self.state.state.lineage.clone(),
             state_serial: self.state.effective_serial(),
         };
+        crate::util::tmark("input");
         let plan = plan::diff(&input).map_err(|errors| {
             let lines: Vec<String> = errors
                 .iter()
@@ -429,6 +448,7 @@ impl Project {
                 .collect();
             Error::new("cannot compute the plan").detail(lines.join("\n"))
         })?;
+        crate::util::tmark("diffed");
         let violations = plan::policy::violations(&plan, &self.spec.policy);
         if !violations.is_empty() {
             return Err(Error::new("the plan breaks the project's [policy]")
@@ -441,7 +461,12 @@ impl Project {
                 )
                 .hint("change the spec, or edit [policy] in infra.toml if this is really wanted"));
         }
-        Ok((plan, live))
+        let desired = input.desired;
+        Ok(Planned {
+            plan,
+            live,
+            desired,
+        })
     }
 }
 

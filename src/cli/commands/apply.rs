@@ -43,6 +43,7 @@ pub fn destroy(cwd: &Path, a: DestroyArgs, ui: &Ui) -> Result<i32> {
 }
 
 fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
+    crate::util::tmark("start");
     let root = super::root(cwd)?;
     // Everything that could refuse runs before anything changes.
     let saved = mode.saved.as_deref().map(super::plan::load).transpose()?;
@@ -76,20 +77,23 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     };
     let providers = project.providers()?;
     let rt = super::runtime()?;
-    let (plan, live) = rt.block_on(project.plan_with_live(&opts, &providers))?;
+    let planned = rt.block_on(project.plan_with_live(&opts, &providers))?;
+    let (plan, live) = (&planned.plan, &planned.live);
     if let Some(saved) = &saved {
-        check_not_stale(saved, &plan)?;
+        check_not_stale(saved, plan)?;
     }
-    print!("{}", render::render(&plan, render::Format::Human, ui.color));
+    crate::util::tmark("planned");
+    print!("{}", render::render(plan, render::Format::Human, ui.color));
+    crate::util::tmark("rendered");
 
-    let original = project.state.clone();
+    let original = &project.state;
     // The refresh is recorded (journaled) only once the apply goes ahead.
     let record = || -> Result<(State, Journal)> {
         let mut journal = Journal::open(&root.join(state::JOURNAL_FILE))?;
         let recorded = record_refresh(
-            &project.state.state,
-            &live,
-            &plan,
+            &original.state,
+            live,
+            plan,
             opts.refresh,
             &mut journal,
         )?;
@@ -97,7 +101,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     };
     if !plan.has_changes() {
         let (recorded, _) = record()?;
-        return finish_without_changes(&root, &original, recorded, repo.as_ref(), head.as_deref());
+        return finish_without_changes(&root, original, recorded, repo.as_ref(), head.as_deref());
     }
     if saved.is_none() && !mode.exec.yes {
         let (question, detail) = if destroy {
@@ -114,19 +118,21 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         }
     }
     let (recorded, journal) = record()?;
+    crate::util::tmark("recorded refresh");
 
     let desired = if destroy {
         Vec::new()
     } else {
-        project.desired()?
+        planned.desired
     };
+    crate::util::tmark("desired");
     let reporter = Arc::new(Progress::new(ui.stderr_tty));
     let exec_opts = ExecOptions {
         parallelism: mode.exec.parallelism,
         ..ExecOptions::default()
     };
     let (outcome, final_state) = rt.block_on(apply::execute(
-        &plan,
+        plan,
         &desired,
         &project.spec.vars,
         &providers,
@@ -135,13 +141,15 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         reporter,
         &exec_opts,
     ));
-    let changed = save_state(&root, &original, &final_state)?;
+    crate::util::tmark("executed");
+    let changed = save_state(&root, original, final_state)?;
+    crate::util::tmark("saved");
     report(&outcome, ui);
     if changed || !outcome.done.is_empty() || !outcome.failed.is_empty() {
         if let Some(repo) = &repo {
             commit_state(
                 repo,
-                &plan,
+                plan,
                 &outcome,
                 head.as_deref(),
                 mode.exec.allow_dirty && head.is_none(),
@@ -267,6 +275,12 @@ fn record_refresh(
     let mut entries = Vec::new();
     for (address, l) in live {
         let old = recorded.resources.get(address);
+        // Unchanged objects (the usual case) are compared in place, not rebuilt.
+        if old.is_some_and(|o| {
+            o.kind == l.kind && o.provider == l.provider && o.id == l.id && o.attrs == l.attrs
+        }) {
+            continue;
+        }
         let change = changes.get(address.as_str());
         let resource = ResourceState {
             kind: l.kind.clone(),
@@ -305,7 +319,7 @@ fn record_refresh(
 
 /// Write the state if it differs from the file on disk (a replayed journal counts);
 /// returns whether it did.
-fn save_state(root: &Path, original: &state::Loaded, now: &State) -> Result<bool> {
+fn save_state(root: &Path, original: &state::Loaded, now: State) -> Result<bool> {
     let original_replayed = original.replayed;
     let original = &original.state;
     if now.resources == original.resources && original_replayed == 0 {
@@ -314,7 +328,7 @@ fn save_state(root: &Path, original: &state::Loaded, now: &State) -> Result<bool
             _ => return Ok(false),
         }
     }
-    let mut next = now.clone();
+    let mut next = now;
     next.serial = original.serial + original_replayed as u64 + 1;
     next.lineage = original.lineage.clone();
     state::save(root, &next)?;
@@ -328,7 +342,7 @@ fn finish_without_changes(
     repo: Option<&Repo>,
     head: Option<&str>,
 ) -> Result<i32> {
-    let changed = save_state(root, original, &recorded)?;
+    let changed = save_state(root, original, recorded)?;
     if changed {
         if let Some(repo) = repo {
             let subject = "infra apply: record refreshed state";

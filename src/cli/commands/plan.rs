@@ -21,8 +21,10 @@ pub struct SavedPlan {
 }
 
 pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
+    crate::util::tmark("start");
     let root = super::root(cwd)?;
     let project = Project::open(&root, ui.color)?;
+    crate::util::tmark("opened");
     let opts = PlanOptions {
         refresh: args.flags.refresh,
         targets: args.flags.targets.clone(),
@@ -35,15 +37,19 @@ pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
     } else {
         Default::default()
     };
-    let plan = super::runtime()?.block_on(project.plan(&opts, &providers))?;
+    crate::util::tmark("providers");
+    let planned = super::runtime()?.block_on(project.plan_with_live(&opts, &providers))?;
+    let plan = &planned.plan;
+    crate::util::tmark("planned");
     let format = match args.format {
         Format::Human => render::Format::Human,
         Format::Json => render::Format::Json,
         Format::Markdown => render::Format::Markdown,
     };
-    print!("{}", render::render(&plan, format, ui.color));
+    print!("{}", render::render(plan, format, ui.color));
+    crate::util::tmark("rendered");
     if let Some(out) = &args.out {
-        save(out, &plan)?;
+        save(out, plan)?;
         if format == render::Format::Human {
             println!("\nSaved the plan to {}. To perform exactly these actions, run:\n    infra apply {}", out.display(), out.display());
         }
@@ -56,7 +62,7 @@ pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
         0
     };
     // The process ends here: freeing 10,000 resources' worth of maps one by one is wasted work.
-    std::mem::forget((plan, project));
+    std::mem::forget((planned, project));
     Ok(code)
 }
 
