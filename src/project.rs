@@ -97,7 +97,11 @@ impl Project {
         // The state file is read on a second thread while the spec loads: both are
         // parsing-bound and independent. Spec errors still come first.
         let (spec, state) = std::thread::scope(|s| {
-            let state = s.spawn(|| { let r = state::load(root); crate::util::tmark("state loaded"); r });
+            let state = s.spawn(|| {
+                let r = state::load(root);
+                crate::util::tmark("state loaded");
+                r
+            });
             let spec = load_spec(root, &registry, color);
             crate::util::tmark("spec loaded");
             (
@@ -331,7 +335,7 @@ impl Project {
                     id: o.id,
                     provider: pname.clone(),
                     kind: kind.clone(),
-                    attrs: o.attrs,
+                    attrs: o.attrs.into(),
                     adopted: uses[last].1,
                 });
             }
@@ -353,7 +357,7 @@ impl Project {
             id: o.id.clone(),
             provider: pname.to_string(),
             kind: kind.to_string(),
-            attrs: o.attrs.clone(),
+            attrs: o.attrs.clone().into(),
             adopted,
         }
     }
@@ -419,7 +423,7 @@ impl Project {
                             id: r.id.clone(),
                             provider: r.provider.clone(),
                             kind: r.kind.clone(),
-                            attrs: r.attrs.clone(),
+                            attrs: r.attrs.clone().into(),
                             adopted: false,
                         },
                     )

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::model::{Action, Drift, Plan, Reason, ResourceChange, FORMAT_VERSION};
+use super::model::{Action, Drift, Plan, Reason, ResourceChange, SharedAttrs, FORMAT_VERSION};
 use crate::spec::refs::{self, Ref};
 use crate::spec::{check, schema, Attrs};
 use crate::state::ResourceState;
@@ -28,7 +28,7 @@ pub struct LiveObject {
     pub id: String,
     pub provider: String,
     pub kind: String,
-    pub attrs: Attrs,
+    pub attrs: SharedAttrs,
     /// Found by ownership marker, not in recorded state.
     pub adopted: bool,
 }
@@ -62,7 +62,7 @@ pub struct PlanError {
 
 /// Resolved values of one resource, for references from later resources.
 struct Resolved {
-    attrs: Attrs,
+    attrs: SharedAttrs,
     unknown: BTreeSet<String>,
 }
 
@@ -80,6 +80,7 @@ pub fn diff(input: &Input<'_>) -> Result<Plan, Vec<PlanError>> {
         .flat_map(|d| d.depends_on.iter().map(String::as_str))
         .collect();
 
+    crate::util::tmark("diff sets");
     if !input.destroy {
         for d in &input.desired {
             let schema = schema::kind(&d.kind).expect("validated spec has known kinds");
@@ -114,6 +115,7 @@ pub fn diff(input: &Input<'_>) -> Result<Plan, Vec<PlanError>> {
         }
     }
 
+    crate::util::tmark("diff desired loop");
     // Objects recorded (or adopted) that the spec no longer wants.
     let mut gone: BTreeSet<&String> = input.recorded.keys().collect();
     gone.extend(input.live.keys());
@@ -149,15 +151,19 @@ pub fn diff(input: &Input<'_>) -> Result<Plan, Vec<PlanError>> {
         });
     }
 
+    crate::util::tmark("diff gone");
     if !errors.is_empty() {
         return Err(errors);
     }
     changes.sort_by(|a, b| a.address.cmp(&b.address));
+    crate::util::tmark("diff sorted");
+    let drift = drift(input);
+    crate::util::tmark("diff drift");
     Ok(Plan {
         format_version: FORMAT_VERSION.into(),
         infra_version: env!("CARGO_PKG_VERSION").into(),
         changes,
-        drift: drift(input),
+        drift,
         spec_digest: input.spec_digest.clone(),
         spec_commit: input.spec_commit.clone(),
         state_lineage: input.state_lineage.clone(),
@@ -311,6 +317,11 @@ fn compare(
         sensitive.sort();
         sensitive.dedup();
     }
+    // An unchanged object's planned attributes are usually exactly its live ones: share them.
+    let after = match before {
+        Some(ref b) if action == Action::NoOp && **b == after => b.clone(),
+        _ => SharedAttrs::new(after),
+    };
     ResourceChange {
         address: d.address.clone(),
         kind: d.kind.clone(),
@@ -372,7 +383,7 @@ fn drift<'a>(input: &Input<'a>) -> Vec<Drift> {
                 out.push(Drift {
                     address: address.clone(),
                     before: Some(rec.attrs.clone()),
-                    after: Some(l.attrs.clone()),
+                    after: Some(Attrs::clone(&l.attrs)),
                     sensitive,
                 })
             }

@@ -90,13 +90,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     // The refresh is recorded (journaled) only once the apply goes ahead.
     let record = || -> Result<(State, Journal)> {
         let mut journal = Journal::open(&root.join(state::JOURNAL_FILE))?;
-        let recorded = record_refresh(
-            &original.state,
-            live,
-            plan,
-            opts.refresh,
-            &mut journal,
-        )?;
+        let recorded = record_refresh(&original.state, live, plan, opts.refresh, &mut journal)?;
         Ok((recorded, journal))
     };
     if !plan.has_changes() {
@@ -120,11 +114,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     let (recorded, journal) = record()?;
     crate::util::tmark("recorded refresh");
 
-    let desired = if destroy {
-        Vec::new()
-    } else {
-        planned.desired
-    };
+    let desired = if destroy { Vec::new() } else { planned.desired };
     crate::util::tmark("desired");
     let reporter = Arc::new(Progress::new(ui.stderr_tty));
     let exec_opts = ExecOptions {
@@ -225,7 +215,11 @@ fn check_not_stale(saved: &Plan, now: &Plan) -> Result<()> {
             saved.state_serial, now.state_serial
         ));
     }
-    let key = |p: &Plan| -> Vec<(String, crate::plan::Action, Option<crate::spec::Attrs>)> {
+    let key = |p: &Plan| -> Vec<(
+        String,
+        crate::plan::Action,
+        Option<crate::plan::SharedAttrs>,
+    )> {
         p.actions()
             .map(|c| (c.address.clone(), c.action, c.after.clone()))
             .collect()
@@ -277,7 +271,7 @@ fn record_refresh(
         let old = recorded.resources.get(address);
         // Unchanged objects (the usual case) are compared in place, not rebuilt.
         if old.is_some_and(|o| {
-            o.kind == l.kind && o.provider == l.provider && o.id == l.id && o.attrs == l.attrs
+            o.kind == l.kind && o.provider == l.provider && o.id == l.id && o.attrs == *l.attrs
         }) {
             continue;
         }
@@ -286,7 +280,7 @@ fn record_refresh(
             kind: l.kind.clone(),
             provider: l.provider.clone(),
             id: l.id.clone(),
-            attrs: l.attrs.clone(),
+            attrs: crate::spec::Attrs::clone(&l.attrs),
             depends_on: old
                 .map(|o| o.depends_on.clone())
                 .or_else(|| change.map(|c| c.depends_on.clone()))
