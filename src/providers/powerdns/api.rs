@@ -108,7 +108,10 @@ impl Api {
         }
         let req = self.client.get(full);
         match self.send(req, &url).await {
-            Ok(resp) => Ok(Some(self.json::<Zone>(resp, &url).await?.rrsets)),
+            Ok(resp) => {
+                crate::util::tmark("zone headers");
+                Ok(Some(self.json::<Zone>(resp, &url).await?.rrsets))
+            }
             Err(ProviderError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
