@@ -109,8 +109,9 @@ pub fn diff(input: &Input<'_>) -> Result<Plan, Vec<PlanError>> {
                         unknown: change.after_unknown.iter().cloned().collect(),
                     },
                 );
+                // Read only for resources in `resolved`.
+                actions.insert(d.address.clone(), change.action);
             }
-            actions.insert(d.address.clone(), change.action);
             changes.push(change);
         }
     }
@@ -273,8 +274,9 @@ fn compare(
                 reasons.push(Reason::Adopted);
             }
             let mut changed = false;
-            for (k, v) in after.iter().filter(|(k, _)| !schema.is_computed(k)) {
-                if l.attrs.get(k) != Some(v) {
+            // Values first: the schema lookup is the slower test, and most values are equal.
+            for (k, v) in &after {
+                if l.attrs.get(k) != Some(v) && !schema.is_computed(k) {
                     changed = true;
                     if schema.is_force_new(k) {
                         replace_paths.push(k.clone());
@@ -369,7 +371,8 @@ fn drift<'a>(input: &Input<'a>) -> Vec<Drift> {
                     .map(|s| sensitive_names(s, &rec.attrs))
                     .unwrap_or_default(),
             }),
-            Some(l) if !user_attrs(&l.attrs).eq(user_attrs(&rec.attrs)) => {
+            // Identical maps (the usual case) need no schema lookups.
+            Some(l) if *l.attrs != rec.attrs && !user_attrs(&l.attrs).eq(user_attrs(&rec.attrs)) => {
                 let mut sensitive = schema
                     .map(|s| sensitive_names(s, &l.attrs))
                     .unwrap_or_default();
