@@ -15,6 +15,10 @@ use crate::providers::{self, Provider, Registry};
 use crate::spec::{self, load, validate, Address, Spec};
 use crate::state;
 
+mod prefetch;
+
+pub use prefetch::Prefetch;
+
 pub struct Project {
     pub root: PathBuf,
     pub spec: Spec,
@@ -22,6 +26,8 @@ pub struct Project {
     pub registry: Registry,
     /// Each resource's dependencies, computed once (references are scanned per string).
     deps: std::sync::OnceLock<BTreeMap<Address, BTreeSet<Address>>>,
+    /// Reads started while the spec loaded (see `open_prefetching`).
+    prefetch: Prefetch,
 }
 
 /// A plan with what it was computed from.
@@ -89,18 +95,37 @@ impl Project {
             state,
             registry,
             deps: Default::default(),
+            prefetch: Prefetch::default(),
         }
     }
 
     pub fn open(root: &Path, color: bool) -> Result<Project> {
+        Project::load(root, color, None)
+    }
+
+    /// `open` for a command that refreshes next: the reads of what the state
+    /// records start on `rt` as soon as the state is read (see `prefetch`).
+    pub fn open_prefetching(
+        root: &Path,
+        color: bool,
+        rt: &tokio::runtime::Handle,
+    ) -> Result<Project> {
+        Project::load(root, color, Some(rt))
+    }
+
+    fn load(root: &Path, color: bool, rt: Option<&tokio::runtime::Handle>) -> Result<Project> {
         let registry = Registry::default();
         // The state file is read on a second thread while the spec loads: both are
         // parsing-bound and independent. Spec errors still come first.
         let (spec, state) = std::thread::scope(|s| {
             let state = s.spawn(|| {
-                let r = state::load(root);
+                let state = state::load(root)?;
                 crate::util::tmark("state loaded");
-                r
+                let prefetch = match rt {
+                    Some(rt) => Prefetch::start(root, &state.state, &registry, rt),
+                    None => Prefetch::default(),
+                };
+                Ok::<_, state::StateError>((state, prefetch))
             });
             let spec = load_spec(root, &registry, color);
             crate::util::tmark("spec loaded");
@@ -109,7 +134,11 @@ impl Project {
                 state.join().expect("loading the state does not panic"),
             )
         });
-        Ok(Project::from_parts(root, spec?, state?, registry))
+        let spec = spec?;
+        let (state, prefetch) = state?;
+        let mut project = Project::from_parts(root, spec, state, registry);
+        project.prefetch = prefetch;
+        Ok(project)
     }
 
     /// Hash of everything the desired state is computed from.
@@ -229,6 +258,10 @@ impl Project {
         );
         let mut out = BTreeMap::new();
         for name in names {
+            if let Some(p) = self.prefetch.providers.get(&name) {
+                out.insert(name, p.clone());
+                continue;
+            }
             let config = self.spec.providers.get(&name).ok_or_else(|| {
                 Error::new(format!("the state has objects of provider `{name}`, which infra.toml no longer declares"))
                     .hint(format!("declare [providers.{name}] again so infra can delete them, or forget them with `infra state rm`"))
@@ -264,8 +297,16 @@ impl Project {
         crate::util::tmark("refresh start");
         for (pname, kind) in pairs {
             let p = providers[&pname].clone();
+            let early = self.prefetch.take(&pname, &kind, &p);
             tasks.spawn(async move {
-                let found = list_with_retries(p.as_ref(), &kind).await;
+                let found = match early {
+                    Some(read) => read.await.unwrap_or_else(|e| {
+                        Err(providers::ProviderError::rejected(format!(
+                            "read failed: {e}"
+                        )))
+                    }),
+                    None => list_with_retries(p.as_ref(), &kind).await,
+                };
                 (pname, kind, found)
             });
         }

@@ -64,19 +64,24 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
             "infra apply"
         },
     )?;
-    let project = Project::open(&root, ui.color)?;
+    let refresh = saved.as_ref().map_or(mode.flags.refresh, |p| p.refreshed);
+    let rt = super::runtime()?;
+    let project = if refresh {
+        Project::open_prefetching(&root, ui.color, rt.handle())?
+    } else {
+        Project::open(&root, ui.color)?
+    };
     let (targets, destroy) = match &saved {
         Some(p) => (p.targets.clone(), p.destroy),
         None => (mode.flags.targets.clone(), mode.destroy),
     };
     let opts = PlanOptions {
-        refresh: saved.as_ref().map_or(mode.flags.refresh, |p| p.refreshed),
+        refresh,
         targets,
         destroy,
         spec_commit: head.clone(),
     };
     let providers = project.providers()?;
-    let rt = super::runtime()?;
     let planned = rt.block_on(project.plan_with_live(&opts, &providers))?;
     let (plan, live) = (&planned.plan, &planned.live);
     if let Some(saved) = &saved {

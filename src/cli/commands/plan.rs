@@ -23,7 +23,12 @@ pub struct SavedPlan {
 pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
     crate::util::tmark("start");
     let root = super::root(cwd)?;
-    let project = Project::open(&root, ui.color)?;
+    let rt = super::runtime()?;
+    let project = if args.flags.refresh {
+        Project::open_prefetching(&root, ui.color, rt.handle())?
+    } else {
+        Project::open(&root, ui.color)?
+    };
     crate::util::tmark("opened");
     let opts = PlanOptions {
         refresh: args.flags.refresh,
@@ -38,7 +43,7 @@ pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
         Default::default()
     };
     crate::util::tmark("providers");
-    let planned = super::runtime()?.block_on(project.plan_with_live(&opts, &providers))?;
+    let planned = rt.block_on(project.plan_with_live(&opts, &providers))?;
     let plan = &planned.plan;
     crate::util::tmark("planned");
     let format = match args.format {
