@@ -177,9 +177,13 @@ impl Project {
     }
 
     pub fn provider_name(&self, r: &spec::Resource) -> String {
+        self.provider_of(r).to_string()
+    }
+
+    fn provider_of(&self, r: &spec::Resource) -> &str {
         self.spec
             .provider_for(r, |p, k| self.registry.serves(p, k))
-            .map(|p| p.name.clone())
+            .map(|p| p.name.as_str())
             .expect("validated spec resolves every provider")
     }
 
@@ -243,21 +247,23 @@ impl Project {
 
     /// Provider instances needed by the spec and the state.
     pub fn providers(&self) -> Result<BTreeMap<String, Arc<dyn Provider>>> {
-        let mut names: BTreeSet<String> = self
+        // Borrowed: 10,000 resources name a handful of providers.
+        let mut names: BTreeSet<&str> = self
             .spec
             .resources
             .iter()
-            .map(|r| self.provider_name(r))
+            .map(|r| self.provider_of(r))
             .collect();
         names.extend(
             self.state
                 .state
                 .resources
                 .values()
-                .map(|r| r.provider.clone()),
+                .map(|r| r.provider.as_str()),
         );
         let mut out = BTreeMap::new();
         for name in names {
+            let name = name.to_string();
             if let Some(p) = self.prefetch.providers.get(&name) {
                 out.insert(name, p.clone());
                 continue;
@@ -286,16 +292,18 @@ impl Project {
         &self,
         providers: &BTreeMap<String, Arc<dyn Provider>>,
     ) -> Result<BTreeMap<String, LiveObject>> {
-        let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
+        // Borrowed: 10,000 resources make a handful of pairs.
+        let mut pairs: BTreeSet<(&str, &str)> = BTreeSet::new();
         for r in &self.spec.resources {
-            pairs.insert((self.provider_name(r), r.address.kind.clone()));
+            pairs.insert((self.provider_of(r), r.address.kind.as_str()));
         }
         for r in self.state.state.resources.values() {
-            pairs.insert((r.provider.clone(), r.kind.clone()));
+            pairs.insert((r.provider.as_str(), r.kind.as_str()));
         }
         let mut tasks = tokio::task::JoinSet::new();
         crate::util::tmark("refresh start");
         for (pname, kind) in pairs {
+            let (pname, kind) = (pname.to_string(), kind.to_string());
             let p = providers[&pname].clone();
             let early = self.prefetch.take(&pname, &kind, &p);
             tasks.spawn(async move {
@@ -354,7 +362,7 @@ impl Project {
                 };
                 // Adopt only what this provider instance would manage for that address.
                 let wanted_here = match self.spec.resource(&addr) {
-                    Some(r) => self.provider_name(r) == pname,
+                    Some(r) => self.provider_of(r) == pname,
                     None => true,
                 };
                 if wanted_here {
