@@ -61,7 +61,6 @@ pub fn find_root(start: &Path) -> Result<PathBuf> {
 /// Load and validate the spec; diagnostics become one error listing all of them.
 pub fn load_spec(root: &Path, registry: &Registry, color: bool) -> Result<Spec> {
     let (spec, mut diags) = load::load(root)?;
-    crate::util::tmark("spec parsed");
     if diags.is_empty() {
         diags = validate::validate(&spec, &registry.infos());
     }
@@ -120,7 +119,6 @@ impl Project {
         let (spec, state) = std::thread::scope(|s| {
             let state = s.spawn(|| {
                 let state = state::load(root)?;
-                crate::util::tmark("state loaded");
                 let prefetch = match rt {
                     Some(rt) => Prefetch::start(root, &state.state, &registry, rt),
                     None => Prefetch::default(),
@@ -128,7 +126,6 @@ impl Project {
                 Ok::<_, state::StateError>((state, prefetch))
             });
             let spec = load_spec(root, &registry, color);
-            crate::util::tmark("spec loaded");
             (
                 spec,
                 state.join().expect("loading the state does not panic"),
@@ -189,9 +186,7 @@ impl Project {
 
     /// Desired resources in dependency order, templates rendered.
     pub fn desired(&self) -> Result<Vec<DesiredInput>> {
-        crate::util::tmark("desired start");
         let deps = self.dependencies();
-        crate::util::tmark("deps");
         let mut g = DiGraphMap::<usize, ()>::new();
         for (i, r) in self.spec.resources.iter().enumerate() {
             g.add_node(i);
@@ -201,7 +196,6 @@ impl Project {
         }
         let order =
             petgraph::algo::toposort(&g, None).map_err(|_| Error::new("dependency cycle"))?;
-        crate::util::tmark("toposorted");
         let mut out = Vec::with_capacity(order.len());
         for i in order {
             let r = &self.spec.resources[i];
@@ -301,7 +295,6 @@ impl Project {
             pairs.insert((r.provider.as_str(), r.kind.as_str()));
         }
         let mut tasks = tokio::task::JoinSet::new();
-        crate::util::tmark("refresh start");
         for (pname, kind) in pairs {
             let (pname, kind) = (pname.to_string(), kind.to_string());
             let p = providers[&pname].clone();
@@ -323,7 +316,6 @@ impl Project {
         while let Some(joined) = tasks.join_next().await {
             let (pname, kind, found) =
                 joined.map_err(|e| Error::new(format!("refresh task failed: {e}")))?;
-            crate::util::tmark("list done");
             let found = found.map_err(|e| {
                 Error::new(format!(
                     "refreshing {kind} objects of provider `{pname}`: {e}"
@@ -457,7 +449,6 @@ impl Project {
         // The desired side is computed while the providers' reads are in flight.
         let (live, desired) = if opts.refresh {
             let (live, desired) = tokio::join!(self.refresh(providers), async { self.desired() });
-            crate::util::tmark("refreshed+desired");
             (live?, desired?)
         } else {
             let live = self
@@ -493,7 +484,6 @@ impl Project {
             state_lineage: self.state.state.lineage.clone(),
             state_serial: self.state.effective_serial(),
         };
-        crate::util::tmark("input");
         let plan = plan::diff(&input).map_err(|errors| {
             let lines: Vec<String> = errors
                 .iter()
@@ -501,7 +491,6 @@ impl Project {
                 .collect();
             Error::new("cannot compute the plan").detail(lines.join("\n"))
         })?;
-        crate::util::tmark("diffed");
         let violations = plan::policy::violations(&plan, &self.spec.policy);
         if !violations.is_empty() {
             return Err(Error::new("the plan breaks the project's [policy]")

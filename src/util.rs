@@ -59,27 +59,3 @@ pub fn pid_alive(pid: u32) -> bool {
     let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
     rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
-
-/// TEMPORARY profiling aid (remove before finishing).
-pub fn tmark(what: &str) {
-    use std::sync::OnceLock;
-    static START: OnceLock<std::time::Instant> = OnceLock::new();
-    static ON: OnceLock<bool> = OnceLock::new();
-    if *ON.get_or_init(|| std::env::var_os("INFRA_TIMING").is_some()) {
-        let s = START.get_or_init(std::time::Instant::now);
-        let rss = std::fs::read_to_string("/proc/self/statm")
-            .ok()
-            .and_then(|t| {
-                t.split_whitespace()
-                    .nth(1)
-                    .and_then(|x| x.parse::<u64>().ok())
-            })
-            .unwrap_or(0)
-            * 4096;
-        eprintln!(
-            "[{:>7.1} ms] {:>6.1} MiB {what}",
-            s.elapsed().as_secs_f64() * 1e3,
-            rss as f64 / 1048576.0
-        );
-    }
-}

@@ -80,7 +80,6 @@ pub fn diff(input: &Input<'_>) -> Result<Plan, Vec<PlanError>> {
         .flat_map(|d| d.depends_on.iter().map(String::as_str))
         .collect();
 
-    crate::util::tmark("diff sets");
     if !input.destroy {
         for d in &input.desired {
             let schema = schema::kind(&d.kind).expect("validated spec has known kinds");
@@ -116,7 +115,6 @@ pub fn diff(input: &Input<'_>) -> Result<Plan, Vec<PlanError>> {
         }
     }
 
-    crate::util::tmark("diff desired loop");
     // Objects recorded (or adopted) that the spec no longer wants.
     let mut gone: BTreeSet<&String> = input.recorded.keys().collect();
     gone.extend(input.live.keys());
@@ -152,19 +150,15 @@ pub fn diff(input: &Input<'_>) -> Result<Plan, Vec<PlanError>> {
         });
     }
 
-    crate::util::tmark("diff gone");
     if !errors.is_empty() {
         return Err(errors);
     }
     changes.sort_by(|a, b| a.address.cmp(&b.address));
-    crate::util::tmark("diff sorted");
-    let drift = drift(input);
-    crate::util::tmark("diff drift");
     Ok(Plan {
         format_version: FORMAT_VERSION.into(),
         infra_version: env!("CARGO_PKG_VERSION").into(),
         changes,
-        drift,
+        drift: drift(input),
         spec_digest: input.spec_digest.clone(),
         spec_commit: input.spec_commit.clone(),
         state_lineage: input.state_lineage.clone(),
@@ -372,7 +366,9 @@ fn drift<'a>(input: &Input<'a>) -> Vec<Drift> {
                     .unwrap_or_default(),
             }),
             // Identical maps (the usual case) need no schema lookups.
-            Some(l) if *l.attrs != rec.attrs && !user_attrs(&l.attrs).eq(user_attrs(&rec.attrs)) => {
+            Some(l)
+                if *l.attrs != rec.attrs && !user_attrs(&l.attrs).eq(user_attrs(&rec.attrs)) =>
+            {
                 let mut sensitive = schema
                     .map(|s| sensitive_names(s, &l.attrs))
                     .unwrap_or_default();

@@ -43,7 +43,6 @@ pub fn destroy(cwd: &Path, a: DestroyArgs, ui: &Ui) -> Result<i32> {
 }
 
 fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
-    crate::util::tmark("start");
     let root = super::root(cwd)?;
     // Everything that could refuse runs before anything changes.
     let saved = mode.saved.as_deref().map(super::plan::load).transpose()?;
@@ -87,9 +86,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     if let Some(saved) = &saved {
         check_not_stale(saved, plan)?;
     }
-    crate::util::tmark("planned");
     print!("{}", render::render(plan, render::Format::Human, ui.color));
-    crate::util::tmark("rendered");
 
     let original = &project.state;
     // The refresh is recorded (journaled) only once the apply goes ahead.
@@ -117,10 +114,8 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         }
     }
     let (recorded, journal) = record()?;
-    crate::util::tmark("recorded refresh");
 
     let desired = if destroy { Vec::new() } else { planned.desired };
-    crate::util::tmark("desired");
     let reporter = Arc::new(Progress::new(ui.stderr_tty));
     let exec_opts = ExecOptions {
         parallelism: mode.exec.parallelism,
@@ -136,9 +131,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         reporter,
         &exec_opts,
     ));
-    crate::util::tmark("executed");
     let changed = save_state(&root, original, &mut final_state)?;
-    crate::util::tmark("saved");
     report(&outcome, ui);
     if changed || !outcome.done.is_empty() || !outcome.failed.is_empty() {
         if let Some(repo) = &repo {

@@ -21,7 +21,6 @@ pub struct SavedPlan {
 }
 
 pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
-    crate::util::tmark("start");
     let root = super::root(cwd)?;
     let rt = super::runtime()?;
     let project = if args.flags.refresh {
@@ -29,7 +28,6 @@ pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
     } else {
         Project::open(&root, ui.color)?
     };
-    crate::util::tmark("opened");
     let opts = PlanOptions {
         refresh: args.flags.refresh,
         targets: args.flags.targets.clone(),
@@ -42,17 +40,14 @@ pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
     } else {
         Default::default()
     };
-    crate::util::tmark("providers");
     let planned = rt.block_on(project.plan_with_live(&opts, &providers))?;
     let plan = &planned.plan;
-    crate::util::tmark("planned");
     let format = match args.format {
         Format::Human => render::Format::Human,
         Format::Json => render::Format::Json,
         Format::Markdown => render::Format::Markdown,
     };
     print!("{}", render::render(plan, format, ui.color));
-    crate::util::tmark("rendered");
     if let Some(out) = &args.out {
         save(out, plan)?;
         if format == render::Format::Human {

@@ -108,10 +108,7 @@ impl Api {
         }
         let req = self.client.get(full);
         match self.send(req, &url).await {
-            Ok(resp) => {
-                crate::util::tmark("zone headers");
-                Ok(Some(self.json::<Zone>(resp, &url).await?.rrsets))
-            }
+            Ok(resp) => Ok(Some(self.json::<Zone>(resp, &url).await?.rrsets)),
             Err(ProviderError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }

@@ -109,7 +109,6 @@ async fn zone_batch(
         }
         return;
     };
-    crate::util::tmark("read live");
     let mut changes: Vec<RRSet> = Vec::new();
     let mut members: Vec<(usize, BatchResult)> = Vec::new();
     let mut seen: HashSet<(String, String)> = HashSet::new();
@@ -163,9 +162,7 @@ async fn zone_batch(
             bytes += serde_json::to_vec(&changes[end]).map_or(0, |v| v.len());
             end += 1;
         }
-        crate::util::tmark("patch start");
         let outcome = p.api.patch(zone, &changes[start..end]).await;
-        crate::util::tmark("patch done");
         for (i, r) in members.drain(..end - start) {
             results[i] = Some(match &outcome {
                 Ok(()) => Ok(r),

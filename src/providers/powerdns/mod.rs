@@ -216,7 +216,6 @@ impl Provider for PowerDns {
                 tasks.spawn(async move {
                     let read_at = std::time::Instant::now();
                     let rrsets = api.rrsets(&zone, None, None).await;
-                    crate::util::tmark("zone fetched+parsed");
                     (zone, read_at, rrsets)
                 });
             }
