@@ -2,7 +2,7 @@
 //! It turns them into plan input (refreshing live state through providers) and
 //! is shared by every command that plans or applies.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,6 +15,10 @@ use crate::providers::{self, Provider, Registry};
 use crate::spec::{self, load, validate, Address, Spec};
 use crate::state;
 
+mod prefetch;
+
+pub use prefetch::Prefetch;
+
 pub struct Project {
     pub root: PathBuf,
     pub spec: Spec,
@@ -22,6 +26,17 @@ pub struct Project {
     pub registry: Registry,
     /// Each resource's dependencies, computed once (references are scanned per string).
     deps: std::sync::OnceLock<BTreeMap<Address, BTreeSet<Address>>>,
+    /// Reads started while the spec loaded (see `open_prefetching`).
+    prefetch: Prefetch,
+}
+
+/// A plan with what it was computed from.
+pub struct Planned {
+    pub plan: Plan,
+    /// Live objects by address, as the refresh found them.
+    pub live: BTreeMap<String, LiveObject>,
+    /// Desired resources in dependency order (computed once, for the diff and the executor).
+    pub desired: Vec<DesiredInput>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -81,14 +96,48 @@ impl Project {
             state,
             registry,
             deps: Default::default(),
+            prefetch: Prefetch::default(),
         }
     }
 
     pub fn open(root: &Path, color: bool) -> Result<Project> {
+        Project::load(root, color, None)
+    }
+
+    /// `open` for a command that refreshes next: the reads of what the state
+    /// records start on `rt` as soon as the state is read (see `prefetch`).
+    pub fn open_prefetching(
+        root: &Path,
+        color: bool,
+        rt: &tokio::runtime::Handle,
+    ) -> Result<Project> {
+        Project::load(root, color, Some(rt))
+    }
+
+    fn load(root: &Path, color: bool, rt: Option<&tokio::runtime::Handle>) -> Result<Project> {
         let registry = Registry::default();
-        let spec = load_spec(root, &registry, color)?;
-        let state = state::load(root)?;
-        Ok(Project::from_parts(root, spec, state, registry))
+        // The state file is read on a second thread while the spec loads: both are
+        // parsing-bound and independent. Spec errors still come first.
+        let (spec, state) = std::thread::scope(|s| {
+            let state = s.spawn(|| {
+                let state = state::load(root)?;
+                let prefetch = match rt {
+                    Some(rt) => Prefetch::start(root, &state.state, &registry, rt),
+                    None => Prefetch::default(),
+                };
+                Ok::<_, state::StateError>((state, prefetch))
+            });
+            let spec = load_spec(root, &registry, color);
+            (
+                spec,
+                state.join().expect("loading the state does not panic"),
+            )
+        });
+        let spec = spec?;
+        let (state, prefetch) = state?;
+        let mut project = Project::from_parts(root, spec, state, registry);
+        project.prefetch = prefetch;
+        Ok(project)
     }
 
     /// Hash of everything the desired state is computed from.
@@ -127,9 +176,13 @@ impl Project {
     }
 
     pub fn provider_name(&self, r: &spec::Resource) -> String {
+        self.provider_of(r).to_string()
+    }
+
+    fn provider_of(&self, r: &spec::Resource) -> &str {
         self.spec
             .provider_for(r, |p, k| self.registry.serves(p, k))
-            .map(|p| p.name.clone())
+            .map(|p| p.name.as_str())
             .expect("validated spec resolves every provider")
     }
 
@@ -192,21 +245,27 @@ impl Project {
 
     /// Provider instances needed by the spec and the state.
     pub fn providers(&self) -> Result<BTreeMap<String, Arc<dyn Provider>>> {
-        let mut names: BTreeSet<String> = self
+        // Borrowed: 10,000 resources name a handful of providers.
+        let mut names: BTreeSet<&str> = self
             .spec
             .resources
             .iter()
-            .map(|r| self.provider_name(r))
+            .map(|r| self.provider_of(r))
             .collect();
         names.extend(
             self.state
                 .state
                 .resources
                 .values()
-                .map(|r| r.provider.clone()),
+                .map(|r| r.provider.as_str()),
         );
         let mut out = BTreeMap::new();
         for name in names {
+            let name = name.to_string();
+            if let Some(p) = self.prefetch.providers.get(&name) {
+                out.insert(name, p.clone());
+                continue;
+            }
             let config = self.spec.providers.get(&name).ok_or_else(|| {
                 Error::new(format!("the state has objects of provider `{name}`, which infra.toml no longer declares"))
                     .hint(format!("declare [providers.{name}] again so infra can delete them, or forget them with `infra state rm`"))
@@ -231,18 +290,28 @@ impl Project {
         &self,
         providers: &BTreeMap<String, Arc<dyn Provider>>,
     ) -> Result<BTreeMap<String, LiveObject>> {
-        let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
+        // Borrowed: 10,000 resources make a handful of pairs.
+        let mut pairs: BTreeSet<(&str, &str)> = BTreeSet::new();
         for r in &self.spec.resources {
-            pairs.insert((self.provider_name(r), r.address.kind.clone()));
+            pairs.insert((self.provider_of(r), r.address.kind.as_str()));
         }
         for r in self.state.state.resources.values() {
-            pairs.insert((r.provider.clone(), r.kind.clone()));
+            pairs.insert((r.provider.as_str(), r.kind.as_str()));
         }
         let mut tasks = tokio::task::JoinSet::new();
         for (pname, kind) in pairs {
+            let (pname, kind) = (pname.to_string(), kind.to_string());
             let p = providers[&pname].clone();
+            let early = self.prefetch.take(&pname, &kind, &p);
             tasks.spawn(async move {
-                let found = list_with_retries(p.as_ref(), &kind).await;
+                let found = match early {
+                    Some(read) => read.await.unwrap_or_else(|e| {
+                        Err(providers::ProviderError::rejected(format!(
+                            "read failed: {e}"
+                        )))
+                    }),
+                    None => list_with_retries(p.as_ref(), &kind).await,
+                };
                 (pname, kind, found)
             });
         }
@@ -256,28 +325,32 @@ impl Project {
                     "refreshing {kind} objects of provider `{pname}`: {e}"
                 ))
             })?;
-            let by_id: BTreeMap<&str, &providers::Observed> =
-                found.iter().map(|o| (o.id.as_str(), o)).collect();
+            // Recorded objects by id first, then adoptions by marker. Each found object is
+            // moved into `live`, cloned only in the odd case that it is used twice.
+            let mut uses: Vec<(String, bool)> = Vec::new();
+            let mut used_by: Vec<Vec<usize>> = vec![Vec::new(); found.len()];
+            let by_id: HashMap<&str, usize> = found
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (o.id.as_str(), i))
+                .collect();
+            let mut taken: HashSet<&str> = HashSet::new();
             for (address, rec) in recorded
                 .iter()
                 .filter(|(_, r)| r.provider == pname && r.kind == kind)
             {
-                if let Some(o) = by_id.get(rec.id.as_str()) {
-                    live.insert(
-                        address.clone(),
-                        LiveObject {
-                            id: o.id.clone(),
-                            provider: pname.clone(),
-                            kind: kind.clone(),
-                            attrs: o.attrs.clone(),
-                            adopted: false,
-                        },
-                    );
+                if let Some(&i) = by_id.get(rec.id.as_str()) {
+                    used_by[i].push(uses.len());
+                    uses.push((address.clone(), false));
+                    taken.insert(address);
                 }
             }
-            for o in &found {
+            for (i, o) in found.iter().enumerate() {
                 let Some(owner) = &o.owner else { continue };
-                if recorded.contains_key(owner) || live.contains_key(owner) {
+                if recorded.contains_key(owner)
+                    || live.contains_key(owner)
+                    || taken.contains(owner.as_str())
+                {
                     continue;
                 }
                 let Some(addr) = Address::parse(owner).filter(|a| a.kind == kind) else {
@@ -285,24 +358,53 @@ impl Project {
                 };
                 // Adopt only what this provider instance would manage for that address.
                 let wanted_here = match self.spec.resource(&addr) {
-                    Some(r) => self.provider_name(r) == pname,
+                    Some(r) => self.provider_of(r) == pname,
                     None => true,
                 };
                 if wanted_here {
-                    live.insert(
-                        owner.clone(),
-                        LiveObject {
-                            id: o.id.clone(),
-                            provider: pname.clone(),
-                            kind: kind.clone(),
-                            attrs: o.attrs.clone(),
-                            adopted: true,
-                        },
-                    );
+                    used_by[i].push(uses.len());
+                    uses.push((owner.clone(), true));
+                    taken.insert(owner);
                 }
+            }
+            drop((by_id, taken));
+            let mut objects: Vec<Option<LiveObject>> = (0..uses.len()).map(|_| None).collect();
+            for (o, slots) in found.into_iter().zip(used_by) {
+                let Some((&last, rest)) = slots.split_last() else {
+                    continue;
+                };
+                for &u in rest {
+                    objects[u] = Some(self.live_object(&o, &pname, &kind, uses[u].1));
+                }
+                objects[last] = Some(LiveObject {
+                    id: o.id,
+                    provider: pname.clone(),
+                    kind: kind.clone(),
+                    attrs: o.attrs.into(),
+                    adopted: uses[last].1,
+                });
+            }
+            for ((address, _), object) in uses.into_iter().zip(objects) {
+                live.insert(address, object.expect("every use has its object"));
             }
         }
         Ok(live)
+    }
+
+    fn live_object(
+        &self,
+        o: &providers::Observed,
+        pname: &str,
+        kind: &str,
+        adopted: bool,
+    ) -> LiveObject {
+        LiveObject {
+            id: o.id.clone(),
+            provider: pname.to_string(),
+            kind: kind.to_string(),
+            attrs: o.attrs.clone().into(),
+            adopted,
+        }
     }
 
     /// Expand targets with everything they depend on.
@@ -366,19 +468,23 @@ impl Project {
         opts: &PlanOptions,
         providers: &BTreeMap<String, Arc<dyn Provider>>,
     ) -> Result<Plan> {
-        Ok(self.plan_with_live(opts, providers).await?.0)
+        Ok(self.plan_with_live(opts, providers).await?.plan)
     }
 
-    /// The plan plus the live objects it was computed from (apply records them).
+    /// The plan plus the live objects and desired resources it was computed from
+    /// (apply records the first and executes with the second).
     pub async fn plan_with_live(
         &self,
         opts: &PlanOptions,
         providers: &BTreeMap<String, Arc<dyn Provider>>,
-    ) -> Result<(Plan, BTreeMap<String, LiveObject>)> {
-        let live = if opts.refresh {
-            self.refresh(providers).await?
+    ) -> Result<Planned> {
+        // The desired side is computed while the providers' reads are in flight.
+        let (live, desired) = if opts.refresh {
+            let (live, desired) = tokio::join!(self.refresh(providers), async { self.desired() });
+            (live?, desired?)
         } else {
-            self.state
+            let live = self
+                .state
                 .state
                 .resources
                 .iter()
@@ -389,15 +495,16 @@ impl Project {
                             id: r.id.clone(),
                             provider: r.provider.clone(),
                             kind: r.kind.clone(),
-                            attrs: r.attrs.clone(),
+                            attrs: r.attrs.clone().into(),
                             adopted: false,
                         },
                     )
                 })
-                .collect()
+                .collect();
+            (live, self.desired()?)
         };
         let input = plan::Input {
-            desired: self.desired()?,
+            desired,
             vars: &self.spec.vars,
             recorded: &self.state.state.resources,
             live: &live,
@@ -429,7 +536,12 @@ impl Project {
                 )
                 .hint("change the spec, or edit [policy] in infra.toml if this is really wanted"));
         }
-        Ok((plan, live))
+        let desired = input.desired;
+        Ok(Planned {
+            plan,
+            live,
+            desired,
+        })
     }
 }
 

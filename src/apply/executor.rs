@@ -602,7 +602,7 @@ mod tests {
                 action: Action::Create,
                 id: None,
                 before: None,
-                after: Some(attrs.clone()),
+                after: Some(attrs.clone().into()),
                 after_unknown: vec![],
                 sensitive: vec![],
                 replace_paths: vec![],

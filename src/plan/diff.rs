@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::model::{Action, Drift, Plan, Reason, ResourceChange, FORMAT_VERSION};
+use super::model::{Action, Drift, Plan, Reason, ResourceChange, SharedAttrs, FORMAT_VERSION};
 use crate::spec::refs::{self, Ref};
 use crate::spec::validate::KindSupport;
 use crate::spec::{check, schema, Attrs};
@@ -40,7 +40,7 @@ pub struct LiveObject {
     pub id: String,
     pub provider: String,
     pub kind: String,
-    pub attrs: Attrs,
+    pub attrs: SharedAttrs,
     /// Found by ownership marker, not in recorded state.
     pub adopted: bool,
 }
@@ -76,7 +76,7 @@ pub struct PlanError {
 
 /// Resolved values of one resource, for references from later resources.
 struct Resolved {
-    attrs: Attrs,
+    attrs: SharedAttrs,
     unknown: BTreeSet<String>,
 }
 
@@ -122,8 +122,9 @@ pub fn diff(input: &Input<'_>) -> Result<Plan, Vec<PlanError>> {
                         unknown: change.after_unknown.iter().cloned().collect(),
                     },
                 );
+                // Read only for resources in `resolved`.
+                actions.insert(d.address.clone(), change.action);
             }
-            actions.insert(d.address.clone(), change.action);
             changes.push(change);
         }
     }
@@ -302,8 +303,9 @@ fn compare(
                 reasons.push(Reason::Adopted);
             }
             let mut changed = false;
-            for (k, v) in after.iter().filter(|(k, _)| !schema.is_computed(k)) {
-                if l.attrs.get(k) != Some(v) {
+            // Values first: the schema lookup is the slower test, and most values are equal.
+            for (k, v) in &after {
+                if l.attrs.get(k) != Some(v) && !schema.is_computed(k) {
                     changed = true;
                     if forces(k) {
                         replace_paths.push(k.clone());
@@ -337,7 +339,8 @@ fn compare(
                         }
                     }
                 }
-                before.extend(settings_rows(d, applied));
+                // Copied only for the resources that have settings.
+                SharedAttrs::make_mut(&mut before).extend(settings_rows(d, applied));
                 after.extend(settings_rows(d, &d.settings));
             }
             // A replacement starts fresh: nothing waits for a restart.
@@ -378,6 +381,11 @@ fn compare(
         sensitive.sort();
         sensitive.dedup();
     }
+    // An unchanged object's planned attributes are usually exactly its live ones: share them.
+    let after = match before {
+        Some(ref b) if action == Action::NoOp && **b == after => b.clone(),
+        _ => SharedAttrs::new(after),
+    };
     ResourceChange {
         address: d.address.clone(),
         kind: d.kind.clone(),
@@ -405,18 +413,17 @@ fn sensitive_names(schema: &schema::KindSchema, attrs: &Attrs) -> Vec<String> {
 }
 
 /// Recorded objects whose live form differs (or vanished) since infra last wrote them.
-fn drift(input: &Input<'_>) -> Vec<Drift> {
+fn drift<'a>(input: &Input<'a>) -> Vec<Drift> {
     if !input.refreshed {
         return Vec::new();
     }
     let mut out = Vec::new();
     for (address, rec) in input.recorded {
         let schema = schema::kind(&rec.kind);
-        let user_attrs = |a: &Attrs| -> Attrs {
+        // Compared in place: copying both sides per resource cost more than the diff itself.
+        let user_attrs = |a: &'a Attrs| {
             a.iter()
-                .filter(|(k, _)| !schema.is_some_and(|s| s.is_computed(k)))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
+                .filter(move |(k, _)| !schema.is_some_and(|s| s.is_computed(k)))
         };
         match input.live.get(address) {
             None => out.push(Drift {
@@ -427,7 +434,10 @@ fn drift(input: &Input<'_>) -> Vec<Drift> {
                     .map(|s| sensitive_names(s, &rec.attrs))
                     .unwrap_or_default(),
             }),
-            Some(l) if user_attrs(&l.attrs) != user_attrs(&rec.attrs) => {
+            // Identical maps (the usual case) need no schema lookups.
+            Some(l)
+                if *l.attrs != rec.attrs && !user_attrs(&l.attrs).eq(user_attrs(&rec.attrs)) =>
+            {
                 let mut sensitive = schema
                     .map(|s| sensitive_names(s, &l.attrs))
                     .unwrap_or_default();
@@ -441,7 +451,7 @@ fn drift(input: &Input<'_>) -> Vec<Drift> {
                 out.push(Drift {
                     address: address.clone(),
                     before: Some(rec.attrs.clone()),
-                    after: Some(l.attrs.clone()),
+                    after: Some(Attrs::clone(&l.attrs)),
                     sensitive,
                 })
             }

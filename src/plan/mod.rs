@@ -9,4 +9,6 @@ pub mod model;
 pub mod policy;
 
 pub use diff::{diff, resolve_attrs, DesiredInput, Input, LiveObject, PlanError};
-pub use model::{Action, Drift, Plan, Reason, ResourceChange, Summary, FORMAT_VERSION};
+pub use model::{
+    Action, Drift, Plan, Reason, ResourceChange, SharedAttrs, Summary, FORMAT_VERSION,
+};

@@ -1,8 +1,15 @@
 //! The plan as data. Renderers format it; apply executes it; nothing here computes.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::spec::Attrs;
+
+/// Attributes shared (not copied) between a live object and the change planned
+/// for it: a plan over 10,000 unchanged resources otherwise holds each live
+/// object's attributes three times. Serialised exactly like `Attrs`.
+pub type SharedAttrs = Arc<Attrs>;
 
 /// Saved-plan and JSON format version: minor bumps only add fields.
 pub const FORMAT_VERSION: &str = "1.0";
@@ -57,8 +64,8 @@ pub struct ResourceChange {
     /// Provider id of the live object, if one exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    pub before: Option<Attrs>,
-    pub after: Option<Attrs>,
+    pub before: Option<SharedAttrs>,
+    pub after: Option<SharedAttrs>,
     /// Attributes of `after` only known after apply.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub after_unknown: Vec<String>,

@@ -154,8 +154,8 @@ fn change_block(change: &ResourceChange, out: &mut Vec<Line>) {
         .strip_prefix(&format!("{}.", change.kind))
         .unwrap_or(&change.address);
     let sides = Sides {
-        before: change.before.as_ref(),
-        after: change.after.as_ref(),
+        before: change.before.as_deref(),
+        after: change.after.as_deref(),
         unknown: &change.after_unknown,
         sensitive: &change.sensitive,
         forces: &change.replace_paths,

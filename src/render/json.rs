@@ -17,8 +17,15 @@ pub(super) const REDACTED: &str = "(sensitive)";
 pub fn render(plan: &Plan) -> String {
     let mut plan = plan.clone();
     for change in &mut plan.changes {
-        redact(change.before.as_mut(), &change.sensitive);
-        redact(change.after.as_mut(), &change.sensitive);
+        // Attributes are shared with other changes: copied only when a value is hidden.
+        for side in [&mut change.before, &mut change.after]
+            .into_iter()
+            .flatten()
+        {
+            if change.sensitive.iter().any(|name| side.contains_key(name)) {
+                redact(Some(std::sync::Arc::make_mut(side)), &change.sensitive);
+            }
+        }
     }
     for drift in &mut plan.drift {
         redact(drift.before.as_mut(), &drift.sensitive);

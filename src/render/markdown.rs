@@ -166,8 +166,8 @@ fn changed_cell(change: &ResourceChange) -> String {
         return "—".into();
     }
     let rows = attrs::rows(&Sides {
-        before: change.before.as_ref(),
-        after: change.after.as_ref(),
+        before: change.before.as_deref(),
+        after: change.after.as_deref(),
         unknown: &change.after_unknown,
         sensitive: &change.sensitive,
         forces: &change.replace_paths,

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::{human, json, markdown};
-use crate::plan::{Action, Drift, Plan, Reason, ResourceChange};
+use crate::plan::{Action, Drift, Plan, Reason, ResourceChange, SharedAttrs};
 use crate::spec::Attrs;
 
 /// Every secret in the fixtures contains this; no rendering may print it.
@@ -13,6 +13,11 @@ const SECRET: &str = "hunter2";
 
 fn attrs(value: Value) -> Attrs {
     serde_json::from_value(value).expect("fixture attributes are an object")
+}
+
+/// One side of a change (changes share their attributes).
+fn shared(a: Attrs) -> Option<SharedAttrs> {
+    Some(a.into())
 }
 
 fn change(address: &str, action: Action) -> ResourceChange {
@@ -64,10 +69,10 @@ fn create_plan() -> Plan {
     let mut file = change("file.motd", Action::Create);
     let mut after = motd();
     after.remove("id");
-    file.after = Some(after);
+    file.after = shared(after);
     file.after_unknown = vec!["id".into()];
     let mut dns = change("dns_record.www", Action::Create);
-    dns.after = Some(attrs(
+    dns.after = shared(attrs(
         json!({"zone": "example.com", "name": "www", "type": "A",
         "content": "10.0.0.5", "ttl": 300, "proxied": false, "fqdn": "www.example.com"}),
     ));
@@ -91,8 +96,8 @@ fn update_plan() -> Plan {
     after.insert("cores".into(), json!(2));
     after.insert("ports".into(), json!(["8080:80", "8443:443"]));
     after.insert("gateway".into(), json!("10.0.0.1"));
-    web.before = Some(web_before());
-    web.after = Some(after);
+    web.before = shared(web_before());
+    web.after = shared(after);
     plan(vec![web], vec![])
 }
 
@@ -103,8 +108,8 @@ fn replace_plan() -> Plan {
     after.remove("id");
     after.insert("path".into(), json!("etc/motd.d/infra"));
     after.insert("mode".into(), json!("0600"));
-    file.before = Some(motd());
-    file.after = Some(after);
+    file.before = shared(motd());
+    file.after = shared(after);
     file.after_unknown = vec!["id".into()];
     file.replace_paths = vec!["path".into()];
     plan(vec![file], vec![])
@@ -116,8 +121,8 @@ fn replace_requested_plan() -> Plan {
     file.id = Some("etc/motd".into());
     let mut after = motd();
     after.remove("id");
-    file.before = Some(motd());
-    file.after = Some(after);
+    file.before = shared(motd());
+    file.after = shared(after);
     file.after_unknown = vec!["id".into()];
     file.reasons = vec![Reason::ReplaceRequested];
     let mut p = plan(vec![file], vec![]);
@@ -136,8 +141,8 @@ fn restart_plan() -> Plan {
     let mut after = before.clone();
     after.insert("memory".into(), json!(4096));
     after.insert("cores".into(), json!(4));
-    vm.before = Some(before);
-    vm.after = Some(after);
+    vm.before = shared(before);
+    vm.after = shared(after);
     vm.restart_paths = vec!["cores".into(), "memory".into()];
     plan(vec![vm], vec![])
 }
@@ -145,7 +150,7 @@ fn restart_plan() -> Plan {
 fn delete_not_in_spec_plan() -> Plan {
     let mut old = change("file.old", Action::Delete);
     old.id = Some("old.txt".into());
-    old.before = Some(attrs(
+    old.before = shared(attrs(
         json!({"path": "old.txt", "content": "bye", "mode": "0644", "id": "old.txt"}),
     ));
     old.reasons = vec![Reason::NotInSpec];
@@ -154,10 +159,10 @@ fn delete_not_in_spec_plan() -> Plan {
 
 fn delete_destroy_plan() -> Plan {
     let mut file = change("file.motd", Action::Delete);
-    file.before = Some(motd());
+    file.before = shared(motd());
     file.reasons = vec![Reason::Destroy];
     let mut dns = change("dns_record.www", Action::Delete);
-    dns.before = Some(attrs(
+    dns.before = shared(attrs(
         json!({"zone": "example.com", "name": "www", "type": "A",
         "content": "10.0.0.5", "ttl": 300, "id": "rec-9"}),
     ));
@@ -169,8 +174,8 @@ fn delete_destroy_plan() -> Plan {
 
 fn no_changes_plan() -> Plan {
     let mut file = change("file.motd", Action::NoOp);
-    file.before = Some(motd());
-    file.after = Some(motd());
+    file.before = shared(motd());
+    file.after = shared(motd());
     plan(vec![file], vec![])
 }
 
@@ -184,8 +189,8 @@ fn drift_changed_plan() -> Plan {
         sensitive: vec![],
     };
     let mut file = change("file.motd", Action::Update);
-    file.before = Some(outside);
-    file.after = Some(motd());
+    file.before = shared(outside);
+    file.after = shared(motd());
     plan(vec![file], vec![drift])
 }
 
@@ -199,7 +204,7 @@ fn drift_deleted_plan() -> Plan {
     let mut file = change("file.motd", Action::Create);
     let mut after = motd();
     after.remove("id");
-    file.after = Some(after);
+    file.after = shared(after);
     file.after_unknown = vec!["id".into()];
     file.reasons = vec![Reason::DeletedOutOfBand];
     plan(vec![file], vec![drift])
@@ -217,15 +222,15 @@ fn drift_no_changes_plan() -> Plan {
         sensitive: vec![],
     };
     let mut site = change("proxy_site.app", Action::NoOp);
-    site.before = Some(live.clone());
-    site.after = Some(live);
+    site.before = shared(live.clone());
+    site.after = shared(live);
     plan(vec![site], vec![drift])
 }
 
 fn sensitive_plan() -> Plan {
     let env = |secret: &str| json!({"API_KEY": format!("{SECRET}-{secret}")});
     let mut db = change("container.db", Action::Create);
-    db.after = Some(attrs(json!({"hostname": "db", "image": "postgres:16",
+    db.after = shared(attrs(json!({"hostname": "db", "image": "postgres:16",
         "env": {"POSTGRES_PASSWORD": format!("{SECRET}-db")}, "start": true})));
     db.after_unknown = vec!["address".into(), "id".into()];
     db.sensitive = vec!["env".into()];
@@ -235,12 +240,12 @@ fn sensitive_plan() -> Plan {
     app_after.insert("env".into(), env("new"));
     app_after.insert("cores".into(), json!(2));
     let mut app = change("container.app", Action::Update);
-    app.before = Some(app_before.clone());
-    app.after = Some(app_after);
+    app.before = shared(app_before.clone());
+    app.after = shared(app_after);
     app.sensitive = vec!["env".into()];
 
     let mut legacy = change("container.legacy", Action::Delete);
-    legacy.before = Some(attrs(
+    legacy.before = shared(attrs(
         json!({"hostname": "legacy", "env": env("legacy"), "id": "ct-3"}),
     ));
     legacy.sensitive = vec!["env".into()];
@@ -288,11 +293,11 @@ fn multiline_plan() -> Plan {
         attrs(json!({"path": "nginx.conf", "content": content, "mode": "0644", "id": "nginx.conf"}))
     };
     let mut file = change("file.nginx", Action::Update);
-    file.before = Some(conf(nginx_conf(768, false)));
-    file.after = Some(conf(nginx_conf(1024, true)));
+    file.before = shared(conf(nginx_conf(768, false)));
+    file.after = shared(conf(nginx_conf(1024, true)));
     let mut notes = change("file.notes", Action::Update);
-    notes.before = Some(attrs(json!({"path": "notes", "content": "one\ntwo"})));
-    notes.after = Some(attrs(json!({"path": "notes", "content": "one\ntwo\n"})));
+    notes.before = shared(attrs(json!({"path": "notes", "content": "one\ntwo"})));
+    notes.after = shared(attrs(json!({"path": "notes", "content": "one\ntwo\n"})));
     plan(vec![file, notes], vec![])
 }
 
@@ -301,14 +306,14 @@ fn adoption_plan() -> Plan {
     file.id = Some("etc/motd".into());
     let mut live = motd();
     live.insert("mode".into(), json!("0600"));
-    file.before = Some(live);
-    file.after = Some(motd());
+    file.before = shared(live);
+    file.after = shared(motd());
     file.reasons = vec![Reason::Adopted];
     let dns_attrs = attrs(json!({"zone": "example.com", "name": "www", "type": "A",
         "content": "10.0.0.5", "ttl": 300, "id": "rec-9"}));
     let mut dns = change("dns_record.www", Action::NoOp);
-    dns.before = Some(dns_attrs.clone());
-    dns.after = Some(dns_attrs);
+    dns.before = shared(dns_attrs.clone());
+    dns.after = shared(dns_attrs);
     dns.reasons = vec![Reason::Adopted];
     plan(vec![dns, file], vec![])
 }
@@ -378,7 +383,7 @@ fn colour_only_when_asked() {
     let mut plan = mixed_plan();
     // File content carrying an escape code must not switch colour on by itself.
     let mut evil = change("file.evil", Action::Create);
-    evil.after = Some(attrs(
+    evil.after = shared(attrs(
         json!({"path": "evil", "content": "\u{1b}[31mred\nline\n"}),
     ));
     plan.changes.push(evil);
@@ -413,7 +418,7 @@ fn markdown_is_size_bounded() {
     let changes = (0..400)
         .map(|i| {
             let mut c = change(&format!("file.f{i:03}"), Action::Create);
-            c.after = Some(attrs(json!({"path": format!("f{i}"), "content": content})));
+            c.after = shared(attrs(json!({"path": format!("f{i}"), "content": content})));
             c
         })
         .collect();
@@ -431,7 +436,7 @@ fn markdown_is_size_bounded() {
 fn lists_and_tables_print_as_toml_inline_values() {
     let mut ct = change("container.web", Action::Create);
     ct.kind = "container".into();
-    ct.after = Some(attrs(json!({
+    ct.after = shared(attrs(json!({
         "proxmox.features": {"nesting": true, "odd key": 1},
         "ports": ["127.0.0.1:8080:80", "127.0.0.1:8443:443"],
         "proxmox.empty": {},

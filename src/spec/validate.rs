@@ -549,7 +549,8 @@ fn cycles(spec: &Spec, d: &mut Diagnostics) {
     let deps = dependencies(spec);
     let ids: BTreeMap<&Address, usize> = spec.index.iter().map(|(a, &i)| (a, i)).collect();
     let mut g = DiGraphMap::<usize, ()>::new();
-    for (a, ds) in &deps {
+    // Only resources with edges can be on a cycle; most have none.
+    for (a, ds) in deps.iter().filter(|(_, ds)| !ds.is_empty()) {
         g.add_node(ids[a]);
         for b in ds {
             g.add_edge(ids[a], ids[b], ());

@@ -24,6 +24,12 @@ pub enum Entry {
 }
 
 impl Entry {
+    pub fn address(&self) -> &str {
+        match self {
+            Entry::Put { address, .. } | Entry::Remove { address } => address,
+        }
+    }
+
     pub fn apply_to(self, state: &mut State) {
         match self {
             Entry::Put { address, resource } => {

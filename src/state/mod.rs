@@ -99,18 +99,9 @@ impl State {
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<State, StateError> {
-        // Read the version first so a newer format gets a version error, not a parse error.
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
-            if let Some(found) = v.get("version").and_then(|x| x.as_u64()) {
-                if found != STATE_VERSION as u64 {
-                    return Err(StateError::Version {
-                        path: path.into(),
-                        found: found as u32,
-                    });
-                }
-            }
-        }
-        serde_json::from_str(text).map_err(|e| StateError::Corrupt {
+        // Straight into the typed state: going through a `serde_json::Value` first
+        // doubled the cost for 10,000 resources.
+        let corrupt = |e: serde_json::Error| StateError::Corrupt {
             path: path.into(),
             line: e.line(),
             column: e.column(),
@@ -120,8 +111,30 @@ impl State {
                 .next()
                 .unwrap_or_default()
                 .to_string(),
-        })
+        };
+        let version = |found: u64| StateError::Version {
+            path: path.into(),
+            found: found as u32,
+        };
+        match serde_json::from_str::<State>(text) {
+            Ok(state) if state.version != STATE_VERSION => Err(version(state.version.into())),
+            Ok(state) => Ok(state),
+            // A newer format gets a version error, not a parse error.
+            Err(e) => match serde_json::from_str::<VersionOnly>(text) {
+                Ok(VersionOnly { version: Some(v) }) if v != STATE_VERSION as u64 => {
+                    Err(version(v))
+                }
+                _ => Err(corrupt(e)),
+            },
+        }
     }
+}
+
+/// Just the version of a state file that did not parse as this version's format.
+#[derive(Deserialize)]
+struct VersionOnly {
+    #[serde(default)]
+    version: Option<u64>,
 }
 
 impl Default for State {

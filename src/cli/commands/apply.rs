@@ -63,7 +63,13 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
             "infra apply"
         },
     )?;
-    let project = Project::open(&root, ui.color)?;
+    let refresh = saved.as_ref().map_or(mode.flags.refresh, |p| p.refreshed);
+    let rt = super::runtime()?;
+    let mut project = if refresh {
+        Project::open_prefetching(&root, ui.color, rt.handle())?
+    } else {
+        Project::open(&root, ui.color)?
+    };
     let (targets, replace, destroy) = match &saved {
         Some(p) => (p.targets.clone(), p.replace.clone(), p.destroy),
         None => (
@@ -73,36 +79,39 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         ),
     };
     let opts = PlanOptions {
-        refresh: saved.as_ref().map_or(mode.flags.refresh, |p| p.refreshed),
+        refresh,
         targets,
         replace,
         destroy,
         spec_commit: head.clone(),
     };
     let providers = project.providers()?;
-    let rt = super::runtime()?;
-    let (plan, live) = rt.block_on(project.plan_with_live(&opts, &providers))?;
+    let planned = rt.block_on(project.plan_with_live(&opts, &providers))?;
+    let (plan, live) = (&planned.plan, &planned.live);
     if let Some(saved) = &saved {
-        check_not_stale(saved, &plan)?;
+        check_not_stale(saved, plan)?;
     }
-    print!("{}", render::render(&plan, render::Format::Human, ui.color));
+    print!("{}", render::render(plan, render::Format::Human, ui.color));
 
-    let original = project.state.clone();
-    // The refresh is recorded (journaled) only once the apply goes ahead.
+    let entries = refresh_entries(&project.state.state, live, plan, opts.refresh);
+    let before = Before::new(&project.state, plan, &entries);
+    // The refresh is recorded (journaled) only once the apply goes ahead. The state
+    // moves on from here; `before` keeps what the end compares it with.
     let record = || -> Result<(State, Journal)> {
         let mut journal = Journal::open(&root.join(state::JOURNAL_FILE))?;
-        let recorded = record_refresh(
-            &project.state.state,
-            &live,
-            &plan,
-            opts.refresh,
-            &mut journal,
-        )?;
+        // One write and one sync for the whole refresh.
+        journal
+            .append_all(&entries)
+            .map_err(|e| Error::new(format!("cannot write the state journal: {e}")))?;
+        let mut recorded = std::mem::take(&mut project.state.state);
+        for e in entries {
+            e.apply_to(&mut recorded);
+        }
         Ok((recorded, journal))
     };
     if !plan.has_changes() {
         let (recorded, _) = record()?;
-        return finish_without_changes(&root, &original, recorded, repo.as_ref(), head.as_deref());
+        return finish_without_changes(&root, &before, recorded, repo.as_ref(), head.as_deref());
     }
     if saved.is_none() && !mode.exec.yes {
         let (question, detail) = if destroy {
@@ -120,18 +129,14 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     }
     let (recorded, journal) = record()?;
 
-    let desired = if destroy {
-        Vec::new()
-    } else {
-        project.desired()?
-    };
+    let desired = if destroy { Vec::new() } else { planned.desired };
     let reporter = Arc::new(Progress::new(ui.stderr_tty));
     let exec_opts = ExecOptions {
         parallelism: mode.exec.parallelism,
         ..ExecOptions::default()
     };
-    let (outcome, final_state) = rt.block_on(apply::execute(
-        &plan,
+    let (outcome, mut final_state) = rt.block_on(apply::execute(
+        plan,
         &desired,
         &project.spec.vars,
         &providers,
@@ -140,13 +145,13 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         reporter,
         &exec_opts,
     ));
-    let changed = save_state(&root, &original, &final_state)?;
+    let changed = save_state(&root, &before, &mut final_state)?;
     report(&outcome, ui);
     if changed || !outcome.done.is_empty() || !outcome.failed.is_empty() {
         if let Some(repo) = &repo {
             commit_state(
                 repo,
-                &plan,
+                plan,
                 &outcome,
                 head.as_deref(),
                 mode.exec.allow_dirty && head.is_none(),
@@ -154,6 +159,8 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
             )?;
         }
     }
+    // The process ends soon: freeing 10,000 resources' worth of maps one by one is wasted work.
+    std::mem::forget((final_state, desired, planned.plan, planned.live, project));
     if outcome.ok() {
         Ok(0)
     } else {
@@ -222,7 +229,11 @@ fn check_not_stale(saved: &Plan, now: &Plan) -> Result<()> {
             saved.state_serial, now.state_serial
         ));
     }
-    let key = |p: &Plan| -> Vec<(String, crate::plan::Action, Option<crate::spec::Attrs>)> {
+    let key = |p: &Plan| -> Vec<(
+        String,
+        crate::plan::Action,
+        Option<crate::plan::SharedAttrs>,
+    )> {
         p.actions()
             .map(|c| (c.address.clone(), c.action, c.after.clone()))
             .collect()
@@ -251,18 +262,53 @@ fn check_not_stale(saved: &Plan, now: &Plan) -> Result<()> {
     Ok(())
 }
 
-/// Bring the recorded state in line with what refresh saw (adoptions, drift,
-/// out-of-band deletions), journaled like any other operation.
-fn record_refresh(
+/// What the state held before this apply: its serial, lineage and replayed
+/// journal, and the resource at every address the apply may change (refreshed
+/// ones and planned actions). The end tells from it whether anything changed,
+/// without a copy of the whole state.
+struct Before {
+    serial: u64,
+    lineage: String,
+    replayed: usize,
+    resources: BTreeMap<String, Option<ResourceState>>,
+}
+
+impl Before {
+    fn new(loaded: &state::Loaded, plan: &Plan, entries: &[Entry]) -> Before {
+        let addresses = plan
+            .actions()
+            .map(|c| c.address.as_str())
+            .chain(entries.iter().map(Entry::address));
+        Before {
+            serial: loaded.state.serial,
+            lineage: loaded.state.lineage.clone(),
+            replayed: loaded.replayed,
+            resources: addresses
+                .map(|a| (a.to_string(), loaded.state.resources.get(a).cloned()))
+                .collect(),
+        }
+    }
+
+    /// Whether `now` differs from the state file (a replayed journal counts).
+    fn changed(&self, now: &State) -> bool {
+        self.replayed > 0
+            || self
+                .resources
+                .iter()
+                .any(|(a, r)| now.resources.get(a) != r.as_ref())
+    }
+}
+
+/// The journal entries that bring the recorded state in line with what refresh
+/// saw (adoptions, drift, out-of-band deletions).
+fn refresh_entries(
     recorded: &State,
     live: &BTreeMap<String, LiveObject>,
     plan: &Plan,
     refreshed: bool,
-    journal: &mut Journal,
-) -> Result<State> {
-    let mut state = recorded.clone();
+) -> Vec<Entry> {
     if !refreshed {
-        return Ok(state);
+        return Vec::new();
     }
     let changes: BTreeMap<&str, &crate::plan::ResourceChange> = plan
         .changes
@@ -272,12 +318,18 @@ fn record_refresh(
     let mut entries = Vec::new();
     for (address, l) in live {
         let old = recorded.resources.get(address);
+        // Unchanged objects (the usual case) are compared in place, not rebuilt.
+        if old.is_some_and(|o| {
+            o.kind == l.kind && o.provider == l.provider && o.id == l.id && o.attrs == *l.attrs
+        }) {
+            continue;
+        }
         let change = changes.get(address.as_str());
         let resource = ResourceState {
             kind: l.kind.clone(),
             provider: l.provider.clone(),
             id: l.id.clone(),
-            attrs: l.attrs.clone(),
+            attrs: crate::spec::Attrs::clone(&l.attrs),
             depends_on: old
                 .map(|o| o.depends_on.clone())
                 .or_else(|| change.map(|c| c.depends_on.clone()))
@@ -299,42 +351,32 @@ fn record_refresh(
             address: address.clone(),
         });
     }
-    // One write and one sync for the whole refresh.
-    journal
-        .append_all(&entries)
-        .map_err(|e| Error::new(format!("cannot write the state journal: {e}")))?;
-    for e in entries {
-        e.apply_to(&mut state);
-    }
-    Ok(state)
+    entries
 }
 
 /// Write the state if it differs from the file on disk (a replayed journal counts);
 /// returns whether it did.
-fn save_state(root: &Path, original: &state::Loaded, now: &State) -> Result<bool> {
-    let original_replayed = original.replayed;
-    let original = &original.state;
-    if now.resources == original.resources && original_replayed == 0 {
+fn save_state(root: &Path, before: &Before, now: &mut State) -> Result<bool> {
+    if !before.changed(now) {
         match fs_err::remove_file(root.join(state::JOURNAL_FILE)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
             _ => return Ok(false),
         }
     }
-    let mut next = now.clone();
-    next.serial = original.serial + original_replayed as u64 + 1;
-    next.lineage = original.lineage.clone();
-    state::save(root, &next)?;
+    now.serial = before.serial + before.replayed as u64 + 1;
+    now.lineage = before.lineage.clone();
+    state::save(root, now)?;
     Ok(true)
 }
 
 fn finish_without_changes(
     root: &Path,
-    original: &state::Loaded,
-    recorded: State,
+    before: &Before,
+    mut recorded: State,
     repo: Option<&Repo>,
     head: Option<&str>,
 ) -> Result<i32> {
-    let changed = save_state(root, original, &recorded)?;
+    let changed = save_state(root, before, &mut recorded)?;
     if changed {
         if let Some(repo) = repo {
             let subject = "infra apply: record refreshed state";

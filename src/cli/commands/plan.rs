@@ -22,7 +22,12 @@ pub struct SavedPlan {
 
 pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
     let root = super::root(cwd)?;
-    let project = Project::open(&root, ui.color)?;
+    let rt = super::runtime()?;
+    let project = if args.flags.refresh {
+        Project::open_prefetching(&root, ui.color, rt.handle())?
+    } else {
+        Project::open(&root, ui.color)?
+    };
     let opts = PlanOptions {
         refresh: args.flags.refresh,
         targets: args.flags.targets.clone(),
@@ -36,15 +41,16 @@ pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
     } else {
         Default::default()
     };
-    let plan = super::runtime()?.block_on(project.plan(&opts, &providers))?;
+    let planned = rt.block_on(project.plan_with_live(&opts, &providers))?;
+    let plan = &planned.plan;
     let format = match args.format {
         Format::Human => render::Format::Human,
         Format::Json => render::Format::Json,
         Format::Markdown => render::Format::Markdown,
     };
-    print!("{}", render::render(&plan, format, ui.color));
+    print!("{}", render::render(plan, format, ui.color));
     if let Some(out) = &args.out {
-        save(out, &plan)?;
+        save(out, plan)?;
         if format == render::Format::Human {
             println!("\nSaved the plan to {}. To perform exactly these actions, run:\n    infra apply {}", out.display(), out.display());
         }
@@ -57,7 +63,7 @@ pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
         0
     };
     // The process ends here: freeing 10,000 resources' worth of maps one by one is wasted work.
-    std::mem::forget((plan, project));
+    std::mem::forget((planned, project));
     Ok(code)
 }
 

@@ -1,6 +1,7 @@
 //! Changes to rrsets, one PATCH per zone. Every write (batched or single) goes
 //! through `run`: check each change (audit), read the rrsets it touches (one GET
-//! per zone, or a GET per name when only a few names change), refuse rrsets this
+//! per zone, or a GET per name when only a few names change; or the snapshot of
+//! a refresh a moment ago, see `snapshot`), refuse rrsets this
 //! project does not own, then send all of a zone's REPLACE/DELETE changes in one
 //! PATCH (split only when the body would pass ~1 MiB). PowerDNS applies a PATCH
 //! all or nothing, so a failed PATCH fails every change in it with the API's own
@@ -188,7 +189,9 @@ async fn read_live(
 ) -> Result<Option<HashMap<(String, String), RRSet>>> {
     let names: HashSet<String> = items.iter().map(|it| it.key.fqdn()).collect();
     let mut found: Vec<RRSet> = Vec::new();
-    if names.len() <= FILTERED_MAX {
+    if let Some(comments) = p.snapshots.take(zone) {
+        found = super::snapshot::rrsets_of(comments, &names);
+    } else if names.len() <= FILTERED_MAX {
         for name in &names {
             match p.api.rrsets(zone, Some(name), None).await? {
                 Some(rrsets) => found.extend(rrsets),

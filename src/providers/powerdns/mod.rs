@@ -11,6 +11,7 @@
 mod api;
 mod batch;
 pub mod convert;
+mod snapshot;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -134,6 +135,8 @@ pub struct PowerDns {
     api: Api,
     project: String,
     zones: Option<Vec<String>>,
+    /// What the last refresh read, for the ownership check of the write after it.
+    snapshots: snapshot::Snapshots,
 }
 
 impl PowerDns {
@@ -148,6 +151,7 @@ impl PowerDns {
             api,
             project: project.to_string(),
             zones: settings.zones,
+            snapshots: Default::default(),
         })
     }
 
@@ -207,19 +211,24 @@ impl Provider for PowerDns {
             for zone in chunk {
                 let (api, zone) = (self.api.clone(), zone.clone());
                 tasks.spawn(async move {
+                    let read_at = std::time::Instant::now();
                     let rrsets = api.rrsets(&zone, None, None).await;
-                    (zone, rrsets)
+                    (zone, read_at, rrsets)
                 });
             }
             while let Some(joined) = tasks.join_next().await {
-                let (zone, rrsets) = joined
+                let (zone, read_at, rrsets) = joined
                     .map_err(|e| ProviderError::rejected(format!("reading a zone failed: {e}")))?;
                 // A zone named in `zones` that the server lacks holds nothing yet.
-                for rrset in rrsets?.unwrap_or_default() {
+                let Some(rrsets) = rrsets? else { continue };
+                let mut comments = snapshot::Comments::with_capacity(rrsets.len());
+                for rrset in rrsets {
                     if rrset.rtype != "SOA" {
                         out.push(convert::observe(&zone, &rrset, &self.project));
                     }
+                    comments.insert((rrset.name, rrset.rtype), rrset.comments);
                 }
+                self.snapshots.store(&zone, read_at, comments);
             }
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));
