@@ -70,23 +70,40 @@ TOML
 printf '.infra/lock\n.infra/journal.jsonl\n' > .gitignore
 git add -A && git commit -qm "Lab project"
 
+# nginx reloads asynchronously: after `nginx -s reload` an old worker can still
+# answer a request or two (longer on a busy machine) before it stops accepting.
+# So a check waits, at most 15 s, for five answers in a row that agree.
+site_answer() {
+    curl -sS --max-time 2 -w '\n%{http_code}\n' -H "Host: api-scanner.lab.example.com" \
+        "http://127.0.0.1:$LAB_NGINX_PORT/" 2>/dev/null || true
+}
+wait_for_site() { # $1: a pattern some line of the answer (body, then status) matches
+    local in_a_row=0
+    for _ in $(seq 1 150); do
+        if site_answer | grep -q "$1"; then
+            in_a_row=$((in_a_row + 1))
+            [ "$in_a_row" -ge 5 ] && return 0
+        else
+            in_a_row=0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+nginx_trouble() {
+    echo "$1; nginx's error log ends:" >&2
+    tail -20 "$LAB_NGINX_PREFIX/logs/error.log" >&2 || true
+    ls -l "$LAB_NGINX_SITES" >&2 || true
+}
+
 step infra ask "Create a new API scanner service"
 step infra plan
 step infra apply --yes
 
 bold "# HTTP through nginx, by the service's host name, reaches the container:"
-# nginx reloads asynchronously (old workers finish first): give it a moment.
-for _ in $(seq 1 50); do
-    curl -sS --max-time 2 -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/" 2>/dev/null | grep -q "hello from" && break
-    sleep 0.2
-done
+wait_for_site "hello from" || nginx_trouble "nginx did not serve the site"
 step curl -sS --max-time 5 -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/" ||
     true
-if ! curl -sS --max-time 2 -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/" | grep -q "hello from"; then
-    echo "nginx did not serve the site; its error log ends:" >&2
-    tail -20 "$LAB_NGINX_PREFIX/logs/error.log" >&2 || true
-    ls -l "$LAB_NGINX_SITES" >&2 || true
-fi
 bold "# PowerDNS answers the record:"
 step dig +short @127.0.0.1 -p "$LAB_PDNS_PORT" api-scanner.lab.example.com A
 bold "# Prometheus has the monitor's target (file_sd, no restart), and its probe succeeds:"
@@ -110,11 +127,7 @@ step infra history
 step infra ask "tear down the api scanner"
 step infra apply --yes
 bold "# Gone again:"
-for _ in $(seq 1 50); do
-    code=$(curl -sS --max-time 2 -o /dev/null -w '%{http_code}' -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/" 2>/dev/null || true)
-    [ "$code" = 404 ] && break
-    sleep 0.2
-done
+wait_for_site '^404$' || nginx_trouble "nginx still serves the removed site"
 curl -sS --max-time 5 -o /dev/null -w '  nginx answers %{http_code} for api-scanner.lab.example.com\n' -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/"
 printf '  dig: %s\n' "$(dig +short @127.0.0.1 -p "$LAB_PDNS_PORT" api-scanner.lab.example.com A || true)"
 echo
