@@ -509,7 +509,12 @@ impl Project {
             recorded: &self.state.state.resources,
             live: &live,
             refreshed: opts.refresh,
-            targets: self.expand_targets(&opts.targets)?,
+            // A resource to replace is in scope even when --target names others.
+            targets: if opts.targets.is_empty() {
+                self.expand_targets(&[])?
+            } else {
+                self.expand_targets(&[&opts.targets[..], &opts.replace[..]].concat())?
+            },
             replace: self.replacements(&opts.replace, opts.destroy)?,
             destroy: opts.destroy,
             spec_digest: self.spec_digest(),

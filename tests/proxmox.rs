@@ -777,6 +777,46 @@ fn import_adopts_a_hand_made_container() {
     lab.infra(&["import", "container.legacy", "120"]).expect(0);
     let tags = lab.pve.world(|w| w.guests[&120].tags().map(String::from));
     assert_eq!(tags.as_deref(), Some("prod;infra+homelab+container.legacy"));
+    assert_eq!(
+        lab.recorded()["resources"]["container.legacy"]["settings"],
+        Value::Null,
+        "unknown after an import"
+    );
+
+    // Its settings were never recorded: an in-place one the spec gives is shown as
+    // added and set by the update; one that would force a replacement (storage)
+    // is left alone; the bridge, not given, is not touched.
+    lab.spec("[container.legacy]\nhostname = \"legacy\"\nmemory = 1024\ncores = 1\ndisk = 8\nip = \"192.168.1.80/24\"\n\n[container.legacy.proxmox]\nswap = 256\nstorage = \"fast-zfs\"\n");
+    let plan = lab.plan_code().expect(2);
+    for line in [
+        "# container.legacy will be updated in-place",
+        "~ memory       = 512 -> 1024",
+        "+ proxmox.swap = 256",
+    ] {
+        assert!(plan.stdout.contains(line), "{line}\n{}", plan.stdout);
+    }
+    assert!(!plan.stdout.contains("proxmox.storage"), "{}", plan.stdout);
+    let mut mark = lab.pve.seen().len();
+    lab.apply().expect(0);
+    let put = lab
+        .take_seen(&mut mark)
+        .into_iter()
+        .find(|s| s.method == "PUT" && s.template.ends_with("/config"))
+        .expect("PUT config");
+    assert_eq!(
+        (put.params["memory"].as_str(), put.params["swap"].as_str()),
+        ("1024", "256")
+    );
+    assert!(
+        !put.params.contains_key("net0"),
+        "the bridge is not touched: {:?}",
+        put.params
+    );
+    assert_eq!(
+        lab.recorded()["resources"]["container.legacy"]["settings"],
+        json!({"swap": 256})
+    );
+    lab.plan_code().expect(0);
 }
 
 /// The request, offline interpreter: with every provider kind declared

@@ -241,7 +241,7 @@ fn unknown_per_resource_setting_is_located_and_named() {
     let env = TestEnv::lab("");
     env.write(
         "infra/main.toml",
-        "[container.web]\nhostname = \"web\"\nimage = \"busybox\"\nip = \"127.0.0.1/8\"\n\n[container.web.docker]\nrestart = \"always\"\nrestrat = \"no\"\n\n[dns_record.www]\nzone = \"lab.example.com\"\nname = \"www\"\ntype = \"A\"\ncontent = \"127.0.0.1\"\n\n[dns_record.www.powerdns]\nttl = 60\n",
+        "[container.web]\nhostname = \"web\"\nimage = \"busybox\"\nip = \"127.0.0.1/8\"\n\n[container.web.docker]\nrestart = \"always\"\nrestrat = \"no\"\nlabels = { \"infra.owner\" = \"me\" }\n\n[dns_record.www]\nzone = \"lab.example.com\"\nname = \"www\"\ntype = \"A\"\ncontent = \"127.0.0.1\"\n\n[dns_record.www.powerdns]\nttl = 60\n",
     );
     let before = env.snapshot();
     let run = env.infra(&["validate"]).expect(1);
@@ -250,8 +250,10 @@ fn unknown_per_resource_setting_is_located_and_named() {
         "infra/main.toml:8:11",
         "known: restart, labels",
         "unknown setting `ttl` in [dns_record.www.powerdns]",
-        "infra/main.toml:17:7",
+        "infra/main.toml:18:7",
         "the powerdns provider takes no [dns_record.NAME.powerdns] settings",
+        "[container.web.docker] labels: must be a table of strings",
+        "infra/main.toml:9:10",
     ] {
         assert!(
             run.stderr.contains(needle),

@@ -459,4 +459,22 @@ fn replace_on_request_recreates_and_refuses_what_it_cannot_replace() {
         env.read("out/a.txt")
     );
     env.infra(&["plan", "--detailed-exitcode"]).expect(0);
+
+    // A resource to replace is in scope even when --target names another.
+    let plan = env
+        .infra(&[
+            "plan",
+            "--detailed-exitcode",
+            "--target",
+            "file.b",
+            "--replace",
+            "file.a",
+        ])
+        .expect(2);
+    assert!(
+        plan.stdout
+            .contains("# file.a will be replaced, as requested"),
+        "{}",
+        plan.stdout
+    );
 }

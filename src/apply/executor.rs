@@ -325,22 +325,61 @@ impl Job {
     /// The journal entry for what the provider reported.
     fn entry(&self, result: BatchResult) -> Entry {
         let address = self.node.0.clone();
-        match result {
-            BatchResult::Deleted => Entry::Remove { address },
-            BatchResult::Created(observed) | BatchResult::Updated(observed) => {
-                let d = self.desired.as_ref();
-                let resource = ResourceState {
-                    kind: self.kind.clone(),
-                    provider: self.provider_name.clone(),
-                    id: observed.id,
-                    attrs: observed.attrs,
-                    depends_on: d.map(|d| d.depends_on.clone()).unwrap_or_default(),
-                    group: d.and_then(|d| d.group.clone()),
-                    settings: d.filter(|d| d.takes_settings()).map(|d| d.settings.clone()),
-                };
-                Entry::Put { address, resource }
-            }
+        let (observed, created) = match result {
+            BatchResult::Deleted => return Entry::Remove { address },
+            BatchResult::Created(observed) => (observed, true),
+            BatchResult::Updated(observed) => (observed, false),
+        };
+        let d = self.desired.as_ref();
+        let resource = ResourceState {
+            kind: self.kind.clone(),
+            provider: self.provider_name.clone(),
+            id: observed.id,
+            attrs: observed.attrs,
+            depends_on: d.map(|d| d.depends_on.clone()).unwrap_or_default(),
+            group: d.and_then(|d| d.group.clone()),
+            settings: d
+                .filter(|d| d.takes_settings())
+                .and_then(|d| self.applied_settings(d, created)),
+        };
+        Entry::Put { address, resource }
+    }
+
+    /// The settings the object now has, as far as infra knows. After a create,
+    /// every setting the kind takes, `null` where the spec left it unset. After an
+    /// update, the record as it was, with each in-place setting the spec gives as
+    /// the update set it; one the spec no longer gives was left as it was by the
+    /// provider, so it is no longer known. The others cannot change in place.
+    fn applied_settings(&self, d: &DesiredInput, created: bool) -> Option<Attrs> {
+        let support = d.support?;
+        if created {
+            return Some(
+                support
+                    .settings
+                    .iter()
+                    .map(|k| {
+                        (
+                            k.to_string(),
+                            d.settings.get(*k).cloned().unwrap_or(Value::Null),
+                        )
+                    })
+                    .collect(),
+            );
         }
+        let shared = self.shared.lock().expect("state lock");
+        let mut applied = shared
+            .state
+            .resources
+            .get(&self.node.0)
+            .and_then(|r| r.settings.clone())
+            .unwrap_or_default();
+        for key in support.settings_in_place {
+            match d.settings.get(*key) {
+                Some(v) => applied.insert(key.to_string(), v.clone()),
+                None => applied.remove(*key),
+            };
+        }
+        Some(applied)
     }
 
     async fn once(&self) -> Result<(), Failure> {

@@ -324,27 +324,53 @@ fn compare(
             }
             let mut before = l.attrs.clone();
             // Per-resource settings: no provider reads them back, so they are
-            // compared with what infra last applied, where that is known.
-            let applied = (!l.adopted && d.takes_settings())
-                .then(|| input.recorded.get(&d.address)?.settings.as_ref())
-                .flatten();
-            if let Some(applied) = applied {
-                let in_place = d.support.map_or(&[][..], |s| s.settings_in_place);
-                let keys: BTreeSet<&String> = applied.keys().chain(d.settings.keys()).collect();
-                for k in keys {
-                    if applied.get(k) != d.settings.get(k) {
-                        changed = true;
-                        if !in_place.contains(&k.as_str()) {
-                            replace_paths.push(format!("{}.{k}", d.provider_kind));
+            // compared with what infra recorded when it applied them. A setting
+            // with no record (an imported object's, say) is compared only if the
+            // spec gives it and it changes in place: it is then shown as added,
+            // and the update sets it. One that would force a replacement is left
+            // alone until infra next creates the object.
+            if let Some(support) = d.support.filter(|_| d.takes_settings() && !l.adopted) {
+                let recorded = input
+                    .recorded
+                    .get(&d.address)
+                    .and_then(|r| r.settings.as_ref());
+                let (mut had_rows, mut want_rows) = (Attrs::new(), Attrs::new());
+                for key in support.settings {
+                    let want = d.settings.get(*key);
+                    let in_place = support.settings_in_place.contains(key);
+                    let compared = match recorded.and_then(|r| r.get(*key)) {
+                        // Recorded: `null` means infra applied it unset.
+                        Some(had) => {
+                            let had = (!had.is_null()).then_some(had);
+                            if had != want {
+                                changed = true;
+                                if !in_place {
+                                    replace_paths.push(format!("{}.{key}", d.provider_kind));
+                                }
+                            }
+                            if let Some(v) = had {
+                                had_rows.insert(key.to_string(), v.clone());
+                            }
+                            true
                         }
+                        None if in_place && want.is_some() => {
+                            changed = true;
+                            true
+                        }
+                        None => false,
+                    };
+                    if let Some(v) = want.filter(|_| compared) {
+                        want_rows.insert(key.to_string(), v.clone());
                     }
                 }
-                // Copied only for the resources that have settings.
-                SharedAttrs::make_mut(&mut before).extend(settings_rows(d, applied));
-                after.extend(settings_rows(d, &d.settings));
+                if !had_rows.is_empty() {
+                    // Copied only for the resources that have settings.
+                    SharedAttrs::make_mut(&mut before).extend(settings_rows(d, &had_rows));
+                }
+                after.extend(settings_rows(d, &want_rows));
             }
             // A replacement starts fresh: nothing waits for a restart.
-            if !replace_paths.is_empty() {
+            if !replace_paths.is_empty() || input.replace.contains(&d.address) {
                 restart_paths.clear();
             }
             let action = match (changed, replace_paths.is_empty()) {

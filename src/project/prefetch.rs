@@ -3,7 +3,7 @@
 //! (well before the spec of a large project is parsed and validated) those
 //! reads can start, with providers built from `infra.toml` alone. The refresh
 //! then awaits them instead of asking again. A pair whose read was not started
-//! early, or a provider the spec configures differently, is read as before.
+//! early, or a refresh given other provider instances than these, reads as before.
 
 use std::collections::BTreeMap;
 use std::path::Path;

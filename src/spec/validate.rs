@@ -44,6 +44,14 @@ pub struct KindSupport {
     pub settings: &'static [&'static str],
     /// Those it changes in place; a change of any other forces replacement.
     pub settings_in_place: &'static [&'static str],
+    /// Checks one setting's value (its name is one of `settings`), so a bad value
+    /// is an error of the spec, found before a replacement deletes anything.
+    pub check_setting: fn(&str, &serde_json::Value) -> Result<(), String>,
+}
+
+/// For kinds whose settings need no check beyond their names.
+pub fn any_setting(_: &str, _: &serde_json::Value) -> Result<(), String> {
+    Ok(())
 }
 
 impl KindSupport {
@@ -55,6 +63,7 @@ impl KindSupport {
             restart_on: &[],
             settings: &[],
             settings_in_place: &[],
+            check_setting: any_setting,
         }
     }
 }
@@ -380,23 +389,28 @@ fn provider_of(spec: &Spec, r: &super::Resource, catalog: &[&ProviderInfo], d: &
             );
             continue;
         };
-        let known = info.kind_support(kind).map_or(&[][..], |k| k.settings);
-        for key in settings.keys().filter(|k| !known.contains(&k.as_str())) {
+        let support = info.kind_support(kind);
+        let known = support.map_or(&[][..], |k| k.settings);
+        for (key, value) in settings {
             let loc = r
                 .attr_locs
                 .get(&format!("{name}.{key}"))
                 .cloned()
                 .unwrap_or_else(|| r.loc.clone());
-            let help = if known.is_empty() {
-                format!("the {name} provider takes no [{kind}.NAME.{name}] settings")
-            } else {
-                format!("known: {}", known.join(", "))
-            };
-            d.push(
-                Diagnostic::error(format!("unknown setting `{key}` in [{}.{name}]", r.address))
-                    .at(loc)
-                    .help(help),
-            );
+            if !known.contains(&key.as_str()) {
+                let help = if known.is_empty() {
+                    format!("the {name} provider takes no [{kind}.NAME.{name}] settings")
+                } else {
+                    format!("known: {}", known.join(", "))
+                };
+                d.push(
+                    Diagnostic::error(format!("unknown setting `{key}` in [{}.{name}]", r.address))
+                        .at(loc)
+                        .help(help),
+                );
+            } else if let Some(Err(e)) = support.map(|s| (s.check_setting)(key, value)) {
+                d.push(Diagnostic::error(format!("[{}.{name}] {key}: {e}", r.address)).at(loc));
+            }
         }
     }
 }

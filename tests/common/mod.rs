@@ -128,14 +128,17 @@ impl TestEnv {
             cmd.env(name, value);
         }
         let run = Run::from(cmd.output().expect("run infra"));
+        // Shown (on failure or on request) with every secret masked.
+        let masked = secrets
+            .iter()
+            .fold(run.all(), |text, (_, value)| text.replace(value, "***"));
         if std::env::var_os("INFRA_TEST_SHOW").is_some() {
-            eprintln!("$ infra {}\n{}", args.join(" "), run.all());
+            eprintln!("$ infra {}\n{masked}", args.join(" "));
         }
         for (name, value) in secrets {
             assert!(
                 !run.all().contains(value),
-                "the secret in {name} leaked into the output of infra {args:?}:\n{}",
-                run.all()
+                "the secret in {name} leaked into the output of infra {args:?} (shown as ***):\n{masked}"
             );
         }
         run

@@ -188,12 +188,15 @@ pub fn settings_restart_in_place_labels_replace() {
     );
     suite.no_changes("labels change");
 
-    spec("sometimes", "billing");
+    // A bad value beside a change that forces replacement: refused by validation,
+    // before the replacement could delete anything.
+    spec("sometimes", "other");
     let fail = suite.infra(&["apply", "--yes"]).expect(1);
-    assert!(
-        fail.all().contains("restart = \"sometimes\" is not one of"),
-        "{}",
-        fail.all()
-    );
+    for needle in [
+        "[container.web.docker] restart: \"sometimes\" is not one of",
+        "infra/main.toml:",
+    ] {
+        assert!(fail.all().contains(needle), "{needle}\n{}", fail.all());
+    }
     assert_eq!(policy(), third, "a refused setting changes nothing");
 }

@@ -61,12 +61,53 @@ pub struct ContainerSpec {
     pub echo: Echo,
     /// `[container.NAME.docker] restart`: the restart policy (changes in place).
     pub restart: RestartPolicyNameEnum,
+    /// Whether the spec sets `restart`: an update changes the policy only then,
+    /// so a container whose settings infra never recorded keeps its own.
+    pub restart_given: bool,
     /// `[container.NAME.docker] labels`: extra labels (fixed at create).
     pub labels: BTreeMap<String, String>,
 }
 
 /// Per-resource settings in `[container.NAME.docker]`.
 pub const SETTINGS: &[&str] = &["restart", "labels"];
+
+fn restart_policy(name: &str) -> Option<RestartPolicyNameEnum> {
+    match name {
+        "no" => Some(RestartPolicyNameEnum::NO),
+        "always" => Some(RestartPolicyNameEnum::ALWAYS),
+        "unless-stopped" => Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+        "on-failure" => Some(RestartPolicyNameEnum::ON_FAILURE),
+        _ => None,
+    }
+}
+
+/// One `[container.NAME.docker]` value, checked (validate calls this too).
+pub fn check_setting(name: &str, value: &Value) -> std::result::Result<(), String> {
+    match name {
+        "restart" => value
+            .as_str()
+            .and_then(restart_policy)
+            .map(|_| ())
+            .ok_or_else(|| {
+                format!(
+                    "{value} is not one of \"no\", \"always\", \"unless-stopped\", \"on-failure\""
+                )
+            }),
+        "labels" => {
+            let ok = value.as_object().is_some_and(|m| {
+                m.iter()
+                    .all(|(k, v)| v.is_string() && !k.starts_with("infra."))
+            });
+            ok.then_some(()).ok_or_else(|| {
+                "must be a table of strings whose names do not start with `infra.` (infra's own)".into()
+            })
+        }
+        other => Err(format!(
+            "unknown setting `{other}`; known: {}",
+            SETTINGS.join(", ")
+        )),
+    }
+}
 /// Back after the engine restarts, unless someone stopped it on purpose (that
 /// shows up as drift of `start`).
 const DEFAULT_RESTART: RestartPolicyNameEnum = RestartPolicyNameEnum::UNLESS_STOPPED;
@@ -87,34 +128,22 @@ impl ContainerSpec {
                 SETTINGS.join(", ")
             )));
         }
-        if let Some(v) = s.get("restart") {
-            spec.restart = match v.as_str() {
-                Some("no") => RestartPolicyNameEnum::NO,
-                Some("always") => RestartPolicyNameEnum::ALWAYS,
-                Some("unless-stopped") => RestartPolicyNameEnum::UNLESS_STOPPED,
-                Some("on-failure") => RestartPolicyNameEnum::ON_FAILURE,
-                _ => {
-                    return Err(ProviderError::rejected(format!(
-                        "[{}.docker] restart = {v} is not one of \"no\", \"always\", \"unless-stopped\", \"on-failure\"",
-                        r.address
-                    )))
-                }
-            };
+        for (k, v) in s {
+            check_setting(k, v)
+                .map_err(|e| ProviderError::rejected(format!("[{}.docker] {k}: {e}", r.address)))?;
         }
-        if let Some(v) = s.get("labels") {
-            let bad = || {
-                ProviderError::rejected(format!(
-                    "[{}.docker] labels must be a table of strings whose names do not start with `infra.` (infra's own)",
-                    r.address
-                ))
-            };
-            let m = v.as_object().ok_or_else(bad)?;
+        spec.restart_given = s.contains_key("restart");
+        if let Some(policy) = s
+            .get("restart")
+            .and_then(Value::as_str)
+            .and_then(restart_policy)
+        {
+            spec.restart = policy;
+        }
+        if let Some(m) = s.get("labels").and_then(Value::as_object) {
             for (k, v) in m {
-                if k.starts_with("infra.") {
-                    return Err(bad());
-                }
                 spec.labels
-                    .insert(k.clone(), v.as_str().ok_or_else(bad)?.to_string());
+                    .insert(k.clone(), v.as_str().unwrap_or_default().to_string());
             }
         }
         Ok(spec)
@@ -176,6 +205,7 @@ impl ContainerSpec {
             start: attrs.get("start").and_then(Value::as_bool).unwrap_or(true),
             echo,
             restart: DEFAULT_RESTART,
+            restart_given: false,
             labels: BTreeMap::new(),
         })
     }

@@ -69,6 +69,7 @@ const KINDS: &[KindSupport] = &[KindSupport {
     settings: convert::SETTINGS,
     // `restart` is updated in place; extra `labels` are fixed at create.
     settings_in_place: &["restart"],
+    check_setting: convert::check_setting,
 }];
 
 /// The host network is the default: the container shares the host's addresses, so
@@ -293,7 +294,7 @@ impl Provider for DockerProvider {
             .as_ref()
             .and_then(|h| h.restart_policy.as_ref())
             .and_then(|p| p.name);
-        let restart_changed = restart != Some(spec.restart);
+        let restart_changed = spec.restart_given && restart != Some(spec.restart);
         if cores_changed || memory_changed || restart_changed {
             let docker = self.engine.client().await?;
             let body = ContainerUpdateBody {

@@ -1,9 +1,9 @@
 //! A directory holding one file per object, on a `Host`: nginx sites, Prometheus
 //! file_sd targets. Ids are file names (`{project}--{name}.{ext}`); each file
-//! names its owner, which the provider reads back with its own parser, and no
-//! file without this project's marker for the right address is ever written or
-//! removed. What a change means beyond the file (nginx's test and reload) stays
-//! with the provider.
+//! names its owner, which the provider reads back with its own parser. `write`
+//! and `remove` do not check ownership: a provider calls `owned` (or `adoptable`,
+//! for an import) first and writes only what that allowed. What a change means
+//! beyond the file (nginx's test and reload) stays with the provider.
 
 use std::path::PathBuf;
 

@@ -282,6 +282,7 @@ impl Provider for Nginx {
     }
 
     async fn adopt(&self, _kind: &str, id: &str, address: &str) -> Result<Observed> {
+        let _one_at_a_time = self.lock.lock().await;
         let before = match self.files.adoptable(id, address).await? {
             Adoptable::Ours(live) => return Ok(live),
             Adoptable::Unmarked(entry) => entry,
@@ -298,7 +299,6 @@ impl Provider for Nginx {
         // Same body, now with the marker: `put` checks ownership, so write directly.
         let text = site::render_file(&marker(&self.project, address), &attrs)
             .map_err(ProviderError::rejected)?;
-        let _one_at_a_time = self.lock.lock().await;
         self.files.write(id, text.as_bytes(), before.mode).await?;
         self.activate(id, Some(&before)).await?;
         Ok(self.files.observe(id, text.as_bytes()))

@@ -34,6 +34,46 @@ pub const LXC_SETTINGS: &[&str] = &[
     "template_storage",
 ];
 pub const QEMU_SETTINGS: &[&str] = &["storage", "bridge", "vmid"];
+/// One `[container|vm.NAME.proxmox]` value, checked (validate calls this too).
+pub fn check_setting(name: &str, value: &Value) -> std::result::Result<(), String> {
+    let word = |v: &Value| {
+        v.as_str()
+            .is_some_and(|s| !s.is_empty() && !s.contains([',', '=', ' ', ':']))
+    };
+    let (ok, expected) = match name {
+        "storage" | "template_storage" => (word(value), "a storage name like \"local-lvm\""),
+        "bridge" => (word(value), "a bridge name like \"vmbr0\""),
+        "swap" => (
+            value.as_i64().is_some_and(|n| n >= 0),
+            "swap in MiB, 0 or more",
+        ),
+        "vmid" => (
+            value
+                .as_i64()
+                .is_some_and(|n| (100..=999_999_999).contains(&n)),
+            "a VMID from 100 to 999999999",
+        ),
+        "unprivileged" => (value.is_boolean(), "true or false"),
+        "features" => (
+            value.is_string()
+                || value
+                    .as_object()
+                    .is_some_and(|m| m.values().all(|v| v.is_boolean() || v.is_string())),
+            "a table like { nesting = true } or a string like \"nesting=1\"",
+        ),
+        "ssh_public_keys" => (
+            value.is_string()
+                || value
+                    .as_array()
+                    .is_some_and(|a| a.iter().all(Value::is_string)),
+            "a public key or a list of them",
+        ),
+        other => return Err(format!("unknown setting `{other}`")),
+    };
+    ok.then_some(())
+        .ok_or_else(|| format!("{value} is not {expected}"))
+}
+
 /// Disk size when the spec gives none (the PVE web UI's default).
 const DEFAULT_DISK_GIB: i64 = 8;
 
@@ -122,6 +162,18 @@ impl Guest {
                 known.join(", ")
             )));
         }
+        for (k, v) in &r.settings {
+            check_setting(k, v).map_err(|e| {
+                ProviderError::rejected(format!("[{}.proxmox] {k}: {e}", r.address))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// What only a create needs: a container's template (an imported container
+    /// has none on record, and is updated without one).
+    pub fn audit_create(self, r: &Desired) -> Result<()> {
+        self.audit(r)?;
         if self == Guest::Lxc && !r.attrs.contains_key("image") {
             return Err(ProviderError::rejected(
                 "a Proxmox container needs an image: a template volid like \"local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\", or a name like \"debian-12\" that picks the newest matching template",
@@ -267,10 +319,15 @@ impl Guest {
         );
         let ip_changed = ip.is_some() && live.get("ip").and_then(Value::as_str) != ip;
         let gw_changed = gw.is_some() && live.get("gateway").and_then(Value::as_str) != gw;
-        // The bridge is a setting (`[KIND.NAME.proxmox] bridge`), on net0 for both guests.
-        let bridge = setting_str(&r.settings, "bridge").unwrap_or_else(|| "vmbr0".into());
+        // The bridge is a setting (`[KIND.NAME.proxmox] bridge`), on net0 for both
+        // guests. Only a bridge the spec names is set: a guest infra did not create
+        // keeps its own (the plan cannot show a setting it never recorded).
         let net0 = convert::string(config.get("net0")).unwrap_or_default();
-        let bridge_changed = get_prop(&parse_props(&net0, ""), "bridge") != Some(bridge.as_str());
+        let bridge = setting_str(&r.settings, "bridge");
+        let bridge_changed = bridge.is_some()
+            && !net0.is_empty()
+            && get_prop(&parse_props(&net0, ""), "bridge") != bridge.as_deref();
+        let bridge = bridge.unwrap_or_default();
         if ip_changed || gw_changed || (bridge_changed && self == Guest::Lxc) {
             let current = convert::string(config.get(self.ip_key())).unwrap_or_default();
             let default_key = if self == Guest::Lxc { "name" } else { "" };
@@ -279,7 +336,9 @@ impl Guest {
                 if get_prop(&props, "name").is_none() {
                     set_prop(&mut props, "name", Some("eth0"));
                 }
-                set_prop(&mut props, "bridge", Some(&bridge));
+                if bridge_changed {
+                    set_prop(&mut props, "bridge", Some(&bridge));
+                }
             }
             if let Some(ip) = ip {
                 set_prop(&mut props, "ip", Some(ip));

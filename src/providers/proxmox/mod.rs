@@ -72,6 +72,7 @@ const KINDS: &[KindSupport] = &[
         settings: guest::LXC_SETTINGS,
         // Storage, vmid, template, privileges, features and keys are chosen at create.
         settings_in_place: &["swap", "bridge"],
+        check_setting: guest::check_setting,
     },
     KindSupport {
         kind: "vm",
@@ -81,6 +82,7 @@ const KINDS: &[KindSupport] = &[
         restart_on: &["cores", "memory", "ip", "gateway"],
         settings: guest::QEMU_SETTINGS,
         settings_in_place: &["bridge"],
+        check_setting: guest::check_setting,
     },
 ];
 
@@ -161,7 +163,7 @@ impl Provider for ProxmoxProvider {
 
     async fn create(&self, r: &Desired) -> Result<Observed> {
         let g = Guest::for_kind(&r.kind)?;
-        g.audit(r)?;
+        g.audit_create(r)?;
         if let Some(found) = self.find_owned(g, &r.address).await? {
             return Ok(found);
         }
