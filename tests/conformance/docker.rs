@@ -170,8 +170,8 @@ pub fn settings_restart_in_place_labels_replace() {
     let second = policy();
     assert!(second.starts_with("no scan "), "{second}");
     assert_eq!(
-        first.split(' ').last(),
-        second.split(' ').last(),
+        first.split(' ').next_back(),
+        second.split(' ').next_back(),
         "same container, updated in place"
     );
     suite.no_changes("restart change");
@@ -182,8 +182,8 @@ pub fn settings_restart_in_place_labels_replace() {
     let third = policy();
     assert!(third.starts_with("no billing "), "{third}");
     assert_ne!(
-        second.split(' ').last(),
-        third.split(' ').last(),
+        second.split(' ').next_back(),
+        third.split(' ').next_back(),
         "a new container"
     );
     suite.no_changes("labels change");
