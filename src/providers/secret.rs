@@ -31,6 +31,16 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// `text` with every occurrence of the value replaced by `****`, for error
+    /// messages that quote what a server or a library said.
+    pub fn mask(&self, text: &str) -> String {
+        if self.0.is_empty() {
+            text.to_string()
+        } else {
+            text.replace(&self.0, "****")
+        }
+    }
 }
 
 impl fmt::Debug for Secret {

@@ -72,8 +72,8 @@ impl Http {
 
     fn redact(&self, text: &str) -> String {
         match &self.secret {
-            Some(s) if !s.expose().is_empty() => text.replace(s.expose(), "****"),
-            _ => text.to_string(),
+            Some(s) => s.mask(text),
+            None => text.to_string(),
         }
     }
 

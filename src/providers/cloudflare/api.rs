@@ -267,12 +267,7 @@ impl Api {
     }
 
     fn scrub(&self, text: &str) -> String {
-        let t = self.token.expose();
-        if t.is_empty() {
-            text.to_string()
-        } else {
-            text.replace(t, "****")
-        }
+        self.token.mask(text)
     }
 }
 

@@ -196,12 +196,7 @@ impl Api {
     }
 
     fn redact(&self, text: &str) -> String {
-        let k = self.key.expose();
-        if k.is_empty() {
-            text.to_string()
-        } else {
-            text.replace(k, "****")
-        }
+        self.key.mask(text)
     }
 }
 
