@@ -77,6 +77,36 @@ pub struct Setting {
     pub help: &'static str,
 }
 
+impl Setting {
+    pub const fn required(name: &'static str, help: &'static str) -> Setting {
+        Setting {
+            name,
+            required: true,
+            secret: false,
+            help,
+        }
+    }
+
+    pub const fn optional(name: &'static str, help: &'static str) -> Setting {
+        Setting {
+            name,
+            required: false,
+            secret: false,
+            help,
+        }
+    }
+
+    /// A required secret: its value must be a reference (`env:NAME`, `file:PATH`).
+    pub const fn secret(name: &'static str, help: &'static str) -> Setting {
+        Setting {
+            name,
+            required: true,
+            secret: true,
+            help,
+        }
+    }
+}
+
 /// Is this string a secret reference?
 pub fn is_secret_ref(s: &str) -> bool {
     s.strip_prefix("env:")

@@ -47,25 +47,15 @@ pub static INFO: ProviderInfo = ProviderInfo {
     kind: "cloudflare",
     kinds: KINDS,
     settings: &[
-        Setting {
-            name: "token",
-            required: true,
-            secret: true,
-            help: "API token with Zone:Read and DNS:Edit, as env:NAME",
-        },
-        Setting {
-            name: "api_url",
-            required: false,
-            secret: false,
-            help: "default https://api.cloudflare.com/client/v4",
-        },
-        Setting {
-            name: "zones",
-            required: false,
-            secret: false,
-            help:
-                "zone names to manage, e.g. [\"example.com\"]; default every zone the token can see",
-        },
+        Setting::secret(
+            "token",
+            "API token with Zone:Read and DNS:Edit, as env:NAME",
+        ),
+        Setting::optional("api_url", "default https://api.cloudflare.com/client/v4"),
+        Setting::optional(
+            "zones",
+            "zone names to manage, e.g. [\"example.com\"]; default every zone the token can see",
+        ),
     ],
 };
 

@@ -42,18 +42,8 @@ pub static INFO: ProviderInfo = ProviderInfo {
     kind: "docker",
     kinds: KINDS,
     settings: &[
-        Setting {
-            name: "socket",
-            required: false,
-            secret: false,
-            help: "Docker Engine socket (unix:///path or a path); default DOCKER_HOST, else /var/run/docker.sock",
-        },
-        Setting {
-            name: "network",
-            required: false,
-            secret: false,
-            help: "network to attach containers to; default \"host\"",
-        },
+        Setting::optional("socket", "Docker Engine socket (unix:///path or a path); default DOCKER_HOST, else /var/run/docker.sock"),
+        Setting::optional("network", "network to attach containers to; default \"host\""),
     ],
 };
 

@@ -25,24 +25,18 @@ pub static INFO: ProviderInfo = ProviderInfo {
     kind: "file",
     kinds: KINDS,
     settings: &[
-        Setting {
-            name: "root",
-            required: true,
-            secret: false,
-            help: "directory the files live under (relative to the project)",
-        },
-        Setting {
-            name: "comment",
-            required: false,
-            secret: false,
-            help: "comment prefix for the marker line, default \"#\"",
-        },
-        Setting {
-            name: "host",
-            required: false,
-            secret: false,
-            help: "ssh://user@host:port to keep the files on a remote host (root must then be absolute)",
-        },
+        Setting::required(
+            "root",
+            "directory the files live under (relative to the project)",
+        ),
+        Setting::optional(
+            "comment",
+            "comment prefix for the marker line, default \"#\"",
+        ),
+        Setting::optional(
+            "host",
+            "ssh://user@host:port to keep the files on a remote host (root must then be absolute)",
+        ),
     ],
 };
 

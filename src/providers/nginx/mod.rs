@@ -27,31 +27,14 @@ use crate::spec::validate::{ProviderInfo, Setting};
 use crate::spec::{Attrs, ProviderConfig};
 pub use site::Site;
 
-const fn s(name: &'static str, required: bool, help: &'static str) -> Setting {
-    Setting {
-        name,
-        required,
-        secret: false,
-        help,
-    }
-}
-
 pub static INFO: ProviderInfo = ProviderInfo {
     kind: "nginx",
     kinds: KINDS,
     settings: &[
-        s("sites_dir", true, "directory nginx includes site files from, e.g. /etc/nginx/conf.d"),
-        s(
-            "enabled_dir",
-            false,
-            "sites-enabled directory: files go to sites_dir and are linked here",
-        ),
-        s(
-            "nginx",
-            false,
-            "nginx binary or command prefix, e.g. \"nginx -p /srv/nginx -c /srv/nginx/nginx.conf\" (default nginx)",
-        ),
-        s("host", false, "ssh://user@host:port to manage a remote host"),
+        Setting::required("sites_dir", "directory nginx includes site files from, e.g. /etc/nginx/conf.d"),
+        Setting::optional("enabled_dir", "sites-enabled directory: files go to sites_dir and are linked here"),
+        Setting::optional("nginx", "nginx binary or command prefix, e.g. \"nginx -p /srv/nginx -c /srv/nginx/nginx.conf\" (default nginx)"),
+        Setting::optional("host", "ssh://user@host:port to manage a remote host"),
     ],
 };
 

@@ -28,32 +28,19 @@ use super::{
 use crate::spec::validate::{ProviderInfo, Setting};
 use crate::spec::ProviderConfig;
 
-const fn s(name: &'static str, required: bool, secret: bool, help: &'static str) -> Setting {
-    Setting {
-        name,
-        required,
-        secret,
-        help,
-    }
-}
-
 pub static INFO: ProviderInfo = ProviderInfo {
     kind: "powerdns",
     kinds: KINDS,
     settings: &[
-        s("api_url", true, false, "http://HOST:8081"),
-        s("api_key", true, true, "X-API-Key, as env:NAME"),
-        s("server_id", false, false, "default localhost"),
-        s(
+        Setting::required("api_url", "http://HOST:8081"),
+        Setting::secret("api_key", "X-API-Key, as env:NAME"),
+        Setting::optional("server_id", "default localhost"),
+        Setting::optional(
             "zones",
-            false,
-            false,
             "zones to read on refresh, e.g. [\"example.com\"]; default every zone of the server",
         ),
-        s(
+        Setting::optional(
             "timeout_secs",
-            false,
-            false,
             "seconds before an API call counts as failed (and is retried), default 30",
         ),
     ],

@@ -42,18 +42,11 @@ pub static INFO: ProviderInfo = ProviderInfo {
     kind: "prometheus",
     kinds: KINDS,
     settings: &[
-        Setting {
-            name: "targets_dir",
-            required: true,
-            secret: false,
-            help: "file_sd directory the blackbox scrape job reads (*.json)",
-        },
-        Setting {
-            name: "host",
-            required: false,
-            secret: false,
-            help: "ssh://user@host:port to manage a remote host",
-        },
+        Setting::required(
+            "targets_dir",
+            "file_sd directory the blackbox scrape job reads (*.json)",
+        ),
+        Setting::optional("host", "ssh://user@host:port to manage a remote host"),
     ],
 };
 

@@ -36,28 +36,14 @@ use crate::spec::ProviderConfig;
 use client::Client;
 use guest::Guest;
 
-const fn s(name: &'static str, required: bool, secret: bool, help: &'static str) -> Setting {
-    Setting {
-        name,
-        required,
-        secret,
-        help,
-    }
-}
-
 pub static INFO: ProviderInfo = ProviderInfo {
     kind: "proxmox",
     kinds: KINDS,
     settings: &[
-        s("endpoint", true, false, "https://HOST:8006"),
-        s("node", true, false, "node name, e.g. pve1"),
-        s("token", true, true, "API token USER@REALM!ID=SECRET, as env:NAME"),
-        s(
-            "tls_fingerprint",
-            false,
-            false,
-            "SHA-256 fingerprint of a self-signed certificate to pin (AA:BB:…, from `pvenode cert info`)",
-        ),
+        Setting::required("endpoint", "https://HOST:8006"),
+        Setting::required("node", "node name, e.g. pve1"),
+        Setting::secret("token", "API token USER@REALM!ID=SECRET, as env:NAME"),
+        Setting::optional("tls_fingerprint", "SHA-256 fingerprint of a self-signed certificate to pin (AA:BB:…, from `pvenode cert info`)"),
     ],
 };
 
