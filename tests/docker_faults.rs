@@ -33,16 +33,7 @@ fn project(engine: &Dockerd, resources: &str) -> TestEnv {
 }
 
 fn infra(env: &TestEnv, args: &[&str]) -> Run {
-    let out = env
-        .cmd(args)
-        .env("INFRA_TEST_SECRET", SECRET)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
+    env.infra_with_secrets(args, &[("INFRA_TEST_SECRET", SECRET)])
 }
 
 fn sleeper(name: &str) -> String {

@@ -51,17 +51,7 @@ impl Lab {
     }
 
     fn infra(&self, args: &[&str]) -> Run {
-        let out = self
-            .env
-            .cmd(args)
-            .env("PDNS_TEST_KEY", KEY)
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into(),
-            stderr: String::from_utf8_lossy(&out.stderr).into(),
-        }
+        self.env.infra_with_secrets(args, &[("PDNS_TEST_KEY", KEY)])
     }
 
     fn no_changes(&self) {

@@ -113,14 +113,27 @@ pub fn port_open(port: u16) -> bool {
 
 /// A blocking HTTP GET on loopback with optional headers: (status, body). Bounded by a 5 s timeout.
 pub fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<(u16, String)> {
+    http_request(port, "GET", path, headers, None, Duration::from_secs(5))
+}
+
+/// A blocking HTTP/1.1 request to 127.0.0.1:port, one connection, closed after
+/// the answer: (status, body), `None` if nothing answered within `timeout`.
+pub fn http_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    timeout: Duration,
+) -> Option<(u16, String)> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect_timeout(
         &([127, 0, 0, 1], port).into(),
         Duration::from_secs(2),
     )
     .ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let mut req = format!("GET {path} HTTP/1.1\r\nConnection: close\r\n");
+    s.set_read_timeout(Some(timeout)).ok()?;
+    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
     // A caller's Host header replaces the default (nginx answers 400 to two).
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
         req.push_str("Host: 127.0.0.1\r\n");
@@ -128,7 +141,11 @@ pub fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<(u16,
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
+    if let Some(body) = body {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     req.push_str("\r\n");
+    req.push_str(body.unwrap_or(""));
     s.write_all(req.as_bytes()).ok()?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).ok()?;

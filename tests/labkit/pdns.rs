@@ -181,27 +181,12 @@ impl Drop for Pdns {
 /// A blocking HTTP/1.1 request to 127.0.0.1:port with the lab API key:
 /// (status, body), `None` if nothing answered within 10 s.
 pub fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> Option<(u16, String)> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect_timeout(
-        &([127, 0, 0, 1], port).into(),
-        Duration::from_secs(2),
-    )
-    .ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let body = body.unwrap_or("");
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-API-Key: {KEY}\r\n\
-         Accept: application/json\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let status = text.split_whitespace().nth(1)?.parse().ok()?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Some((status, body))
+    let headers = [
+        ("X-API-Key", KEY),
+        ("Accept", "application/json"),
+        ("Content-Type", "application/json"),
+    ];
+    // PowerDNS wants a length even for an empty body.
+    let body = Some(body.unwrap_or(""));
+    super::http_request(port, method, path, &headers, body, Duration::from_secs(10))
 }
