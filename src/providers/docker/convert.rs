@@ -121,13 +121,7 @@ impl ContainerSpec {
     pub fn from_desired(r: &crate::providers::Desired, network: &str) -> Result<ContainerSpec> {
         let mut spec = ContainerSpec::from_attrs(&r.attrs, network)?;
         let s = &r.settings;
-        if let Some(k) = s.keys().find(|k| !SETTINGS.contains(&k.as_str())) {
-            return Err(ProviderError::rejected(format!(
-                "unknown setting `{k}` in [{}.docker]; known: {}",
-                r.address,
-                SETTINGS.join(", ")
-            )));
-        }
+        // Names and values alike (`check_setting` also refuses unknown names).
         for (k, v) in s {
             check_setting(k, v)
                 .map_err(|e| ProviderError::rejected(format!("[{}.docker] {k}: {e}", r.address)))?;
