@@ -136,7 +136,10 @@ impl Prometheus {
     /// reports `probe_success` 1; returns whether it did.
     pub fn wait_for_probe_success(&self, url: &str, timeout: Duration) -> bool {
         let query = format!("probe_success{{instance=\"{url}\"}}");
-        let path = format!("/api/v1/query?query={}", percent_encode(&query));
+        let path = format!(
+            "/api/v1/query?query={}",
+            percent_encoding::utf8_percent_encode(&query, percent_encoding::NON_ALPHANUMERIC)
+        );
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             let value = get(self.port, &path)
@@ -172,16 +175,4 @@ fn get(port: u16, path: &str) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Query-string encoding for PromQL (every byte outside A-Z a-z 0-9 -_.~).
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
