@@ -60,10 +60,9 @@ pub struct ContainerSpec {
     pub start: bool,
     pub echo: Echo,
     /// `[container.NAME.docker] restart`: the restart policy (changes in place).
-    pub restart: RestartPolicyNameEnum,
-    /// Whether the spec sets `restart`: an update changes the policy only then,
-    /// so a container whose settings infra never recorded keeps its own.
-    pub restart_given: bool,
+    /// `None`: a create uses the default, an update leaves the container's own
+    /// (one infra did not create may have another).
+    pub restart: Option<RestartPolicyNameEnum>,
     /// `[container.NAME.docker] labels`: extra labels (fixed at create).
     pub labels: BTreeMap<String, String>,
 }
@@ -126,14 +125,10 @@ impl ContainerSpec {
             check_setting(k, v)
                 .map_err(|e| ProviderError::rejected(format!("[{}.docker] {k}: {e}", r.address)))?;
         }
-        spec.restart_given = s.contains_key("restart");
-        if let Some(policy) = s
+        spec.restart = s
             .get("restart")
             .and_then(Value::as_str)
-            .and_then(restart_policy)
-        {
-            spec.restart = policy;
-        }
+            .and_then(restart_policy);
         if let Some(m) = s.get("labels").and_then(Value::as_object) {
             for (k, v) in m {
                 spec.labels
@@ -198,15 +193,14 @@ impl ContainerSpec {
             memory: attrs.get("memory").and_then(Value::as_i64),
             start: attrs.get("start").and_then(Value::as_bool).unwrap_or(true),
             echo,
-            restart: DEFAULT_RESTART,
-            restart_given: false,
+            restart: None,
             labels: BTreeMap::new(),
         })
     }
 
     pub fn restart_policy(&self) -> RestartPolicy {
         RestartPolicy {
-            name: Some(self.restart),
+            name: Some(self.restart.unwrap_or(DEFAULT_RESTART)),
             maximum_retry_count: None,
         }
     }

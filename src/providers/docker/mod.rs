@@ -284,7 +284,7 @@ impl Provider for DockerProvider {
             .as_ref()
             .and_then(|h| h.restart_policy.as_ref())
             .and_then(|p| p.name);
-        let restart_changed = spec.restart_given && restart != Some(spec.restart);
+        let restart_changed = spec.restart.is_some_and(|r| restart != Some(r));
         if cores_changed || memory_changed || restart_changed {
             let docker = self.engine.client().await?;
             let body = ContainerUpdateBody {
