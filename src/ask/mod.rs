@@ -1,14 +1,15 @@
 //! `infra ask`: a request in words becomes a validated, committed spec change.
 //!
-//! router → interpreter (offline rules or a model) → Intent (schema-checked) →
-//! expander (capability templates, IP allocation, toml_edit) → validation, plan
-//! against the recorded state, safety checks → commit. Nothing is written unless
-//! every step succeeds.
+//! router → interpreter (the offline grammar or a model) → Intent: typed
+//! operations, schema-checked → safety rules (against the request's own words) →
+//! expander (capability templates, IP allocation, edits with toml_edit) →
+//! validation, plan against the recorded state, no unasked destroys → commit.
+//! Nothing is written unless every step succeeds.
 
 pub mod backend;
 pub mod examples;
 pub mod expand;
-pub mod extract;
+pub mod grammar;
 pub mod intent;
 pub mod interpreter;
 pub mod jsonschema;
@@ -17,6 +18,7 @@ pub mod pool;
 pub mod redact;
 pub mod router;
 pub mod run;
+pub mod safety;
 pub mod view;
 pub mod words;
 

@@ -71,7 +71,10 @@ pub fn redact(text: &str) -> Redacted {
         let value_like = (bare.chars().any(|c| !c.is_ascii_alphabetic()) || bare.len() >= 12)
             && !word.starts_with('/')
             && !word.starts_with("./");
-        let is_secret = (secret_next && !filler && !KEYWORDS.contains(&bare) && value_like)
+        // Values published in DNS by design (site verification, SPF, DMARC) are no secrets.
+        let public = lower.contains("-verification=") || lower.starts_with("v=spf") || lower.starts_with("v=dmarc");
+        let is_secret = !public
+            && ((secret_next && !filler && !KEYWORDS.contains(&bare) && value_like)
             || PREFIXES
                 .iter()
                 .any(|p| bare.starts_with(p) && bare.len() >= p.len() + 8)
@@ -79,7 +82,7 @@ pub fn redact(text: &str) -> Redacted {
             || (lower.contains('=')
                 && KEYWORDS
                     .iter()
-                    .any(|k| lower.split('=').next().is_some_and(|l| l.ends_with(k))));
+                    .any(|k| lower.split('=').next().is_some_and(|l| l.ends_with(k)))));
         if is_secret {
             found += 1;
             out.push(MARK.to_string());

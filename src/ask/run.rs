@@ -5,13 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::expand::{Edit, Expander, Prompt};
-use super::intent::{Intent, Operation};
+use super::grammar::world::World;
+use super::grammar::Grammar;
+use super::intent::Intent;
 use super::interpreter::{Interpreter, Request};
 use super::offline::Offline;
 use super::redact::redact;
 use super::router::Router;
-use super::view::{self, SpecNames};
-use super::words::{normalise, tokens};
+use super::view;
 use crate::capability::Library;
 use crate::error::{Error, Result};
 use crate::plan::{Action, Plan, ResourceChange};
@@ -86,7 +87,7 @@ pub async fn ask(
         .collect();
     let redacted = redact(text);
     let router = Router::new(&library.caps);
-    let names = SpecNames::of(&spec);
+    let world = World::of(&spec);
     let request = Request {
         text: redacted.text.clone(),
         capabilities: router
@@ -100,7 +101,7 @@ pub async fn ask(
     let offline = Offline {
         library: &library,
         router: &router,
-        names: names.clone(),
+        world: world.clone(),
     };
     let choice = super::backend::choose(&spec.ai, opts.backend.as_deref(), env)?;
     let model: Option<Box<dyn Interpreter>> = choice.into_interpreter()?;
@@ -108,9 +109,14 @@ pub async fn ask(
         Some(m) => m.as_ref(),
         None => &offline,
     };
-    let intent = interpreter.interpret(&request).await?;
+    let mut intent = interpreter.interpret(&request).await?;
     let backend = interpreter.name();
-    check_removals_named(&intent, &redacted.text, &names)?;
+    let grammar = Grammar {
+        world: &world,
+        library: &library,
+        router: &router,
+    };
+    super::safety::check(&mut intent, &redacted.text, &grammar)?;
 
     let edit = Expander::new(&library, &spec, &state.state).expand(&intent, prompt)?;
     if edit.files.is_empty() {
@@ -182,46 +188,6 @@ fn ready_repo(root: &Path) -> Result<crate::git::Repo> {
     Ok(repo)
 }
 
-/// A removal must name something the request itself names (models may not invent targets).
-fn check_removals_named(intent: &Intent, request: &str, names: &SpecNames) -> Result<()> {
-    let mentioned = |target: &str| -> bool {
-        let bare = target.strip_prefix("group:").unwrap_or(target);
-        let name = bare.split_once('.').map(|(_, n)| n).unwrap_or(bare);
-        let req = format!(" {} ", tokens(&normalise(request)).join(" "));
-        req.contains(&format!(" {} ", name.replace(['-', '_'], " ")))
-            || req.contains(&format!(" {name} "))
-            || req.contains(&format!(" {bare} "))
-    };
-    for op in &intent.operations {
-        let target = match op {
-            Operation::Remove { target } => Some(target.clone()),
-            Operation::UseCapability { params, .. } => params
-                .get("target")
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
-            Operation::Set { .. } => None,
-        };
-        if let Some(t) = target {
-            let is_removal = matches!(op, Operation::Remove { .. })
-                || matches!(op, Operation::UseCapability { capability, .. } if capability == "remove");
-            if is_removal && !mentioned(&t) {
-                let known = names.groups.contains(t.trim_start_matches("group:"))
-                    || names.addresses.contains(&t);
-                return Err(Error::new(format!(
-                    "refusing to remove `{t}`: the request does not name it{}",
-                    if known {
-                        ""
-                    } else {
-                        " (and it does not exist)"
-                    }
-                ))
-                .hint("name what should be removed, e.g. \"remove the api scanner\""));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// "Plan actions ⊆ request intent": nothing is destroyed or replaced unless removed on purpose.
 fn check_no_unasked_destroys(before: &Plan, after: &Plan, edit: &Edit) -> Result<()> {
     let destroys = |p: &Plan| -> BTreeSet<String> {
@@ -233,7 +199,7 @@ fn check_no_unasked_destroys(before: &Plan, after: &Plan, edit: &Edit) -> Result
     let already = destroys(before);
     let unasked: Vec<String> = destroys(after)
         .into_iter()
-        .filter(|a| !already.contains(a) && !edit.removed.contains(a))
+        .filter(|a| !already.contains(a) && !edit.removed.contains(a) && !edit.replaced.contains(a))
         .collect();
     if unasked.is_empty() {
         return Ok(());

@@ -56,7 +56,7 @@ const ALL: &[(ParamType, &str)] = &[
     (ParamType::Bool, "bool"),
 ];
 
-pub const RECORD_TYPES: &[&str] = &["A", "AAAA", "CNAME", "TXT", "MX"];
+pub const RECORD_TYPES: &[&str] = crate::spec::schema::DNS_TYPES;
 
 /// Characters that end a quoted value in a shell, an nginx directive or a template.
 const HOSTILE: &[char] = &[';', '{', '}', '$', '`', '"', '\'', '\\'];
@@ -91,13 +91,13 @@ impl ParamType {
             ParamType::Ip => "an IP address, like \"10.0.0.5\"",
             ParamType::Address => "an address with prefix length, like \"10.0.0.5/24\"",
             ParamType::Url => "an http:// or https:// URL",
-            ParamType::RecordType => "one of A, AAAA, CNAME, TXT, MX",
+            ParamType::RecordType => "a DNS record type (A, AAAA, CNAME, TXT, MX, NS, SRV, CAA)",
             ParamType::Target => {
                 "a resource address like \"container.api-scanner\", \"group:NAME\" or a name"
             }
             ParamType::Image => "an image reference, like \"debian-12\" or \"ghcr.io/org/app:1.2\"",
             ParamType::Text => {
-                "text without quotes, backslashes, '$', braces or control characters"
+                "text without single quotes, backslashes, '$', braces or control characters"
             }
             ParamType::Int => "a whole number",
             ParamType::Bool => "true or false",
@@ -259,9 +259,10 @@ impl ParamType {
                 ok.then(|| s.to_string()).ok_or_default()
             }
             ParamType::Text => {
-                // ';' is allowed: TXT records need it ("v=DMARC1; p=none"), and text is
-                // always emitted as an escaped TOML string, never into a shell.
-                plain(";")?;
+                // ';' and '"' are allowed: TXT and CAA records need them ("v=DMARC1;
+                // p=none", `0 issue "letsencrypt.org"`), and text is always emitted as an
+                // escaped TOML string, never into a shell.
+                plain(";\"")?;
                 if s.contains("../") || s.ends_with("/..") {
                     return Err(": it contains a \"..\" path step".into());
                 }

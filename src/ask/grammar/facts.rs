@@ -1,0 +1,428 @@
+//! Attribute facts in a clause: "4 cores", "2 more gigs", "double the memory",
+//! "every 2 minutes", "port 8080", "LAN only", "with websockets", "upload limit
+//! 25 MB", "ttl of 60", "answers 204", "cert at /etc/ssl/x.pem". A fact names
+//! the attribute (as in the kind schema), the kinds it lives on and its value:
+//! absolute, a delta or a factor.
+
+use serde_json::Value;
+
+use super::lex::{Kind, Tok};
+use super::quantity::{self, Quantity, Unit};
+use super::vocab;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Amount {
+    Set(Value),
+    Delta(f64),
+    Factor(f64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fact {
+    /// Schema attribute, or one of the derived ones: `port` (the upstream's
+    /// port), `ip` (a machine's address or an A/AAAA record's content), `lan`.
+    pub attr: &'static str,
+    pub kinds: &'static [&'static str],
+    pub amount: Amount,
+    /// Token index (within the clause) where the fact is said.
+    pub pos: usize,
+}
+
+const MACHINE: &[&str] = &["container", "vm"];
+const PROXY: &[&str] = &["proxy_site"];
+const MONITOR: &[&str] = &["monitor"];
+const DNS: &[&str] = &["dns_record"];
+
+fn words_near(toks: &[Tok], from: usize, to: usize) -> impl Iterator<Item = (usize, &str)> {
+    let to = to.min(toks.len());
+    (from.min(to)..to).map(move |i| (i, toks[i].low.as_str()))
+}
+
+/// Is the word at `i` negated ("no", "not", "without", "don't", "disable", "turn off")?
+pub fn negated(toks: &[Tok], i: usize) -> bool {
+    let start = i.saturating_sub(3);
+    words_near(toks, start, i).any(|(_, w)| {
+        matches!(
+            w,
+            "no" | "not" | "without" | "don't" | "dont" | "disable" | "disabled" | "never"
+                | "nothing" | "off"
+        )
+    }) || (toks.get(i + 1).is_some_and(|t| t.is("off") || t.is("disabled")))
+}
+
+/// The attribute word nearest a quantity of this unit kind: following words
+/// first ("4 GB of RAM"), then preceding ones ("memory to 2 GB").
+fn size_attr(toks: &[Tok], q: &Quantity) -> (&'static str, &'static [&'static str]) {
+    let pick = |w: &str| -> Option<(&'static str, &'static [&'static str])> {
+        match vocab::attribute(w) {
+            Some((_, "memory")) => Some(("memory", MACHINE)),
+            Some((_, "disk")) => Some(("disk", MACHINE)),
+            Some((_, "client_max_body_size")) => Some(("client_max_body_size", PROXY)),
+            _ => None,
+        }
+    };
+    let after = words_near(toks, q.end, q.end + 3).find_map(|(_, w)| pick(w));
+    let before = (q.start.saturating_sub(5)..q.start)
+        .rev()
+        .find_map(|i| pick(&toks[i].low));
+    after
+        .or(before)
+        .or_else(|| toks.iter().find_map(|t| pick(&t.low)))
+        .unwrap_or(("memory", MACHINE))
+}
+
+/// Relative or absolute, from the words around a quantity.
+fn amount(toks: &[Tok], q: &Quantity, verb_sign: f64, value: f64) -> Amount {
+    let around = |w: &[&str]| {
+        words_near(toks, q.start.saturating_sub(1), q.end + 1).any(|(i, x)| {
+            w.contains(&x) && (i < q.start || i >= q.end || toks[i].low != "one" || true)
+        })
+    };
+    let before = |w: &str| q.start > 0 && toks[q.start - 1].is(w);
+    if before("to") || before("=") {
+        return Amount::Set(num(value));
+    }
+    if toks[q.start].is("another") || around(&["more", "extra", "additional", "another"]) {
+        return Amount::Delta(value);
+    }
+    if around(&["less", "fewer"]) || toks[q.end.min(toks.len())..].iter().any(|t| t.is("away")) {
+        return Amount::Delta(-value);
+    }
+    if before("by") && verb_sign != 0.0 {
+        return Amount::Delta(verb_sign * value);
+    }
+    if verb_sign > 0.0 && toks.iter().take(q.start).any(|t| t.is("add")) {
+        return Amount::Delta(value);
+    }
+    if verb_sign < 0.0 && toks.iter().take(q.start).any(|t| t.is("remove") || t.is("take")) {
+        return Amount::Delta(-value);
+    }
+    Amount::Set(num(value))
+}
+
+fn num(v: f64) -> Value {
+    match quantity::whole(v) {
+        Some(i) => Value::from(i),
+        None => Value::from(v),
+    }
+}
+
+/// The sign a verb gives a bare "by N": increase +, decrease −.
+pub fn verb_sign(toks: &[Tok]) -> f64 {
+    for t in toks {
+        match t.low.as_str() {
+            "add" | "increase" | "raise" | "grow" | "bump" | "extend" | "expand" | "give" => {
+                return 1.0
+            }
+            "reduce" | "lower" | "decrease" | "cut" | "shrink" | "remove" | "take" => return -1.0,
+            _ => {}
+        }
+    }
+    0.0
+}
+
+pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
+    let in_mention = |i: usize| mention_spans.iter().any(|(s, e)| i >= *s && i < *e);
+    let mut out = Vec::new();
+    let sign = verb_sign(toks);
+    let prev = |i: usize, k: usize| -> &str { if i >= k { toks[i - k].low.as_str() } else { "" } };
+    for q in quantity::all(toks) {
+        if in_mention(q.start) {
+            continue;
+        }
+        let p1 = prev(q.start, 1);
+        let p2 = prev(q.start, 2);
+        let p3 = prev(q.start, 3);
+        let fact = |attr, kinds, amount| Fact {
+            attr,
+            kinds,
+            amount,
+            pos: q.start,
+        };
+        match q.unit {
+            Some(Unit::Cores) => out.push(fact("cores", MACHINE, amount(toks, &q, sign, q.value))),
+            Some(Unit::Size(_)) if q.unit_word != "m" || !is_duration_context(toks, &q) => {
+                let mib = q.mib().unwrap_or(0.0);
+                let (attr, kinds) = size_attr(toks, &q);
+                let value = match attr {
+                    "disk" => (mib / 1024.0).ceil(),
+                    "client_max_body_size" => {
+                        let m = mib.round() as i64;
+                        let text = if m % 1024 == 0 && m > 0 {
+                            format!("{}g", m / 1024)
+                        } else {
+                            format!("{m}m")
+                        };
+                        out.push(fact(attr, kinds, Amount::Set(Value::from(text))));
+                        continue;
+                    }
+                    _ => mib,
+                };
+                out.push(fact(attr, kinds, amount(toks, &q, sign, value)));
+            }
+            Some(_) => {
+                let secs = q.seconds().unwrap_or(q.value);
+                let ttl = toks.iter().any(|t| t.is("ttl"));
+                let timeout = toks.iter().any(|t| t.is("timeout"));
+                let (attr, kinds) = if ttl {
+                    ("ttl", DNS)
+                } else if timeout && !toks.iter().any(|t| t.is("every")) {
+                    ("timeout", MONITOR)
+                } else {
+                    ("interval", MONITOR)
+                };
+                out.push(fact(attr, kinds, amount(toks, &q, sign, secs)));
+            }
+            None => {
+                let n = q.value;
+                let int = quantity::whole(n);
+                let status_word = words_near(toks, q.start.saturating_sub(4), q.start).any(|(_, w)| {
+                    matches!(w, "answers" | "returns" | "responds" | "status" | "code" | "answer" | "return" | "expect" | "expects" | "gives")
+                });
+                if matches!(p1, "port" | "on" | "listens" | "port:") && int.is_some_and(|p| (1..=65535).contains(&p))
+                    && (p1 == "port" || p1 == "port:" || matches!(p2, "listens" | "listening" | "runs" | "running" | "is" | "it"))
+                {
+                    out.push(fact("port", PROXY, Amount::Set(num(n))));
+                } else if matches!(p1, "ttl") || (p1 == "of" && p2 == "ttl") || (p1 == "to" && p2 == "ttl") {
+                    out.push(fact("ttl", DNS, Amount::Set(num(n))));
+                } else if matches!(p1, "priority" | "prio" | "preference" | "pref")
+                    || (matches!(p1, "of" | "to") && matches!(p2, "priority" | "prio"))
+                {
+                    out.push(fact("priority", DNS, Amount::Set(num(n))));
+                } else if p1 == "weight" {
+                    out.push(fact("weight", DNS, Amount::Set(num(n))));
+                } else if status_word && int.is_some_and(|s| (100..=599).contains(&s)) {
+                    out.push(fact("expect_status", MONITOR, Amount::Set(num(n))));
+                } else if p1 == "every" {
+                    out.push(fact("interval", MONITOR, Amount::Set(num(n))));
+                } else if let Some((attr, kinds)) = attr_before(toks, q.start) {
+                    // "priority to 30", "shrink its disk to 15", "memory to 4096".
+                    let value = if attr == "memory" && n < 64.0 { n * 1024.0 } else { n };
+                    out.push(fact(attr, kinds, amount(toks, &q, sign, value)));
+                } else if matches!(p3, "port") && p1 == "to" {
+                    out.push(fact("port", PROXY, Amount::Set(num(n))));
+                }
+            }
+        }
+    }
+    for (i, t) in toks.iter().enumerate() {
+        if in_mention(i) {
+            continue;
+        }
+        let fact = |attr, kinds, amount| Fact {
+            attr,
+            kinds,
+            amount,
+            pos: i,
+        };
+        match &t.kind {
+            Kind::Assign => {
+                if let Some(p) = t.low.strip_prefix("port=") {
+                    if let Ok(n) = p.parse::<i64>() {
+                        out.push(fact("port", PROXY, Amount::Set(Value::from(n))));
+                    }
+                }
+            }
+            Kind::Word if t.low.starts_with(':') && t.low[1..].parse::<u16>().is_ok() => {
+                let n: i64 = t.low[1..].parse().unwrap_or(0);
+                out.push(fact("port", PROXY, Amount::Set(Value::from(n))));
+            }
+            Kind::Ip(_) => out.push(fact("ip", &["container", "vm", "dns_record"], Amount::Set(Value::from(t.raw.clone())))),
+            Kind::Path => {
+                let key = (i.saturating_sub(3)..i).rev().find_map(|j| match toks[j].low.as_str() {
+                    "key" | "privkey" => Some("tls_key"),
+                    "cert" | "certificate" | "crt" | "chain" | "fullchain" => Some("tls_cert"),
+                    _ => None,
+                });
+                let key = key.or_else(|| {
+                    let l = &t.low;
+                    (l.ends_with(".key")).then_some("tls_key").or((l.ends_with(".pem") || l.ends_with(".crt")).then_some("tls_cert"))
+                });
+                if let Some(k) = key {
+                    out.push(fact(k, PROXY, Amount::Set(Value::from(t.raw.clone()))));
+                }
+            }
+            Kind::Image => {
+                let image_word = (i.saturating_sub(3)..i).any(|j| matches!(toks[j].low.as_str(), "image" | "to" | "version" | "tag" | "using"));
+                if image_word {
+                    out.push(fact("image", MACHINE, Amount::Set(Value::from(t.raw.clone()))));
+                }
+            }
+            Kind::Word => match t.low.as_str() {
+                "websocket" | "websockets" | "ws" => {
+                    out.push(fact("websocket", PROXY, Amount::Set(Value::Bool(!negated(toks, i)))));
+                }
+                "lan-only" | "lan" | "intranet" | "internal" | "private" | "internally"
+                    if lan_context(toks, i) =>
+                {
+                    out.push(fact("lan", PROXY, Amount::Set(Value::Bool(!negated(toks, i)))));
+                }
+                "network" | "office" | "vpn" if i >= 2 && toks[..i].iter().rev().take(4).any(|w| w.is("only")) => {
+                    out.push(fact("lan", PROXY, Amount::Set(Value::Bool(true))));
+                }
+                "internet" | "public" | "publicly" | "everyone" | "world" | "everybody"
+                    if !toks.iter().any(|t| t.is("ip") || t.is("address")) =>
+                {
+                    out.push(fact("lan", PROXY, Amount::Set(Value::Bool(negated(toks, i)))));
+                }
+                "proxying" | "proxied" | "orange" | "cdn" => {
+                    let off = negated(toks, i)
+                        || toks.iter().any(|t| matches!(t.low.as_str(), "off" | "disable" | "grey" | "gray" | "stop"));
+                    out.push(fact("proxied", DNS, Amount::Set(Value::Bool(!off))));
+                }
+                "proxy" if toks.iter().any(|t| t.low.starts_with("cloudflare")) => {
+                    let off = negated(toks, i) || toks.iter().any(|t| matches!(t.low.as_str(), "off" | "disable"));
+                    out.push(fact("proxied", DNS, Amount::Set(Value::Bool(!off))));
+                }
+                "double" | "twice" | "doubled" | "halve" | "halved" | "triple" | "tripled" => {
+                    let f = match t.low.as_str() {
+                        "halve" | "halved" => 0.5,
+                        "triple" | "tripled" => 3.0,
+                        _ => 2.0,
+                    };
+                    let target = toks[i + 1..]
+                        .iter()
+                        .enumerate()
+                        .take(5)
+                        .find_map(|(k, w)| vocab::attribute(&w.low).map(|a| (k, a)))
+                        .or_else(|| toks[..i].iter().rev().take(4).find_map(|w| vocab::attribute(&w.low).map(|a| (0, a))));
+                    if let Some((_, (kinds, attr))) = target {
+                        if matches!(attr, "memory" | "cores" | "disk" | "interval" | "ttl" | "timeout") {
+                            out.push(fact(attr, kinds, Amount::Factor(f)));
+                        }
+                    }
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    prefer(out, toks)
+}
+
+/// "5m" is five minutes after "every", else five mebibytes.
+fn is_duration_context(toks: &[Tok], q: &Quantity) -> bool {
+    q.start > 0 && matches!(toks[q.start - 1].low.as_str(), "every" | "ttl" | "interval" | "timeout")
+        || toks.iter().any(|t| t.is("ttl") || t.is("interval"))
+}
+
+/// "LAN only", "internal", "make it private": not "an internal DNS record".
+fn lan_context(toks: &[Tok], i: usize) -> bool {
+    let w = toks[i].low.as_str();
+    if w == "lan-only" || w == "intranet" {
+        return true;
+    }
+    let next = toks.get(i + 1).map(|t| t.low.as_str()).unwrap_or("");
+    let prev = if i > 0 { toks[i - 1].low.as_str() } else { "" };
+    next == "only" || prev == "only" || next.is_empty() || matches!(next, "," | "." | "and" | "-")
+        || matches!(prev, "it" | "is" | "be" | "them" | "stay" | "keep" | "make")
+}
+
+/// The attribute named just before a bare number: "priority to 30", "disk to 15".
+fn attr_before(toks: &[Tok], i: usize) -> Option<(&'static str, &'static [&'static str])> {
+    (i.saturating_sub(4)..i).rev().find_map(|j| match vocab::attribute(&toks[j].low) {
+        Some((kinds, attr)) if matches!(attr, "cores" | "memory" | "disk" | "ttl" | "priority" | "interval" | "timeout" | "expect_status") => {
+            Some((attr, kinds))
+        }
+        _ => None,
+    })
+}
+
+/// One value per attribute: the one after "to" wins, a contrasted one ("not
+/// 204", "instead of 30", "from 30") loses, else the last said.
+fn prefer(facts: Vec<Fact>, toks: &[Tok]) -> Vec<Fact> {
+    let score = |f: &Fact| -> i32 {
+        let p = |k: usize| if f.pos >= k { toks[f.pos - k].low.as_str() } else { "" };
+        let contrast = vocab::is_contrast(p(1)) || vocab::is_contrast(p(2)) && p(1) == "of"
+            || p(1) == "than"
+            || toks.iter().take(f.pos).any(|t| matches!(t.low.as_str(), "can't" | "cannot"))
+                && !toks.iter().take(f.pos).any(|t| verb_like(&t.low));
+        if p(1) == "to" {
+            2
+        } else if contrast {
+            0
+        } else {
+            1
+        }
+    };
+    let mut out: Vec<Fact> = Vec::new();
+    for f in facts {
+        match out.iter().position(|o| o.attr == f.attr && o.kinds == f.kinds && f.attr != "ip") {
+            Some(k) if score(&f) >= score(&out[k]) => out[k] = f,
+            Some(_) => {}
+            None => out.push(f),
+        }
+    }
+    out.retain(|f| score(f) > 0 || out_single(f));
+    out
+}
+
+fn out_single(_: &Fact) -> bool {
+    false
+}
+
+fn verb_like(w: &str) -> bool {
+    vocab::verb_at(&[w], 0).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::lex::lex;
+    use super::*;
+    use serde_json::json;
+
+    fn facts(s: &str) -> Vec<(String, Amount)> {
+        extract(&lex(s, &[]), &[])
+            .into_iter()
+            .map(|f| (f.attr.to_string(), f.amount))
+            .collect()
+    }
+
+    fn set(attr: &str, v: Value) -> (String, Amount) {
+        (attr.to_string(), Amount::Set(v))
+    }
+
+    #[test]
+    fn sizes_go_to_the_nearest_attribute() {
+        assert_eq!(
+            facts("deploy x with 4 cores, 4 GiB RAM and a 100 GB disk"),
+            [set("cores", json!(4)), set("memory", json!(4096)), set("disk", json!(100))]
+        );
+        assert_eq!(facts("allow uploads up to 50 MB"), [set("client_max_body_size", json!("50m"))]);
+        assert_eq!(facts("Bump its RAM to 4G"), [set("memory", json!(4096))]);
+    }
+
+    #[test]
+    fn relative_amounts() {
+        assert_eq!(facts("give it 2 more cores"), [("cores".into(), Amount::Delta(2.0))]);
+        assert_eq!(facts("add 512 MB of RAM to it"), [("memory".into(), Amount::Delta(512.0))]);
+        assert_eq!(facts("it needs 20 GB more disk"), [("disk".into(), Amount::Delta(20.0))]);
+        assert_eq!(facts("take one core away from it"), [("cores".into(), Amount::Delta(-1.0))]);
+        assert_eq!(facts("double its memory"), [("memory".into(), Amount::Factor(2.0))]);
+        assert_eq!(facts("halve the memory"), [("memory".into(), Amount::Factor(0.5))]);
+        assert_eq!(facts("reduce its memory to 2 GB"), [set("memory", json!(2048))]);
+    }
+
+    #[test]
+    fn durations_statuses_ports_and_contrasts() {
+        assert_eq!(facts("check it every 2 minutes"), [set("interval", json!(120))]);
+        assert_eq!(facts("check it every 15 seconds instead of 30"), [set("interval", json!(15))]);
+        assert_eq!(facts("a TTL of 10 minutes"), [set("ttl", json!(600))]);
+        assert_eq!(facts("its health page answers 204"), [set("expect_status", json!(204))]);
+        assert_eq!(facts("returns 200 now, not 204"), [set("expect_status", json!(200))]);
+        assert_eq!(facts("it listens on 8080"), [set("port", json!(8080))]);
+        assert_eq!(facts("the app is on port 9090 now"), [set("port", json!(9090))]);
+        assert_eq!(
+            facts("can't upload their 80 MB briefs, raise the upload limit to 100 MB"),
+            [set("client_max_body_size", json!("100m"))]
+        );
+    }
+
+    #[test]
+    fn flags_and_negations() {
+        assert_eq!(facts("with websockets enabled"), [set("websocket", json!(true))]);
+        assert_eq!(facts("make it LAN only"), [set("lan", json!(true))]);
+        assert_eq!(facts("open it up to the internet"), [set("lan", json!(false))]);
+        assert_eq!(facts("turn off cloudflare proxying"), [set("proxied", json!(false))]);
+    }
+}

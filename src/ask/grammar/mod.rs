@@ -1,0 +1,327 @@
+//! The offline interpreter: a small grammar of entities (what exists, resolved
+//! against the spec), attributes (schema attributes and their synonyms),
+//! quantities and operations. A request is split into clauses; each clause
+//! becomes operations of the Intent's typed language, the same language the
+//! model backends answer in. When a clause cannot be grounded it declines,
+//! saying what was missing and what exists.
+
+pub mod create;
+pub mod edit;
+pub mod facts;
+pub mod lex;
+pub mod quantity;
+pub mod vocab;
+pub mod world;
+
+use std::collections::BTreeSet;
+
+use lex::{Kind, Tok};
+use vocab::Verb;
+use world::{Mention, World};
+
+use super::intent::{Intent, Operation};
+use super::router::Router;
+use crate::capability::Library;
+use crate::error::Error;
+
+pub struct Grammar<'a> {
+    pub world: &'a World,
+    pub library: &'a Library,
+    pub router: &'a Router,
+}
+
+/// Something this request creates, so later clauses can say "it".
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub name: String,
+    pub group: String,
+    /// The host name it answers to, when it has one.
+    pub fqdn: Option<String>,
+    /// Kinds its capability writes (container, dns_record…).
+    pub kinds: Vec<String>,
+}
+
+/// What earlier clauses established.
+#[derive(Debug, Default)]
+pub struct Ctx {
+    /// Entities the last clause was about ("it", "its").
+    pub subject: Vec<usize>,
+    pub created: Vec<Created>,
+    /// Entities renamed or re-homed: a later "drop the old name" is already done.
+    pub renamed: BTreeSet<usize>,
+    pub ops: Vec<Operation>,
+    pub keep: Vec<String>,
+}
+
+impl Ctx {
+    pub fn push(&mut self, op: Operation) {
+        if !self.ops.contains(&op) {
+            self.ops.push(op);
+        }
+    }
+}
+
+/// One clause: its tokens, the existing things it names, and its verb.
+pub struct Clause {
+    pub toks: Vec<Tok>,
+    pub mentions: Vec<Mention>,
+    pub verb: Option<(Verb, usize)>,
+    /// The normalised text of the whole request and where each token starts in it.
+    pub text: String,
+}
+
+impl Clause {
+    pub fn words(&self) -> Vec<&str> {
+        self.toks.iter().map(|t| t.low.as_str()).collect()
+    }
+    pub fn has(&self, w: &str) -> bool {
+        self.toks.iter().any(|t| t.low == w)
+    }
+    pub fn has_any(&self, ws: &[&str]) -> bool {
+        self.toks.iter().any(|t| ws.contains(&t.low.as_str()))
+    }
+    pub fn in_mention(&self, i: usize) -> bool {
+        self.mentions.iter().any(|m| i >= m.start && i < m.end)
+    }
+    pub fn verb(&self) -> Option<Verb> {
+        self.verb.map(|(v, _)| v)
+    }
+    /// The raw text after the first `:` in the clause ("an SPF record: v=spf1 mx -all").
+    pub fn after_colon(&self) -> Option<String> {
+        let i = self.toks.iter().position(|t| t.kind == Kind::Punct(':'))?;
+        let rest: Vec<String> = self.toks[i + 1..]
+            .iter()
+            .filter(|t| !matches!(t.kind, Kind::Punct('.')) || t.raw != ".")
+            .map(|t| match t.kind {
+                Kind::Quoted => format!("\"{}\"", t.raw),
+                _ => t.raw.clone(),
+            })
+            .collect();
+        let s = rest.join(" ").replace(" ,", ",").trim().to_string();
+        (!s.is_empty()).then_some(s)
+    }
+}
+
+impl Grammar<'_> {
+    pub fn understand(&self, text: &str) -> Result<Intent, Error> {
+        let toks = lex::lex(text, &self.world.zones);
+        if toks.is_empty() {
+            return Err(decline("the request is empty", "say what should change"));
+        }
+        if let Some(t) = toks.iter().find(|t| t.kind == Kind::BadIp) {
+            return Err(decline(
+                &format!("`{}` is not an IP address", t.raw),
+                "each part of an IPv4 address is 0–255",
+            ));
+        }
+        if let Some(t) = toks.iter().find(|t| t.hostile && t.kind != Kind::Quoted) {
+            return Err(decline(
+                &format!("`{}` holds characters that are never part of a name, host or URL", t.raw),
+                "names are letters, digits and '-'; hosts and URLs hold no spaces, quotes, braces, `;`, `|` or `$`",
+            ));
+        }
+        let mut ctx = Ctx::default();
+        let clauses = self.clauses(&toks);
+        for c in &clauses {
+            self.clause(c, &mut ctx)?;
+        }
+        if ctx.ops.is_empty() {
+            return Err(decline(
+                "it does not say what to create, change or remove",
+                "for example \"deploy grafana on port 3000\", \"give gitea 2 more cores\", \"remove the printer record\"",
+            ));
+        }
+        let summary = summary(&ctx.ops);
+        Ok(Intent {
+            summary,
+            operations: ctx.ops,
+            keep: ctx.keep,
+            questions: vec![],
+        })
+    }
+
+    /// What the request says to keep ("but keep its DNS"), found the same way
+    /// whichever interpreter reads the request: the safety rules enforce it.
+    pub fn vetoes(&self, text: &str) -> Vec<String> {
+        let toks = lex::lex(text, &self.world.zones);
+        let mut ctx = Ctx::default();
+        for c in self.clauses(&toks) {
+            // "keep the rest" keeps what the request does not remove: no veto of its own.
+            if c.toks.first().is_some_and(|t| t.is("keep") || t.is("leave")) && !c.has("rest") {
+                edit::keep_only(self, &c, &mut ctx);
+            } else if !c.mentions.is_empty() {
+                ctx.subject = c.mentions.iter().flat_map(|m| m.cands.iter().copied()).collect();
+            }
+        }
+        ctx.keep
+    }
+
+    /// Split where a new verb starts after a comma, dash, colon, "and", "but" or
+    /// "then"; a sentence end always splits. A clause without a verb and without
+    /// something to act on joins the clause after it.
+    fn clauses(&self, toks: &[Tok]) -> Vec<Clause> {
+        let words: Vec<&str> = toks.iter().map(|t| t.low.as_str()).collect();
+        let mut cuts = vec![0];
+        let mut i = 0;
+        while i < toks.len() {
+            let t = &toks[i];
+            let sentence = matches!(t.kind, Kind::Punct('.' | '!' | '?' | ';'));
+            let joiner = matches!(t.kind, Kind::Punct(',' | '-' | ':'))
+                || matches!(t.low.as_str(), "and" | "but" | "then" | "also" | "so" | "plus");
+            if sentence || joiner {
+                let mut j = i + 1;
+                while j < toks.len()
+                    && (matches!(toks[j].low.as_str(), "and" | "but" | "then" | "also" | "please" | "just" | "so" | "plus" | "i" | "we" | "you")
+                        || toks[j].kind == Kind::Punct(','))
+                {
+                    j += 1;
+                }
+                let starts_verb = j < toks.len()
+                    && (vocab::verb_at(&words, j).is_some_and(|(v, _)| v != Verb::Create || !is_adjectival(&words, j))
+                        || matches!(words[j], "keep" | "leave"));
+                if (sentence && j < toks.len()) || (joiner && starts_verb) {
+                    cuts.push(j);
+                    i = j;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        cuts.push(toks.len());
+        let mut parts: Vec<Vec<Tok>> = cuts
+            .windows(2)
+            .map(|w| toks[w[0]..w[1]].iter().filter(|t| !matches!(t.kind, Kind::Punct('.' | '!' | '?' | ';'))).cloned().collect::<Vec<Tok>>())
+            .filter(|p: &Vec<Tok>| !p.is_empty())
+            .collect();
+        // Verbless clauses: keep those that state a change ("paperless now listens on
+        // 8010"), fold the rest ("plausible keeps OOMing") into their neighbour.
+        let mut k = 0;
+        while parts.len() > 1 && k < parts.len() {
+            let c = self.clause_of(parts[k].clone());
+            let keeps = c.toks.first().is_some_and(|t| t.is("keep") || t.is("leave"));
+            let standalone = c.verb.is_some() || keeps || self.states_change(&c);
+            if standalone {
+                k += 1;
+                continue;
+            }
+            let p = parts.remove(k);
+            if k < parts.len() {
+                let mut merged = p;
+                merged.extend(parts[k].drain(..));
+                parts[k] = merged;
+            } else {
+                parts[k - 1].extend(p);
+            }
+        }
+        parts.into_iter().map(|p| self.clause_of(p)).collect()
+    }
+
+    fn clause_of(&self, toks: Vec<Tok>) -> Clause {
+        let mentions = world::mentions(self.world, &toks);
+        let words: Vec<&str> = toks.iter().map(|t| t.low.as_str()).collect();
+        let mut verb = None;
+        for i in 0..words.len() {
+            if let Some((v, n)) = vocab::verb_at(&words, i) {
+                // "make it accessible at …" describes a creation, it is no edit.
+                if v == Verb::Create && words[i] == "make" && is_adjectival(&words, i) {
+                    continue;
+                }
+                // "to the NAS web UI on port 5000", "the app is on port": nouns, not verbs.
+                if toks[i].kind != Kind::Word {
+                    continue;
+                }
+                verb = Some((v, i));
+                let _ = n;
+                break;
+            }
+        }
+        // A copy or rename anywhere decides what the clause is.
+        for (i, w) in words.iter().enumerate() {
+            if let Some((v @ (Verb::Clone | Verb::Rename), _)) = vocab::verb_at(&words, i) {
+                let _ = w;
+                verb = Some((v, i));
+            }
+        }
+        Clause {
+            toks,
+            mentions,
+            verb,
+            text: String::new(),
+        }
+    }
+
+    /// A clause without a verb that still says what changes: it names something
+    /// that exists and gives a value, and is not a complaint ("can't upload…").
+    fn states_change(&self, c: &Clause) -> bool {
+        let negative = c.has_any(&["can't", "cannot", "not", "doesn't", "won't", "isn't", "keeps", "broken"]);
+        let spans: Vec<(usize, usize)> = c.mentions.iter().map(|m| (m.start, m.end)).collect();
+        let facts = facts::extract(&c.toks, &spans);
+        let new_host = c.toks.iter().enumerate().any(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(i));
+        !negative && !c.mentions.is_empty() && (!facts.is_empty() || new_host)
+            || create::is_creation_without_verb(c)
+    }
+
+    fn clause(&self, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
+        if c.toks.first().is_some_and(|t| t.is("keep") || t.is("leave")) {
+            return edit::keep(self, c, ctx);
+        }
+        match c.verb() {
+            Some(Verb::Unsupported) => {
+                let (_, i) = c.verb.expect("a verb");
+                let w = c.toks[i].low.clone();
+                Err(decline(
+                    &format!("\"{w}\" is not something infra does"),
+                    vocab::unsupported_reason(&w),
+                ))
+            }
+            Some(Verb::Clone) => edit::clone(self, c, ctx),
+            Some(Verb::Rename) => edit::rename(self, c, ctx),
+            Some(Verb::Remove) if !edit::is_quantity_change(c) => edit::remove(self, c, ctx),
+            _ => {
+                if let Some(done) = create::try_create(self, c, ctx)? {
+                    if done {
+                        return Ok(());
+                    }
+                }
+                edit::edit(self, c, ctx)
+            }
+        }
+    }
+}
+
+/// "make it accessible", "make it public": an adjective follows, not an object.
+fn is_adjectival(words: &[&str], i: usize) -> bool {
+    words[i] == "make"
+        && words.get(i + 1).is_some_and(|w| matches!(*w, "it" | "them" | "this"))
+        && words.get(i + 2).is_some_and(|w| matches!(*w, "accessible" | "reachable" | "available" | "public" | "visible"))
+}
+
+pub fn decline(why: &str, hint: &str) -> Error {
+    Error::new(format!("not sure what to do with this request: {why}")).hint(hint.to_string())
+}
+
+fn summary(ops: &[Operation]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for op in ops {
+        let s = match op {
+            Operation::UseCapability { capability, params, .. } => format!(
+                "add {capability} {}",
+                params.get("name").and_then(|v| v.as_str()).unwrap_or("")
+            ),
+            Operation::Set { address, attribute, .. } => format!("set {address}.{attribute}"),
+            Operation::Adjust { address, attribute, .. } => format!("change {address}.{attribute}"),
+            Operation::Remove { target } => format!("remove {target}"),
+            Operation::Rename { address, to } => format!("rename {address} to {to}"),
+            Operation::Clone { group, to } => format!("clone {group} as {to}"),
+        };
+        let s = s.trim().to_string();
+        if !parts.contains(&s) {
+            parts.push(s);
+        }
+    }
+    let mut out = parts.join(", ");
+    if out.len() > 200 {
+        out.truncate(200);
+    }
+    out
+}
