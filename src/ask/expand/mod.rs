@@ -170,6 +170,9 @@ impl<'a> Expander<'a> {
         let group = target.starts_with("group:");
         let mut kept = Vec::new();
         for addr in self.targets(target)? {
+            if self.edit.removed.contains(&addr.to_string()) {
+                continue; // removed by an earlier operation of the same request
+            }
             if self.keep.contains(&addr.to_string()) {
                 if !group {
                     return Err(Error::new(format!(

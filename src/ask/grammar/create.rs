@@ -26,7 +26,10 @@ pub fn is_creation_without_verb(c: &Clause) -> bool {
     });
     let record = record_type(c).is_some()
         && c.toks.iter().any(|t| matches!(t.kind, Kind::Ip(_) | Kind::Fqdn));
-    (head && named) || after_head || record
+    // "mealie pls - port 9000": an unknown name first, then what it needs.
+    let named_first = c.toks.first().is_some_and(|t| name_like(t) && !c.in_mention(0))
+        && c.toks.iter().any(|t| matches!(t.low.as_str(), "port" | "cores" | "core" | "gb" | "ram" | "memory" | "disk") || matches!(t.kind, Kind::Qty(..)));
+    (head && named) || after_head || record || named_first
 }
 
 /// Ok(Some(true)) when the clause created something; Ok(None) to treat it as an edit.
@@ -224,7 +227,8 @@ fn without(c: &Clause) -> Vec<String> {
             if facts::negated(&c.toks, i) && !out.iter().any(|o| o == k) {
                 out.push(k.to_string());
             }
-            let just = c.toks[..i].iter().rev().take(6).any(|w| w.is("just") || w.is("only"));
+            let just = c.toks[..i].iter().rev().take(6).any(|w| w.is("just") || w.is("only"))
+                || c.toks[i + 1..].iter().take(4).take_while(|w| !w.is_punct()).any(|w| w.is("only"));
             if just && !facts::negated(&c.toks, i) {
                 only.push(k);
             }
@@ -419,13 +423,22 @@ pub fn new_names(g: &Grammar, c: &Clause) -> Result<Vec<String>, Error> {
     }
     // The first unknown words after the verb (or after a machine noun, without a verb).
     let start = match c.verb {
-        Some((_, v)) => v + 1,
+        Some(_) => c.verb_end,
         None => t.iter().position(|x| vocab::head_noun(&x.low)).map(|p| p + 1).unwrap_or(0),
     };
     let mut i = start;
     while i < t.len() {
         let x = &t[i];
         let provider_name = i > 0 && matches!(t[i - 1].low.as_str(), "on" | "via") && g.world.providers.contains_key(&x.low);
+        // "for our recipes", "for my backups": a purpose, not a name.
+        let purpose = i >= 2 && t[i - 2].is("for") && matches!(t[i - 1].low.as_str(), "my" | "our" | "your" | "their" | "his" | "her");
+        if purpose {
+            i += 1;
+            while i < t.len() && name_like(&t[i]) {
+                i += 1;
+            }
+            continue;
+        }
         let versioned_image = vocab::is_image_word(&x.low) && t.get(i + 1).is_some_and(|n| n.num().is_some());
         if name_like(x) && !c.in_mention(i) && !provider_name && !versioned_image && !(vocab::is_image_word(&x.low) && t.get(i + 1).is_some_and(|n| vocab::head_noun(&n.low))) {
             let mut words = vec![x.raw.clone()];
@@ -437,7 +450,7 @@ pub fn new_names(g: &Grammar, c: &Clause) -> Result<Vec<String>, Error> {
             // A phrase only counts when a noun or the clause's end follows, or it is one word.
             return Ok(vec![slug(&words.join(" "))?]);
         }
-        if x.kind == Kind::Punct(':') || x.kind == Kind::Punct(',') && i > start + 3 || c.in_mention(i) {
+        if x.kind == Kind::Punct(':') || c.in_mention(i) {
             break;
         }
         i += 1;
@@ -470,6 +483,7 @@ fn list_from(c: &Clause, at: usize) -> Vec<String> {
         }
     }
     let mut out = vec![first.raw.clone()];
+    let count = counted(c, at);
     let mut i = at + 1;
     while i + 1 < t.len() {
         let sep = &t[i];
@@ -482,20 +496,34 @@ fn list_from(c: &Clause, at: usize) -> Vec<String> {
             j += 1;
         }
         match t.get(j) {
-            Some(n) if name_like(n) && !c.in_mention(j) && similar_shape(first, n) => {
+            Some(n) if name_like(n) && !c.in_mention(j) && (similar_shape(first, n) || count.is_some_and(|k| k > out.len())) => {
                 out.push(n.raw.clone());
                 i = j + 1;
             }
             _ => break,
         }
     }
+    // A counted list is only a list when the count matches ("two VMs, a and b").
+    if let Some(k) = count {
+        if out.len() != k && !out.iter().all(|n| n.contains(|c: char| c.is_ascii_digit() || c == '-')) {
+            out.truncate(1);
+        }
+    }
     out
 }
 
-/// Names in one list look alike: all with digits or hyphens, or all plain words.
+/// Names in one list look alike: all with digits or hyphens (plain words only
+/// when a count announced the list: "three containers - cache, queue and search").
 fn similar_shape(a: &Tok, b: &Tok) -> bool {
-    let shape = |t: &Tok| (t.low.contains(|c: char| c.is_ascii_digit()) || t.low.contains('-'), t.low.len() <= 24);
-    shape(a) == shape(b) && shape(a).0
+    let shape = |t: &Tok| t.low.contains(|c: char| c.is_ascii_digit()) || t.low.contains('-');
+    shape(a) == shape(b) && shape(a)
+}
+
+fn counted(c: &Clause, at: usize) -> Option<usize> {
+    let before = &c.toks[..at];
+    before.iter().rev().take(6).find_map(|t| {
+        t.num().or_else(|| super::quantity::word_number(&t.low)).filter(|n| *n >= 2.0 && n.fract() == 0.0).map(|n| n as usize)
+    })
 }
 
 fn range(a: &str, b: &str) -> Option<Vec<String>> {
@@ -521,7 +549,7 @@ fn add_part(g: &Grammar, c: &Clause, ctx: &mut Ctx, facts: &[Fact]) -> Result<Op
     let wants_monitor = c.has_any(&["monitor", "monitoring", "watch", "watching", "check", "healthcheck", "probe"])
         && !c.has_any(&["interval", "every"]) || words.windows(2).any(|w| w[0] == "start" && w[1].starts_with("monitor"));
     let wants_monitor = wants_monitor || (c.has_any(&["monitor", "monitoring"]) && c.verb().is_some_and(|v| v == Verb::Create) && c.has_any(&["add", "start"]));
-    let wants_proxy = c.has_any(&["proxy", "reverse-proxy"]) && !c.has_any(&["cloudflare", "cloudflare's"]);
+    let wants_proxy = c.has_any(&["proxy", "reverse-proxy", "nginx", "vhost"]) && !c.has_any(&["cloudflare", "cloudflare's"]);
     let targets = edit::subjects(g, c, ctx);
     let Some(subject) = targets.first() else {
         return Ok(None);
@@ -530,6 +558,9 @@ fn add_part(g: &Grammar, c: &Clause, ctx: &mut Ctx, facts: &[Fact]) -> Result<Op
     let (name, group) = edit::subject_name(g, subject);
     if wants_monitor && !c.has_any(&["record", "dns"]) {
         if g.world.find(&format!("monitor.{name}")).is_some() {
+            if !facts.is_empty() {
+                return Ok(None); // "make gitea's check expect a 301": an edit of the monitor.
+            }
             return Err(decline(&format!("`monitor.{name}` exists already"), "ask to change its interval or expected status instead"));
         }
         let url = match url {
@@ -610,7 +641,8 @@ fn by_url(g: &Grammar, c: &Clause, ctx: &mut Ctx, facts: &[Fact]) -> Result<Opti
     let url = c.toks.iter().find(|t| t.kind == Kind::Url).map(|t| t.raw.clone());
     let host = c.toks.iter().enumerate().find(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(*i)).map(|(_, t)| t.low.clone());
     let proxy = c.has_any(&["proxy", "reverse-proxy"]);
-    let cap = if proxy { "reverse-proxy" } else if c.has_any(&["watch", "monitor", "check", "monitoring"]) { "monitor" } else { return Ok(None) };
+    // A URL with nothing to proxy it is something to watch ("keep an eye on https://…").
+    let cap = if proxy { "reverse-proxy" } else if url.is_some() || c.has_any(&["watch", "monitor", "check", "monitoring"]) { "monitor" } else { return Ok(None) };
     let from = if proxy { host.clone() } else { url.as_deref().and_then(super::world::url_host) };
     let Some(from) = from else {
         if proxy {
@@ -648,6 +680,18 @@ fn by_url(g: &Grammar, c: &Clause, ctx: &mut Ctx, facts: &[Fact]) -> Result<Opti
 
 /// The record type a clause asks for, by name or by what it describes.
 pub fn record_type(c: &Clause) -> Option<String> {
+    // "an SPF record", "a CNAME record", "the MX records": the word before "record" says it.
+    for w in c.toks.windows(2) {
+        if w[1].low.starts_with("record") {
+            let up = w[0].raw.to_ascii_uppercase();
+            if crate::spec::schema::DNS_TYPES.contains(&up.as_str()) {
+                return Some(up);
+            }
+            if matches!(w[0].low.as_str(), "spf" | "dmarc" | "dkim" | "verification" | "txt") {
+                return Some("TXT".into());
+            }
+        }
+    }
     let colon = c.toks.iter().position(|x| x.kind == Kind::Punct(':')).filter(|&i| i > 0 && !c.toks[i - 1].low.starts_with("record") && !c.toks[i-1].raw.eq_ignore_ascii_case("a"));
     let t = &c.toks[..colon.unwrap_or(c.toks.len())];
     for (i, x) in t.iter().enumerate() {
@@ -690,7 +734,12 @@ fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
     let t = &c.toks;
     let ty = record_type(c);
     // "needs an AAAA record as well" creates; "the MX record" names one that exists.
-    let article = t.windows(2).any(|w| matches!(w[0].low.as_str(), "a" | "an" | "another" | "new") && (crate::spec::schema::DNS_TYPES.contains(&w[1].raw.to_ascii_uppercase().as_str()) || w[1].low.starts_with("record")));
+    let article = t.windows(2).any(|w| {
+        matches!(w[0].low.as_str(), "a" | "an" | "another" | "new")
+            && (crate::spec::schema::DNS_TYPES.contains(&w[1].raw.to_ascii_uppercase().as_str())
+                || w[1].low.starts_with("record")
+                || matches!(w[1].low.as_str(), "spf" | "dmarc" | "dkim" | "alias" | "txt" | "verification"))
+    });
     let definite = t.windows(2).any(|w| matches!(w[0].low.as_str(), "the" | "its" | "that" | "this") && (crate::spec::schema::DNS_TYPES.contains(&w[1].raw.to_ascii_uppercase().as_str()) && w[1].low != "a"));
     if matches!(verb, Some(Verb::Edit)) && !article {
         return Ok(None);
@@ -762,13 +811,13 @@ fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
     }
     if owners.is_empty() {
         // "an A record camera -> …", "a CNAME wiki pointing to it", "A records a, b and c".
-        let after = t.iter().position(|x| x.low.starts_with("record") || x.raw.eq_ignore_ascii_case(&ty) && x.kind == Kind::Word);
+        let after = t.iter().position(|x| x.low.starts_with("record") || x.is("alias") || x.raw.eq_ignore_ascii_case(&ty) && x.kind == Kind::Word);
         if let Some(p) = after {
             let mut k = p + 1;
             if t.get(k).is_some_and(|x| x.low.starts_with("record")) {
                 k += 1;
             }
-            if t.get(k).is_some_and(|x| x.is("for")) {
+            if t.get(k).is_some_and(|x| matches!(x.low.as_str(), "for" | "called" | "named") || x.kind == Kind::Punct(':')) {
                 k += 1;
             }
             if let Some(x) = t.get(k) {
@@ -790,7 +839,12 @@ fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
     }
     if owners.is_empty() {
         // "www should be an A record …": the record named before the type.
-        let named = c.mentions.iter().flat_map(|m| m.cands.iter().copied()).find(|&e| g.world.entities[e].kind == "dns_record");
+        let named = c
+            .mentions
+            .iter()
+            .filter(|m| !target_at(m.start) && !(m.start > 0 && matches!(t[m.start - 1].low.as_str(), "for" | "of")) || ty != "CNAME")
+            .flat_map(|m| m.cands.iter().copied())
+            .find(|&e| g.world.entities[e].kind == "dns_record");
         if let Some(e) = named {
             let ent = &g.world.entities[e];
             owners.push((ent.str("zone").unwrap_or_default().to_string(), ent.str("name").unwrap_or_default().to_string()));
@@ -799,11 +853,19 @@ fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
     }
     if owners.is_empty() && (c.has_any(&["domain", "apex", "root"]) || matches!(ty.as_str(), "MX" | "CAA" | "TXT" | "NS")) {
         if let Some(z) = &default_zone {
-            owners.push((z.clone(), "@".into()));
+            // DMARC policies live at _dmarc, by definition.
+            let label = if ty == "TXT" && c.has("dmarc") { "_dmarc" } else { "@" };
+            owners.push((z.clone(), label.into()));
         }
     }
     if owners.is_empty() {
         return Ok(None);
+    }
+    // DMARC policies live at _dmarc, by definition.
+    if ty == "TXT" && (c.has("dmarc") || colon_starts(c, "v=dmarc1")) {
+        for o in owners.iter_mut().filter(|(_, l)| l == "@") {
+            o.1 = "_dmarc".into();
+        }
     }
     // "point the nas record at …": the record exists, so this is an edit.
     if existing.is_some_and(|e| g.world.entities[e].str("type") == Some(ty.as_str())) && !article {
@@ -910,6 +972,29 @@ fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
         ctx.created.push(Created { name: name.clone(), group: name, fqdn: Some(joined(&zone, &label)), kinds: vec!["dns_record".into()] });
     }
     Ok(Some(true))
+}
+
+fn colon_starts(c: &Clause, prefix: &str) -> bool {
+    c.after_colon().is_some_and(|s| s.to_ascii_lowercase().starts_with(prefix))
+}
+
+/// A record of the other address family beside an existing one ("nas should also
+/// have an IPv6 address"): same zone and name, its own address.
+pub fn record_beside(g: &Grammar, ctx: &Ctx, e: usize, ty: &str, content: &str) -> Result<Operation, Error> {
+    let ent = &g.world.entities[e];
+    let zone = ent.str("zone").unwrap_or_default().to_string();
+    let label = ent.str("name").unwrap_or("@").to_string();
+    let name = record_resource_name(g, ctx, &zone, &label, ty, content)?;
+    let mut params = Map::new();
+    params.insert("name".into(), Value::from(name));
+    params.insert("record_name".into(), Value::from(label));
+    params.insert("zone".into(), Value::from(zone));
+    params.insert("type".into(), Value::from(ty));
+    params.insert("content".into(), Value::from(content));
+    if let Some(gr) = &ent.group {
+        params.insert("group".into(), Value::from(gr.clone()));
+    }
+    Ok(Operation::UseCapability { capability: "dns-record".into(), params, without: vec![] })
 }
 
 fn joined(zone: &str, label: &str) -> String {

@@ -296,7 +296,25 @@ fn check_ambiguous(g: &Grammar, c: &Clause, targets: &[usize], weak: bool) -> Re
 
 pub fn edit(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
     let spans: Vec<(usize, usize)> = c.mentions.iter().map(|m| (m.start, m.end)).collect();
-    let facts = facts::extract(&c.toks, &spans);
+    let mut facts = facts::extract(&c.toks, &spans);
+    let said = c.toks.iter().find_map(|t| vocab::attribute(&t.low).map(|(_, a)| a));
+    // "… needs a bigger disk: make it 500 GB": a size with no word of its own is
+    // about what the previous clause named.
+    if said.is_none() {
+        if let Some("disk") = ctx.focus {
+            for f in facts.iter_mut().filter(|f| f.attr == "memory") {
+                f.attr = "disk";
+                f.amount = match &f.amount {
+                    Amount::Set(v) => Amount::Set(Value::from((v.as_f64().unwrap_or(0.0) / 1024.0).ceil() as i64)),
+                    Amount::Delta(d) => Amount::Delta((d / 1024.0).ceil()),
+                    other => other.clone(),
+                };
+            }
+        }
+    }
+    if let Some(a) = said {
+        ctx.focus = Some(a);
+    }
     let mut subjects = runs(c, &BTreeSet::new());
     let pronoun = c.has_any(&["it", "its", "them", "their", "it's"]);
     if subjects.is_empty() && (!ctx.subject.is_empty()) && (pronoun || ctx.created.is_empty()) {
@@ -327,13 +345,14 @@ pub fn edit(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
         if host_move(g, c, ctx, &subjects)? || content_edit(g, c, ctx, &subjects)? {
             return Ok(());
         }
-        if !ctx.ops.is_empty() {
-            return Ok(()); // "… answers 204, fix its monitor": said already.
-        }
-        return Err(decline(
+        // "… answers 204, fix its monitor" (said already), "immich needs more RAM, make
+        // it 8 gigs" (said next): the subject carries over; vague only if nothing acts.
+        ctx.subject = subjects.last().map(|s| s.cands.clone()).unwrap_or_default();
+        ctx.vague.get_or_insert_with(|| decline(
             "it does not say what to change",
             "say the attribute and value: \"4 cores\", \"2 GB more memory\", \"port 8080\", \"check every 5 minutes\", \"LAN only\"",
         ));
+        return Ok(());
     }
     for f in &facts {
         let s = subjects.iter().rev().find(|s| s.end <= f.pos).or(subjects.first()).expect("a subject");
@@ -370,6 +389,22 @@ pub fn edit(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
                 &format!("`{name}` has no {} to change", kinds.join(" or ")),
                 "ask to add it first, e.g. \"monitor it\"",
             ));
+        }
+        if f.attr == "ip" {
+            // An address goes to A records for IPv4, AAAA for IPv6 ("the apex of acme.test").
+            let v6 = matches!(&f.amount, Amount::Set(v) if v.as_str().is_some_and(|x| x.contains(':')));
+            let family = if v6 { "AAAA" } else { "A" };
+            let fitting: Vec<usize> = targets.iter().copied().filter(|&t| g.world.entities[t].kind != "dns_record" || g.world.entities[t].str("type") == Some(family)).collect();
+            if fitting.is_empty() && targets.iter().all(|&t| g.world.entities[t].kind == "dns_record") {
+                // "storage should also get an IPv6 address": a new record beside the old one.
+                if let (Some(&t), Amount::Set(v)) = (targets.first(), &f.amount) {
+                    ctx.push(create::record_beside(g, ctx, t, family, v.as_str().unwrap_or_default())?);
+                    continue;
+                }
+            }
+            if !fitting.is_empty() {
+                targets = fitting;
+            }
         }
         check_ambiguous(g, c, &targets, s.weak)?;
         for &t in &targets {
@@ -408,7 +443,10 @@ fn host_move(g: &Grammar, c: &Clause, ctx: &mut Ctx, subjects: &[Subject]) -> Re
     };
     let pointing = c.toks.iter().any(|t| t.low.starts_with("point") || t.is("->") || t.kind == Kind::Punct('>'));
     let s = &subjects[0];
-    if pointing {
+    // Only a request to move says so: "live at", "should be", "instead of", "from now on", "move to".
+    let moving = c.has_any(&["live", "lives", "living", "instead", "move", "moved", "moving", "hostname", "rename", "renamed", "become", "becomes"])
+        || c.words().windows(2).any(|w| matches!(w, ["should", "be"] | ["now", "on"] | ["be", "at"] | ["is", "now"] | ["served", "at"] | ["serve", "at"]));
+    if pointing || !moving {
         return Ok(false);
     }
     let Some((zone, label)) = g.world.split_host(&new) else {
@@ -496,6 +534,17 @@ fn set_tag(content: &str, key: &str, value: &str) -> String {
 }
 
 pub fn remove(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
+    // "drop the LAN restriction": the allow list goes, the site stays.
+    if c.has_any(&["restriction", "restrictions", "allowlist", "whitelist"]) || c.words().windows(2).any(|w| w == ["allow", "list"]) {
+        let subjects: Vec<Vec<usize>> = subjects(g, c, ctx);
+        let Some(cands) = subjects.first() else { return Err(unknown_reference(g, c)) };
+        for t in resolve(g, cands, &["proxy_site"]) {
+            let e = &g.world.entities[t];
+            ctx.push(Operation::Set { address: e.address(), attribute: "allow".into(), value: Value::Null });
+        }
+        ctx.subject = cands.clone();
+        return Ok(());
+    }
     let everything = c.has_any(&["everything", "resources", "project"])
         || c.words().windows(2).any(|w| matches!(w[0], "all" | "every" | "whole" | "entire") && matches!(w[1], "resource" | "resources" | "of" | "project" | "services" | "infrastructure" | "the"));
     let subjects = runs(c, &ctx.renamed);
@@ -537,17 +586,23 @@ fn remove_subject(g: &Grammar, c: &Clause, ctx: &mut Ctx, cands: &[usize], weak:
         }
         check_ambiguous(g, c, &targets, weak)?;
         for t in targets {
-            ctx.push(Operation::Remove { target: g.world.entities[t].address() });
+            if !already_removed(g, ctx, t) {
+                ctx.push(Operation::Remove { target: g.world.entities[t].address() });
+            }
         }
     } else {
         match group_of(g, cands) {
             Some(gr) if cands.iter().all(|&e| g.world.entities[e].group.as_deref() == Some(gr.as_str())) => {
-                ctx.push(Operation::Remove { target: format!("group:{gr}") });
+                if !cands.iter().all(|&t| already_removed(g, ctx, t)) {
+                    ctx.push(Operation::Remove { target: format!("group:{gr}") });
+                }
             }
             _ => {
                 check_ambiguous(g, c, cands, weak)?;
                 for &t in cands {
-                    ctx.push(Operation::Remove { target: g.world.entities[t].address() });
+                    if !already_removed(g, ctx, t) {
+                        ctx.push(Operation::Remove { target: g.world.entities[t].address() });
+                    }
                 }
             }
         }
@@ -556,13 +611,20 @@ fn remove_subject(g: &Grammar, c: &Clause, ctx: &mut Ctx, cands: &[usize], weak:
     Ok(())
 }
 
+/// Is this entity removed by an earlier clause (itself or with its group)?
+fn already_removed(g: &Grammar, ctx: &Ctx, e: usize) -> bool {
+    let ent = &g.world.entities[e];
+    let group = ent.group.as_ref().map(|gr| format!("group:{gr}"));
+    ctx.ops.iter().any(|o| matches!(o, Operation::Remove { target } if *target == ent.address() || Some(target) == group.as_ref()))
+}
+
 /// "but keep its DNS", "keep the container and its DNS", "keep the rest".
 pub fn keep(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
     keep_only(g, c, ctx);
     // "keep its DNS name, pointing it at 10.0.20.99": a value said here edits what is kept.
     let spans: Vec<(usize, usize)> = c.mentions.iter().map(|m| (m.start, m.end)).collect();
     if !facts::extract(&c.toks, &spans).is_empty() {
-        let mut rest = Clause { toks: c.toks.clone(), mentions: c.mentions.clone(), verb: None, text: String::new() };
+        let mut rest = Clause { toks: c.toks.clone(), mentions: c.mentions.clone(), verb: None, verb_end: 0, text: c.text.clone() };
         rest.toks[0].low = "set".into();
         return edit(g, &rest, ctx);
     }

@@ -126,8 +126,13 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
     let mut out = Vec::new();
     let sign = verb_sign(toks);
     let prev = |i: usize, k: usize| -> &str { if i >= k { toks[i - k].low.as_str() } else { "" } };
+    let mut loose_sizes = 0;
     for q in quantity::all(toks) {
         if in_mention(q.start) {
+            continue;
+        }
+        // "ubuntu 22.04", "rocky linux 9", "postgres 16": a version, not a size.
+        if q.start > 0 && (vocab::is_image_word(&toks[q.start - 1].low) || toks[q.start - 1].is("linux") || toks[q.start - 1].is("version") || toks[q.start - 1].is("v")) {
             continue;
         }
         let p1 = prev(q.start, 1);
@@ -143,7 +148,14 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
             Some(Unit::Cores) => out.push(fact("cores", MACHINE, amount(toks, &q, sign, q.value))),
             Some(Unit::Size(_)) if q.unit_word != "m" || !is_duration_context(toks, &q) => {
                 let mib = q.mib().unwrap_or(0.0);
-                let (attr, kinds) = size_attr(toks, &q);
+                // Sizes with no attribute word near ("4 vCPU / 8 GB / 100 GB"): memory, then disk.
+                let (attr, kinds) = match size_attr(toks, &q) {
+                    ("memory", _) if !has_size_word(toks, &q) => {
+                        loose_sizes += 1;
+                        if loose_sizes == 2 { ("disk", MACHINE) } else { ("memory", MACHINE) }
+                    }
+                    other => other,
+                };
                 let value = match attr {
                     "disk" => (mib / 1024.0).ceil(),
                     "client_max_body_size" => {
@@ -162,6 +174,8 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
             }
             Some(_) => {
                 let secs = q.seconds().unwrap_or(q.value);
+                // Durations are said as values ("every 5 min"), rarely as increments.
+                let relative = words_near(toks, q.start.saturating_sub(1), q.end + 1).any(|(_, w)| matches!(w, "more" | "less" | "longer" | "shorter"));
                 let ttl = toks.iter().any(|t| t.is("ttl"));
                 let timeout = toks.iter().any(|t| t.is("timeout"));
                 let (attr, kinds) = if ttl {
@@ -171,7 +185,8 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                 } else {
                     ("interval", MONITOR)
                 };
-                out.push(fact(attr, kinds, amount(toks, &q, sign, secs)));
+                let a = if relative { amount(toks, &q, sign, secs) } else { Amount::Set(num(secs)) };
+                out.push(fact(attr, kinds, a));
             }
             None => {
                 let n = q.value;
@@ -179,9 +194,7 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                 let status_word = words_near(toks, q.start.saturating_sub(4), q.start).any(|(_, w)| {
                     matches!(w, "answers" | "returns" | "responds" | "status" | "code" | "answer" | "return" | "expect" | "expects" | "gives")
                 });
-                if matches!(p1, "port" | "on" | "listens" | "port:") && int.is_some_and(|p| (1..=65535).contains(&p))
-                    && (p1 == "port" || p1 == "port:" || matches!(p2, "listens" | "listening" | "runs" | "running" | "is" | "it"))
-                {
+                if matches!(p1, "port" | "on" | "listens" | "port:") && int.is_some_and(|p| (1..=65535).contains(&p)) && n.fract() == 0.0 {
                     out.push(fact("port", PROXY, Amount::Set(num(n))));
                 } else if matches!(p1, "ttl") || (p1 == "of" && p2 == "ttl") || (p1 == "to" && p2 == "ttl") {
                     out.push(fact("ttl", DNS, Amount::Set(num(n))));
@@ -257,10 +270,10 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                 {
                     out.push(fact("lan", PROXY, Amount::Set(Value::Bool(!negated(toks, i)))));
                 }
-                "network" | "office" | "vpn" if i >= 2 && toks[..i].iter().rev().take(4).any(|w| w.is("only")) => {
+                "network" | "office" | "vpn" | "lan" | "house" | "home" if i >= 2 && toks[..i].iter().rev().take(6).any(|w| w.is("only")) => {
                     out.push(fact("lan", PROXY, Amount::Set(Value::Bool(true))));
                 }
-                "internet" | "public" | "publicly" | "everyone" | "world" | "everybody"
+                "internet" | "public" | "publicly" | "everyone" | "world" | "everybody" | "outside"
                     if !toks.iter().any(|t| t.is("ip") || t.is("address")) =>
                 {
                     out.push(fact("lan", PROXY, Amount::Set(Value::Bool(negated(toks, i)))));
@@ -298,6 +311,12 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
         }
     }
     prefer(out, toks)
+}
+
+/// Is an attribute word for sizes within a few words of this quantity?
+fn has_size_word(toks: &[Tok], q: &Quantity) -> bool {
+    let near = |w: &str| matches!(vocab::attribute(w), Some((_, "memory" | "disk" | "client_max_body_size")));
+    words_near(toks, q.end, q.end + 3).any(|(_, w)| near(w)) || (q.start.saturating_sub(5)..q.start).any(|i| near(&toks[i].low))
 }
 
 /// "5m" is five minutes after "every", else five mebibytes.

@@ -34,6 +34,9 @@ pub struct Tok {
     pub raw: String,
     pub low: String,
     pub kind: Kind,
+    /// Where the token starts and ends in the normalised request (chars).
+    pub at: usize,
+    pub end: usize,
     /// Characters no name, host or URL may hold (`$`, backticks, braces, `;`, `|`…).
     pub hostile: bool,
 }
@@ -88,22 +91,27 @@ pub fn lex(text: &str, zones: &[String]) -> Vec<Tok> {
                     hostile: c == '`' || inner.chars().any(|ch| HOSTILE.contains(&ch)),
                     raw: inner,
                     kind: Kind::Quoted,
+                    at: i,
+                    end: end + 1,
                 });
                 i = end + 1;
                 continue;
             }
         }
         if c == '-' && chars.get(i + 1) == Some(&'>') {
-            out.push(punct('>'));
+            out.push(punct('>', i));
             i += 2;
             continue;
         }
-        if matches!(c, ',' | ';' | '!' | '?' | '(' | ')') || (c == '-' && is_gap(&chars, i)) {
-            out.push(punct(c));
+        // A ';' glued to what follows (";rm -rf /") belongs to that word, which is then hostile.
+        let glued_semicolon = c == ';' && chars.get(i + 1).is_some_and(|n| !n.is_whitespace());
+        if (matches!(c, ',' | ';' | '!' | '?' | '(' | ')') && !glued_semicolon) || (c == '-' && is_gap(&chars, i)) {
+            out.push(punct(c, i));
             i += 1;
             continue;
         }
         let start = i;
+        i += 1;
         while i < chars.len()
             && !chars[i].is_whitespace()
             && !matches!(chars[i], ',' | '!' | '?' | '(' | ')' | '"')
@@ -129,24 +137,30 @@ pub fn lex(text: &str, zones: &[String]) -> Vec<Tok> {
                 word.truncate(word.len() - suffix.len());
             }
         }
+        let word_end = start + word.chars().count();
         if !word.is_empty() && !(word.len() == 1 && matches!(word.as_str(), "." | ":" | ";")) {
-            out.push(classify(&word, zones));
+            let mut t = classify(&word, zones);
+            t.at = start;
+            t.end = word_end;
+            out.push(t);
         } else if let Some(p) = word.chars().next() {
-            out.push(punct(p));
+            out.push(punct(p, start));
         }
-        for p in trailing.into_iter().rev() {
-            out.push(punct(p));
+        for (k, p) in trailing.into_iter().rev().enumerate() {
+            out.push(punct(p, word_end + k));
         }
     }
     out
 }
 
-fn punct(c: char) -> Tok {
+fn punct(c: char, at: usize) -> Tok {
     Tok {
         raw: c.to_string(),
         low: c.to_string(),
         kind: Kind::Punct(c),
         hostile: false,
+        at,
+        end: at + 1,
     }
 }
 
@@ -176,6 +190,8 @@ pub fn normalise(text: &str) -> String {
         ("\u{2013}", "-"),
         ("\u{2014}", "-"),
         ("\u{2192}", "->"),
+        (" any more", " anymore"),
+        (" Any more", " anymore"),
     ] {
         s = s.replace(from, to);
     }
@@ -221,6 +237,8 @@ fn classify(word: &str, zones: &[String]) -> Tok {
         low,
         kind,
         hostile,
+        at: 0,
+        end: 0,
     }
 }
 

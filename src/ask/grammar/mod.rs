@@ -51,6 +51,11 @@ pub struct Ctx {
     pub renamed: BTreeSet<usize>,
     pub ops: Vec<Operation>,
     pub keep: Vec<String>,
+    /// A clause that said nothing to do ("immich needs more RAM, make it 8 gigs"):
+    /// only an error when no other clause acts.
+    pub vague: Option<Error>,
+    /// The attribute the last clause talked about ("needs a bigger disk: make it 500 GB").
+    pub focus: Option<&'static str>,
 }
 
 impl Ctx {
@@ -66,6 +71,8 @@ pub struct Clause {
     pub toks: Vec<Tok>,
     pub mentions: Vec<Mention>,
     pub verb: Option<(Verb, usize)>,
+    /// The first token after the verb phrase ("keep an eye on" spans four).
+    pub verb_end: usize,
     /// The normalised text of the whole request and where each token starts in it.
     pub text: String,
 }
@@ -86,18 +93,16 @@ impl Clause {
     pub fn verb(&self) -> Option<Verb> {
         self.verb.map(|(v, _)| v)
     }
-    /// The raw text after the first `:` in the clause ("an SPF record: v=spf1 mx -all").
+    /// The text after the first `:` in the clause, as written ("an SPF record:
+    /// v=spf1 mx -all", "_dmarc: v=DMARC1; p=none").
     pub fn after_colon(&self) -> Option<String> {
         let i = self.toks.iter().position(|t| t.kind == Kind::Punct(':'))?;
-        let rest: Vec<String> = self.toks[i + 1..]
-            .iter()
-            .filter(|t| !matches!(t.kind, Kind::Punct('.')) || t.raw != ".")
-            .map(|t| match t.kind {
-                Kind::Quoted => format!("\"{}\"", t.raw),
-                _ => t.raw.clone(),
-            })
-            .collect();
-        let s = rest.join(" ").replace(" ,", ",").trim().to_string();
+        let last = self.toks.last()?;
+        let chars: Vec<char> = self.text.chars().collect();
+        let from = self.toks[i].end.min(chars.len());
+        let to = last.end.max(from).min(chars.len());
+        let s: String = chars[from..to].iter().collect();
+        let s = s.trim().trim_end_matches(['.', '!']).trim().to_string();
         (!s.is_empty()).then_some(s)
     }
 }
@@ -121,11 +126,25 @@ impl Grammar<'_> {
             ));
         }
         let mut ctx = Ctx::default();
-        let clauses = self.clauses(&toks);
+        let clauses = self.clauses(&toks, &lex::normalise(text));
+        let trace = std::env::var_os("INFRA_ASK_TRACE").is_some();
         for c in &clauses {
+            if trace {
+                let spans: Vec<(usize, usize)> = c.mentions.iter().map(|m| (m.start, m.end)).collect();
+                eprintln!(
+                    "clause {:?} verb={:?} mentions={:?} facts={:?}",
+                    c.words(),
+                    c.verb,
+                    c.mentions.iter().map(|m| (m.start, m.cands.iter().map(|&e| self.world.entities[e].address()).collect::<Vec<_>>())).collect::<Vec<_>>(),
+                    facts::extract(&c.toks, &spans).iter().map(|f| (f.attr, f.amount.clone())).collect::<Vec<_>>()
+                );
+            }
             self.clause(c, &mut ctx)?;
         }
         if ctx.ops.is_empty() {
+            if let Some(e) = ctx.vague.take() {
+                return Err(e);
+            }
             return Err(decline(
                 "it does not say what to create, change or remove",
                 "for example \"deploy grafana on port 3000\", \"give gitea 2 more cores\", \"remove the printer record\"",
@@ -145,9 +164,9 @@ impl Grammar<'_> {
     pub fn vetoes(&self, text: &str) -> Vec<String> {
         let toks = lex::lex(text, &self.world.zones);
         let mut ctx = Ctx::default();
-        for c in self.clauses(&toks) {
+        for c in self.clauses(&toks, &lex::normalise(text)) {
             // "keep the rest" keeps what the request does not remove: no veto of its own.
-            if c.toks.first().is_some_and(|t| t.is("keep") || t.is("leave")) && !c.has("rest") {
+            if vocab::keeps(&c.words()) && !c.has("rest") {
                 edit::keep_only(self, &c, &mut ctx);
             } else if !c.mentions.is_empty() {
                 ctx.subject = c.mentions.iter().flat_map(|m| m.cands.iter().copied()).collect();
@@ -159,7 +178,7 @@ impl Grammar<'_> {
     /// Split where a new verb starts after a comma, dash, colon, "and", "but" or
     /// "then"; a sentence end always splits. A clause without a verb and without
     /// something to act on joins the clause after it.
-    fn clauses(&self, toks: &[Tok]) -> Vec<Clause> {
+    fn clauses(&self, toks: &[Tok], text: &str) -> Vec<Clause> {
         let words: Vec<&str> = toks.iter().map(|t| t.low.as_str()).collect();
         let mut cuts = vec![0];
         let mut i = 0;
@@ -177,8 +196,8 @@ impl Grammar<'_> {
                     j += 1;
                 }
                 let starts_verb = j < toks.len()
-                    && (vocab::verb_at(&words, j).is_some_and(|(v, _)| v != Verb::Create || !is_adjectival(&words, j))
-                        || matches!(words[j], "keep" | "leave"));
+                    && (vocab::verb_at(&words, j).is_some_and(|(v, n)| (v != Verb::Create || !is_adjectival(&words, j)) && !is_noun(&words, j, n))
+                        || vocab::keeps(&words[j..]));
                 if (sentence && j < toks.len()) || (joiner && starts_verb) {
                     cuts.push(j);
                     i = j;
@@ -197,8 +216,8 @@ impl Grammar<'_> {
         // 8010"), fold the rest ("plausible keeps OOMing") into their neighbour.
         let mut k = 0;
         while parts.len() > 1 && k < parts.len() {
-            let c = self.clause_of(parts[k].clone());
-            let keeps = c.toks.first().is_some_and(|t| t.is("keep") || t.is("leave"));
+            let c = self.clause_of(parts[k].clone(), text);
+            let keeps = vocab::keeps(&c.words());
             let standalone = c.verb.is_some() || keeps || self.states_change(&c);
             if standalone {
                 k += 1;
@@ -213,17 +232,34 @@ impl Grammar<'_> {
                 parts[k - 1].extend(p);
             }
         }
-        parts.into_iter().map(|p| self.clause_of(p)).collect()
+        parts.into_iter().map(|p| self.clause_of(p, text)).collect()
     }
 
-    fn clause_of(&self, toks: Vec<Tok>) -> Clause {
-        let mentions = world::mentions(self.world, &toks);
+    fn clause_of(&self, toks: Vec<Tok>, text: &str) -> Clause {
+        let mut mentions = world::mentions(self.world, &toks);
         let words: Vec<&str> = toks.iter().map(|t| t.low.as_str()).collect();
+        // "switch websockets on": a clause's first word is its verb, even when
+        // something is called that ("switch needs a new IP" keeps the record).
+        if let Some((_, n)) = vocab::verb_at(&words, 0) {
+            let next_is_verb = vocab::verb_at(&words, n).is_some();
+            if !next_is_verb && words.len() > n {
+                mentions.retain(|m| m.start >= n);
+            }
+        }
         let mut verb = None;
+        let mut verb_end = 0;
         for i in 0..words.len() {
             if let Some((v, n)) = vocab::verb_at(&words, i) {
                 // "make it accessible at …" describes a creation, it is no edit.
-                if v == Verb::Create && words[i] == "make" && is_adjectival(&words, i) {
+                if v == Verb::Create && is_adjectival(&words, i) {
+                    continue;
+                }
+                // "we don't need monitoring" leaves a part out; "… anymore" removes.
+                if v == Verb::Remove && matches!(words[i], "don't" | "do") && !words.iter().any(|w| matches!(*w, "anymore" | "longer")) {
+                    continue;
+                }
+                // "take" removes only "off", "away" or "down"; else it is "take a look".
+                if words[i] == "take" && n == 1 && !words.iter().any(|w| matches!(*w, "off" | "away" | "out" | "down")) {
                     continue;
                 }
                 // "to the NAS web UI on port 5000", "the app is on port": nouns, not verbs.
@@ -231,22 +267,26 @@ impl Grammar<'_> {
                     continue;
                 }
                 verb = Some((v, i));
-                let _ = n;
+                verb_end = i + n;
                 break;
             }
         }
-        // A copy or rename anywhere decides what the clause is.
-        for (i, w) in words.iter().enumerate() {
+        // A copy or rename anywhere decides what the clause is; a snapshot or reboot
+        // anywhere is declined whatever else it says.
+        for i in 0..words.len() {
             if let Some((v @ (Verb::Clone | Verb::Rename), _)) = vocab::verb_at(&words, i) {
-                let _ = w;
                 verb = Some((v, i));
             }
+        }
+        if let Some(i) = words.iter().position(|w| vocab::unsupported_noun(w)) {
+            verb = Some((Verb::Unsupported, i));
         }
         Clause {
             toks,
             mentions,
             verb,
-            text: String::new(),
+            verb_end,
+            text: text.to_string(),
         }
     }
 
@@ -262,7 +302,7 @@ impl Grammar<'_> {
     }
 
     fn clause(&self, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
-        if c.toks.first().is_some_and(|t| t.is("keep") || t.is("leave")) {
+        if vocab::keeps(&c.words()) {
             return edit::keep(self, c, ctx);
         }
         match c.verb() {
@@ -289,11 +329,21 @@ impl Grammar<'_> {
     }
 }
 
-/// "make it accessible", "make it public": an adjective follows, not an object.
+/// "container and proxy only", "no monitoring": words that are verbs elsewhere
+/// ("proxy it", "monitor it") are nouns when no object follows.
+fn is_noun(words: &[&str], i: usize, n: usize) -> bool {
+    let nounish = matches!(words[i], "proxy" | "monitor" | "watch" | "host" | "alias" | "point" | "limit" | "check" | "new" | "use" | "copy" | "backup" | "cut" | "drop");
+    nounish
+        && words.get(i + n).is_none_or(|w| matches!(*w, "only" | "and" | "or" | "," | "-" | "please" | "too" | "as" | "is" | "are" | "for" | "with" | "." | "limit"))
+}
+
+/// "make it accessible", "I want it reachable at …": a description, not a new object.
 fn is_adjectival(words: &[&str], i: usize) -> bool {
-    words[i] == "make"
+    matches!(words[i], "make" | "want" | "need" | "like")
         && words.get(i + 1).is_some_and(|w| matches!(*w, "it" | "them" | "this"))
-        && words.get(i + 2).is_some_and(|w| matches!(*w, "accessible" | "reachable" | "available" | "public" | "visible"))
+        && words.get(i + 2).is_some_and(|w| {
+            matches!(*w, "accessible" | "reachable" | "available" | "public" | "visible" | "at" | "on" | "to" | "behind" | "served" | "exposed" | "listening")
+        })
 }
 
 pub fn decline(why: &str, hint: &str) -> Error {

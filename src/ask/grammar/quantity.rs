@@ -99,6 +99,10 @@ pub fn read(toks: &[Tok], i: usize) -> Option<Quantity> {
                 "half" if toks.get(i + 1).is_some_and(|n| n.is("a") || n.is("an")) => {
                     (0.5, i + 2, None)
                 }
+                // "every minute", "every hour": one of the unit.
+                "every" if toks.get(i + 1).is_some_and(|n| matches!(unit(&n.low), Some(Unit::Time(_)))) => {
+                    (1.0, i + 1, None)
+                }
                 "a" | "an" | "another" | "one" => {
                     // Only a count when a unit follows ("a gig", "another core").
                     let u = toks.get(i + 1).and_then(|n| unit(&n.low));

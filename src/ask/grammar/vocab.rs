@@ -16,11 +16,21 @@ pub enum Verb {
 
 /// Verbs, longest phrases first so "get rid of" wins over "get".
 const VERBS: &[(&str, Verb)] = &[
+    ("take a snapshot", Verb::Unsupported),
+    ("take a backup", Verb::Unsupported),
+    ("make a backup", Verb::Unsupported),
+    ("keep an eye on", Verb::Create),
+    ("turn off monitoring", Verb::Remove),
+    ("disable monitoring", Verb::Remove),
+    ("quit monitoring", Verb::Remove),
     ("stop monitoring", Verb::Remove),
     ("stop watching", Verb::Remove),
     ("stop checking", Verb::Remove),
     ("no longer monitor", Verb::Remove),
     ("get rid of", Verb::Remove),
+    ("no longer need", Verb::Remove),
+    ("don't need", Verb::Remove),
+    ("do not need", Verb::Remove),
     ("tear down", Verb::Remove),
     ("take down", Verb::Remove),
     ("shut down", Verb::Unsupported),
@@ -31,7 +41,12 @@ const VERBS: &[(&str, Verb)] = &[
     ("bring up", Verb::Create),
     ("start monitoring", Verb::Create),
     ("start watching", Verb::Create),
-    ("keep an eye on", Verb::Create),
+    ("i'd like", Verb::Create),
+    ("we'd like", Verb::Create),
+    ("would like", Verb::Create),
+    ("give me", Verb::Create),
+    ("reverse proxy", Verb::Create),
+    ("reverse-proxy", Verb::Create),
     ("turn on", Verb::Edit),
     ("turn off", Verb::Edit),
     ("switch on", Verb::Edit),
@@ -59,6 +74,7 @@ const VERBS: &[(&str, Verb)] = &[
     ("watch", Verb::Create),
     ("get", Verb::Create),
     ("register", Verb::Create),
+    ("alias", Verb::Create),
     ("give", Verb::Edit),
     ("set", Verb::Edit),
     ("change", Verb::Edit),
@@ -126,8 +142,7 @@ const VERBS: &[(&str, Verb)] = &[
     ("stop", Verb::Unsupported),
     ("start", Verb::Unsupported),
     ("migrate", Verb::Unsupported),
-    ("ssh", Verb::Unsupported),
-    ("login", Verb::Unsupported),
+    ("reinstall", Verb::Unsupported),
     ("exec", Verb::Unsupported),
     ("rollback", Verb::Unsupported),
     ("store", Verb::Unsupported),
@@ -167,13 +182,30 @@ fn inflected(base: &str, w: &str) -> bool {
     matches!(rest, "s" | "es" | "ed" | "d" | "ing" | "e")
 }
 
+/// Words that, anywhere in a clause, ask for something infra does not model.
+pub fn unsupported_noun(w: &str) -> bool {
+    matches!(w, "snapshot" | "snapshots" | "reboot" | "restart" | "reinstall" | "shutdown")
+}
+
+/// Words that start a "keep" clause ("but keep its DNS", "hang on to the record").
+pub fn keeps(words: &[&str]) -> bool {
+    match words {
+        ["keep", "an", "eye", ..] => false,
+        ["leave", rest @ ..] => !rest.iter().any(|w| matches!(*w, "off" | "out")),
+        ["keep" | "retain" | "preserve" | "spare" | "except", ..] => true,
+        ["hang" | "hold", "on", "to", ..] | ["hang" | "hold", "onto", ..] => true,
+        ["don't" | "dont", "touch", ..] | ["do", "not", "touch", ..] => true,
+        _ => false,
+    }
+}
+
 /// A part of a service, by the kind that implements it.
 pub fn part_kind(w: &str) -> Option<&'static str> {
     Some(match w {
         "dns" | "record" | "records" | "hostname" | "alias" | "entry" | "cname" => "dns_record",
         "proxy" | "proxies" | "nginx" | "vhost" | "reverse-proxy" | "upstream" => "proxy_site",
         "monitor" | "monitors" | "monitoring" | "check" | "checks" | "healthcheck"
-        | "probe" | "uptime" | "alerting" => "monitor",
+        | "probe" | "alerting" => "monitor",
         "container" | "containers" | "box" | "boxes" | "lxc" | "ct" | "machine" | "machines"
         | "worker" | "workers" | "instance" | "instances" => "container",
         "vm" | "vms" | "qemu" | "kvm" => "vm",
@@ -260,6 +292,8 @@ pub fn is_common(w: &str) -> bool {
         "stuff", "one", "ones", "copy", "staging", "production", "prod", "dev", "test",
         "testing", "version", "latest", "http", "https", "tls", "ssl", "cert", "certificate",
         "key", "path", "file", "files", "lets", "encrypt", "letsencrypt", "let's", "s",
+        "linux", "ipv6", "ipv4", "v6", "v4", "outside", "local", "restriction", "restrictions", "allowlist", "anymore",
+        "bigger", "smaller", "hang", "hold", "retain", "preserve", "pls", "thx", "cheers",
         "reverse", "virtual", "cloudflare", "proxmox", "docker", "powerdns", "prometheus",
         "pve", "lxc", "kubernetes", "k8s", "weather", "haiku", "joke", "poem", "story",
     ];

@@ -277,7 +277,7 @@ pub fn mentions(world: &World, toks: &[Tok]) -> Vec<Mention> {
     // One distinctive word of a longer name ("the portal" → client-portal), a
     // hyphenated word holding a name ("mail-related"), or a near spelling.
     for (i, t) in toks.iter().enumerate() {
-        if used[i] || t.kind != Kind::Word || t.low.len() < 2 {
+        if used[i] || t.kind != Kind::Word || t.low.len() < 2 || vocab::is_image_word(&t.low) {
             continue;
         }
         let parts: Vec<&str> = t.low.split('-').collect();
@@ -290,10 +290,26 @@ pub fn mentions(world: &World, toks: &[Tok]) -> Vec<Mention> {
                 hit.extend(c.iter().copied());
             }
         }
-        if hit.is_empty() && t.low.len() >= 5 && !vocab::is_common(&t.low) {
+        // A hyphenated near spelling: part by part ("home-assitant" → home-assistant,
+        // never "pg-primary" → mx-primary).
+        if hit.is_empty() && t.low.contains('-') {
+            let tp: Vec<&str> = t.low.split('-').collect();
+            for (n, c) in &names {
+                let np: Vec<&str> = n.split('-').collect();
+                let close = np.len() == tp.len()
+                    && np.iter().zip(&tp).all(|(a, b)| a == b || (a.len() >= 4 && damerau(a, b) <= 1))
+                    && np.iter().zip(&tp).any(|(a, b)| a == b);
+                if close && *n != t.low {
+                    hit.extend(c.iter().copied());
+                }
+            }
+        }
+        // A near spelling: one plain word, same first letter ("palusible" → plausible).
+        if hit.is_empty() && t.low.len() >= 5 && !vocab::is_common(&t.low) && !t.low.contains(['-', '_']) {
             let max = if t.low.len() >= 8 { 2 } else { 1 };
             let best = names
                 .iter()
+                .filter(|(n, _)| n.chars().next() == t.low.chars().next())
                 .map(|(n, c)| (damerau(&t.low, n), c))
                 .filter(|(d, _)| *d <= max)
                 .min_by_key(|(d, _)| *d);

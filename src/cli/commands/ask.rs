@@ -67,6 +67,8 @@ pub fn run(cwd: &Path, args: AskArgs, ui: &Ui) -> Result<i32> {
             "redacted": outcome.redacted,
             "backend": outcome.backend,
             "intent": outcome.intent,
+            "operations": outcome.intent.operations,
+            "understood": outcome.edit.lines,
             "capabilities": outcome.edit.capabilities,
             "changes": changes,
             "files": files,
@@ -78,12 +80,11 @@ pub fn run(cwd: &Path, args: AskArgs, ui: &Ui) -> Result<i32> {
         println!("{}", serde_json::to_string_pretty(&out).expect("json"));
         return Ok(0);
     }
-    println!(
-        "{} ({}): {}\n",
-        ui.bold("Understood"),
-        outcome.backend,
-        outcome.intent.summary
-    );
+    println!("{} ({}):", ui.bold("Understood"), outcome.backend);
+    for line in &outcome.edit.lines {
+        println!("  {line}");
+    }
+    println!();
     print!("{}", colour_diff(&outcome.diff, ui));
     println!();
     for c in &outcome.changes {
