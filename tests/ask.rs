@@ -112,7 +112,7 @@ fn resize_keeps_comments_and_remove_deletes_the_group() {
     assert!(env
         .git(&["log", "-1", "--format=%B"])
         .stdout
-        .contains("Infra-Capability: resize"));
+        .contains("Infra-Operations: set"));
     env.infra(&["ask", "tear down the api scanner"]).expect(0);
     assert!(!env.exists("infra/api-scanner.toml"));
     env.infra(&["validate"]).expect(0);
@@ -193,7 +193,7 @@ fn hostile_and_invalid_values_are_rejected() {
     unchanged(
         &env,
         &["ask", "Give the billing service 4 cores"],
-        &["names nothing that exists"],
+        &["names nothing that exists", "api-scanner"],
     );
     unchanged(&env, &["ask", "   "], &["empty"]);
 }

@@ -295,6 +295,7 @@ fn write_and_commit(
     let trailers = [
         ("Infra-Request", o.request.clone()),
         ("Infra-Capability", o.edit.capabilities.join(", ")),
+        ("Infra-Operations", operation_kinds(&o.intent)),
         ("Infra-Backend", o.backend.clone()),
         (
             "Infra-Plan",
@@ -316,6 +317,18 @@ fn write_and_commit(
         &paths,
         &crate::git::message(&subject, Some(body.trim_end()), &trailers),
     )
+}
+
+/// The operation kinds of an intent, in order, once each ("use_capability, set").
+fn operation_kinds(intent: &Intent) -> String {
+    let mut kinds: Vec<String> = Vec::new();
+    for op in &intent.operations {
+        let k = serde_json::to_value(op).ok().and_then(|v| v["op"].as_str().map(str::to_string)).unwrap_or_default();
+        if !kinds.contains(&k) {
+            kinds.push(k);
+        }
+    }
+    kinds.join(", ")
 }
 
 pub fn symbol(a: Action) -> &'static str {

@@ -48,15 +48,38 @@ pub fn try_create(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>
         ));
     }
     let provider = provider(g, c)?;
-    let names = new_names(g, c)?;
+    // A URL names what to watch or where to send requests: the thing is named
+    // after its host unless the request names it ("as api-check").
+    let has_url = c.toks.iter().any(|t| t.kind == Kind::Url);
+    let names = if has_url { explicit_names(c)? } else { new_names(g, c)? };
     let spans: Vec<(usize, usize)> = c.mentions.iter().map(|m| (m.start, m.end)).collect();
     let facts = facts::extract(&c.toks, &spans);
     if names.is_empty() {
         if let Some(done) = add_part(g, c, ctx, &facts)? {
             return Ok(Some(done));
         }
-        if let Some(done) = by_url(g, c, ctx, &facts)? {
-            return Ok(Some(done));
+        // "watch https://status.example.com/", "route chat.example.com to http://…":
+        // named after the host.
+        let url = c.toks.iter().find(|t| t.kind == Kind::Url).map(|t| t.low.clone());
+        if let Some(u) = url {
+            let cap = choose(g, c, &facts)?;
+            let host = c
+                .toks
+                .iter()
+                .enumerate()
+                .find(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(*i))
+                .map(|(_, t)| t.low.clone())
+                .filter(|_| cap.name != "monitor")
+                .or_else(|| super::world::url_host(&u));
+            if let Some(h) = host {
+                let label = h.split('.').next().unwrap_or(&h).to_string();
+                let name = if label.parse::<u8>().is_ok() { format!("check-{}", h.replace('.', "-")) } else { slug(&label)? };
+                create_one(g, c, ctx, cap, &name, &facts, provider.as_deref())?;
+                return Ok(Some(true));
+            }
+        }
+        if c.has_any(&["proxy", "reverse-proxy"]) && c.toks.iter().any(|t| t.kind == Kind::Fqdn) {
+            return Err(decline("it does not say where the proxy should send requests", "give the upstream: \"… to http://10.0.20.7:8080\""));
         }
         if verb.is_none() || !c.mentions.is_empty() || !ctx.subject.is_empty() || !ctx.created.is_empty() {
             return Ok(None);
@@ -264,6 +287,15 @@ fn choose<'a>(g: &'a Grammar, c: &Clause, facts: &[Fact]) -> Result<&'a Capabili
     if vm {
         return get("vm");
     }
+    // A URL is either what to watch or where a proxy sends requests: a host name
+    // routed to it makes a proxy site, else it is checked.
+    if let Some(u) = c.toks.iter().find(|t| t.kind == Kind::Url) {
+        let url_host = super::world::url_host(&u.low);
+        let routed_host = c.toks.iter().enumerate().any(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(i) && Some(&t.low) != url_host.as_ref());
+        let watching = c.has_any(&["monitor", "monitoring", "check", "checks", "health", "healthcheck", "watch", "probe", "eye", "ping", "uptime"]);
+        let proxying = c.has_any(&["proxy", "proxied", "reverse-proxy", "route", "routed", "forward", "forwarded", "nginx", "upstream"]);
+        return get(if (proxying || routed_host) && !watching { "reverse-proxy" } else { "monitor" });
+    }
     let port = facts.iter().any(|f| f.attr == "port");
     let host = c.toks.iter().enumerate().any(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(i));
     let service_words = c.has_any(&[
@@ -347,6 +379,14 @@ fn image(g: &Grammar, c: &Clause, provider: Option<&str>) -> Option<String> {
     None
 }
 
+/// Words that join phrases and never belong to a name.
+fn is_glue(w: &str) -> bool {
+    matches!(w, "a" | "an" | "the" | "my" | "our" | "for" | "on" | "at" | "with" | "to" | "in" | "of" | "and" | "or" | "by" | "from" | "called" | "named" | "please" | "that" | "which" | "as" | "behind")
+        || vocab::verb_at(&[w], 0).is_some()
+        || vocab::attribute(w).is_some()
+        || super::quantity::unit(w).is_some()
+}
+
 pub fn name_like(t: &Tok) -> bool {
     t.kind == Kind::Word
         && !vocab::is_common(&t.low)
@@ -379,6 +419,15 @@ pub fn slug(raw: &str) -> Result<String, Error> {
 /// else the first unknown words after the verb ("deploy jellyfin", "a new API
 /// scanner service").
 pub fn new_names(g: &Grammar, c: &Clause) -> Result<Vec<String>, Error> {
+    let explicit = explicit_names(c)?;
+    if !explicit.is_empty() {
+        return Ok(explicit);
+    }
+    implicit_names(g, c)
+}
+
+/// "called X", "named X", "call it X", "as X", or a list or range of new names.
+pub fn explicit_names(c: &Clause) -> Result<Vec<String>, Error> {
     let t = &c.toks;
     for i in 0..t.len() {
         let at = match t[i].low.as_str() {
@@ -421,7 +470,13 @@ pub fn new_names(g: &Grammar, c: &Clause) -> Result<Vec<String>, Error> {
     if list.len() > 1 {
         return list.iter().map(|n| slug(n)).collect();
     }
-    // The first unknown words after the verb (or after a machine noun, without a verb).
+    Ok(vec![])
+}
+
+/// The first unknown words after the verb, or after a machine noun without a verb
+/// ("deploy jellyfin", "a new API scanner service", "container db-main").
+fn implicit_names(g: &Grammar, c: &Clause) -> Result<Vec<String>, Error> {
+    let t = &c.toks;
     let start = match c.verb {
         Some(_) => c.verb_end,
         None => t.iter().position(|x| vocab::head_noun(&x.low)).map(|p| p + 1).unwrap_or(0),
@@ -441,6 +496,15 @@ pub fn new_names(g: &Grammar, c: &Clause) -> Result<Vec<String>, Error> {
         }
         let versioned_image = vocab::is_image_word(&x.low) && t.get(i + 1).is_some_and(|n| n.num().is_some());
         if name_like(x) && !c.in_mention(i) && !provider_name && !versioned_image && !(vocab::is_image_word(&x.low) && t.get(i + 1).is_some_and(|n| vocab::head_noun(&n.low))) {
+            // "a new status page service": every word up to the head noun names it.
+            let mut k = i + 1;
+            while k < t.len() && k < i + 4 && t[k].kind == Kind::Word && !vocab::head_noun(&t[k].low) && !is_glue(&t[k].low) && !c.in_mention(k) {
+                k += 1;
+            }
+            if k > i + 1 && t.get(k).is_some_and(|n| vocab::head_noun(&n.low)) {
+                let words: Vec<String> = t[i..k].iter().map(|x| x.raw.clone()).collect();
+                return Ok(vec![slug(&words.join(" "))?]);
+            }
             let mut words = vec![x.raw.clone()];
             let mut j = i + 1;
             while j < t.len() && words.len() < 3 && name_like(&t[j]) && !c.in_mention(j) {
@@ -635,49 +699,6 @@ fn add_part(g: &Grammar, c: &Clause, ctx: &mut Ctx, facts: &[Fact]) -> Result<Op
     Ok(None)
 }
 
-/// "watch https://launch.example.org/ every 5 minutes", "add a reverse proxy for
-/// router.home.example.net to http://10.0.20.1": new things named by their host.
-fn by_url(g: &Grammar, c: &Clause, ctx: &mut Ctx, facts: &[Fact]) -> Result<Option<bool>, Error> {
-    let url = c.toks.iter().find(|t| t.kind == Kind::Url).map(|t| t.raw.clone());
-    let host = c.toks.iter().enumerate().find(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(*i)).map(|(_, t)| t.low.clone());
-    let proxy = c.has_any(&["proxy", "reverse-proxy"]);
-    // A URL with nothing to proxy it is something to watch ("keep an eye on https://…").
-    let cap = if proxy { "reverse-proxy" } else if url.is_some() || c.has_any(&["watch", "monitor", "check", "monitoring"]) { "monitor" } else { return Ok(None) };
-    let from = if proxy { host.clone() } else { url.as_deref().and_then(super::world::url_host) };
-    let Some(from) = from else {
-        if proxy {
-            if let Some(h) = host.or(None) {
-                let _ = h;
-            }
-            if c.toks.iter().any(|t| t.kind == Kind::Fqdn) {
-                return Err(decline("it does not say where the proxy should send requests", "give the upstream: \"… to http://10.0.20.7:8080\""));
-            }
-        }
-        return Ok(None);
-    };
-    let label = from.split('.').next().unwrap_or(&from).to_string();
-    let name = slug(&label)?;
-    let mut params = Map::new();
-    params.insert("name".into(), Value::from(name.clone()));
-    if proxy {
-        params.insert("domain".into(), Value::from(from));
-        match url {
-            Some(u) => {
-                params.insert("upstream".into(), Value::from(u));
-            }
-            None => return Err(decline("it does not say where the proxy should send requests", "give the upstream: \"… to http://10.0.20.7:8080\"")),
-        }
-    } else {
-        params.insert("url".into(), Value::from(url.unwrap_or_default()));
-        if let Some(Amount::Set(v)) = facts.iter().find(|f| f.attr == "interval").map(|f| &f.amount) {
-            params.insert("interval".into(), v.clone());
-        }
-    }
-    let _ = g;
-    ctx.push(Operation::UseCapability { capability: cap.into(), params, without: vec![] });
-    Ok(Some(true))
-}
-
 /// The record type a clause asks for, by name or by what it describes.
 pub fn record_type(c: &Clause) -> Option<String> {
     // "an SPF record", "a CNAME record", "the MX records": the word before "record" says it.
@@ -811,7 +832,9 @@ fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
     }
     if owners.is_empty() {
         // "an A record camera -> …", "a CNAME wiki pointing to it", "A records a, b and c".
-        let after = t.iter().position(|x| x.low.starts_with("record") || x.is("alias") || x.raw.eq_ignore_ascii_case(&ty) && x.kind == Kind::Word);
+        // The type word itself: "A" in capitals only, "a" is an article.
+        let is_type = |x: &Tok| x.kind == Kind::Word && (if ty == "A" { x.raw == "A" } else { x.raw.eq_ignore_ascii_case(&ty) });
+        let after = t.iter().position(|x| x.low.starts_with("record") || x.is("alias") || is_type(x));
         if let Some(p) = after {
             let mut k = p + 1;
             if t.get(k).is_some_and(|x| x.low.starts_with("record")) {
@@ -828,7 +851,7 @@ fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
                         owners.push((ent.str("zone").unwrap_or_default().to_string(), ent.str("name").unwrap_or_default().to_string()));
                         existing = Some(e);
                     }
-                } else if name_like(x) {
+                } else if name_like(x) || (x.kind == Kind::Word && !matches!(x.low.as_str(), "for" | "to" | "at" | "with" | "pointing" | "that" | "which" | "in" | "on" | "and" | "a" | "an" | "the") && !crate::spec::schema::DNS_TYPES.contains(&x.raw.to_ascii_uppercase().as_str())) {
                     let list = list_from(c, k);
                     for n in list {
                         owners.push((default_zone.clone().unwrap_or_default(), n.to_ascii_lowercase()));

@@ -265,7 +265,7 @@ fn unknown_reference(g: &Grammar, c: &Clause) -> Error {
         Some(w) => {
             let near = world::closest(g.world, w);
             decline(
-                &format!("nothing called \"{w}\" exists in this project"),
+                &format!("\"{w}\" names nothing that exists in this project"),
                 &format!("did you mean {}? Services here: {}", near.join(", "), groups.join(", ")),
             )
         }

@@ -194,7 +194,8 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                 let status_word = words_near(toks, q.start.saturating_sub(4), q.start).any(|(_, w)| {
                     matches!(w, "answers" | "returns" | "responds" | "status" | "code" | "answer" | "return" | "expect" | "expects" | "gives")
                 });
-                if matches!(p1, "port" | "on" | "listens" | "port:") && int.is_some_and(|p| (1..=65535).contains(&p)) && n.fract() == 0.0 {
+                // An out-of-range port is kept: validation refuses it, saying why.
+                if matches!(p1, "port" | "on" | "listens" | "port:") && int.is_some_and(|p| p >= 0) && n.fract() == 0.0 {
                     out.push(fact("port", PROXY, Amount::Set(num(n))));
                 } else if matches!(p1, "ttl") || (p1 == "of" && p2 == "ttl") || (p1 == "to" && p2 == "ttl") {
                     out.push(fact("ttl", DNS, Amount::Set(num(n))));
@@ -240,7 +241,7 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                 let n: i64 = t.low[1..].parse().unwrap_or(0);
                 out.push(fact("port", PROXY, Amount::Set(Value::from(n))));
             }
-            Kind::Ip(_) => out.push(fact("ip", &["container", "vm", "dns_record"], Amount::Set(Value::from(t.raw.clone())))),
+            Kind::Ip(_) | Kind::Cidr => out.push(fact("ip", &["container", "vm", "dns_record"], Amount::Set(Value::from(t.raw.clone())))),
             Kind::Path => {
                 let key = (i.saturating_sub(3)..i).rev().find_map(|j| match toks[j].low.as_str() {
                     "key" | "privkey" => Some("tls_key"),

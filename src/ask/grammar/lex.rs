@@ -203,7 +203,9 @@ fn classify(word: &str, zones: &[String]) -> Tok {
     let hostile = word.chars().any(|c| HOSTILE.contains(&c))
         || word.chars().any(|c| c.is_control())
         || word.contains("..");
-    let kind = if low.starts_with("http://") || low.starts_with("https://") {
+    let kind = if low.starts_with("group:") {
+        Kind::Word
+    } else if low.starts_with("http://") || low.starts_with("https://") {
         Kind::Url
     } else if low.starts_with('/') || low.starts_with("~/") {
         Kind::Path

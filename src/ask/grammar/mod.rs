@@ -271,6 +271,12 @@ impl Grammar<'_> {
                 break;
             }
         }
+        if verb.is_none() {
+            if let Some(i) = (0..words.len().min(3)).find(|&i| toks[i].kind == Kind::Word && vocab::verb_fuzzy(words[i]).is_some()) {
+                verb = vocab::verb_fuzzy(words[i]).map(|v| (v, i));
+                verb_end = i + 1;
+            }
+        }
         // A copy or rename anywhere decides what the clause is; a snapshot or reboot
         // anywhere is declined whatever else it says.
         for i in 0..words.len() {

@@ -75,6 +75,8 @@ const VERBS: &[(&str, Verb)] = &[
     ("get", Verb::Create),
     ("register", Verb::Create),
     ("alias", Verb::Create),
+    ("route", Verb::Create),
+    ("check", Verb::Create),
     ("give", Verb::Edit),
     ("set", Verb::Edit),
     ("change", Verb::Edit),
@@ -164,6 +166,18 @@ pub fn verb_at(words: &[&str], i: usize) -> Option<(Verb, usize)> {
         }
     }
     None
+}
+
+/// A verb typed with one slip ("creat", "delte", "depoy"): long single-word verbs only.
+pub fn verb_fuzzy(w: &str) -> Option<Verb> {
+    if w.len() < 5 || !w.chars().all(|c| c.is_ascii_lowercase()) || is_common(w) {
+        return None;
+    }
+    VERBS
+        .iter()
+        .filter(|(p, _)| !p.contains(' ') && p.len() >= 5)
+        .find(|(p, _)| crate::util::edit_distance(p, w) == 1)
+        .map(|(_, v)| *v)
 }
 
 /// "deployed", "creates", "pointing", "moved": the same verb.

@@ -411,7 +411,7 @@ pub(crate) mod tests {
         assert_eq!(named("give gitea 2 cores")[0].len(), 3, "a group name names the group");
         assert_eq!(named("the box at 10.0.20.50")[0], ["container.gitea"]);
         assert_eq!(named("point the nas record at 10.0.20.6")[0], ["dns_record.nas"]);
-        assert_eq!(named("give the portal a core")[0].len(), 2);
+        assert_eq!(named("give the portal a core")[0], ["dns_record.client-portal"], "a record's own name");
         assert_eq!(named("give the client portal a core")[0].len(), 2);
         assert_eq!(named("set the backup MX's priority")[0], ["dns_record.mx-backup"]);
         assert_eq!(named("gitea.home.example.net is slow")[0].len(), 2);

@@ -253,7 +253,7 @@ fn hostile_param_values_are_rejected() {
             json!("http://x.example.com/;proxy_pass http://evil"),
         ),
         (ParamType::Url, json!("http://bad host/")),
-        (ParamType::RecordType, json!("NS")),
+        (ParamType::RecordType, json!("BOGUS")),
         (ParamType::Target, json!("container.../x")),
         (ParamType::Target, json!("secrets.db")),
         (ParamType::Target, json!("group:Bad Name")),
