@@ -5,6 +5,9 @@
 const KEYWORDS: &[&str] = &[
     "token",
     "password",
+    "pass",
+    "passphrase",
+    "pw",
     "passwd",
     "pwd",
     "secret",

@@ -21,15 +21,25 @@ const SERVICE_PARTS: &[&str] = &["container", "dns_record", "proxy_site", "monit
 pub fn is_creation_without_verb(c: &Clause) -> bool {
     let head = c.toks.iter().any(|t| vocab::head_noun(&t.low));
     let named = c.has_any(&["called", "named"]) || names_list(c).len() > 1;
-    let after_head = c.toks.windows(2).any(|w| {
-        vocab::part_kind(&w[0].low).is_some_and(|k| k == "container" || k == "vm") && name_like(&w[1])
+    let after_head = (0..c.toks.len()).any(|i| {
+        vocab::part_kind(&c.toks[i].low).is_some_and(|k| k == "container" || k == "vm")
+            && c.toks[i + 1..].iter().find(|t| !(t.is("pls") || t.is("please") || t.kind == Kind::Punct(':'))).is_some_and(name_like)
     });
     let record = record_type(c).is_some()
         && c.toks.iter().any(|t| matches!(t.kind, Kind::Ip(_) | Kind::Fqdn));
     // "mealie pls - port 9000": an unknown name first, then what it needs.
+    let spans: Vec<(usize, usize)> = c.mentions.iter().map(|m| (m.start, m.end)).collect();
+    // Only when nothing that exists is named, and only with values, never increments.
+    let first_facts = facts::extract(&c.toks, &spans);
     let named_first = c.toks.first().is_some_and(|t| name_like(t) && !c.in_mention(0))
-        && c.toks.iter().any(|t| matches!(t.low.as_str(), "port" | "cores" | "core" | "gb" | "ram" | "memory" | "disk") || matches!(t.kind, Kind::Qty(..)));
-    (head && named) || after_head || record || named_first
+        && c.mentions.is_empty()
+        && !first_facts.is_empty()
+        && first_facts.iter().all(|f| matches!(f.amount, Amount::Set(_)));
+    let named = named || explicit_names(c).is_ok_and(|n| !n.is_empty());
+    // "nginx site for grafana.example.com, upstream http://…", "blackbox probe for https://…".
+    let url_thing = c.toks.iter().any(|t| t.kind == Kind::Url)
+        && c.has_any(&["proxy", "nginx", "site", "vhost", "upstream", "probe", "monitor", "check", "watch", "healthcheck"]);
+    (head && named) || after_head || record || named_first || url_thing
 }
 
 /// Ok(Some(true)) when the clause created something; Ok(None) to treat it as an edit.
@@ -40,6 +50,27 @@ pub fn try_create(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>
     }
     if !matches!(verb, Some(Verb::Create) | None) || (verb.is_none() && !is_creation_without_verb(c)) {
         return Ok(None);
+    }
+    // "billing needs another two cores": what exists, then what it needs.
+    if let Some((_, v)) = c.verb {
+        let needy = matches!(c.toks[v].low.as_str(), "need" | "needs" | "want" | "wants" | "get" | "gets" | "got" | "have" | "has");
+        if needy && c.mentions.iter().any(|m| m.start < v) {
+            return Ok(None);
+        }
+        // "set up a metabase on :3000" when metabase exists: a second one cannot be made.
+        let mut k = c.verb_end;
+        while c.toks.get(k).is_some_and(|t| matches!(t.low.as_str(), "a" | "an" | "new" | "another")) {
+            k += 1;
+        }
+        let article = k > c.verb_end;
+        let creating = !matches!(c.toks[v].low.as_str(), "add" | "need" | "needs" | "want" | "get" | "have" | "point" | "proxy" | "monitor" | "watch" | "check");
+        if article && creating && c.mentions.iter().any(|m| m.start == k && !m.weak) {
+            let name = &c.toks[k].low;
+            return Err(decline(
+                &format!("`{name}` exists already"),
+                "choose another name for the new one, or ask to change the one that exists",
+            ));
+        }
     }
     if c.has_any(&["certificate", "cert", "certificates"]) && !c.toks.iter().any(|t| t.kind == Kind::Path) {
         return Err(decline(
@@ -151,9 +182,9 @@ fn create_one(
             }
             ParamType::Url => url.clone().map(Value::from),
             ParamType::Image => image.clone().map(Value::from),
+            // "LAN only" is said after creation as the pool's networks; "public" drops the list.
             ParamType::Bool if p.name.contains("internal") || p.name.contains("private") => {
-                used.push("lan");
-                set(fact("lan"))
+                set(fact("lan")).filter(|v| v == &Value::Bool(false))
             }
             ParamType::Bool if p.name.contains("websocket") => {
                 used.push("websocket");
@@ -298,10 +329,12 @@ fn choose<'a>(g: &'a Grammar, c: &Clause, facts: &[Fact]) -> Result<&'a Capabili
     }
     let port = facts.iter().any(|f| f.attr == "port");
     let host = c.toks.iter().enumerate().any(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(i));
-    let service_words = c.has_any(&[
-        "service", "app", "application", "website", "webapp", "site", "accessible", "reachable",
-        "proxy", "https", "dashboard", "ui", "dns", "frontend", "api",
-    ]);
+    let service_words = c.toks.iter().enumerate().any(|(i, t)| {
+        matches!(
+            t.low.as_str(),
+            "service" | "svc" | "app" | "application" | "website" | "webapp" | "site" | "accessible" | "reachable" | "proxy" | "https" | "dashboard" | "ui" | "dns" | "frontend" | "api"
+        ) && !facts::negated(&c.toks, i)
+    });
     let machine = c.has_any(&["container", "containers", "box", "boxes", "lxc", "machine", "machines", "worker", "workers", "instance", "instances", "server"]);
     // The project's own capabilities, when the router is sure of one.
     let text = c.toks.iter().map(|t| t.low.as_str()).collect::<Vec<_>>().join(" ");
@@ -479,8 +512,17 @@ fn implicit_names(g: &Grammar, c: &Clause) -> Result<Vec<String>, Error> {
     let t = &c.toks;
     let start = match c.verb {
         Some(_) => c.verb_end,
+        // Without a verb: after the first head noun ("container db-main"), unless the
+        // name comes first ("pg-main: postgres 16, no dns").
+        None if t.first().is_some_and(|x| name_like(x) && !c.in_mention(0)) => 0,
         None => t.iter().position(|x| vocab::head_noun(&x.low)).map(|p| p + 1).unwrap_or(0),
     };
+    // "gh actions runner container pls: gha-runner": after a head noun and a colon, the name.
+    if let Some(colon) = t.iter().position(|x| x.kind == Kind::Punct(':')) {
+        if colon > 0 && t[..colon].iter().any(|x| vocab::head_noun(&x.low)) && t.get(colon + 1).is_some_and(|n| name_like(n) && !c.in_mention(colon + 1)) {
+            return Ok(vec![slug(&t[colon + 1].raw)?]);
+        }
+    }
     let mut i = start;
     while i < t.len() {
         let x = &t[i];
@@ -511,10 +553,14 @@ fn implicit_names(g: &Grammar, c: &Clause) -> Result<Vec<String>, Error> {
                 words.push(t[j].raw.clone());
                 j += 1;
             }
-            // A phrase only counts when a noun or the clause's end follows, or it is one word.
+            let into_existing = c.mentions.iter().any(|m| !m.weak && m.start > i && m.start > 0 && matches!(t[m.start - 1].low.as_str(), "to" | "our" | "into"));
+            if into_existing && c.verb.is_some_and(|(_, v)| t[v].is("add")) {
+                return Ok(vec![]);
+            }
             return Ok(vec![slug(&words.join(" "))?]);
         }
-        if x.kind == Kind::Punct(':') || c.in_mention(i) {
+        // "add sendgrid to our spf": something added to what exists is an edit of it.
+        if c.in_mention(i) || (x.kind == Kind::Punct(':') && !t[..i].iter().any(|p| vocab::head_noun(&p.low))) {
             break;
         }
         i += 1;
@@ -703,7 +749,7 @@ fn add_part(g: &Grammar, c: &Clause, ctx: &mut Ctx, facts: &[Fact]) -> Result<Op
 pub fn record_type(c: &Clause) -> Option<String> {
     // "an SPF record", "a CNAME record", "the MX records": the word before "record" says it.
     for w in c.toks.windows(2) {
-        if w[1].low.starts_with("record") {
+        if w[1].low.starts_with("record") || matches!(w[1].low.as_str(), "rec" | "recs") {
             let up = w[0].raw.to_ascii_uppercase();
             if crate::spec::schema::DNS_TYPES.contains(&up.as_str()) {
                 return Some(up);
@@ -817,6 +863,8 @@ fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
             }
             match g.world.split_host(&x.low) {
                 Some(zl) => owners.push(zl),
+                // "a 3rd mx: mx3.provider.example.net": the host an MX or CNAME points to.
+                None if matches!(ty.as_str(), "MX" | "CNAME" | "NS" | "SRV" | "PTR") => continue,
                 None => {
                     return Err(decline(
                         &format!("no zone of this project holds {}", x.low),
@@ -837,7 +885,7 @@ fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
         let after = t.iter().position(|x| x.low.starts_with("record") || x.is("alias") || is_type(x));
         if let Some(p) = after {
             let mut k = p + 1;
-            if t.get(k).is_some_and(|x| x.low.starts_with("record")) {
+            if t.get(k).is_some_and(|x| x.low.starts_with("record") || matches!(x.low.as_str(), "rec" | "recs")) {
                 k += 1;
             }
             if t.get(k).is_some_and(|x| matches!(x.low.as_str(), "for" | "called" | "named") || x.kind == Kind::Punct(':')) {
@@ -907,13 +955,15 @@ fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
                     .flatten()
             })
         }),
-        "MX" => host_value.clone().or_else(|| t.iter().find(|x| x.kind == Kind::Fqdn && !owners.iter().any(|(z, l)| joined(z, l) == x.low)).map(|x| x.low.clone())),
+        "MX" => host_value.clone().or_else(|| t.iter().find(|x| x.kind == Kind::Fqdn && !owners.iter().any(|(z, l)| joined(z, l) == x.low) && g.world.split_host(&x.low).is_none_or(|(_, l)| l != "@")).map(|x| x.low.clone())),
         "TXT" => colon.clone().or_else(|| {
             t.iter()
                 .enumerate()
                 .find(|(i, x)| *i > 0 && (t[i - 1].is("value") || t[i - 1].is("content")) && !x.is_punct())
                 .map(|(_, x)| x.raw.clone())
-                .or_else(|| t.iter().find(|x| x.kind == Kind::Quoted || x.kind == Kind::Assign).map(|x| x.raw.clone()))
+                .or_else(|| t.iter().find(|x| x.kind == Kind::Quoted).map(|x| x.raw.clone()))
+                // "an spf of v=spf1 -all": from the value to the end, as written.
+                .or_else(|| t.iter().find(|x| x.kind == Kind::Assign).map(|x| text_from(c, x)))
         }),
         "CAA" => colon.clone().or_else(|| {
             let ca = t.iter().find_map(|x| match x.low.as_str() {
@@ -957,8 +1007,9 @@ fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
     // "www should be an A record … rather than a CNAME": change the existing one.
     if let Some(e) = existing {
         let ent = &g.world.entities[e];
-        let contrast = c.has_any(&["rather", "instead", "anymore", "longer"]);
-        if contrast && ent.str("type") != Some(ty.as_str()) {
+        let contrast = c.has_any(&["rather", "instead", "anymore", "longer", "from", "switch", "change", "convert", "turn", "make"]);
+        let old_type_said = ent.str("type").is_some_and(|old| c.toks.iter().any(|t| t.raw.eq_ignore_ascii_case(old) && t.low != "a"));
+        if (contrast && old_type_said || c.has_any(&["rather", "instead", "anymore", "longer"])) && ent.str("type") != Some(ty.as_str()) {
             let address = ent.address();
             ctx.push(Operation::Set { address: address.clone(), attribute: "type".into(), value: Value::from(ty.clone()) });
             ctx.push(Operation::Set { address, attribute: "content".into(), value: Value::from(content) });
@@ -995,6 +1046,14 @@ fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
         ctx.created.push(Created { name: name.clone(), group: name, fqdn: Some(joined(&zone, &label)), kinds: vec!["dns_record".into()] });
     }
     Ok(Some(true))
+}
+
+/// The clause's text from a token to its end, as written.
+fn text_from(c: &Clause, from: &Tok) -> String {
+    let chars: Vec<char> = c.text.chars().collect();
+    let end = c.toks.last().map(|t| t.end).unwrap_or(from.end).min(chars.len());
+    let s: String = chars[from.at.min(end)..end].iter().collect();
+    s.trim().trim_end_matches(['.', '!', ')']).trim().to_string()
 }
 
 fn colon_starts(c: &Clause, prefix: &str) -> bool {

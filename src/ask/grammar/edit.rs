@@ -153,6 +153,19 @@ pub fn fact_op(g: &Grammar, address: &str, e: Option<&Entity>, f: &Fact) -> Resu
             }
             "ip" => {
                 let raw = v.as_str().unwrap_or_default();
+                // ".30": the host part, in the pool's network.
+                let completed;
+                let raw = match raw.strip_prefix('.') {
+                    Some(last) => {
+                        let Some(net) = g.world.pools.first().and_then(|p| p.parse::<ipnet::Ipv4Net>().ok()) else {
+                            return Err(decline(&format!("\"{raw}\" is not a whole address and the project has no IPv4 pool"), "give the whole address"));
+                        };
+                        let o = net.network().octets();
+                        completed = format!("{}.{}.{}.{last}", o[0], o[1], o[2]);
+                        completed.as_str()
+                    }
+                    None => raw,
+                };
                 if address.starts_with("dns_record.") {
                     set("content", Value::from(raw))
                 } else {
@@ -161,7 +174,11 @@ pub fn fact_op(g: &Grammar, address: &str, e: Option<&Entity>, f: &Fact) -> Resu
             }
             "lan" => {
                 if v.as_bool() == Some(true) {
-                    let pools: Vec<Value> = g.world.pools.iter().map(|p| Value::from(p.clone())).collect();
+                    // The project's own networks, and loopback for checks on the proxy host.
+                    let mut pools: Vec<Value> = g.world.pools.iter().map(|p| Value::from(p.clone())).collect();
+                    if !pools.is_empty() {
+                        pools.push(Value::from("127.0.0.0/8"));
+                    }
                     if pools.is_empty() {
                         set("allow", serde_json::json!(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8"]))
                     } else {
@@ -485,7 +502,33 @@ fn host_move(g: &Grammar, c: &Clause, ctx: &mut Ctx, subjects: &[Subject]) -> Re
 fn content_edit(g: &Grammar, c: &Clause, ctx: &mut Ctx, subjects: &[Subject]) -> Result<bool, Error> {
     let s = &subjects[0];
     let records = resolve(g, &s.cands, &["dns_record"]);
-    if let Some(assign) = c.toks.iter().find(|t| t.kind == Kind::Assign) {
+    // "add include:sendgrid.example.net to our spf": a mechanism before the final "all".
+    let mechanisms: Vec<&str> = c
+        .toks
+        .iter()
+        .map(|t| t.raw.as_str())
+        .filter(|r| ["include:", "ip4:", "ip6:", "a:", "mx:", "exists:"].iter().any(|p| r.to_ascii_lowercase().starts_with(p)))
+        .collect();
+    if !mechanisms.is_empty() {
+        let spf: Vec<usize> = records.iter().copied().filter(|&r| g.world.entities[r].str("content").is_some_and(|ct| ct.starts_with("v=spf1"))).collect();
+        check_ambiguous(g, c, &spf, s.weak)?;
+        if let Some(&r) = spf.first() {
+            let e = &g.world.entities[r];
+            let mut terms: Vec<String> = e.str("content").unwrap_or_default().split_whitespace().map(str::to_string).collect();
+            let at = terms.iter().position(|t| t.trim_start_matches(['~', '-', '?', '+']) == "all").unwrap_or(terms.len());
+            for m in mechanisms.iter().rev() {
+                if !terms.iter().any(|t| t == m) {
+                    terms.insert(at, m.to_string());
+                }
+            }
+            ctx.push(Operation::Set { address: e.address(), attribute: "content".into(), value: Value::from(terms.join(" ")) });
+            return Ok(true);
+        }
+    }
+    // "dmarc: p=none -> p=quarantine": the value after the arrow, else the last one said.
+    let assigns: Vec<&super::lex::Tok> = c.toks.iter().filter(|t| t.kind == Kind::Assign).collect();
+    let after_arrow = c.toks.iter().enumerate().find(|(i, t)| t.kind == Kind::Assign && *i > 0 && (c.toks[i - 1].kind == Kind::Punct('>') || c.toks[i - 1].is("to"))).map(|(_, t)| t);
+    if let Some(assign) = after_arrow.or(assigns.last().copied()) {
         let (key, value) = assign.raw.split_once('=').expect("an assignment");
         let hits: Vec<usize> = records.iter().copied().filter(|&r| g.world.entities[r].str("content").is_some_and(|ct| tag_value(ct, key).is_some())).collect();
         check_ambiguous(g, c, &hits, s.weak)?;
@@ -559,7 +602,7 @@ pub fn remove(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
                 "`infra destroy` removes every resource, after showing the plan and asking",
             ));
         }
-        if c.has_any(&["it", "them"]) && !ctx.subject.is_empty() {
+        if c.has_any(&["it", "them", "its", "their"]) && !ctx.subject.is_empty() {
             return remove_subject(g, c, ctx, &ctx.subject.clone(), false);
         }
         return Err(unknown_reference(g, c));
@@ -689,7 +732,7 @@ pub fn rename(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
     let Some(m) = c.mentions.first() else {
         return Err(unknown_reference(g, c));
     };
-    let to = c.toks.iter().position(|t| t.is("to") || t.is("as")).and_then(|i| c.toks.get(i + 1));
+    let to = c.toks.iter().position(|t| t.is("to") || t.is("as") || t.kind == Kind::Punct('>')).and_then(|i| c.toks.get(i + 1));
     let Some(to) = to else {
         return Err(decline("it does not say the new name", "say \"rename X to NAME\""));
     };

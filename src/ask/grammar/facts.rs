@@ -47,7 +47,9 @@ pub fn negated(toks: &[Tok], i: usize) -> bool {
             "no" | "not" | "without" | "don't" | "dont" | "disable" | "disabled" | "never"
                 | "nothing" | "off"
         )
-    }) || (toks.get(i + 1).is_some_and(|t| t.is("off") || t.is("disabled")))
+    }) || (toks.get(i + 1).is_some_and(|t| t.is("off") || t.is("disabled"))
+        // "take nginx off admin-panel": the part is what goes, not a negation.
+        && !toks[..i].iter().any(|t| t.is("take")))
 }
 
 /// The attribute word nearest a quantity of this unit kind: following words
@@ -149,12 +151,21 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
             Some(Unit::Size(_)) if q.unit_word != "m" || !is_duration_context(toks, &q) => {
                 let mib = q.mib().unwrap_or(0.0);
                 // Sizes with no attribute word near ("4 vCPU / 8 GB / 100 GB"): memory, then disk.
-                let (attr, kinds) = match size_attr(toks, &q) {
-                    ("memory", _) if !has_size_word(toks, &q) => {
-                        loose_sizes += 1;
-                        if loose_sizes == 2 { ("disk", MACHINE) } else { ("memory", MACHINE) }
-                    }
-                    other => other,
+                let anywhere: Vec<&str> = toks.iter().filter_map(|t| match vocab::attribute(&t.low) {
+                    Some((_, a @ ("memory" | "disk" | "client_max_body_size"))) => Some(a),
+                    _ => None,
+                }).collect();
+                // Is the clause's size word already near another size ("2gb & … 10gb of disk")?
+                let claimed = quantity::all(toks).iter().any(|o| o.start != q.start && o.mib().is_some() && has_size_word(toks, o));
+                let (attr, kinds) = if has_size_word(toks, &q) {
+                    size_attr(toks, &q)
+                } else if !anywhere.is_empty() && anywhere.iter().all(|a| *a == anywhere[0]) && !claimed {
+                    // One kind of size word in the clause ("uploading … limit 10m -> 100mb").
+                    size_attr(toks, &q)
+                } else {
+                    // Sizes with no word of their own ("4 vCPU / 8 GB / 100 GB"): memory, then disk.
+                    loose_sizes += 1;
+                    if loose_sizes == 2 { ("disk", MACHINE) } else { ("memory", MACHINE) }
                 };
                 let value = match attr {
                     "disk" => (mib / 1024.0).ceil(),
@@ -172,6 +183,8 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                 };
                 out.push(fact(attr, kinds, amount(toks, &q, sign, value)));
             }
+            // "getting 413s": a plural, not seconds, unless the clause talks about time.
+            Some(_) if q.unit_word == "s" && !toks.iter().any(|t| matches!(t.low.as_str(), "every" | "interval" | "ttl" | "timeout" | "after" | "within")) => {}
             Some(_) => {
                 let secs = q.seconds().unwrap_or(q.value);
                 // Durations are said as values ("every 5 min"), rarely as increments.
@@ -192,7 +205,7 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                 let n = q.value;
                 let int = quantity::whole(n);
                 let status_word = words_near(toks, q.start.saturating_sub(4), q.start).any(|(_, w)| {
-                    matches!(w, "answers" | "returns" | "responds" | "status" | "code" | "answer" | "return" | "expect" | "expects" | "gives")
+                    matches!(w, "answers" | "returns" | "responds" | "status" | "code" | "answer" | "return" | "expect" | "expects" | "gives" | "wants" | "want" | "sends" | "replies")
                 });
                 // An out-of-range port is kept: validation refuses it, saying why.
                 if matches!(p1, "port" | "on" | "listens" | "port:") && int.is_some_and(|p| p >= 0) && n.fract() == 0.0 {
@@ -237,6 +250,16 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                     }
                 }
             }
+            // ".30": the last part of an address in the project's pool ("move it to .30").
+            Kind::Word if t.low.starts_with('.') && t.low.len() <= 4 && t.low[1..].parse::<u8>().is_ok() && i > 0 && matches!(toks[i - 1].low.as_str(), "to" | "at" | ">") => {
+                out.push(fact("ip", &["container", "vm", "dns_record"], Amount::Set(Value::from(t.raw.clone()))));
+            }
+            Kind::Qty(n, u) if u == "x" => {
+                // "2x the memory".
+                if let Some((kinds, attr)) = toks[i + 1..].iter().take(4).find_map(|w| vocab::attribute(&w.low)) {
+                    out.push(fact(attr, kinds, Amount::Factor(*n)));
+                }
+            }
             Kind::Word if t.low.starts_with(':') && t.low[1..].parse::<u16>().is_ok() => {
                 let n: i64 = t.low[1..].parse().unwrap_or(0);
                 out.push(fact("port", PROXY, Amount::Set(Value::from(n))));
@@ -257,9 +280,16 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                 }
             }
             Kind::Image => {
-                let image_word = (i.saturating_sub(3)..i).any(|j| matches!(toks[j].low.as_str(), "image" | "to" | "version" | "tag" | "using"));
-                if image_word {
+                // "image to X", or anything with a tag ("ghcr.io/org/app:3.15.0", "redis:7").
+                let image_word = (i.saturating_sub(3)..i).any(|j| matches!(toks[j].low.as_str(), "image" | "version" | "tag" | "using"));
+                let spf = ["include:", "ip4:", "ip6:", "a:", "mx:", "exists:"].iter().any(|p| t.low.starts_with(p));
+                let tagged = !spf && t.low.rsplit_once(':').is_some_and(|(name, tag)| !tag.is_empty() && !tag.contains('/') && !name.is_empty());
+                let registry = !spf && t.low.contains('/') && t.low.split('/').next().is_some_and(|r| r.contains('.'));
+                if image_word || tagged || registry {
                     out.push(fact("image", MACHINE, Amount::Set(Value::from(t.raw.clone()))));
+                } else if t.low.split('/').any(|p| matches!(p, "office" | "vpn" | "lan" | "internal")) {
+                    // "office/vpn only": who may reach it.
+                    out.push(fact("lan", PROXY, Amount::Set(Value::Bool(true))));
                 }
             }
             Kind::Word => match t.low.as_str() {
@@ -278,6 +308,16 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                     if !toks.iter().any(|t| t.is("ip") || t.is("address")) =>
                 {
                     out.push(fact("lan", PROXY, Amount::Set(Value::Bool(negated(toks, i)))));
+                }
+                "grey-cloud" | "gray-cloud" | "grey" | "gray" if toks.iter().any(|t| t.low.contains("cloud") || t.low.contains("proxy")) || t.low.ends_with("cloud") => {
+                    out.push(fact("proxied", DNS, Amount::Set(Value::Bool(false))));
+                }
+                "orange-cloud" => out.push(fact("proxied", DNS, Amount::Set(Value::Bool(true)))),
+                "lock" if toks.get(i + 1).is_some_and(|n| n.is("down")) || toks.iter().any(|t| t.is("down")) => {
+                    out.push(fact("lan", PROXY, Amount::Set(Value::Bool(true))));
+                }
+                w if w.contains('/') && w.split('/').any(|p| matches!(p, "office" | "vpn" | "lan" | "internal")) => {
+                    out.push(fact("lan", PROXY, Amount::Set(Value::Bool(true))));
                 }
                 "proxying" | "proxied" | "orange" | "cdn" => {
                     let off = negated(toks, i)
@@ -353,11 +393,11 @@ fn attr_before(toks: &[Tok], i: usize) -> Option<(&'static str, &'static [&'stat
 fn prefer(facts: Vec<Fact>, toks: &[Tok]) -> Vec<Fact> {
     let score = |f: &Fact| -> i32 {
         let p = |k: usize| if f.pos >= k { toks[f.pos - k].low.as_str() } else { "" };
-        let contrast = vocab::is_contrast(p(1)) || vocab::is_contrast(p(2)) && p(1) == "of"
+        let contrast = vocab::is_contrast(p(1)) || (vocab::is_contrast(p(2)) && p(2) != "from")
             || p(1) == "than"
             || toks.iter().take(f.pos).any(|t| matches!(t.low.as_str(), "can't" | "cannot"))
                 && !toks.iter().take(f.pos).any(|t| verb_like(&t.low));
-        if p(1) == "to" {
+        if p(1) == "to" || p(1) == ">" || p(1) == "now" {
             2
         } else if contrast {
             0

@@ -138,6 +138,42 @@ pub fn lex(text: &str, zones: &[String]) -> Vec<Tok> {
             }
         }
         let word_end = start + word.chars().count();
+        // "8 cpus | 16G mem", "2gb & 4 cores", "4 vCPU / 8 GB": separators, not values.
+        if matches!(word.as_str(), "|" | "/" | "&" | "+") {
+            let mut t = punct(if word == "&" { '&' } else { ',' }, start);
+            if word == "&" {
+                t.low = "and".into();
+                t.raw = "and".into();
+                t.kind = Kind::Word;
+            }
+            out.push(t);
+            continue;
+        }
+        // "shard-1..shard-4": a range.
+        if let Some((a, b)) = word.split_once("..") {
+            let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            if plain(a) && plain(b) && a.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
+                for (k, part) in [a, "through", b].into_iter().enumerate() {
+                    let mut t = classify(part, zones);
+                    t.at = start + k;
+                    t.end = word_end;
+                    out.push(t);
+                }
+                continue;
+            }
+        }
+        // "+20gb disk": more of it.
+        if let Some(rest) = word.strip_prefix('+').filter(|r| r.starts_with(|c: char| c.is_ascii_digit())) {
+            let mut more = classify("more", zones);
+            more.at = start;
+            more.end = start + 1;
+            out.push(more);
+            let mut t = classify(rest, zones);
+            t.at = start + 1;
+            t.end = word_end;
+            out.push(t);
+            continue;
+        }
         if !word.is_empty() && !(word.len() == 1 && matches!(word.as_str(), "." | ":" | ";")) {
             let mut t = classify(&word, zones);
             t.at = start;
@@ -203,7 +239,9 @@ fn classify(word: &str, zones: &[String]) -> Tok {
     let hostile = word.chars().any(|c| HOSTILE.contains(&c))
         || word.chars().any(|c| c.is_control())
         || word.contains("..");
-    let kind = if low.starts_with("group:") {
+    let kind = if low.starts_with("group:")
+        || (low.len() > 1 && (low.starts_with(':') || low.starts_with('.')) && low[1..].chars().all(|c| c.is_ascii_digit()))
+    {
         Kind::Word
     } else if low.starts_with("http://") || low.starts_with("https://") {
         Kind::Url

@@ -195,9 +195,14 @@ impl Grammar<'_> {
                 {
                     j += 1;
                 }
+                // "… and CNAME support.example.com to it": a record type starts a request too.
+                let record = j + 1 < toks.len()
+                    && matches!(toks[j].raw.to_ascii_uppercase().as_str(), "CNAME" | "AAAA" | "MX" | "TXT" | "SRV" | "CAA")
+                    && matches!(toks[j + 1].kind, Kind::Fqdn | Kind::Word);
                 let starts_verb = j < toks.len()
                     && (vocab::verb_at(&words, j).is_some_and(|(v, n)| (v != Verb::Create || !is_adjectival(&words, j)) && !is_noun(&words, j, n))
-                        || vocab::keeps(&words[j..]));
+                        || vocab::keeps(&words[j..])
+                        || record);
                 if (sentence && j < toks.len()) || (joiner && starts_verb) {
                     cuts.push(j);
                     i = j;
@@ -218,13 +223,17 @@ impl Grammar<'_> {
         while parts.len() > 1 && k < parts.len() {
             let c = self.clause_of(parts[k].clone(), text);
             let keeps = vocab::keeps(&c.words());
-            let standalone = c.verb.is_some() || keeps || self.states_change(&c);
+            // "no monitoring needed", "not public, no dns": a modifier of what came before.
+            let modifier = k > 0 && c.toks.first().is_some_and(|t| matches!(t.low.as_str(), "no" | "not" | "without" | "nothing"));
+            let standalone = !modifier && (c.verb.is_some() || keeps || self.states_change(&c));
             if standalone {
                 k += 1;
                 continue;
             }
             let p = parts.remove(k);
-            if k < parts.len() {
+            if modifier {
+                parts[k - 1].extend(p);
+            } else if k < parts.len() {
                 let mut merged = p;
                 merged.extend(parts[k].drain(..));
                 parts[k] = merged;
@@ -256,6 +265,18 @@ impl Grammar<'_> {
                 }
                 // "we don't need monitoring" leaves a part out; "… anymore" removes.
                 if v == Verb::Remove && matches!(words[i], "don't" | "do") && !words.iter().any(|w| matches!(*w, "anymore" | "longer")) {
+                    continue;
+                }
+                // "no monitoring needed", "container and proxy only": a noun here.
+                if is_noun(&words, i, n) && i > 0 {
+                    continue;
+                }
+                // "are getting 413s", "is running out": a description, not a request.
+                if i > 0 && matches!(words[i - 1], "are" | "is" | "am" | "were" | "was" | "keeps" | "keep") && words[i].ends_with("ing") {
+                    continue;
+                }
+                // "need to debug tls": a need, not a request to create.
+                if matches!(words[i], "need" | "needs" | "want" | "wants") && words.get(i + 1) == Some(&"to") {
                     continue;
                 }
                 // "take" removes only "off", "away" or "down"; else it is "take a look".
@@ -299,7 +320,7 @@ impl Grammar<'_> {
     /// A clause without a verb that still says what changes: it names something
     /// that exists and gives a value, and is not a complaint ("can't upload…").
     fn states_change(&self, c: &Clause) -> bool {
-        let negative = c.has_any(&["can't", "cannot", "not", "doesn't", "won't", "isn't", "keeps", "broken"]);
+        let negative = c.has_any(&["can't", "cannot", "not", "doesn't", "won't", "isn't", "keeps", "broken", "getting", "failing", "errors", "slow", "crashing", "complaining", "seeing"]);
         let spans: Vec<(usize, usize)> = c.mentions.iter().map(|m| (m.start, m.end)).collect();
         let facts = facts::extract(&c.toks, &spans);
         let new_host = c.toks.iter().enumerate().any(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(i));
@@ -338,9 +359,13 @@ impl Grammar<'_> {
 /// "container and proxy only", "no monitoring": words that are verbs elsewhere
 /// ("proxy it", "monitor it") are nouns when no object follows.
 fn is_noun(words: &[&str], i: usize, n: usize) -> bool {
-    let nounish = matches!(words[i], "proxy" | "monitor" | "watch" | "host" | "alias" | "point" | "limit" | "check" | "new" | "use" | "copy" | "backup" | "cut" | "drop");
+    let nounish = ["proxy", "monitor", "watch", "host", "alias", "point", "limit", "check", "new", "use", "copy", "backup", "cut", "drop", "need"]
+        .iter()
+        .any(|b| words[i] == *b || (words[i].starts_with(b) && matches!(&words[i][b.len()..], "ing" | "ed" | "s")));
     nounish
-        && words.get(i + n).is_none_or(|w| matches!(*w, "only" | "and" | "or" | "," | "-" | "please" | "too" | "as" | "is" | "are" | "for" | "with" | "." | "limit"))
+        && words.get(i + n).is_none_or(|w| {
+            matches!(*w, "only" | "and" | "or" | "," | "-" | "please" | "too" | "as" | "is" | "are" | "for" | "with" | "." | "limit" | "still" | "wants" | "now" | "should" | "needs" | "has" | "was" | "to" | "needed" | "required" | "wanted" | "necessary")
+        })
 }
 
 /// "make it accessible", "I want it reachable at …": a description, not a new object.

@@ -24,6 +24,9 @@ const VERBS: &[(&str, Verb)] = &[
     ("disable monitoring", Verb::Remove),
     ("quit monitoring", Verb::Remove),
     ("stop monitoring", Verb::Remove),
+    ("stop paging", Verb::Remove),
+    ("stop alerting", Verb::Remove),
+    ("roll out", Verb::Edit),
     ("stop watching", Verb::Remove),
     ("stop checking", Verb::Remove),
     ("no longer monitor", Verb::Remove),
@@ -136,6 +139,10 @@ const VERBS: &[(&str, Verb)] = &[
     ("erase", Verb::Remove),
     ("unpublish", Verb::Remove),
     ("take", Verb::Remove),
+    ("rm", Verb::Remove),
+    ("ship", Verb::Edit),
+    ("rollout", Verb::Edit),
+    ("convert", Verb::Edit),
     ("snapshot", Verb::Unsupported),
     ("backup", Verb::Unsupported),
     ("reboot", Verb::Unsupported),
@@ -216,10 +223,10 @@ pub fn keeps(words: &[&str]) -> bool {
 /// A part of a service, by the kind that implements it.
 pub fn part_kind(w: &str) -> Option<&'static str> {
     Some(match w {
-        "dns" | "record" | "records" | "hostname" | "alias" | "entry" | "cname" => "dns_record",
+        "dns" | "record" | "records" | "rec" | "recs" | "hostname" | "alias" | "entry" | "cname" => "dns_record",
         "proxy" | "proxies" | "nginx" | "vhost" | "reverse-proxy" | "upstream" => "proxy_site",
         "monitor" | "monitors" | "monitoring" | "check" | "checks" | "healthcheck"
-        | "probe" | "alerting" => "monitor",
+        | "probe" | "alerting" | "paging" => "monitor",
         "container" | "containers" | "box" | "boxes" | "lxc" | "ct" | "machine" | "machines"
         | "worker" | "workers" | "instance" | "instances" => "container",
         "vm" | "vms" | "qemu" | "kvm" => "vm",
@@ -231,7 +238,7 @@ pub fn part_kind(w: &str) -> Option<&'static str> {
 pub fn head_noun(w: &str) -> bool {
     matches!(
         w,
-        "service" | "services" | "app" | "apps" | "application" | "website" | "site" | "webapp"
+        "service" | "services" | "svc" | "app" | "apps" | "application" | "website" | "site" | "webapp"
             | "server" | "stack" | "tool" | "dashboard"
     ) || part_kind(w).is_some()
 }
@@ -258,7 +265,7 @@ pub fn attribute(w: &str) -> Option<(&'static [&'static str], &'static str)> {
         }
         "timeout" => (&["monitor"], "timeout"),
         "port" => (&["proxy_site"], "port"),
-        "upload" | "uploads" | "body" => (&["proxy_site"], "client_max_body_size"),
+        "upload" | "uploads" | "uploading" | "body" | "413" | "413s" => (&["proxy_site"], "client_max_body_size"),
         "websocket" | "websockets" | "ws" => (&["proxy_site"], "websocket"),
         "cert" | "certificate" | "tls" | "https" | "ssl" => (&["proxy_site"], "tls_cert"),
         "key" => (&["proxy_site"], "tls_key"),
@@ -268,7 +275,7 @@ pub fn attribute(w: &str) -> Option<(&'static [&'static str], &'static str)> {
 
 /// Words that say "the same as before, but" (a value after them is the old one).
 pub fn is_contrast(w: &str) -> bool {
-    matches!(w, "instead" | "rather" | "not" | "from" | "was" | "currently" | "uses" | "only")
+    matches!(w, "instead" | "rather" | "not" | "from" | "was" | "currently" | "uses" | "only" | "still")
 }
 
 /// Ordinary words: never a name, never an unknown reference.
@@ -308,6 +315,8 @@ pub fn is_common(w: &str) -> bool {
         "key", "path", "file", "files", "lets", "encrypt", "letsencrypt", "let's", "s",
         "linux", "ipv6", "ipv4", "v6", "v4", "outside", "local", "restriction", "restrictions", "allowlist", "anymore",
         "bigger", "smaller", "hang", "hold", "retain", "preserve", "pls", "thx", "cheers",
+        "fyi", "btw", "asap", "stuff", "based", "crazy", "since", "last", "bit", "ok", "wants",
+        "needed", "gh", "lock", "turn", "orange", "grey", "gray", "cloud", "switch", "flip", "grey-cloud", "gray-cloud", "orange-cloud", "rec", "recs", "svc",
         "reverse", "virtual", "cloudflare", "proxmox", "docker", "powerdns", "prometheus",
         "pve", "lxc", "kubernetes", "k8s", "weather", "haiku", "joke", "poem", "story",
     ];
