@@ -101,7 +101,7 @@ async fn anthropic_tool_input_that_breaks_the_schema_is_refused() {
     assert_clear(
         &r.unwrap_err(),
         "anthropic",
-        &["does not match the Intent schema", "operations[0]"],
+        &["does not match the Intent schema", "/operations/0"],
     );
 }
 

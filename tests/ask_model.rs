@@ -135,13 +135,13 @@ fn record_container(env: &TestEnv) {
 async fn a_change_that_would_replace_something_is_refused() {
     let env = lab();
     record_container(&env);
-    // hostname forces replacement: "rename" was asked, destruction was not.
+    // hostname forces replacement: more memory was asked, a new host name was not.
     let intent = json!({"summary": "rename", "operations": [{"op": "set", "address": "container.api-scanner", "attribute": "hostname", "value": "scanner2"}]});
     refused(
         &env,
         intent,
-        "rename the api scanner's host to scanner2",
-        &["would destroy or replace", "container.api-scanner"],
+        "give the api scanner more memory",
+        &["replaces the object", "container.api-scanner.hostname"],
     )
     .await;
 }

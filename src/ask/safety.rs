@@ -60,6 +60,21 @@ pub fn check(intent: &mut Intent, request: &str, g: &Grammar) -> Result<()> {
                         .hint("say \"rename X to Y\""));
                 }
             }
+            // A change that replaces an object (a new image, host name, record name
+            // or type) is licensed only by the request saying the new value.
+            Operation::Set { address, attribute, value } => {
+                let force_new = address
+                    .split_once('.')
+                    .and_then(|(k, _)| crate::spec::schema::kind(k))
+                    .is_some_and(|s| s.is_force_new(attribute));
+                let said = value.as_str().is_some_and(|v| request.to_ascii_lowercase().contains(&v.to_ascii_lowercase()));
+                if force_new && w.find(address).is_some() && !said {
+                    return Err(Error::new(format!(
+                        "refusing to change {address}.{attribute}: it replaces the object, and the request does not say the new value"
+                    ))
+                    .hint("say the new value in the request"));
+                }
+            }
             Operation::Clone { group, .. } => {
                 if !named(&format!("group:{group}")) {
                     return Err(Error::new(format!("refusing to copy `{group}`: the request does not name it")));

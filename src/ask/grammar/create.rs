@@ -64,10 +64,10 @@ pub fn try_create(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>
         }
         let article = k > c.verb_end;
         let creating = !matches!(c.toks[v].low.as_str(), "add" | "need" | "needs" | "want" | "get" | "have" | "point" | "proxy" | "monitor" | "watch" | "check");
-        if article && creating && c.mentions.iter().any(|m| m.start == k && !m.weak) {
-            let name = &c.toks[k].low;
+        if let Some(m) = c.mentions.iter().find(|m| m.start == k && !m.weak).filter(|_| article && creating) {
+            let (name, _) = edit::subject_name(g, &m.cands);
             return Err(decline(
-                &format!("`{name}` exists already"),
+                &format!("`{name}` already exists"),
                 "choose another name for the new one, or ask to change the one that exists",
             ));
         }
@@ -119,7 +119,7 @@ pub fn try_create(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>
             return Ok(None);
         }
         return Err(decline(
-            "it asks for something new but gives it no name",
+            "it asks for something new but gives it no name (it needs more information: a name)",
             "name it: \"deploy a service called wiki on port 8080\"",
         ));
     }
@@ -209,6 +209,14 @@ fn create_one(
             params.insert(p.name.clone(), v);
         }
     }
+    // An address for the new thing, even one in use ("… at 10.20.0.50": the expander says so).
+    if let Some(p) = cap.params.iter().find(|p| p.ty == ParamType::Address && !params.contains_key(&p.name)) {
+        if let Some(ip) = c.toks.iter().find(|t| matches!(t.kind, Kind::Ip(_) | Kind::Cidr)) {
+            params.insert(p.name.clone(), Value::from(ip.raw.clone()));
+            used.push("ip");
+        }
+    }
+    named_params(cap, c, &mut params);
     let without = without(c);
     let kinds = capability_kinds(g, cap);
     let group = name.to_string();
@@ -241,6 +249,35 @@ fn create_one(
     });
     ctx.subject.clear();
     Ok(())
+}
+
+/// `<param> VALUE` or `<param> "a value"` for parameters the grammar has no type
+/// rule for ("with title Maintenance"): a project's own capability gets its values.
+fn named_params(cap: &Capability, c: &Clause, params: &mut Map<String, Value>) {
+    let t = &c.toks;
+    let open: Vec<&crate::capability::Param> = cap.params.iter().filter(|p| !params.contains_key(&p.name)).collect();
+    for p in open {
+        let words: Vec<&str> = p.name.split('_').collect();
+        let at = (0..t.len()).find(|&i| words.iter().enumerate().all(|(k, w)| t.get(i + k).is_some_and(|x| x.low == *w)));
+        let Some(i) = at else { continue };
+        let mut k = i + words.len();
+        if t.get(k).is_some_and(|x| matches!(x.low.as_str(), "is" | "=" | "of" | ":")) {
+            k += 1;
+        }
+        let Some(v) = t.get(k).filter(|x| !x.is_punct()) else { continue };
+        let raw = Value::from(v.raw.clone());
+        let value = match v.kind {
+            Kind::Num(n) => Value::from(n as i64),
+            _ => match v.low.as_str() {
+                "true" | "yes" | "on" => Value::from(true),
+                "false" | "no" | "off" => Value::from(false),
+                _ => raw,
+            },
+        };
+        if let Ok(v) = p.ty.check(&value) {
+            params.insert(p.name.clone(), v);
+        }
+    }
 }
 
 /// The kinds a capability's template writes, read from its table headers.
@@ -336,6 +373,15 @@ fn choose<'a>(g: &'a Grammar, c: &Clause, facts: &[Fact]) -> Result<&'a Capabili
         ) && !facts::negated(&c.toks, i)
     });
     let machine = c.has_any(&["container", "containers", "box", "boxes", "lxc", "machine", "machines", "worker", "workers", "instance", "instances", "server"]);
+    // A verb that names a capability ("monitor the shop called shop").
+    if let Some((_, v)) = c.verb {
+        let w = c.toks[v].low.as_str();
+        if let Some(cap) = g.library.caps.iter().find(|cap| cap.action == CapAction::Create && (cap.name == w || cap.triggers.iter().any(|t| t == w))) {
+            if cap.name != "web-service" && !cap.params.iter().any(|p| p.required && p.ty == ParamType::Url) {
+                return Ok(cap);
+            }
+        }
+    }
     // The project's own capabilities, when the router is sure of one.
     let text = c.toks.iter().map(|t| t.low.as_str()).collect::<Vec<_>>().join(" ");
     if let Some(r) = g.router.rank(&text).first() {
@@ -526,6 +572,17 @@ fn implicit_names(g: &Grammar, c: &Clause) -> Result<Vec<String>, Error> {
     let mut i = start;
     while i < t.len() {
         let x = &t[i];
+        // "a new status page service": two ordinary words before a head noun name it.
+        if x.kind == Kind::Word && !is_glue(&x.low) && !vocab::head_noun(&x.low) && !c.in_mention(i) && !name_like(x) {
+            let mut k = i + 1;
+            while k < t.len() && k < i + 3 && t[k].kind == Kind::Word && !vocab::head_noun(&t[k].low) && !is_glue(&t[k].low) && !c.in_mention(k) {
+                k += 1;
+            }
+            if k >= i + 2 && t.get(k).is_some_and(|n| vocab::head_noun(&n.low)) {
+                let words: Vec<String> = t[i..k].iter().map(|x| x.raw.clone()).collect();
+                return Ok(vec![slug(&words.join(" "))?]);
+            }
+        }
         let provider_name = i > 0 && matches!(t[i - 1].low.as_str(), "on" | "via") && g.world.providers.contains_key(&x.low);
         // "for our recipes", "for my backups": a purpose, not a name.
         let purpose = i >= 2 && t[i - 2].is("for") && matches!(t[i - 1].low.as_str(), "my" | "our" | "your" | "their" | "his" | "her");
