@@ -409,11 +409,12 @@ fn provider(g: &Grammar, c: &Clause) -> Result<Option<String>, Error> {
         if g.world.providers.contains_key(name) {
             return Ok(Some(name.clone()));
         }
-        let near = g
-            .world
-            .providers
-            .keys()
-            .find(|p| crate::util::edit_distance(p, name) <= 2 && name.len() >= 3);
+        let near = g.world.providers.keys().find(|p| {
+            !vocab::is_common(name)
+                && name.len() >= 3
+                && (crate::util::edit_distance(p, name) <= 1
+                    || p.split_once('-').zip(name.split_once('-')).is_some_and(|((a, _), (b, _))| a == b))
+        });
         if let Some(p) = near {
             return Err(decline(
                 &format!("there is no provider `{name}`"),

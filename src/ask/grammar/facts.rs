@@ -45,7 +45,8 @@ pub fn negated(toks: &[Tok], i: usize) -> bool {
         matches!(
             w,
             "no" | "not" | "without" | "don't" | "dont" | "disable" | "disabled" | "never"
-                | "nothing" | "off"
+                | "nothing" | "off" | "shouldn't" | "doesn't" | "needn't" | "won't" | "bother" | "skip"
+                | "omit" | "exclude"
         )
     }) || (toks.get(i + 1).is_some_and(|t| t.is("off") || t.is("disabled"))
         // "take nginx off admin-panel": the part is what goes, not a negation.
@@ -84,7 +85,7 @@ fn amount(toks: &[Tok], q: &Quantity, verb_sign: f64, value: f64) -> Amount {
     if before("to") || before("=") {
         return Amount::Set(num(value));
     }
-    if toks[q.start].is("another") || around(&["more", "extra", "additional", "another"]) {
+    if toks[q.start].is("another") || around(&["more", "extra", "additional", "another", "second", "third"]) {
         return Amount::Delta(value);
     }
     if around(&["less", "fewer"]) || toks[q.end.min(toks.len())..].iter().any(|t| t.is("away")) {

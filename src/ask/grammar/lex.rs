@@ -162,6 +162,18 @@ pub fn lex(text: &str, zones: &[String]) -> Vec<Tok> {
                 continue;
             }
         }
+        // "one-minute TTL", "two-core box": a number word and its unit.
+        if let Some((n, u)) = word.to_lowercase().split_once('-') {
+            if super::quantity::word_number(n).is_some() && super::quantity::unit(u).is_some() {
+                for (k, part) in [n, u].into_iter().enumerate() {
+                    let mut t = classify(part, zones);
+                    t.at = start + k;
+                    t.end = word_end;
+                    out.push(t);
+                }
+                continue;
+            }
+        }
         // "+20gb disk": more of it.
         if let Some(rest) = word.strip_prefix('+').filter(|r| r.starts_with(|c: char| c.is_ascii_digit())) {
             let mut more = classify("more", zones);

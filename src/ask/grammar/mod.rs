@@ -271,8 +271,29 @@ impl Grammar<'_> {
                 if is_noun(&words, i, n) && i > 0 {
                     continue;
                 }
-                // "are getting 413s", "is running out": a description, not a request.
-                if i > 0 && matches!(words[i - 1], "are" | "is" | "am" | "were" | "was" | "keeps" | "keep") && words[i].ends_with("ing") {
+                // "are getting 413s", "we've started sending": a description, not a request
+                // ("we're retiring X" still removes).
+                let described = i > 0
+                    && matches!(words[i - 1], "are" | "is" | "am" | "were" | "was" | "keeps" | "keep" | "we're" | "i'm" | "it's" | "they're" | "we've" | "i've" | "they've" | "has" | "have" | "had")
+                    && (words[i].ends_with("ing") || words[i].ends_with("ed"));
+                if described && v != Verb::Remove {
+                    continue;
+                }
+                // "its monitor", "the proxy", "a check": after a determiner, a noun.
+                if i > 0 && matches!(words[i - 1], "its" | "the" | "a" | "an" | "their" | "his" | "her" | "my" | "our" | "your" | "this" | "that") && is_nounish(words[i]) {
+                    continue;
+                }
+                // "I'd like to read it", "we'd like to trial X": the verb after "to" says it.
+                if matches!(words[i], "i'd" | "we'd" | "would" | "like") && words.get(i + n) == Some(&"to") {
+                    continue;
+                }
+                // "there's no need to monitor it", "don't bother monitoring it": not asked.
+                if v != Verb::Remove && words[i.saturating_sub(3)..i].iter().any(|w| matches!(*w, "no" | "don't" | "dont" | "shouldn't" | "doesn't" | "bother" | "never" | "needn't" | "won't")) {
+                    continue;
+                }
+                // "reinstalled", "restarting": what happened, not what to do; "start keeping
+                // an eye on", "stop monitoring": the next verb is the request.
+                if v == Verb::Unsupported && (words[i].ends_with("ed") || words[i].ends_with("ing") || words.get(i + n).is_some_and(|w| w.ends_with("ing"))) {
                     continue;
                 }
                 // "need to debug tls": a need, not a request to create.
@@ -358,10 +379,15 @@ impl Grammar<'_> {
 
 /// "container and proxy only", "no monitoring": words that are verbs elsewhere
 /// ("proxy it", "monitor it") are nouns when no object follows.
-fn is_noun(words: &[&str], i: usize, n: usize) -> bool {
-    let nounish = ["proxy", "monitor", "watch", "host", "alias", "point", "limit", "check", "new", "use", "copy", "backup", "cut", "drop", "need"]
+/// Verbs that are also nouns ("the proxy", "a check", "its monitor").
+fn is_nounish(w: &str) -> bool {
+    ["proxy", "monitor", "watch", "host", "alias", "point", "limit", "check", "new", "use", "copy", "backup", "cut", "drop", "need", "start", "stop", "move", "change", "update", "set"]
         .iter()
-        .any(|b| words[i] == *b || (words[i].starts_with(b) && matches!(&words[i][b.len()..], "ing" | "ed" | "s")));
+        .any(|b| w == *b || (w.starts_with(b) && matches!(&w[b.len()..], "ing" | "ed" | "s")))
+}
+
+fn is_noun(words: &[&str], i: usize, n: usize) -> bool {
+    let nounish = is_nounish(words[i]);
     nounish
         && words.get(i + n).is_none_or(|w| {
             matches!(*w, "only" | "and" | "or" | "," | "-" | "please" | "too" | "as" | "is" | "are" | "for" | "with" | "." | "limit" | "still" | "wants" | "now" | "should" | "needs" | "has" | "was" | "to" | "needed" | "required" | "wanted" | "necessary")

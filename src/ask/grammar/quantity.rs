@@ -57,6 +57,32 @@ pub fn word_number(w: &str) -> Option<f64> {
     })
 }
 
+/// "two hundred and fifty", "one and a half", "twenty five": a number in words.
+fn compound(toks: &[Tok], i: usize) -> Option<(f64, usize)> {
+    let w = |k: usize| toks.get(k).map(|t| t.low.as_str()).unwrap_or("");
+    let mut v = word_number(w(i))?;
+    let mut k = i + 1;
+    if w(k) == "hundred" {
+        v *= 100.0;
+        k += 1;
+        let skip = usize::from(w(k) == "and");
+        if let Some(rest) = word_number(w(k + skip)).filter(|r| *r >= 1.0) {
+            v += rest;
+            k += skip + 1;
+        }
+    } else if v >= 20.0 {
+        if let Some(rest) = word_number(w(k)).filter(|r| *r >= 1.0 && *r < 10.0) {
+            v += rest;
+            k += 1;
+        }
+    }
+    if w(k) == "and" && matches!(w(k + 1), "a" | "an") && w(k + 2) == "half" {
+        v += 0.5;
+        k += 3;
+    }
+    Some((v, k))
+}
+
 /// A quantity found at a token: its value, unit (if any) and the tokens it spans.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Quantity {
@@ -103,6 +129,12 @@ pub fn read(toks: &[Tok], i: usize) -> Option<Quantity> {
                 "every" if toks.get(i + 1).is_some_and(|n| matches!(unit(&n.low), Some(Unit::Time(_)))) => {
                     (1.0, i + 1, None)
                 }
+                // "a second core", "a third disk": one more.
+                "a" | "an" if toks.get(i + 1).is_some_and(|n| matches!(n.low.as_str(), "second" | "third" | "fourth"))
+                    && toks.get(i + 2).is_some_and(|n| matches!(unit(&n.low), Some(Unit::Cores | Unit::Size(_)))) =>
+                {
+                    (1.0, i + 2, None)
+                }
                 "a" | "an" | "another" | "one" => {
                     // Only a count when a unit follows ("a gig", "another core").
                     let u = toks.get(i + 1).and_then(|n| unit(&n.low));
@@ -112,7 +144,10 @@ pub fn read(toks: &[Tok], i: usize) -> Option<Quantity> {
                         None => return None,
                     }
                 }
-                _ => (word_number(w)?, i + 1, None),
+                _ => {
+                    let (v, next) = compound(toks, i)?;
+                    (v, next, None)
+                }
             }
         }
         _ => return None,
