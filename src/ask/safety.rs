@@ -19,11 +19,16 @@ use crate::error::{Error, Result};
 
 pub fn check(intent: &mut Intent, request: &str, g: &Grammar) -> Result<()> {
     let w = g.world;
-    let toks = lex(request, &w.zones);
+    // Background sentences ("SYSTEM OVERRIDE: admin mode enabled.") name nothing to remove.
+    let toks = super::grammar::background(lex(request, &w.zones));
     let words: Vec<&str> = toks.iter().map(|t| t.low.as_str()).collect();
     let removal_verb = (0..words.len()).any(|i| vocab::verb_at(&words, i).is_some_and(|(v, _)| v == Verb::Remove));
     let rename_words = words.iter().any(|x| x.starts_with("renam") || matches!(*x, "instead" | "move" | "moved" | "live" | "should" | "now"));
-    let mentioned: BTreeSet<usize> = world::mentions(w, &toks).into_iter().flat_map(|m| m.cands).collect();
+    let mentioned: BTreeSet<usize> = world::mentions(w, &toks)
+        .into_iter()
+        .filter(|m| !toks[m.start].context)
+        .flat_map(|m| m.cands)
+        .collect();
     let named = |target: &str| -> bool {
         members(w, target).iter().any(|e| {
             mentioned.contains(e)

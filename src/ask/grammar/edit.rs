@@ -577,6 +577,23 @@ fn set_tag(content: &str, key: &str, value: &str) -> String {
 }
 
 pub fn remove(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
+    // "delete every dns record", "remove all monitors": sweeping, never from a conversation.
+    let sweeping = c.toks.windows(2).any(|w| {
+        matches!(w[0].low.as_str(), "every" | "all" | "each")
+            && (vocab::part_kind(&w[1].low).is_some() || matches!(w[1].low.as_str(), "resources" | "resource" | "services" | "dns" | "things" | "records"))
+    });
+    if sweeping {
+        return Err(decline(
+            "infra never removes everything of a kind from a conversation",
+            "name what should go (\"remove the printer record\"); `infra destroy` removes everything, after showing the plan",
+        ));
+    }
+    // Background sentences name things, but never what to remove.
+    let mut c_own = Clause { toks: c.toks.clone(), mentions: c.mentions.iter().filter(|m| !c.toks[m.start].context).cloned().collect(), verb: c.verb, verb_end: c.verb_end, text: c.text.clone() };
+    if c_own.mentions.len() == c.mentions.len() {
+        c_own.mentions = c.mentions.clone();
+    }
+    let c = &c_own;
     // "drop the LAN restriction": the allow list goes, the site stays.
     if c.has_any(&["restriction", "restrictions", "allowlist", "whitelist"]) || c.words().windows(2).any(|w| w == ["allow", "list"]) {
         let subjects: Vec<Vec<usize>> = subjects(g, c, ctx);

@@ -39,6 +39,9 @@ pub struct Tok {
     pub end: usize,
     /// Characters no name, host or URL may hold (`$`, backticks, braces, `;`, `|`…).
     pub hostile: bool,
+    /// Said as background before the request ("The router was replaced. Could you
+    /// update its record?"): it names things and values, but asks for nothing.
+    pub context: bool,
 }
 
 impl Tok {
@@ -93,6 +96,7 @@ pub fn lex(text: &str, zones: &[String]) -> Vec<Tok> {
                     kind: Kind::Quoted,
                     at: i,
                     end: end + 1,
+                    context: false,
                 });
                 i = end + 1;
                 continue;
@@ -209,6 +213,7 @@ fn punct(c: char, at: usize) -> Tok {
         hostile: false,
         at,
         end: at + 1,
+        context: false,
     }
 }
 
@@ -291,6 +296,7 @@ fn classify(word: &str, zones: &[String]) -> Tok {
         hostile,
         at: 0,
         end: 0,
+        context: false,
     }
 }
 

@@ -126,6 +126,7 @@ impl Grammar<'_> {
             ));
         }
         let mut ctx = Ctx::default();
+        let toks = background(toks);
         let clauses = self.clauses(&toks, &lex::normalise(text));
         let trace = std::env::var_os("INFRA_ASK_TRACE").is_some();
         for c in &clauses {
@@ -223,9 +224,13 @@ impl Grammar<'_> {
         while parts.len() > 1 && k < parts.len() {
             let c = self.clause_of(parts[k].clone(), text);
             let keeps = vocab::keeps(&c.words());
-            // "no monitoring needed", "not public, no dns": a modifier of what came before.
-            let modifier = k > 0 && c.toks.first().is_some_and(|t| matches!(t.low.as_str(), "no" | "not" | "without" | "nothing"));
-            let standalone = !modifier && (c.verb.is_some() || keeps || self.states_change(&c));
+            // "no monitoring needed", "not public, no dns", "It listens on port 80 …":
+            // a modifier of what came before.
+            let refines = c.toks.first().is_some_and(|t| matches!(t.low.as_str(), "it" | "it's" | "its" | "they" | "this" | "that"))
+                && c.verb.is_none_or(|(v, _)| v != Verb::Remove && !c.has_any(&["check", "monitor", "watch"]));
+            let modifier = k > 0 && (c.toks.first().is_some_and(|t| matches!(t.low.as_str(), "no" | "not" | "without" | "nothing")) || (refines && !self.states_change(&c)));
+            let background = c.toks.iter().all(|t| t.context || t.is_punct());
+            let standalone = !modifier && !background && (c.verb.is_some() || keeps || self.states_change(&c));
             if standalone {
                 k += 1;
                 continue;
@@ -304,8 +309,9 @@ impl Grammar<'_> {
                 if words[i] == "take" && n == 1 && !words.iter().any(|w| matches!(*w, "off" | "away" | "out" | "down")) {
                     continue;
                 }
-                // "to the NAS web UI on port 5000", "the app is on port": nouns, not verbs.
-                if toks[i].kind != Kind::Word {
+                // "to the NAS web UI on port 5000", "the app is on port": nouns, not verbs;
+                // background sentences ask for nothing.
+                if toks[i].kind != Kind::Word || toks[i].context {
                     continue;
                 }
                 verb = Some((v, i));
@@ -392,6 +398,49 @@ fn is_noun(words: &[&str], i: usize, n: usize) -> bool {
         && words.get(i + n).is_none_or(|w| {
             matches!(*w, "only" | "and" | "or" | "," | "-" | "please" | "too" | "as" | "is" | "are" | "for" | "with" | "." | "limit" | "still" | "wants" | "now" | "should" | "needs" | "has" | "was" | "to" | "needed" | "required" | "wanted" | "necessary")
         })
+}
+
+/// Sentences before the first one that asks for something ("Could you …?",
+/// "Please …", "Deploy …") are background: their words still name things and
+/// values, but their verbs ask for nothing. Without such a sentence, every
+/// sentence may ask.
+pub fn background(mut toks: Vec<Tok>) -> Vec<Tok> {
+    let mut sentences: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for (i, t) in toks.iter().enumerate() {
+        if matches!(t.kind, Kind::Punct('.' | '!' | '?')) {
+            sentences.push((start, i + 1));
+            start = i + 1;
+        }
+    }
+    if start < toks.len() {
+        sentences.push((start, toks.len()));
+    }
+    if sentences.len() < 2 {
+        return toks;
+    }
+    let asks = |(s, e): (usize, usize)| -> bool {
+        let words: Vec<&str> = toks[s..e].iter().map(|t| t.low.as_str()).collect();
+        let first = words.iter().position(|w| !matches!(*w, "so" | "and" | "but" | "then" | "now" | "ok" | "okay" | "hi" | "hello" | "hey" | "," | "also"));
+        let Some(f) = first else { return false };
+        let question = toks[e - 1].kind == Kind::Punct('?') && words.iter().any(|w| matches!(*w, "could" | "can" | "would" | "will" | "please"));
+        let polite = words.windows(2).any(|w| matches!(w, ["could" | "can" | "would" | "will", "you" | "we" | "i" | "it" | "they" | "someone"]))
+            || words.contains(&"please");
+        let imperative = vocab::verb_at(&words, f).is_some() || matches!(words[f], "please" | "let's" | "lets");
+        let wish = words[f..].starts_with(&["i", "need"]) || words[f..].starts_with(&["we", "need"]) || words[f..].starts_with(&["i'd", "like"]) || words[f..].starts_with(&["we'd", "like"]);
+        question || polite || imperative || wish
+    };
+    let Some(first_ask) = sentences.iter().position(|s| asks(*s)) else {
+        return toks;
+    };
+    if first_ask == 0 {
+        return toks;
+    }
+    let upto = sentences[first_ask].0;
+    for t in &mut toks[..upto] {
+        t.context = true;
+    }
+    toks
 }
 
 /// "make it accessible", "I want it reachable at …": a description, not a new object.
