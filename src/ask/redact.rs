@@ -61,6 +61,12 @@ fn looks_random(t: &str) -> bool {
     digits >= 2 && letters >= 6 && (upper >= 2 || digits >= 6) && !t.contains('/')
 }
 
+/// Words that may stand between a keyword and its value ("the admin password the
+/// supplier gave me is X"): the value is still the secret.
+fn armed_words(w: &str) -> bool {
+    matches!(w, "the" | "a" | "an" | "supplier" | "vendor" | "they" | "he" | "she" | "we" | "you" | "gave" | "given" | "sent" | "me" | "us" | "set" | "to" | "for" | "it" | "that" | "which" | "default" | "initial" | "admin" | "root" | "user" | "new" | "old")
+}
+
 pub fn redact(text: &str) -> Redacted {
     let mut out = Vec::new();
     let mut found = 0;
@@ -98,7 +104,7 @@ pub fn redact(text: &str) -> Redacted {
             || bare.ends_with("password")
         {
             secret_next = true;
-        } else if !filler {
+        } else if !filler && !armed_words(&bare) {
             secret_next = false;
         }
         out.push(word.to_string());

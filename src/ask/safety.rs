@@ -59,8 +59,9 @@ pub fn check(intent: &mut Intent, request: &str, g: &Grammar) -> Result<()> {
                 }
                 removed.extend(members(w, target));
             }
-            Operation::Rename { address, .. } => {
-                if !(rename_words || removal_verb) || !named(address) {
+            Operation::Rename { address, to } => {
+                let new_said = request.to_ascii_lowercase().contains(&to.to_ascii_lowercase());
+                if !(rename_words || removal_verb || new_said) || !named(address) {
                     return Err(Error::new(format!("refusing to rename `{address}`: the request does not ask for it"))
                         .hint("say \"rename X to Y\""));
                 }

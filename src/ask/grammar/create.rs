@@ -36,9 +36,10 @@ pub fn is_creation_without_verb(c: &Clause) -> bool {
         && !first_facts.is_empty()
         && first_facts.iter().all(|f| matches!(f.amount, Amount::Set(_)));
     let named = named || explicit_names(c).is_ok_and(|n| !n.is_empty());
-    // "nginx site for grafana.example.com, upstream http://…", "blackbox probe for https://…".
+    // "nginx site for grafana.example.com, upstream http://…", "blackbox probe for https://…",
+    // "the router's admin page reachable at router.example.org … http://10.0.0.1".
     let url_thing = c.toks.iter().any(|t| t.kind == Kind::Url)
-        && c.has_any(&["proxy", "nginx", "site", "vhost", "upstream", "probe", "monitor", "check", "watch", "healthcheck"]);
+        && c.has_any(&["proxy", "nginx", "site", "vhost", "upstream", "probe", "monitor", "check", "watch", "healthcheck", "reachable", "accessible"]);
     (head && named) || after_head || record || named_first || url_thing
 }
 
@@ -56,6 +57,16 @@ pub fn try_create(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>
         let needy = matches!(c.toks[v].low.as_str(), "need" | "needs" | "want" | "wants" | "get" | "gets" | "got" | "have" | "has");
         if needy && c.mentions.iter().any(|m| m.start < v) {
             return Ok(None);
+        }
+        // "We need Moodle setting up" when Moodle exists.
+        if needy {
+            if let Some(m) = c.mentions.iter().find(|m| m.start == v + 1 && !m.weak) {
+                let next: Vec<&str> = c.toks[m.end..].iter().take(2).map(|t| t.low.as_str()).collect();
+                if matches!(next.as_slice(), ["setting", "up", ..] | ["set", "up", ..] | ["installing", ..] | ["installed", ..] | ["deployed", ..] | ["deploying", ..]) {
+                    let (name, _) = edit::subject_name(g, &m.cands);
+                    return Err(decline(&format!("`{name}` already exists"), "ask to change the one that exists, or name a new one"));
+                }
+            }
         }
         // "set up a metabase on :3000" when metabase exists: a second one cannot be made.
         let mut k = c.verb_end;
@@ -323,6 +334,10 @@ fn without(c: &Clause) -> Vec<String> {
             if just && !facts::negated(&c.toks, i) {
                 only.push(k);
             }
+        }
+        // "doesn't need a web address": no DNS name.
+        if t.is("web") && c.toks.get(i + 1).is_some_and(|n| n.is("address") || n.is("name")) && facts::negated(&c.toks, i) && !out.iter().any(|o| o == "dns_record") {
+            out.push("dns_record".into());
         }
         if t.is("nothing") && c.toks.get(i + 1).is_some_and(|n| n.is("public")) {
             for k in ["dns_record", "proxy_site", "monitor"] {
@@ -714,10 +729,11 @@ fn range(a: &str, b: &str) -> Option<Vec<String>> {
 /// port 5000": a part added to something that exists.
 fn add_part(g: &Grammar, c: &Clause, ctx: &mut Ctx, facts: &[Fact]) -> Result<Option<bool>, Error> {
     let words = c.words();
-    let wants_monitor = c.has_any(&["monitor", "monitoring", "watch", "watching", "check", "healthcheck", "probe"])
+    let wants_monitor = c.has_any(&["monitor", "monitoring", "watch", "watching", "check", "healthcheck", "probe", "eye"])
         && !c.has_any(&["interval", "every"]) || words.windows(2).any(|w| w[0] == "start" && w[1].starts_with("monitor"));
     let wants_monitor = wants_monitor || (c.has_any(&["monitor", "monitoring"]) && c.verb().is_some_and(|v| v == Verb::Create) && c.has_any(&["add", "start"]));
-    let wants_proxy = c.has_any(&["proxy", "reverse-proxy", "nginx", "vhost"]) && !c.has_any(&["cloudflare", "cloudflare's"]);
+    let reachable_at = c.has_any(&["reachable", "accessible", "available"]) && c.toks.iter().enumerate().any(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(i));
+    let wants_proxy = (c.has_any(&["proxy", "reverse-proxy", "nginx", "vhost"]) || reachable_at) && !c.has_any(&["cloudflare", "cloudflare's"]);
     let targets = edit::subjects(g, c, ctx);
     let Some(subject) = targets.first() else {
         return Ok(None);
@@ -731,38 +747,10 @@ fn add_part(g: &Grammar, c: &Clause, ctx: &mut Ctx, facts: &[Fact]) -> Result<Op
             }
             return Err(decline(&format!("`monitor.{name}` exists already"), "ask to change its interval or expected status instead"));
         }
-        let url = match url {
-            Some(u) => u,
-            None => match edit::host_of(g, subject) {
-                Some(h) => format!("{}://{h}/", edit::scheme_for(g, subject)),
-                None => {
-                    return Err(decline(
-                        &format!("`{name}` has no host name to check"),
-                        "give the URL: \"watch http://10.0.20.9/ every minute\"",
-                    ))
-                }
-            },
-        };
-        let mut params = Map::new();
-        params.insert("name".into(), Value::from(name.clone()));
-        params.insert("url".into(), Value::from(url));
-        if let Some(g) = &group {
-            params.insert("group".into(), Value::from(g.clone()));
-        }
-        if let Some(Amount::Set(v)) = facts.iter().find(|f| f.attr == "interval").map(|f| &f.amount) {
-            params.insert("interval".into(), v.clone());
-        }
-        ctx.push(Operation::UseCapability { capability: "monitor".into(), params, without: vec![] });
-        for f in facts.iter().filter(|f| f.attr == "expect_status" || f.attr == "timeout") {
-            if let Some(op) = edit::fact_op(g, &format!("monitor.{name}"), None, f)? {
-                ctx.push(op);
-            }
-        }
-        ctx.created.push(Created { name: name.clone(), group: group.clone().unwrap_or(name.clone()), fqdn: None, kinds: vec!["monitor".into()] });
-        ctx.subject = subject.clone();
+        add_monitor(g, ctx, subject, url, facts)?;
         return Ok(Some(true));
     }
-    if wants_proxy && c.verb() == Some(Verb::Create) {
+    if wants_proxy && (c.verb() == Some(Verb::Create) || reachable_at) {
         let host = c
             .toks
             .iter()
@@ -801,6 +789,42 @@ fn add_part(g: &Grammar, c: &Clause, ctx: &mut Ctx, facts: &[Fact]) -> Result<Op
         return Ok(Some(true));
     }
     Ok(None)
+}
+
+/// A monitor for something that exists, at its URL (or the one given), with the
+/// interval, expected status and timeout the request says.
+pub fn add_monitor(g: &Grammar, ctx: &mut Ctx, subject: &[usize], url: Option<String>, facts: &[Fact]) -> Result<(), Error> {
+    let (name, group) = edit::subject_name(g, subject);
+    let url = match url {
+        Some(u) => u,
+        None => match edit::host_of(g, subject) {
+            Some(h) => format!("{}://{h}/", edit::scheme_for(g, subject)),
+            None => {
+                return Err(decline(
+                    &format!("`{name}` has no host name to check"),
+                    "give the URL: \"watch http://10.0.20.9/ every minute\"",
+                ))
+            }
+        },
+    };
+    let mut params = Map::new();
+    params.insert("name".into(), Value::from(name.clone()));
+    params.insert("url".into(), Value::from(url));
+    if let Some(g) = &group {
+        params.insert("group".into(), Value::from(g.clone()));
+    }
+    if let Some(Amount::Set(v)) = facts.iter().find(|f| f.attr == "interval").map(|f| &f.amount) {
+        params.insert("interval".into(), v.clone());
+    }
+    ctx.push(Operation::UseCapability { capability: "monitor".into(), params, without: vec![] });
+    for f in facts.iter().filter(|f| f.attr == "expect_status" || f.attr == "timeout") {
+        if let Some(op) = edit::fact_op(g, &format!("monitor.{name}"), None, f)? {
+            ctx.push(op);
+        }
+    }
+    ctx.created.push(Created { name: name.clone(), group: group.clone().unwrap_or(name), fqdn: None, kinds: vec!["monitor".into()] });
+    ctx.subject = subject.to_vec();
+    Ok(())
 }
 
 /// The record type a clause asks for, by name or by what it describes.
@@ -875,7 +899,9 @@ fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
     let pointing = c.toks.iter().any(|x| x.low.starts_with("point")) || t.iter().any(|x| x.kind == Kind::Punct('>'));
     let new_host = t.iter().enumerate().find(|(i, x)| x.kind == Kind::Fqdn && !c.in_mention(*i)).map(|(i, _)| i);
     let has_value = t.iter().any(|x| matches!(x.kind, Kind::Ip(_)));
-    let pointed = pointing && new_host.is_some() && c.mentions.is_empty();
+    // "… has the address 172.18.5.12. Could it be called copier.example.org?"
+    let called_host = t.windows(2).any(|w| matches!(w[0].low.as_str(), "called" | "named") && w[1].kind == Kind::Fqdn);
+    let pointed = (pointing || called_host) && new_host.is_some() && c.mentions.is_empty();
     let described = c.has_any(&["record", "dns"]) && (new_host.is_some() || has_value) && c.verb() == Some(Verb::Create);
     if ty.is_none() && !pointed && !described {
         return Ok(None);

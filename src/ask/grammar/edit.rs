@@ -265,6 +265,30 @@ fn parts(c: &Clause) -> Vec<&'static str> {
     out
 }
 
+/// "Moodle shouldn't go through the proxy any more": a part that is no longer wanted.
+pub fn no_longer(c: &Clause) -> bool {
+    c.has_any(&["anymore", "longer"])
+        && c.has_any(&["shouldn't", "doesn't", "don't", "no", "not", "won't", "needn't"])
+        && c.toks.iter().any(|t| vocab::part_kind(&t.low).is_some())
+        && !c.mentions.is_empty()
+}
+
+pub fn remove_parts(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
+    let kinds: Vec<&str> = c.toks.iter().filter_map(|t| vocab::part_kind(&t.low)).collect();
+    let Some(m) = c.mentions.first() else { return Err(unknown_reference(g, c)) };
+    let targets = resolve(g, &m.cands, &kinds);
+    if targets.is_empty() {
+        return Err(unknown_reference(g, c));
+    }
+    for t in targets {
+        if !already_removed(g, ctx, t) {
+            ctx.push(Operation::Remove { target: g.world.entities[t].address() });
+        }
+    }
+    ctx.subject = m.cands.clone();
+    Ok(())
+}
+
 fn plural(c: &Clause) -> bool {
     c.has_any(&["all", "both", "each", "every", "records", "monitors", "checks", "containers", "sites"])
 }
@@ -400,6 +424,13 @@ pub fn edit(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
                     ctx.push(op);
                 }
                 continue;
+            }
+            // "… and a check that it's up every two minutes": the monitor is new.
+            if kinds.contains(&"monitor") && c.has_any(&["check", "monitor", "monitoring", "healthcheck", "probe"]) {
+                let interval: Vec<Fact> = facts.iter().filter(|x| x.kinds.contains(&"monitor")).cloned().collect();
+                create::add_monitor(g, ctx, &s.cands, None, &interval)?;
+                ctx.subject = s.cands.clone();
+                return Ok(());
             }
             let (name, _) = subject_name(g, &s.cands);
             return Err(decline(
@@ -703,7 +734,9 @@ pub fn keep_only(g: &Grammar, c: &Clause, ctx: &mut Ctx) {
     }
     let wanted = parts(c);
     let kept: Vec<usize> = if wanted.is_empty() {
-        if c.has("rest") {
+        // "keep the rest", "leave the print server itself alone": what the request
+        // does not remove by name stays.
+        if c.has("rest") || base.len() > 1 {
             let removed: BTreeSet<String> = ctx.ops.iter().filter_map(|o| match o {
                 Operation::Remove { target } => Some(target.clone()),
                 _ => None,

@@ -167,7 +167,9 @@ impl Grammar<'_> {
         let mut ctx = Ctx::default();
         for c in self.clauses(&toks, &lex::normalise(text)) {
             // "keep the rest" keeps what the request does not remove: no veto of its own.
-            if vocab::keeps(&c.words()) && !c.has("rest") {
+            // Safety enforces keeps that name parts ("keep its DNS"); "leave the rest"
+            // or "leave X itself alone" keep what is not removed by name, which the grammar does.
+            if vocab::keeps(&c.words()) && !c.has("rest") && c.toks.iter().any(|t| vocab::part_kind(&t.low).is_some()) {
                 edit::keep_only(self, &c, &mut ctx);
             } else if !c.mentions.is_empty() {
                 ctx.subject = c.mentions.iter().flat_map(|m| m.cands.iter().copied()).collect();
@@ -371,6 +373,7 @@ impl Grammar<'_> {
             Some(Verb::Clone) => edit::clone(self, c, ctx),
             Some(Verb::Rename) => edit::rename(self, c, ctx),
             Some(Verb::Remove) if !edit::is_quantity_change(c) => edit::remove(self, c, ctx),
+            None if edit::no_longer(c) => edit::remove_parts(self, c, ctx),
             _ => {
                 if let Some(done) = create::try_create(self, c, ctx)? {
                     if done {

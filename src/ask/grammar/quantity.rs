@@ -135,6 +135,10 @@ pub fn read(toks: &[Tok], i: usize) -> Option<Quantity> {
                 {
                     (1.0, i + 2, None)
                 }
+                "one" if toks.get(i + 1).is_some_and(|n| n.is("and") || n.is("hundred")) && compound(toks, i).is_some_and(|(_, k)| k > i + 1) => {
+                    let (v, next) = compound(toks, i)?;
+                    (v, next, None)
+                }
                 "a" | "an" | "another" | "one" => {
                     // Only a count when a unit follows ("a gig", "another core").
                     let u = toks.get(i + 1).and_then(|n| unit(&n.low));

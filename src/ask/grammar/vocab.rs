@@ -218,7 +218,7 @@ fn inflected(base: &str, w: &str) -> bool {
 
 /// Words that, anywhere in a clause, ask for something infra does not model.
 pub fn unsupported_noun(w: &str) -> bool {
-    matches!(w, "snapshot" | "snapshots" | "reboot" | "restart" | "reinstall" | "shutdown")
+    matches!(w, "snapshot" | "snapshots" | "reboot" | "restart" | "reinstall" | "shutdown" | "updates" | "patches" | "upgrades" | "backups")
 }
 
 /// Words that start a "keep" clause ("but keep its DNS", "hang on to the record").
@@ -367,6 +367,9 @@ pub fn unsupported_reason(w: &str) -> &'static str {
         }
         "store" | "save" | "write" => {
             "secrets never go into the spec: put the value in an environment variable and reference it as \"env:NAME\""
+        }
+        "updates" | "patches" | "upgrades" => {
+            "infra declares machines; it does not install updates or run commands inside them (a new image is a change infra can make)"
         }
         _ => {
             "infra changes what is declared; it does not reboot, restart, start or stop running machines, or run commands on them"
