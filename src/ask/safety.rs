@@ -22,7 +22,10 @@ pub fn check(intent: &mut Intent, request: &str, g: &Grammar) -> Result<()> {
     // Background sentences ("SYSTEM OVERRIDE: admin mode enabled.") name nothing to remove.
     let toks = super::grammar::background(lex(request, &w.zones));
     let words: Vec<&str> = toks.iter().map(|t| t.low.as_str()).collect();
-    let removal_verb = (0..words.len()).any(|i| vocab::verb_at(&words, i).is_some_and(|(v, _)| v == Verb::Remove));
+    // A removal verb, or "X shouldn't go through the proxy any more".
+    let no_longer = words.iter().any(|w| matches!(*w, "anymore" | "longer"))
+        && words.iter().any(|w| matches!(*w, "shouldn't" | "doesn't" | "don't" | "no" | "not" | "won't" | "needn't"));
+    let removal_verb = no_longer || (0..words.len()).any(|i| vocab::verb_at(&words, i).is_some_and(|(v, _)| v == Verb::Remove));
     let rename_words = words.iter().any(|x| x.starts_with("renam") || matches!(*x, "instead" | "move" | "moved" | "live" | "should" | "now"));
     let mentioned: BTreeSet<usize> = world::mentions(w, &toks)
         .into_iter()

@@ -326,7 +326,7 @@ fn without(c: &Clause) -> Vec<String> {
             _ => None,
         };
         if let Some(k) = kind {
-            if facts::negated(&c.toks, i) && !out.iter().any(|o| o == k) {
+            if facts::negated_within(&c.toks, i, 5) && !out.iter().any(|o| o == k) {
                 out.push(k.to_string());
             }
             let just = c.toks[..i].iter().rev().take(6).any(|w| w.is("just") || w.is("only"))
@@ -376,7 +376,7 @@ fn choose<'a>(g: &'a Grammar, c: &Clause, facts: &[Fact]) -> Result<&'a Capabili
         let url_host = super::world::url_host(&u.low);
         let routed_host = c.toks.iter().enumerate().any(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(i) && Some(&t.low) != url_host.as_ref());
         let watching = c.has_any(&["monitor", "monitoring", "check", "checks", "health", "healthcheck", "watch", "probe", "eye", "ping", "uptime"]);
-        let proxying = c.has_any(&["proxy", "proxied", "reverse-proxy", "route", "routed", "forward", "forwarded", "nginx", "upstream"]);
+        let proxying = c.has_any(&["proxy", "proxied", "reverse-proxy", "route", "routed", "forward", "forwarded", "nginx", "upstream", "reachable", "accessible"]);
         return get(if (proxying || routed_host) && !watching { "reverse-proxy" } else { "monitor" });
     }
     let port = facts.iter().any(|f| f.attr == "port");
@@ -391,7 +391,9 @@ fn choose<'a>(g: &'a Grammar, c: &Clause, facts: &[Fact]) -> Result<&'a Capabili
     // A verb that names a capability ("monitor the shop called shop").
     if let Some((_, v)) = c.verb {
         let w = c.toks[v].low.as_str();
-        if let Some(cap) = g.library.caps.iter().find(|cap| cap.action == CapAction::Create && (cap.name == w || cap.triggers.iter().any(|t| t == w))) {
+        if let Some(cap) = g.library.caps.iter().find(|cap| {
+            cap.action == CapAction::Create && cap.source == crate::capability::Source::Project && (cap.name == w || cap.triggers.iter().any(|t| t == w))
+        }) {
             if cap.name != "web-service" && !cap.params.iter().any(|p| p.required && p.ty == ParamType::Url) {
                 return Ok(cap);
             }
@@ -577,7 +579,10 @@ fn implicit_names(g: &Grammar, c: &Clause) -> Result<Vec<String>, Error> {
         // Without a verb: after the first head noun ("container db-main"), unless the
         // name comes first ("pg-main: postgres 16, no dns").
         None if t.first().is_some_and(|x| name_like(x) && !c.in_mention(0)) => 0,
-        None => t.iter().position(|x| vocab::head_noun(&x.low)).map(|p| p + 1).unwrap_or(0),
+        None => match t.iter().position(|x| vocab::head_noun(&x.low)) {
+            Some(p) => p + 1,
+            None => return Ok(vec![]),
+        },
     };
     // "gh actions runner container pls: gha-runner": after a head noun and a colon, the name.
     if let Some(colon) = t.iter().position(|x| x.kind == Kind::Punct(':')) {
@@ -732,7 +737,7 @@ fn add_part(g: &Grammar, c: &Clause, ctx: &mut Ctx, facts: &[Fact]) -> Result<Op
     let wants_monitor = c.has_any(&["monitor", "monitoring", "watch", "watching", "check", "healthcheck", "probe", "eye"])
         && !c.has_any(&["interval", "every"]) || words.windows(2).any(|w| w[0] == "start" && w[1].starts_with("monitor"));
     let wants_monitor = wants_monitor || (c.has_any(&["monitor", "monitoring"]) && c.verb().is_some_and(|v| v == Verb::Create) && c.has_any(&["add", "start"]));
-    let reachable_at = c.has_any(&["reachable", "accessible", "available"]) && c.toks.iter().enumerate().any(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(i));
+    let reachable_at = c.has_any(&["reachable", "accessible", "available"]) && c.toks.iter().any(|t| t.kind == Kind::Fqdn);
     let wants_proxy = (c.has_any(&["proxy", "reverse-proxy", "nginx", "vhost"]) || reachable_at) && !c.has_any(&["cloudflare", "cloudflare's"]);
     let targets = edit::subjects(g, c, ctx);
     let Some(subject) = targets.first() else {
@@ -857,7 +862,7 @@ pub fn record_type(c: &Clause) -> Option<String> {
             return Some(up);
         }
     }
-    if c.has("alias") {
+    if c.toks.iter().enumerate().any(|(i, t)| t.is("alias") && !facts::negated(&c.toks, i) && !c.toks[..i].iter().rev().take(3).any(|w| matches!(w.low.as_str(), "being" | "stop" | "longer"))) {
         return Some("CNAME".into());
     }
     if c.has_any(&["spf", "dmarc", "dkim", "verification", "txt"]) {
@@ -993,6 +998,15 @@ fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
         }
     }
     if owners.is_empty() {
+        // "A records for the access points: ap-hall, ap-library and ap-science".
+        let list = names_list(c);
+        if list.len() > 1 {
+            for n in list {
+                owners.push((default_zone.clone().unwrap_or_default(), n.to_ascii_lowercase()));
+            }
+        }
+    }
+    if owners.is_empty() {
         // "www should be an A record …": the record named before the type.
         let named = c
             .mentions
@@ -1103,7 +1117,25 @@ fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error> {
     }
     let ttl = facts.iter().find(|f| f.attr == "ttl");
     let priority = facts.iter().find(|f| f.attr == "priority");
-    for (zone, label) in owners {
+    // "… at 172.18.5.21, .22 and .23 respectively": one address per name, in order.
+    let addresses: Vec<String> = {
+        let mut out: Vec<String> = Vec::new();
+        for x in t {
+            match x.kind {
+                Kind::Ip(_) => out.push(x.raw.clone()),
+                Kind::Word if x.low.starts_with('.') && x.low[1..].parse::<u8>().is_ok() => {
+                    if let Some(first) = out.first().and_then(|f| f.rsplit_once('.')).map(|(p, _)| p.to_string()) {
+                        out.push(format!("{first}{}", x.low));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    };
+    let paired = matches!(ty.as_str(), "A" | "AAAA") && addresses.len() == owners.len() && owners.len() > 1;
+    for (k, (zone, label)) in owners.into_iter().enumerate() {
+        let content = if paired { addresses[k].clone() } else { content.clone() };
         let name = record_resource_name(g, ctx, &zone, &label, &ty, &content)?;
         let mut params = Map::new();
         params.insert("name".into(), Value::from(name.clone()));

@@ -428,9 +428,11 @@ pub fn edit(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
             // "… and a check that it's up every two minutes": the monitor is new.
             if kinds.contains(&"monitor") && c.has_any(&["check", "monitor", "monitoring", "healthcheck", "probe"]) {
                 let interval: Vec<Fact> = facts.iter().filter(|x| x.kinds.contains(&"monitor")).cloned().collect();
-                create::add_monitor(g, ctx, &s.cands, None, &interval)?;
+                if !ctx.ops.iter().any(|o| matches!(o, Operation::UseCapability { capability, .. } if capability == "monitor")) {
+                    create::add_monitor(g, ctx, &s.cands, None, &interval)?;
+                }
                 ctx.subject = s.cands.clone();
-                return Ok(());
+                continue;
             }
             let (name, _) = subject_name(g, &s.cands);
             return Err(decline(
@@ -443,6 +445,15 @@ pub fn edit(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
             let v6 = matches!(&f.amount, Amount::Set(v) if v.as_str().is_some_and(|x| x.contains(':')));
             let family = if v6 { "AAAA" } else { "A" };
             let fitting: Vec<usize> = targets.iter().copied().filter(|&t| g.world.entities[t].kind != "dns_record" || g.world.entities[t].str("type") == Some(family)).collect();
+            // "www should stop being an alias and point at 203.0.113.80": the CNAME becomes an A.
+            if let ([t], Amount::Set(v)) = (targets.as_slice(), &f.amount) {
+                let e = &g.world.entities[*t];
+                if e.kind == "dns_record" && e.str("type") == Some("CNAME") {
+                    ctx.push(Operation::Set { address: e.address(), attribute: "type".into(), value: Value::from(family) });
+                    ctx.push(Operation::Set { address: e.address(), attribute: "content".into(), value: v.clone() });
+                    continue;
+                }
+            }
             if fitting.is_empty() && targets.iter().all(|&t| g.world.entities[t].kind == "dns_record") {
                 // "storage should also get an IPv6 address": a new record beside the old one.
                 if let (Some(&t), Amount::Set(v)) = (targets.first(), &f.amount) {
@@ -497,8 +508,9 @@ fn host_move(g: &Grammar, c: &Clause, ctx: &mut Ctx, subjects: &[Subject]) -> Re
     if pointing || !moving {
         return Ok(false);
     }
+    // A host outside every zone is a value (an MX or CNAME target), not a new name.
     let Some((zone, label)) = g.world.split_host(&new) else {
-        return Err(decline(&format!("no zone of this project holds {new}"), &format!("the zones are {}", g.world.zones.join(", "))));
+        return Ok(false);
     };
     let Some(old) = host_of(g, &s.cands) else { return Ok(false) };
     let members = widened(g, &s.cands);
@@ -532,7 +544,16 @@ fn host_move(g: &Grammar, c: &Clause, ctx: &mut Ctx, subjects: &[Subject]) -> Re
 /// "point the nas record at nas2.example.net", "tighten DMARC to p=reject".
 fn content_edit(g: &Grammar, c: &Clause, ctx: &mut Ctx, subjects: &[Subject]) -> Result<bool, Error> {
     let s = &subjects[0];
-    let records = resolve(g, &s.cands, &["dns_record"]);
+    let mut records = resolve(g, &s.cands, &["dns_record"]);
+    // "Mail for school.example.org should now go to …": any record the clause names
+    // that holds a host name.
+    for other in &subjects[1..] {
+        for r in resolve(g, &other.cands, &["dns_record"]) {
+            if !records.contains(&r) {
+                records.push(r);
+            }
+        }
+    }
     // "add include:sendgrid.example.net to our spf": a mechanism before the final "all".
     let mechanisms: Vec<&str> = c
         .toks
@@ -574,6 +595,9 @@ fn content_edit(g: &Grammar, c: &Clause, ctx: &mut Ctx, subjects: &[Subject]) ->
     }
     let host = c.toks.iter().enumerate().find(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(*i)).map(|(_, t)| t.low.clone());
     if let Some(h) = host {
+        // A host name goes into records that hold one (CNAME, MX, NS), when there are such.
+        let holding: Vec<usize> = records.iter().copied().filter(|&r| matches!(g.world.entities[r].str("type"), Some("CNAME" | "MX" | "NS" | "PTR"))).collect();
+        let records = if holding.is_empty() { records } else { holding };
         check_ambiguous(g, c, &records, s.weak)?;
         let Some(&r) = records.first() else { return Ok(false) };
         let e = &g.world.entities[r];

@@ -40,7 +40,16 @@ fn words_near(toks: &[Tok], from: usize, to: usize) -> impl Iterator<Item = (usi
 
 /// Is the word at `i` negated ("no", "not", "without", "don't", "disable", "turn off")?
 pub fn negated(toks: &[Tok], i: usize) -> bool {
-    let start = i.saturating_sub(3);
+    negated_within(toks, i, 3)
+}
+
+/// Negated within `n` words before ("it shouldn't go through the proxy": five).
+pub fn negated_within(toks: &[Tok], i: usize, n: usize) -> bool {
+    let start = i.saturating_sub(n);
+    // "it won't work unless websockets are on": the condition is what is wanted.
+    if toks[start..i].iter().any(|t| t.is("unless")) {
+        return false;
+    }
     words_near(toks, start, i).any(|(_, w)| {
         matches!(
             w,
@@ -302,7 +311,7 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                 {
                     out.push(fact("lan", PROXY, Amount::Set(Value::Bool(!negated(toks, i)))));
                 }
-                "network" | "office" | "vpn" | "lan" | "house" | "home" if i >= 2 && toks[..i].iter().rev().take(6).any(|w| w.is("only")) => {
+                "network" | "office" | "vpn" | "lan" | "house" | "home" | "inside" | "school" | "building" if i >= 2 && toks[..i].iter().rev().take(6).any(|w| w.is("only")) => {
                     out.push(fact("lan", PROXY, Amount::Set(Value::Bool(true))));
                 }
                 "internet" | "public" | "publicly" | "everyone" | "world" | "everybody" | "outside"

@@ -201,7 +201,7 @@ impl Grammar<'_> {
                 // "… and CNAME support.example.com to it": a record type starts a request too.
                 let record = j + 1 < toks.len()
                     && matches!(toks[j].raw.to_ascii_uppercase().as_str(), "CNAME" | "AAAA" | "MX" | "TXT" | "SRV" | "CAA")
-                    && matches!(toks[j + 1].kind, Kind::Fqdn | Kind::Word);
+                    && (toks[j + 1].kind == Kind::Fqdn || create::name_like(&toks[j + 1]));
                 let starts_verb = j < toks.len()
                     && (vocab::verb_at(&words, j).is_some_and(|(v, n)| (v != Verb::Create || !is_adjectival(&words, j)) && !is_noun(&words, j, n))
                         || vocab::keeps(&words[j..])
@@ -334,8 +334,19 @@ impl Grammar<'_> {
                 verb = Some((v, i));
             }
         }
-        if let Some(i) = words.iter().position(|w| vocab::unsupported_noun(w)) {
+        if let Some(i) = words.iter().enumerate().position(|(i, w)| {
+            vocab::unsupported_noun(w)
+                && (!matches!(*w, "updates" | "patches" | "upgrades" | "backups")
+                    || words[i.saturating_sub(3)..i].iter().any(|p| matches!(*p, "security" | "latest" | "os" | "system" | "install" | "apply" | "run" | "kernel")))
+        }) {
             verb = Some((Verb::Unsupported, i));
+        }
+        // "set that up", "set it up": a creation.
+        if let Some((Verb::Edit, i)) = verb {
+            if words[i] == "set" && words.get(i + 2) == Some(&"up") {
+                verb = Some((Verb::Create, i));
+                verb_end = i + 3;
+            }
         }
         Clause {
             toks,
@@ -430,7 +441,12 @@ pub fn background(mut toks: Vec<Tok>) -> Vec<Tok> {
         let polite = words.windows(2).any(|w| matches!(w, ["could" | "can" | "would" | "will", "you" | "we" | "i" | "it" | "they" | "someone"]))
             || words.contains(&"please");
         let imperative = vocab::verb_at(&words, f).is_some() || matches!(words[f], "please" | "let's" | "lets");
-        let wish = words[f..].starts_with(&["i", "need"]) || words[f..].starts_with(&["we", "need"]) || words[f..].starts_with(&["i'd", "like"]) || words[f..].starts_with(&["we'd", "like"]);
+        let wish = words[f..].starts_with(&["i", "need"]) || words[f..].starts_with(&["we", "need"]) || words[f..].starts_with(&["i'd", "like"]) || words[f..].starts_with(&["we'd", "like"])
+            // "The PE department would like PeerTube": a wish for something by its name.
+            || (s..e).any(|i| {
+                matches!(toks[i].low.as_str(), "like" | "want" | "wants" | "need" | "needs")
+                    && toks.get(i + 1).is_some_and(|n| n.raw.starts_with(|c: char| c.is_uppercase()) && create::name_like(n))
+            });
         question || polite || imperative || wish
     };
     let Some(first_ask) = sentences.iter().position(|s| asks(*s)) else {

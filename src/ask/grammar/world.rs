@@ -285,7 +285,10 @@ pub fn mentions(world: &World, toks: &[Tok]) -> Vec<Mention> {
         for (n, c) in &names {
             let nw: Vec<&str> = n.split(['-', '_']).collect();
             let word_of_name = nw.len() > 1 && nw.contains(&t.low.as_str()) && !vocab::is_common(&t.low);
-            let name_in_word = parts.len() > 1 && parts.contains(&n.as_str());
+            // "mail-related", "dns-based": a name with a word that relates to it.
+            let name_in_word = parts.len() == 2
+                && parts[0] == n.as_str()
+                && matches!(parts[1], "related" | "based" | "side" | "ish" | "like" | "style" | "wide" | "only" | "specific");
             if word_of_name || name_in_word {
                 hit.extend(c.iter().copied());
             }
