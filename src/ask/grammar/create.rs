@@ -484,6 +484,15 @@ fn is_glue(w: &str) -> bool {
         || super::quantity::unit(w).is_some()
 }
 
+/// Words that join a phrase (articles, prepositions, verbs, units, numbers): a
+/// name of ordinary words ("status page") holds none of them.
+fn is_joint(w: &str) -> bool {
+    matches!(w, "a" | "an" | "the" | "my" | "our" | "for" | "on" | "at" | "with" | "to" | "in" | "of" | "and" | "or" | "by" | "from" | "called" | "named" | "please" | "pls" | "that" | "which" | "as" | "behind" | "new" | "some" | "another" | "more" | "less")
+        || vocab::verb_at(&[w], 0).is_some()
+        || super::quantity::unit(w).is_some()
+        || super::quantity::word_number(w).is_some()
+}
+
 pub fn name_like(t: &Tok) -> bool {
     t.kind == Kind::Word
         && !vocab::is_common(&t.low)
@@ -594,9 +603,9 @@ fn implicit_names(g: &Grammar, c: &Clause) -> Result<Vec<String>, Error> {
     while i < t.len() {
         let x = &t[i];
         // "a new status page service": two ordinary words before a head noun name it.
-        if x.kind == Kind::Word && !is_glue(&x.low) && !vocab::head_noun(&x.low) && !c.in_mention(i) && !name_like(x) {
+        if x.kind == Kind::Word && !is_joint(&x.low) && !vocab::head_noun(&x.low) && !c.in_mention(i) && !name_like(x) {
             let mut k = i + 1;
-            while k < t.len() && k < i + 3 && t[k].kind == Kind::Word && !vocab::head_noun(&t[k].low) && !is_glue(&t[k].low) && !c.in_mention(k) {
+            while k < t.len() && k < i + 3 && t[k].kind == Kind::Word && !vocab::head_noun(&t[k].low) && !is_joint(&t[k].low) && !c.in_mention(k) {
                 k += 1;
             }
             if k >= i + 2 && t.get(k).is_some_and(|n| vocab::head_noun(&n.low)) {

@@ -311,7 +311,7 @@ fn unknown_reference(g: &Grammar, c: &Clause) -> Error {
             )
         }
         None => decline(
-            "it does not name anything that exists",
+            "it names nothing that exists in this project",
             &format!("name the service or record, e.g. one of: {}", groups.join(", ")),
         ),
     }
