@@ -1,7 +1,7 @@
 //! The conversation's quality gate: the development set's runner
 //! (`../shared/ask-dev/run.py`) scores `infra ask` on both of its projects, and
-//! this project's own set (`tests/ask-eval/`, a third project shape) checks that
-//! what was learned is the language, not the dev set's names. Each project must
+//! this project's own sets (`tests/ask-eval/`, three more project shapes) check
+//! that what was learned is the language, not the dev set's names. Each project must
 //! reach at least 95% of tier-1 and 90% of tier-2 cases, with no removal the
 //! request did not ask for.
 
@@ -35,7 +35,8 @@ fn score(cases: &Path, fixture: &Path) -> Score {
         .env_remove("OPENAI_API_KEY")
         .output()
         .expect("run python3");
-    let report = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let report =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     let line = report
         .lines()
         .find(|l| l.starts_with("ask-eval:"))
@@ -63,15 +64,37 @@ fn score(cases: &Path, fixture: &Path) -> Score {
 
 fn gate(cases: PathBuf, fixture: PathBuf) {
     let s = score(&cases, &fixture);
-    let pct = |(p, n): (u32, u32)| if n == 0 { 100.0 } else { 100.0 * p as f64 / n as f64 };
+    let pct = |(p, n): (u32, u32)| {
+        if n == 0 {
+            100.0
+        } else {
+            100.0 * p as f64 / n as f64
+        }
+    };
     eprintln!("{}", s.report);
-    assert_eq!(s.destructive, 0, "a request removed what it did not ask to:\n{}", s.report);
-    assert!(pct(s.tier1) >= 95.0, "tier 1 below 95%: {:?}\n{}", s.tier1, s.report);
-    assert!(pct(s.tier2) >= 90.0, "tier 2 below 90%: {:?}\n{}", s.tier2, s.report);
+    assert_eq!(
+        s.destructive, 0,
+        "a request removed what it did not ask to:\n{}",
+        s.report
+    );
+    assert!(
+        pct(s.tier1) >= 95.0,
+        "tier 1 below 95%: {:?}\n{}",
+        s.tier1,
+        s.report
+    );
+    assert!(
+        pct(s.tier2) >= 90.0,
+        "tier 2 below 90%: {:?}\n{}",
+        s.tier2,
+        s.report
+    );
 }
 
 fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/ask-dev").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/ask-dev")
+        .join(rel)
 }
 
 #[test]
@@ -84,8 +107,28 @@ fn dev_set_agency() {
     gate(shared("requests-agency.toml"), shared("fixture-agency"));
 }
 
+fn own(set: &str) {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ask-eval");
+    gate(
+        here.join(format!("requests-{set}.toml")),
+        here.join(format!("fixture-{set}")),
+    );
+}
+
+/// Three more projects of other shapes, written apart from the grammar: a lab on
+/// Proxmox, a startup on Docker and Cloudflare typing tersely, a school's
+/// volunteer writing whole sentences with background first.
 #[test]
 fn own_set_lab() {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ask-eval");
-    gate(here.join("requests-lab.toml"), here.join("fixture-lab"));
+    own("lab");
+}
+
+#[test]
+fn own_set_startup() {
+    own("startup");
+}
+
+#[test]
+fn own_set_school() {
+    own("school");
 }

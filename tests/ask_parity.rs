@@ -128,7 +128,11 @@ async fn same_spec_both_ways(request: &str, op: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_from_a_capability() {
-    same_spec_both_ways("deploy grafana on port 3000 with 2 cores, no monitoring", "use_capability").await;
+    same_spec_both_ways(
+        "deploy grafana on port 3000 with 2 cores, no monitoring",
+        "use_capability",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -158,12 +162,20 @@ async fn clone_a_service() {
 
 async fn refused(intent: Value, request: &str, expect: &str) {
     let env = project();
-    let stub = Stub::start(vec![Reply::ok(chat(tool_call(&intent.to_string()), "tool_calls"))]).await;
+    let stub = Stub::start(vec![Reply::ok(chat(
+        tool_call(&intent.to_string()),
+        "tool_calls",
+    ))])
+    .await;
     let before = env.snapshot();
     let head = env.head();
     let run = model_ask(&env, &stub, request).await;
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains(expect), "expected {expect:?} in:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains(expect),
+        "expected {expect:?} in:\n{}",
+        run.stderr
+    );
     assert_eq!(env.snapshot(), before, "a refused answer changed files");
     assert_eq!(env.head(), head, "a refused answer made a commit");
 }

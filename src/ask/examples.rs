@@ -32,11 +32,17 @@ impl<'a> OfflineExamples<'a> {
 fn world_for(cap: &Capability, example: &Example) -> World {
     let mut entities = Vec::new();
     for p in cap.params.iter().filter(|p| p.ty == ParamType::Target) {
-        let Some(t) = example.expect.get(&p.name).and_then(Value::as_str) else { continue };
+        let Some(t) = example.expect.get(&p.name).and_then(Value::as_str) else {
+            continue;
+        };
         let name = t.strip_prefix("group:").unwrap_or(t);
         let (kind, name) = name.split_once('.').unwrap_or(("container", name));
         let attrs = |v: Value| -> BTreeMap<String, Value> {
-            v.as_object().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect()
+            v.as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
         };
         let group = Some(name.to_string());
         entities.push(Entity {
@@ -58,21 +64,44 @@ fn world_for(cap: &Capability, example: &Example) -> World {
     if let Some(p) = example.expect.get("provider").and_then(Value::as_str) {
         providers.insert(p.to_string(), "proxmox".to_string());
     }
-    let zones: BTreeSet<String> = ["example.com", "example.org", "lab.example.com"].iter().map(|s| s.to_string()).collect();
-    World::new(entities, providers, zones, Some("example.com".into()), vec!["10.0.0.0/24".into()])
+    let zones: BTreeSet<String> = ["example.com", "example.org", "lab.example.com"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    World::new(
+        entities,
+        providers,
+        zones,
+        Some("example.com".into()),
+        vec!["10.0.0.0/24".into()],
+    )
 }
 
 /// The operations as the capability's parameters: what a resize sets, what a removal names.
 fn as_params(cap: &Capability, ops: &[Operation]) -> Option<(String, Map<String, Value>)> {
-    if let Some(Operation::UseCapability { capability, params, .. }) = ops.first() {
+    if let Some(Operation::UseCapability {
+        capability, params, ..
+    }) = ops.first()
+    {
         return Some((capability.clone(), params.clone()));
     }
-    let target = cap.params.iter().find(|p| p.ty == ParamType::Target).map(|p| p.name.clone())?;
+    let target = cap
+        .params
+        .iter()
+        .find(|p| p.ty == ParamType::Target)
+        .map(|p| p.name.clone())?;
     let mut params = Map::new();
     for op in ops {
         match op {
-            Operation::Set { address, attribute, value } => {
-                params.insert(target.clone(), Value::from(address.split_once('.').map(|(_, n)| n).unwrap_or(address)));
+            Operation::Set {
+                address,
+                attribute,
+                value,
+            } => {
+                params.insert(
+                    target.clone(),
+                    Value::from(address.split_once('.').map(|(_, n)| n).unwrap_or(address)),
+                );
                 params.insert(attribute.clone(), value.clone());
             }
             Operation::Remove { target: t } if cap.action == CapAction::Remove => {
@@ -125,7 +154,10 @@ impl ExampleRunner for OfflineExamples<'_> {
         let mut diffs = Vec::new();
         for (k, want) in &example.expect {
             let norm = |v: &Value| {
-                let v = cap.param(k).and_then(|p| p.ty.check(v).ok()).unwrap_or_else(|| v.clone());
+                let v = cap
+                    .param(k)
+                    .and_then(|p| p.ty.check(v).ok())
+                    .unwrap_or_else(|| v.clone());
                 if cap.param(k).is_some_and(|p| p.ty == ParamType::Target) {
                     bare(&v)
                 } else {

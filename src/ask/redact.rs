@@ -64,7 +64,37 @@ fn looks_random(t: &str) -> bool {
 /// Words that may stand between a keyword and its value ("the admin password the
 /// supplier gave me is X"): the value is still the secret.
 fn armed_words(w: &str) -> bool {
-    matches!(w, "the" | "a" | "an" | "supplier" | "vendor" | "they" | "he" | "she" | "we" | "you" | "gave" | "given" | "sent" | "me" | "us" | "set" | "to" | "for" | "it" | "that" | "which" | "default" | "initial" | "admin" | "root" | "user" | "new" | "old")
+    matches!(
+        w,
+        "the"
+            | "a"
+            | "an"
+            | "supplier"
+            | "vendor"
+            | "they"
+            | "he"
+            | "she"
+            | "we"
+            | "you"
+            | "gave"
+            | "given"
+            | "sent"
+            | "me"
+            | "us"
+            | "set"
+            | "to"
+            | "for"
+            | "it"
+            | "that"
+            | "which"
+            | "default"
+            | "initial"
+            | "admin"
+            | "root"
+            | "user"
+            | "new"
+            | "old"
+    )
 }
 
 pub fn redact(text: &str) -> Redacted {
@@ -81,17 +111,19 @@ pub fn redact(text: &str) -> Redacted {
             && !word.starts_with('/')
             && !word.starts_with("./");
         // Values published in DNS by design (site verification, SPF, DMARC) are no secrets.
-        let public = lower.contains("-verification=") || lower.starts_with("v=spf") || lower.starts_with("v=dmarc");
+        let public = lower.contains("-verification=")
+            || lower.starts_with("v=spf")
+            || lower.starts_with("v=dmarc");
         let is_secret = !public
             && ((secret_next && !filler && !KEYWORDS.contains(&bare) && value_like)
-            || PREFIXES
-                .iter()
-                .any(|p| bare.starts_with(p) && bare.len() >= p.len() + 8)
-            || looks_random(word)
-            || (lower.contains('=')
-                && KEYWORDS
+                || PREFIXES
                     .iter()
-                    .any(|k| lower.split('=').next().is_some_and(|l| l.ends_with(k)))));
+                    .any(|p| bare.starts_with(p) && bare.len() >= p.len() + 8)
+                || looks_random(word)
+                || (lower.contains('=')
+                    && KEYWORDS
+                        .iter()
+                        .any(|k| lower.split('=').next().is_some_and(|l| l.ends_with(k)))));
         if is_secret {
             found += 1;
             out.push(MARK.to_string());

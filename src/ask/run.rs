@@ -323,7 +323,10 @@ fn write_and_commit(
 fn operation_kinds(intent: &Intent) -> String {
     let mut kinds: Vec<String> = Vec::new();
     for op in &intent.operations {
-        let k = serde_json::to_value(op).ok().and_then(|v| v["op"].as_str().map(str::to_string)).unwrap_or_default();
+        let k = serde_json::to_value(op)
+            .ok()
+            .and_then(|v| v["op"].as_str().map(str::to_string))
+            .unwrap_or_default();
         if !kinds.contains(&k) {
             kinds.push(k);
         }

@@ -75,7 +75,10 @@ pub fn good_input() -> Value {
 
 pub fn assert_good(intent: &Intent) {
     assert_eq!(intent.summary, "Create the api-scanner web service");
-    let Operation::UseCapability { capability, params, .. } = &intent.operations[0] else {
+    let Operation::UseCapability {
+        capability, params, ..
+    } = &intent.operations[0]
+    else {
         panic!("{intent:?}")
     };
     assert_eq!(capability, "web-service");

@@ -288,7 +288,18 @@ impl<'a> Expander<'a> {
                 zones.extend(list.iter().filter_map(Value::as_str).map(str::to_string));
             }
         }
-        zones.extend(self.spec.resources.iter().filter(|r| r.address.kind == "dns_record").filter_map(|r| r.attrs.get("zone").and_then(Value::as_str).map(|z| z.trim_end_matches('.').to_string())));
+        zones.extend(
+            self.spec
+                .resources
+                .iter()
+                .filter(|r| r.address.kind == "dns_record")
+                .filter_map(|r| {
+                    r.attrs
+                        .get("zone")
+                        .and_then(Value::as_str)
+                        .map(|z| z.trim_end_matches('.').to_string())
+                }),
+        );
         zones.sort_by_key(|z| std::cmp::Reverse(z.len()));
         for z in zones {
             if host == z {
@@ -304,7 +315,12 @@ impl<'a> Expander<'a> {
         }
     }
 
-    fn apply_rendered(&mut self, cap: &Capability, doc: &DocumentMut, without: &[String]) -> Result<()> {
+    fn apply_rendered(
+        &mut self,
+        cap: &Capability,
+        doc: &DocumentMut,
+        without: &[String],
+    ) -> Result<()> {
         let mut made = Vec::new();
         for (kind, item) in doc.iter() {
             let Some(kind_table) = item.as_table() else {
@@ -373,7 +389,15 @@ impl<'a> Expander<'a> {
             }
         }
         if !made.is_empty() {
-            self.edit.lines.push(format!("create {} {}: {}", cap.name, made.first().and_then(|a| a.split_once('.')).map(|(_, n)| n).unwrap_or(""), made.join(", ")));
+            self.edit.lines.push(format!(
+                "create {} {}: {}",
+                cap.name,
+                made.first()
+                    .and_then(|a| a.split_once('.'))
+                    .map(|(_, n)| n)
+                    .unwrap_or(""),
+                made.join(", ")
+            ));
         }
         Ok(())
     }

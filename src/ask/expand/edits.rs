@@ -68,7 +68,10 @@ fn show(v: Option<&Value>) -> String {
         Some(Value::String(s)) => format!("\"{s}\""),
         Some(Value::Array(a)) => format!(
             "[{}]",
-            a.iter().map(|x| x.as_str().unwrap_or("?").to_string()).collect::<Vec<_>>().join(", ")
+            a.iter()
+                .map(|x| x.as_str().unwrap_or("?").to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Some(other) => other.to_string(),
     }
@@ -77,18 +80,26 @@ fn show(v: Option<&Value>) -> String {
 impl Expander<'_> {
     /// The file holding a resource this edit may change: created here, or in the spec.
     fn locate(&self, address: &str) -> Result<(Address, PathBuf)> {
-        let address = self.renamed.get(address).map(String::as_str).unwrap_or(address);
+        let address = self
+            .renamed
+            .get(address)
+            .map(String::as_str)
+            .unwrap_or(address);
         let addr = Address::parse(address)
             .ok_or_else(|| Error::new(format!("`{address}` is not a resource address")))?;
         if let Some(p) = self.created.get(address) {
             return Ok((addr, p.clone()));
         }
         if self.edit.removed.contains(address) {
-            return Err(Error::new(format!("`{address}` is removed by this same request")));
+            return Err(Error::new(format!(
+                "`{address}` is removed by this same request"
+            )));
         }
         let r = self.spec.resource(&addr).ok_or_else(|| {
-            Error::new(format!("`{address}` does not exist, so it cannot be changed"))
-                .hint("`infra state list` and infra/*.toml show what exists")
+            Error::new(format!(
+                "`{address}` does not exist, so it cannot be changed"
+            ))
+            .hint("`infra state list` and infra/*.toml show what exists")
         })?;
         Ok((addr, self.spec.sources.file(r.loc.file).path.clone()))
     }
@@ -102,7 +113,12 @@ impl Expander<'_> {
     }
 
     /// An attribute's value as the edit stands now (earlier operations included).
-    fn current(&mut self, addr: &Address, path: &PathBuf, attribute: &str) -> Result<Option<Value>> {
+    fn current(
+        &mut self,
+        addr: &Address,
+        path: &PathBuf,
+        attribute: &str,
+    ) -> Result<Option<Value>> {
         let t = self.table(addr, path)?;
         Ok(t.get(attribute).and_then(Item::as_value).map(to_json))
     }
@@ -112,20 +128,36 @@ impl Expander<'_> {
         let s = schema::kind(&addr.kind)
             .ok_or_else(|| Error::new(format!("`{}` is not a kind infra knows", addr.kind)))?;
         let a = s.attr(attribute).filter(|a| !a.computed).ok_or_else(|| {
-            Error::new(format!("`{}` has no attribute `{attribute}` that can be set", addr.kind))
-                .hint(format!("its attributes: {}", s.attrs.iter().filter(|a| !a.computed).map(|a| a.name).collect::<Vec<_>>().join(", ")))
+            Error::new(format!(
+                "`{}` has no attribute `{attribute}` that can be set",
+                addr.kind
+            ))
+            .hint(format!(
+                "its attributes: {}",
+                s.attrs
+                    .iter()
+                    .filter(|a| !a.computed)
+                    .map(|a| a.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
         })?;
         if value.is_null() && a.required {
-            return Err(Error::new(format!("{addr}.{attribute} is required and cannot be unset")));
+            return Err(Error::new(format!(
+                "{addr}.{attribute} is required and cannot be unset"
+            )));
         }
         // A reference (`http://${container.x.address}:8010`) is checked once resolved, by validation.
         let reference = value.as_str().is_some_and(|v| v.contains("${"));
         if !value.is_null() && !reference {
-            check::check(a.ty, value).map_err(|e| Error::new(format!("{addr}.{attribute}: must be {e}")))?;
+            check::check(a.ty, value)
+                .map_err(|e| Error::new(format!("{addr}.{attribute}: must be {e}")))?;
         }
         let before = self.current(&addr, &path, attribute)?;
         if attribute == "disk" {
-            if let (Some(old), Some(new)) = (before.as_ref().and_then(Value::as_i64), value.as_i64()) {
+            if let (Some(old), Some(new)) =
+                (before.as_ref().and_then(Value::as_i64), value.as_i64())
+            {
                 if new < old {
                     return Err(Error::new(format!(
                         "refusing to shrink {addr}.disk from {old} GB to {new} GB: disks only grow"
@@ -138,7 +170,8 @@ impl Expander<'_> {
         if a.force_new && existing && before.as_ref() != Some(value) {
             self.edit.replaced.insert(addr.to_string());
         }
-        let v = to_toml(value).map_err(|e| Error::new(format!("{addr}.{attribute}: {}", e.message)))?;
+        let v =
+            to_toml(value).map_err(|e| Error::new(format!("{addr}.{attribute}: {}", e.message)))?;
         let t = self.table(&addr, &path)?;
         match v {
             Some(v) => {
@@ -149,32 +182,56 @@ impl Expander<'_> {
             }
         }
         self.edit.touched.insert(addr.to_string());
-        self.edit.lines.push(format!("set {addr}.{attribute}: {} → {}", show(before.as_ref()), show(Some(value))));
+        self.edit.lines.push(format!(
+            "set {addr}.{attribute}: {} → {}",
+            show(before.as_ref()),
+            show(Some(value))
+        ));
         Ok(())
     }
 
-    pub(super) fn adjust(&mut self, address: &str, attribute: &str, by: Option<f64>, factor: Option<f64>) -> Result<()> {
+    pub(super) fn adjust(
+        &mut self,
+        address: &str,
+        attribute: &str,
+        by: Option<f64>,
+        factor: Option<f64>,
+    ) -> Result<()> {
         let (addr, path) = self.locate(address)?;
         let s = schema::kind(&addr.kind)
             .ok_or_else(|| Error::new(format!("`{}` is not a kind infra knows", addr.kind)))?;
-        let a = s.attr(attribute).ok_or_else(|| Error::new(format!("`{}` has no attribute `{attribute}`", addr.kind)))?;
+        let a = s
+            .attr(attribute)
+            .ok_or_else(|| Error::new(format!("`{}` has no attribute `{attribute}`", addr.kind)))?;
         if !matches!(a.ty, schema::Ty::Int { .. }) {
-            return Err(Error::new(format!("{addr}.{attribute} is not a number, so it cannot be adjusted")));
+            return Err(Error::new(format!(
+                "{addr}.{attribute} is not a number, so it cannot be adjusted"
+            )));
         }
         let now = self
             .current(&addr, &path, attribute)?
             .or_else(|| a.default.map(|d| d.value()))
             .and_then(|v| v.as_f64())
-            .ok_or_else(|| Error::new(format!("{addr}.{attribute} has no value to adjust; say the new value")))?;
+            .ok_or_else(|| {
+                Error::new(format!(
+                    "{addr}.{attribute} has no value to adjust; say the new value"
+                ))
+            })?;
         let new = match (by, factor) {
             (Some(b), None) => now + b,
             (None, Some(f)) => now * f,
-            _ => return Err(Error::new("an adjustment needs exactly one of `by` and `factor`")),
+            _ => {
+                return Err(Error::new(
+                    "an adjustment needs exactly one of `by` and `factor`",
+                ))
+            }
         };
         let whole = new.round();
         if (new - whole).abs() > 1e-6 {
-            return Err(Error::new(format!("{addr}.{attribute} would become {new}, which is not a whole number"))
-                .hint("say the value you want"));
+            return Err(Error::new(format!(
+                "{addr}.{attribute} would become {new}, which is not a whole number"
+            ))
+            .hint("say the value you want"));
         }
         self.set(address, attribute, &Value::from(whole as i64))
     }
@@ -185,12 +242,22 @@ impl Expander<'_> {
             return Err(Error::new(format!("\"{to}\" is not a valid resource name")));
         }
         if let Some(g) = address.strip_prefix("group:") {
-            let members: Vec<Address> = self.spec.resources.iter().filter(|r| r.group.as_deref() == Some(g)).map(|r| r.address.clone()).collect();
+            let members: Vec<Address> = self
+                .spec
+                .resources
+                .iter()
+                .filter(|r| r.group.as_deref() == Some(g))
+                .map(|r| r.address.clone())
+                .collect();
             if members.is_empty() {
                 return Err(Error::new(format!("there is no group `{g}`")));
             }
             for m in members {
-                let new_name = if m.name == g { to.to_string() } else { m.name.replacen(g, to, 1) };
+                let new_name = if m.name == g {
+                    to.to_string()
+                } else {
+                    m.name.replacen(g, to, 1)
+                };
                 let new = self.rename_one(&m.to_string(), &new_name)?;
                 self.set(&new, "group", &Value::from(to))?;
             }
@@ -210,7 +277,9 @@ impl Expander<'_> {
             .get_mut(&addr.kind)
             .and_then(Item::as_table_mut)
             .ok_or_else(|| Error::new(format!("cannot find `{addr}` in {}", path.display())))?;
-        let item = kt.remove(&addr.name).ok_or_else(|| Error::new(format!("cannot find `{addr}`")))?;
+        let item = kt
+            .remove(&addr.name)
+            .ok_or_else(|| Error::new(format!("cannot find `{addr}`")))?;
         kt.insert(to, item);
         let (from, into) = (format!("${{{addr}."), format!("${{{new}."));
         self.rewrite_everywhere(&|s: &str| s.contains(&from).then(|| s.replace(&from, &into)))?;
@@ -246,11 +315,21 @@ impl Expander<'_> {
         if !crate::spec::check::is_name(to) || to.contains('_') {
             return Err(Error::new(format!("\"{to}\" is not a valid name")));
         }
-        let members: Vec<&crate::spec::Resource> = self.spec.resources.iter().filter(|r| r.group.as_deref() == Some(group)).collect();
+        let members: Vec<&crate::spec::Resource> = self
+            .spec
+            .resources
+            .iter()
+            .filter(|r| r.group.as_deref() == Some(group))
+            .collect();
         if members.is_empty() {
             return Err(Error::new(format!("there is no group `{group}` to copy")));
         }
-        if self.spec.resources.iter().any(|r| r.group.as_deref() == Some(to)) {
+        if self
+            .spec
+            .resources
+            .iter()
+            .any(|r| r.group.as_deref() == Some(to))
+        {
             return Err(Error::new(format!("a group `{to}` exists already")));
         }
         let rename = |name: &str| -> String {
@@ -264,17 +343,35 @@ impl Expander<'_> {
         };
         let refs: Vec<(String, String)> = members
             .iter()
-            .map(|r| (format!("${{{}.", r.address), format!("${{{}.{}.", r.address.kind, rename(&r.address.name))))
+            .map(|r| {
+                (
+                    format!("${{{}.", r.address),
+                    format!("${{{}.{}.", r.address.kind, rename(&r.address.name)),
+                )
+            })
             .collect();
         // The old host name and the new one, from the group's record or site.
         let old_host = members.iter().find_map(|r| match r.address.kind.as_str() {
-            "proxy_site" => r.attrs.get("server_name").and_then(Value::as_str).map(str::to_string),
+            "proxy_site" => r
+                .attrs
+                .get("server_name")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             _ => None,
         });
         let record = members.iter().find(|r| r.address.kind == "dns_record");
         let zone = record
-            .and_then(|r| r.attrs.get("zone").and_then(Value::as_str).map(str::to_string))
-            .or_else(|| old_host.as_deref().and_then(|h| h.split_once('.').map(|(_, z)| z.to_string())))
+            .and_then(|r| {
+                r.attrs
+                    .get("zone")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .or_else(|| {
+                old_host
+                    .as_deref()
+                    .and_then(|h| h.split_once('.').map(|(_, z)| z.to_string()))
+            })
             .or_else(|| self.spec.project.domain.clone());
         let new_host = zone.as_ref().map(|z| format!("{to}.{z}"));
         let path = PathBuf::from(format!("infra/{to}.toml"));
@@ -295,14 +392,17 @@ impl Expander<'_> {
                 table.insert("hostname", Item::Value(to.into()));
             }
             if let Some(ip) = table.get("ip").and_then(Item::as_str).map(str::to_string) {
-                let old: Option<std::net::IpAddr> = ip.split('/').next().and_then(|a| a.parse().ok());
+                let old: Option<std::net::IpAddr> =
+                    ip.split('/').next().and_then(|a| a.parse().ok());
                 let pool = self
                     .spec
                     .pools
                     .values()
                     .find(|p| p.cidr.zip(old).is_some_and(|(c, a)| c.contains(&a)))
                     .or_else(|| self.spec.pools.values().next())
-                    .ok_or_else(|| Error::new("the project has no [pools] to take an address from"))?;
+                    .ok_or_else(|| {
+                        Error::new("the project has no [pools] to take an address from")
+                    })?;
                 let new_ip = pool::allocate(pool, &self.used_ips).map_err(Error::new)?;
                 if let Ok(a) = new_ip.split('/').next().unwrap_or_default().parse() {
                     self.used_ips.insert(a);
@@ -319,7 +419,11 @@ impl Expander<'_> {
                     }
                 }
                 "monitor" => {
-                    if let (Some(url), Some(old), Some(new)) = (table.get("url").and_then(Item::as_str), &old_host, &new_host) {
+                    if let (Some(url), Some(old), Some(new)) = (
+                        table.get("url").and_then(Item::as_str),
+                        &old_host,
+                        &new_host,
+                    ) {
                         let u = url.replacen(old.as_str(), new, 1);
                         table.insert("url", Item::Value(u.as_str().into()));
                     }
@@ -345,13 +449,21 @@ impl Expander<'_> {
                 Item::Table(t)
             });
             kt.as_table_mut()
-                .ok_or_else(|| Error::new(format!("{}: `{}` is not a table", path.display(), r.address.kind)))?
+                .ok_or_else(|| {
+                    Error::new(format!(
+                        "{}: `{}` is not a table",
+                        path.display(),
+                        r.address.kind
+                    ))
+                })?
                 .insert(&new_addr.name, item);
             self.created.insert(new_addr.to_string(), path.clone());
             self.edit.touched.insert(new_addr.to_string());
             made.push(new_addr.to_string());
         }
-        self.edit.lines.push(format!("clone group {group} as {to}: {}", made.join(", ")));
+        self.edit
+            .lines
+            .push(format!("clone group {group} as {to}: {}", made.join(", ")));
         Ok(())
     }
 
@@ -361,9 +473,12 @@ impl Expander<'_> {
         if self.edit.removed.is_empty() {
             return Ok(());
         }
-        let mut values: std::collections::BTreeMap<String, Value> = std::collections::BTreeMap::new();
+        let mut values: std::collections::BTreeMap<String, Value> =
+            std::collections::BTreeMap::new();
         for r in &self.spec.resources {
-            if !self.edit.removed.contains(&r.address.to_string()) || self.renamed.contains_key(&r.address.to_string()) {
+            if !self.edit.removed.contains(&r.address.to_string())
+                || self.renamed.contains_key(&r.address.to_string())
+            {
                 continue;
             }
             let mut attrs = r.attrs.clone();
@@ -377,7 +492,13 @@ impl Expander<'_> {
         }
         let dangling = self.spec.resources.iter().any(|r| {
             !self.edit.removed.contains(&r.address.to_string())
-                && r.attrs.values().any(|v| v.as_str().is_some_and(|s| references(s).iter().any(|(a, _)| self.edit.removed.contains(a) && !self.renamed.contains_key(a))))
+                && r.attrs.values().any(|v| {
+                    v.as_str().is_some_and(|s| {
+                        references(s).iter().any(|(a, _)| {
+                            self.edit.removed.contains(a) && !self.renamed.contains_key(a)
+                        })
+                    })
+                })
         });
         if !dangling {
             return Ok(());

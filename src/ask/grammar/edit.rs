@@ -27,14 +27,22 @@ struct Subject {
 fn runs(c: &Clause, skip: &BTreeSet<usize>) -> Vec<Subject> {
     let mut out: Vec<Subject> = Vec::new();
     for m in &c.mentions {
-        let cands: Vec<usize> = m.cands.iter().copied().filter(|e| !skip.contains(e)).collect();
+        let cands: Vec<usize> = m
+            .cands
+            .iter()
+            .copied()
+            .filter(|e| !skip.contains(e))
+            .collect();
         if cands.is_empty() {
             continue;
         }
         let joined = out.last().is_some_and(|s: &Subject| {
             c.toks[s.end..m.start].iter().all(|t| {
                 t.is_punct()
-                    || matches!(t.low.as_str(), "and" | "or" | "the" | "its" | "their" | "both" | "all")
+                    || matches!(
+                        t.low.as_str(),
+                        "and" | "or" | "the" | "its" | "their" | "both" | "all"
+                    )
                     || vocab::part_kind(&t.low).is_some()
                     || crate::spec::schema::DNS_TYPES.contains(&t.raw.to_ascii_uppercase().as_str())
             })
@@ -49,7 +57,12 @@ fn runs(c: &Clause, skip: &BTreeSet<usize>) -> Vec<Subject> {
                 }
             }
         } else {
-            out.push(Subject { start: m.start, end: m.end, cands, weak: m.weak });
+            out.push(Subject {
+                start: m.start,
+                end: m.end,
+                cands,
+                weak: m.weak,
+            });
         }
     }
     out
@@ -69,7 +82,10 @@ pub fn subjects(_g: &Grammar, c: &Clause, ctx: &Ctx) -> Vec<Vec<usize>> {
 
 /// The name and group of a subject: the group when it has one.
 pub fn subject_name(g: &Grammar, cands: &[usize]) -> (String, Option<String>) {
-    let groups: BTreeSet<&str> = cands.iter().filter_map(|&e| g.world.entities[e].group.as_deref()).collect();
+    let groups: BTreeSet<&str> = cands
+        .iter()
+        .filter_map(|&e| g.world.entities[e].group.as_deref())
+        .collect();
     if groups.len() == 1 {
         let gname = groups.into_iter().next().expect("one").to_string();
         return (gname.clone(), Some(gname));
@@ -79,7 +95,10 @@ pub fn subject_name(g: &Grammar, cands: &[usize]) -> (String, Option<String>) {
 }
 
 fn group_of(g: &Grammar, cands: &[usize]) -> Option<String> {
-    let groups: BTreeSet<&str> = cands.iter().filter_map(|&e| g.world.entities[e].group.as_deref()).collect();
+    let groups: BTreeSet<&str> = cands
+        .iter()
+        .filter_map(|&e| g.world.entities[e].group.as_deref())
+        .collect();
     (groups.len() == 1).then(|| groups.into_iter().next().expect("one").to_string())
 }
 
@@ -101,16 +120,34 @@ fn widened(g: &Grammar, cands: &[usize]) -> Vec<usize> {
 /// The host name people reach a subject at: its proxy site, else its record.
 pub fn host_of(g: &Grammar, cands: &[usize]) -> Option<String> {
     let all = widened(g, cands);
-    let by = |kind: &str| all.iter().map(|&e| &g.world.entities[e]).find(|e| e.kind == kind).and_then(Entity::host);
-    by("proxy_site").or_else(|| by("dns_record")).or_else(|| by("monitor"))
+    let by = |kind: &str| {
+        all.iter()
+            .map(|&e| &g.world.entities[e])
+            .find(|e| e.kind == kind)
+            .and_then(Entity::host)
+    };
+    by("proxy_site")
+        .or_else(|| by("dns_record"))
+        .or_else(|| by("monitor"))
 }
 
 /// https when the site has TLS or the project's monitors use https.
 pub fn scheme_for(g: &Grammar, cands: &[usize]) -> &'static str {
     let all = widened(g, cands);
-    let tls = all.iter().map(|&e| &g.world.entities[e]).any(|e| e.kind == "proxy_site" && (e.str("tls_cert").is_some() || e.str("listen") == Some("443")));
-    let monitors: Vec<&str> = g.world.entities.iter().filter(|e| e.kind == "monitor").filter_map(|e| e.str("url")).collect();
-    let https = monitors.iter().filter(|u| u.starts_with("https://")).count();
+    let tls = all.iter().map(|&e| &g.world.entities[e]).any(|e| {
+        e.kind == "proxy_site" && (e.str("tls_cert").is_some() || e.str("listen") == Some("443"))
+    });
+    let monitors: Vec<&str> = g
+        .world
+        .entities
+        .iter()
+        .filter(|e| e.kind == "monitor")
+        .filter_map(|e| e.str("url"))
+        .collect();
+    let https = monitors
+        .iter()
+        .filter(|u| u.starts_with("https://"))
+        .count();
     if tls || (https * 2 > monitors.len() && !monitors.is_empty()) {
         "https"
     } else {
@@ -127,27 +164,50 @@ pub fn address_expr(g: &Grammar, cands: &[usize]) -> Option<String> {
             return Some(format!("${{{}.address}}", ent.address()));
         }
     }
-    all.iter().find_map(|&e| g.world.entities[e].ip()).map(|ip| ip.to_string())
+    all.iter()
+        .find_map(|&e| g.world.entities[e].ip())
+        .map(|ip| ip.to_string())
 }
 
 /// "remove one core from gitea", "take one core away": a quantity, not a removal.
 pub fn is_quantity_change(c: &Clause) -> bool {
     let spans: Vec<(usize, usize)> = c.mentions.iter().map(|m| (m.start, m.end)).collect();
-    facts::extract(&c.toks, &spans)
-        .iter()
-        .any(|f| matches!(f.attr, "cores" | "memory" | "disk") && !matches!(f.amount, Amount::Set(_)))
+    facts::extract(&c.toks, &spans).iter().any(|f| {
+        matches!(f.attr, "cores" | "memory" | "disk") && !matches!(f.amount, Amount::Set(_))
+    })
 }
 
 /// The operation one fact makes on one resource.
-pub fn fact_op(g: &Grammar, address: &str, e: Option<&Entity>, f: &Fact) -> Result<Option<Operation>, Error> {
+pub fn fact_op(
+    g: &Grammar,
+    address: &str,
+    e: Option<&Entity>,
+    f: &Fact,
+) -> Result<Option<Operation>, Error> {
     let attr = f.attr;
-    let set = |attribute: &str, value: Value| Operation::Set { address: address.into(), attribute: attribute.into(), value };
+    let set = |attribute: &str, value: Value| Operation::Set {
+        address: address.into(),
+        attribute: attribute.into(),
+        value,
+    };
     Ok(Some(match &f.amount {
-        Amount::Delta(d) => Operation::Adjust { address: address.into(), attribute: attr.into(), by: Some(*d), factor: None },
-        Amount::Factor(x) => Operation::Adjust { address: address.into(), attribute: attr.into(), by: None, factor: Some(*x) },
+        Amount::Delta(d) => Operation::Adjust {
+            address: address.into(),
+            attribute: attr.into(),
+            by: Some(*d),
+            factor: None,
+        },
+        Amount::Factor(x) => Operation::Adjust {
+            address: address.into(),
+            attribute: attr.into(),
+            by: None,
+            factor: Some(*x),
+        },
         Amount::Set(v) => match attr {
             "port" => {
-                let Some(up) = e.and_then(|e| e.str("upstream")) else { return Ok(None) };
+                let Some(up) = e.and_then(|e| e.str("upstream")) else {
+                    return Ok(None);
+                };
                 let port = v.as_i64().unwrap_or(0);
                 set("upstream", Value::from(with_port(up, port)))
             }
@@ -157,7 +217,12 @@ pub fn fact_op(g: &Grammar, address: &str, e: Option<&Entity>, f: &Fact) -> Resu
                 let completed;
                 let raw = match raw.strip_prefix('.') {
                     Some(last) => {
-                        let Some(net) = g.world.pools.first().and_then(|p| p.parse::<ipnet::Ipv4Net>().ok()) else {
+                        let Some(net) = g
+                            .world
+                            .pools
+                            .first()
+                            .and_then(|p| p.parse::<ipnet::Ipv4Net>().ok())
+                        else {
                             return Err(decline(&format!("\"{raw}\" is not a whole address and the project has no IPv4 pool"), "give the whole address"));
                         };
                         let o = net.network().octets();
@@ -175,12 +240,25 @@ pub fn fact_op(g: &Grammar, address: &str, e: Option<&Entity>, f: &Fact) -> Resu
             "lan" => {
                 if v.as_bool() == Some(true) {
                     // The project's own networks, and loopback for checks on the proxy host.
-                    let mut pools: Vec<Value> = g.world.pools.iter().map(|p| Value::from(p.clone())).collect();
+                    let mut pools: Vec<Value> = g
+                        .world
+                        .pools
+                        .iter()
+                        .map(|p| Value::from(p.clone()))
+                        .collect();
                     if !pools.is_empty() {
                         pools.push(Value::from("127.0.0.0/8"));
                     }
                     if pools.is_empty() {
-                        set("allow", serde_json::json!(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8"]))
+                        set(
+                            "allow",
+                            serde_json::json!([
+                                "10.0.0.0/8",
+                                "172.16.0.0/12",
+                                "192.168.0.0/16",
+                                "127.0.0.0/8"
+                            ]),
+                        )
                     } else {
                         set("allow", Value::Array(pools))
                     }
@@ -191,7 +269,8 @@ pub fn fact_op(g: &Grammar, address: &str, e: Option<&Entity>, f: &Fact) -> Resu
             "proxied" => {
                 if v.as_bool() == Some(true) {
                     if let Some(ent) = e {
-                        let private = ent.str("content").is_some_and(|c| c.starts_with("${")) || ent.ip().is_some_and(|ip| crate::ask::pool::is_private(&ip));
+                        let private = ent.str("content").is_some_and(|c| c.starts_with("${"))
+                            || ent.ip().is_some_and(|ip| crate::ask::pool::is_private(&ip));
                         if private {
                             return Err(decline(
                                 &format!("`{address}` points at a private address, which Cloudflare's proxy cannot reach"),
@@ -215,7 +294,11 @@ fn with_port(upstream: &str, port: i64) -> String {
     };
     // Keep `${container.x.address}` whole: its dots and braces are no port.
     let bare = match host.rfind(':') {
-        Some(i) if !host[i..].contains('}') && host[i + 1..].chars().all(|c| c.is_ascii_digit()) => &host[..i],
+        Some(i)
+            if !host[i..].contains('}') && host[i + 1..].chars().all(|c| c.is_ascii_digit()) =>
+        {
+            &host[..i]
+        }
         _ => host,
     };
     format!("{scheme}://{bare}:{port}{path}")
@@ -233,17 +316,28 @@ fn with_prefix(g: &Grammar, e: Option<&Entity>, ip: &str) -> String {
             }
         }
     }
-    let prefix = e.and_then(|e| e.str("ip")).and_then(|s| s.split_once('/')).map(|(_, p)| p.to_string()).unwrap_or_else(|| "32".into());
+    let prefix = e
+        .and_then(|e| e.str("ip"))
+        .and_then(|s| s.split_once('/'))
+        .map(|(_, p)| p.to_string())
+        .unwrap_or_else(|| "32".into());
     format!("{ip}/{prefix}")
 }
 
 /// Resources of the wanted kinds within a subject (widened to its group).
 fn resolve(g: &Grammar, cands: &[usize], kinds: &[&str]) -> Vec<usize> {
-    let direct: Vec<usize> = cands.iter().copied().filter(|&e| kinds.contains(&g.world.entities[e].kind.as_str())).collect();
+    let direct: Vec<usize> = cands
+        .iter()
+        .copied()
+        .filter(|&e| kinds.contains(&g.world.entities[e].kind.as_str()))
+        .collect();
     if !direct.is_empty() {
         return direct;
     }
-    widened(g, cands).into_iter().filter(|&e| kinds.contains(&g.world.entities[e].kind.as_str())).collect()
+    widened(g, cands)
+        .into_iter()
+        .filter(|&e| kinds.contains(&g.world.entities[e].kind.as_str()))
+        .collect()
 }
 
 fn parts(c: &Clause) -> Vec<&'static str> {
@@ -259,7 +353,13 @@ fn parts(c: &Clause) -> Vec<&'static str> {
             }
         }
     }
-    if c.words().windows(2).any(|w| w[0] == "stop" && (w[1].starts_with("monitor") || w[1].starts_with("watch") || w[1].starts_with("check"))) && !out.contains(&"monitor") {
+    if c.words().windows(2).any(|w| {
+        w[0] == "stop"
+            && (w[1].starts_with("monitor")
+                || w[1].starts_with("watch")
+                || w[1].starts_with("check"))
+    }) && !out.contains(&"monitor")
+    {
         out.push("monitor");
     }
     out
@@ -268,21 +368,37 @@ fn parts(c: &Clause) -> Vec<&'static str> {
 /// "Moodle shouldn't go through the proxy any more": a part that is no longer wanted.
 pub fn no_longer(c: &Clause) -> bool {
     c.has_any(&["anymore", "longer"])
-        && c.has_any(&["shouldn't", "doesn't", "don't", "no", "not", "won't", "needn't"])
+        && c.has_any(&[
+            "shouldn't",
+            "doesn't",
+            "don't",
+            "no",
+            "not",
+            "won't",
+            "needn't",
+        ])
         && c.toks.iter().any(|t| vocab::part_kind(&t.low).is_some())
         && !c.mentions.is_empty()
 }
 
 pub fn remove_parts(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
-    let kinds: Vec<&str> = c.toks.iter().filter_map(|t| vocab::part_kind(&t.low)).collect();
-    let Some(m) = c.mentions.first() else { return Err(unknown_reference(g, c)) };
+    let kinds: Vec<&str> = c
+        .toks
+        .iter()
+        .filter_map(|t| vocab::part_kind(&t.low))
+        .collect();
+    let Some(m) = c.mentions.first() else {
+        return Err(unknown_reference(g, c));
+    };
     let targets = resolve(g, &m.cands, &kinds);
     if targets.is_empty() {
         return Err(unknown_reference(g, c));
     }
     for t in targets {
         if !already_removed(g, ctx, t) {
-            ctx.push(Operation::Remove { target: g.world.entities[t].address() });
+            ctx.push(Operation::Remove {
+                target: g.world.entities[t].address(),
+            });
         }
     }
     ctx.subject = m.cands.clone();
@@ -290,7 +406,17 @@ pub fn remove_parts(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error>
 }
 
 fn plural(c: &Clause) -> bool {
-    c.has_any(&["all", "both", "each", "every", "records", "monitors", "checks", "containers", "sites"])
+    c.has_any(&[
+        "all",
+        "both",
+        "each",
+        "every",
+        "records",
+        "monitors",
+        "checks",
+        "containers",
+        "sites",
+    ])
 }
 
 fn unknown_reference(g: &Grammar, c: &Clause) -> Error {
@@ -298,7 +424,9 @@ fn unknown_reference(g: &Grammar, c: &Clause) -> Error {
         .toks
         .iter()
         .enumerate()
-        .filter(|(i, t)| name_like(t) && !c.in_mention(*i) && !g.world.providers.contains_key(&t.low))
+        .filter(|(i, t)| {
+            name_like(t) && !c.in_mention(*i) && !g.world.providers.contains_key(&t.low)
+        })
         .map(|(_, t)| t.low.as_str())
         .collect();
     let groups: Vec<&str> = g.world.groups().into_iter().collect();
@@ -307,12 +435,19 @@ fn unknown_reference(g: &Grammar, c: &Clause) -> Error {
             let near = world::closest(g.world, w);
             decline(
                 &format!("\"{w}\" names nothing that exists in this project"),
-                &format!("did you mean {}? Services here: {}", near.join(", "), groups.join(", ")),
+                &format!(
+                    "did you mean {}? Services here: {}",
+                    near.join(", "),
+                    groups.join(", ")
+                ),
             )
         }
         None => decline(
             "it names nothing that exists in this project",
-            &format!("name the service or record, e.g. one of: {}", groups.join(", ")),
+            &format!(
+                "name the service or record, e.g. one of: {}",
+                groups.join(", ")
+            ),
         ),
     }
 }
@@ -324,7 +459,10 @@ fn check_ambiguous(g: &Grammar, c: &Clause, targets: &[usize], weak: bool) -> Re
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     for &t in targets {
         if !seen.insert(g.world.entities[t].kind.as_str()) {
-            let list: Vec<String> = targets.iter().map(|&e| g.world.entities[e].address()).collect();
+            let list: Vec<String> = targets
+                .iter()
+                .map(|&e| g.world.entities[e].address())
+                .collect();
             let _ = weak;
             return Err(decline(
                 &format!("it could mean any of {}", list.join(", ")),
@@ -338,7 +476,10 @@ fn check_ambiguous(g: &Grammar, c: &Clause, targets: &[usize], weak: bool) -> Re
 pub fn edit(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
     let spans: Vec<(usize, usize)> = c.mentions.iter().map(|m| (m.start, m.end)).collect();
     let mut facts = facts::extract(&c.toks, &spans);
-    let said = c.toks.iter().find_map(|t| vocab::attribute(&t.low).map(|(_, a)| a));
+    let said = c
+        .toks
+        .iter()
+        .find_map(|t| vocab::attribute(&t.low).map(|(_, a)| a));
     // "… needs a bigger disk: make it 500 GB": a size with no word of its own is
     // about what the previous clause named.
     if said.is_none() {
@@ -346,7 +487,9 @@ pub fn edit(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
             for f in facts.iter_mut().filter(|f| f.attr == "memory") {
                 f.attr = "disk";
                 f.amount = match &f.amount {
-                    Amount::Set(v) => Amount::Set(Value::from((v.as_f64().unwrap_or(0.0) / 1024.0).ceil() as i64)),
+                    Amount::Set(v) => Amount::Set(Value::from(
+                        (v.as_f64().unwrap_or(0.0) / 1024.0).ceil() as i64,
+                    )),
                     Amount::Delta(d) => Amount::Delta((d / 1024.0).ceil()),
                     other => other.clone(),
                 };
@@ -359,13 +502,22 @@ pub fn edit(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
     let mut subjects = runs(c, &BTreeSet::new());
     let pronoun = c.has_any(&["it", "its", "them", "their", "it's"]);
     if subjects.is_empty() && (!ctx.subject.is_empty()) && (pronoun || ctx.created.is_empty()) {
-        subjects.push(Subject { start: 0, end: 0, cands: ctx.subject.clone(), weak: false });
+        subjects.push(Subject {
+            start: 0,
+            end: 0,
+            cands: ctx.subject.clone(),
+            weak: false,
+        });
     }
     if subjects.is_empty() {
         if let Some(created) = ctx.created.last().cloned() {
             let mut any = false;
             for f in &facts {
-                if let Some(kind) = f.kinds.iter().find(|k| created.kinds.iter().any(|m| m == *k)) {
+                if let Some(kind) = f
+                    .kinds
+                    .iter()
+                    .find(|k| created.kinds.iter().any(|m| m == *k))
+                {
                     if let Some(op) = fact_op(g, &format!("{kind}.{}", created.name), None, f)? {
                         ctx.push(op);
                         any = true;
@@ -396,8 +548,18 @@ pub fn edit(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
         return Ok(());
     }
     for f in &facts {
-        let s = subjects.iter().rev().find(|s| s.end <= f.pos).or(subjects.first()).expect("a subject");
-        let mut kinds: Vec<&str> = f.kinds.iter().copied().filter(|k| wanted.contains(k)).collect();
+        let s = subjects
+            .iter()
+            .rev()
+            .find(|s| s.end <= f.pos)
+            .or(subjects.first())
+            .expect("a subject");
+        let mut kinds: Vec<&str> = f
+            .kinds
+            .iter()
+            .copied()
+            .filter(|k| wanted.contains(k))
+            .collect();
         if kinds.is_empty() {
             kinds = f.kinds.to_vec();
         }
@@ -417,17 +579,34 @@ pub fn edit(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
         if targets.is_empty() {
             // Something this request created in that group ("add monitoring … and have its check run …").
             let group = group_of(g, &s.cands);
-            let created = ctx.created.iter().rev().find(|cr| Some(&cr.group) == group.as_ref() && kinds.iter().any(|k| cr.kinds.iter().any(|m| m == k))).cloned();
+            let created = ctx
+                .created
+                .iter()
+                .rev()
+                .find(|cr| {
+                    Some(&cr.group) == group.as_ref()
+                        && kinds.iter().any(|k| cr.kinds.iter().any(|m| m == k))
+                })
+                .cloned();
             if let Some(cr) = created {
-                let kind = kinds.iter().find(|k| cr.kinds.iter().any(|m| m == *k)).expect("found");
+                let kind = kinds
+                    .iter()
+                    .find(|k| cr.kinds.iter().any(|m| m == *k))
+                    .expect("found");
                 if let Some(op) = fact_op(g, &format!("{kind}.{}", cr.name), None, f)? {
                     ctx.push(op);
                 }
                 continue;
             }
             // "… and a check that it's up every two minutes": the monitor is new.
-            if kinds.contains(&"monitor") && c.has_any(&["check", "monitor", "monitoring", "healthcheck", "probe"]) {
-                let interval: Vec<Fact> = facts.iter().filter(|x| x.kinds.contains(&"monitor")).cloned().collect();
+            if kinds.contains(&"monitor")
+                && c.has_any(&["check", "monitor", "monitoring", "healthcheck", "probe"])
+            {
+                let interval: Vec<Fact> = facts
+                    .iter()
+                    .filter(|x| x.kinds.contains(&"monitor"))
+                    .cloned()
+                    .collect();
                 if !ctx.ops.iter().any(|o| matches!(o, Operation::UseCapability { capability, .. } if capability == "monitor")) {
                     create::add_monitor(g, ctx, &s.cands, None, &interval)?;
                 }
@@ -442,22 +621,48 @@ pub fn edit(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
         }
         if f.attr == "ip" {
             // An address goes to A records for IPv4, AAAA for IPv6 ("the apex of acme.test").
-            let v6 = matches!(&f.amount, Amount::Set(v) if v.as_str().is_some_and(|x| x.contains(':')));
+            let v6 =
+                matches!(&f.amount, Amount::Set(v) if v.as_str().is_some_and(|x| x.contains(':')));
             let family = if v6 { "AAAA" } else { "A" };
-            let fitting: Vec<usize> = targets.iter().copied().filter(|&t| g.world.entities[t].kind != "dns_record" || g.world.entities[t].str("type") == Some(family)).collect();
+            let fitting: Vec<usize> = targets
+                .iter()
+                .copied()
+                .filter(|&t| {
+                    g.world.entities[t].kind != "dns_record"
+                        || g.world.entities[t].str("type") == Some(family)
+                })
+                .collect();
             // "www should stop being an alias and point at 203.0.113.80": the CNAME becomes an A.
             if let ([t], Amount::Set(v)) = (targets.as_slice(), &f.amount) {
                 let e = &g.world.entities[*t];
                 if e.kind == "dns_record" && e.str("type") == Some("CNAME") {
-                    ctx.push(Operation::Set { address: e.address(), attribute: "type".into(), value: Value::from(family) });
-                    ctx.push(Operation::Set { address: e.address(), attribute: "content".into(), value: v.clone() });
+                    ctx.push(Operation::Set {
+                        address: e.address(),
+                        attribute: "type".into(),
+                        value: Value::from(family),
+                    });
+                    ctx.push(Operation::Set {
+                        address: e.address(),
+                        attribute: "content".into(),
+                        value: v.clone(),
+                    });
                     continue;
                 }
             }
-            if fitting.is_empty() && targets.iter().all(|&t| g.world.entities[t].kind == "dns_record") {
+            if fitting.is_empty()
+                && targets
+                    .iter()
+                    .all(|&t| g.world.entities[t].kind == "dns_record")
+            {
                 // "storage should also get an IPv6 address": a new record beside the old one.
                 if let (Some(&t), Amount::Set(v)) = (targets.first(), &f.amount) {
-                    ctx.push(create::record_beside(g, ctx, t, family, v.as_str().unwrap_or_default())?);
+                    ctx.push(create::record_beside(
+                        g,
+                        ctx,
+                        t,
+                        family,
+                        v.as_str().unwrap_or_default(),
+                    )?);
                     continue;
                 }
             }
@@ -480,7 +685,10 @@ pub fn edit(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
 /// Where an address goes: the machine named or in the group, else the record named.
 fn ip_kinds(g: &Grammar, cands: &[usize]) -> Vec<&'static str> {
     let kind_of = |e: &usize| g.world.entities[*e].kind.as_str();
-    if cands.iter().any(|e| matches!(kind_of(e), "container" | "vm")) {
+    if cands
+        .iter()
+        .any(|e| matches!(kind_of(e), "container" | "vm"))
+    {
         return vec!["container", "vm"];
     }
     if cands.iter().any(|e| kind_of(e) == "dns_record") {
@@ -497,14 +705,35 @@ fn ip_kinds(g: &Grammar, cands: &[usize]) -> Vec<&'static str> {
 /// vpn hostname should be remote.example.org": the group's records, site and
 /// monitor follow the new host name.
 fn host_move(g: &Grammar, c: &Clause, ctx: &mut Ctx, subjects: &[Subject]) -> Result<bool, Error> {
-    let Some(new) = c.toks.iter().enumerate().find(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(*i)).map(|(_, t)| t.low.clone()) else {
+    let Some(new) = c
+        .toks
+        .iter()
+        .enumerate()
+        .find(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(*i))
+        .map(|(_, t)| t.low.clone())
+    else {
         return Ok(false);
     };
-    let pointing = c.toks.iter().any(|t| t.low.starts_with("point") || t.is("->") || t.kind == Kind::Punct('>'));
+    let pointing = c
+        .toks
+        .iter()
+        .any(|t| t.low.starts_with("point") || t.is("->") || t.kind == Kind::Punct('>'));
     let s = &subjects[0];
     // Only a request to move says so: "live at", "should be", "instead of", "from now on", "move to".
-    let moving = c.has_any(&["live", "lives", "living", "instead", "move", "moved", "moving", "hostname", "rename", "renamed", "become", "becomes"])
-        || c.words().windows(2).any(|w| matches!(w, ["should", "be"] | ["now", "on"] | ["be", "at"] | ["is", "now"] | ["served", "at"] | ["serve", "at"]));
+    let moving = c.has_any(&[
+        "live", "lives", "living", "instead", "move", "moved", "moving", "hostname", "rename",
+        "renamed", "become", "becomes",
+    ]) || c.words().windows(2).any(|w| {
+        matches!(
+            w,
+            ["should", "be"]
+                | ["now", "on"]
+                | ["be", "at"]
+                | ["is", "now"]
+                | ["served", "at"]
+                | ["serve", "at"]
+        )
+    });
     if pointing || !moving {
         return Ok(false);
     }
@@ -512,7 +741,9 @@ fn host_move(g: &Grammar, c: &Clause, ctx: &mut Ctx, subjects: &[Subject]) -> Re
     let Some((zone, label)) = g.world.split_host(&new) else {
         return Ok(false);
     };
-    let Some(old) = host_of(g, &s.cands) else { return Ok(false) };
+    let Some(old) = host_of(g, &s.cands) else {
+        return Ok(false);
+    };
     let members = widened(g, &s.cands);
     let mut any = false;
     for &m in &members {
@@ -520,17 +751,33 @@ fn host_move(g: &Grammar, c: &Clause, ctx: &mut Ctx, subjects: &[Subject]) -> Re
         let addr = e.address();
         match e.kind.as_str() {
             "dns_record" if e.host().as_deref() == Some(old.as_str()) => {
-                ctx.push(Operation::Set { address: addr.clone(), attribute: "name".into(), value: Value::from(label.clone()) });
+                ctx.push(Operation::Set {
+                    address: addr.clone(),
+                    attribute: "name".into(),
+                    value: Value::from(label.clone()),
+                });
                 if e.str("zone") != Some(zone.as_str()) {
-                    ctx.push(Operation::Set { address: addr, attribute: "zone".into(), value: Value::from(zone.clone()) });
+                    ctx.push(Operation::Set {
+                        address: addr,
+                        attribute: "zone".into(),
+                        value: Value::from(zone.clone()),
+                    });
                 }
             }
             "proxy_site" if e.str("server_name") == Some(old.as_str()) => {
-                ctx.push(Operation::Set { address: addr, attribute: "server_name".into(), value: Value::from(new.clone()) });
+                ctx.push(Operation::Set {
+                    address: addr,
+                    attribute: "server_name".into(),
+                    value: Value::from(new.clone()),
+                });
             }
             "monitor" if e.host().as_deref() == Some(old.as_str()) => {
                 let url = e.str("url").unwrap_or_default().replacen(&old, &new, 1);
-                ctx.push(Operation::Set { address: addr, attribute: "url".into(), value: Value::from(url) });
+                ctx.push(Operation::Set {
+                    address: addr,
+                    attribute: "url".into(),
+                    value: Value::from(url),
+                });
             }
             _ => continue,
         }
@@ -542,7 +789,12 @@ fn host_move(g: &Grammar, c: &Clause, ctx: &mut Ctx, subjects: &[Subject]) -> Re
 }
 
 /// "point the nas record at nas2.example.net", "tighten DMARC to p=reject".
-fn content_edit(g: &Grammar, c: &Clause, ctx: &mut Ctx, subjects: &[Subject]) -> Result<bool, Error> {
+fn content_edit(
+    g: &Grammar,
+    c: &Clause,
+    ctx: &mut Ctx,
+    subjects: &[Subject],
+) -> Result<bool, Error> {
     let s = &subjects[0];
     let mut records = resolve(g, &s.cands, &["dns_record"]);
     // "Mail for school.example.org should now go to …": any record the clause names
@@ -559,62 +811,135 @@ fn content_edit(g: &Grammar, c: &Clause, ctx: &mut Ctx, subjects: &[Subject]) ->
         .toks
         .iter()
         .map(|t| t.raw.as_str())
-        .filter(|r| ["include:", "ip4:", "ip6:", "a:", "mx:", "exists:"].iter().any(|p| r.to_ascii_lowercase().starts_with(p)))
+        .filter(|r| {
+            ["include:", "ip4:", "ip6:", "a:", "mx:", "exists:"]
+                .iter()
+                .any(|p| r.to_ascii_lowercase().starts_with(p))
+        })
         .collect();
     if !mechanisms.is_empty() {
-        let spf: Vec<usize> = records.iter().copied().filter(|&r| g.world.entities[r].str("content").is_some_and(|ct| ct.starts_with("v=spf1"))).collect();
+        let spf: Vec<usize> = records
+            .iter()
+            .copied()
+            .filter(|&r| {
+                g.world.entities[r]
+                    .str("content")
+                    .is_some_and(|ct| ct.starts_with("v=spf1"))
+            })
+            .collect();
         check_ambiguous(g, c, &spf, s.weak)?;
         if let Some(&r) = spf.first() {
             let e = &g.world.entities[r];
-            let mut terms: Vec<String> = e.str("content").unwrap_or_default().split_whitespace().map(str::to_string).collect();
-            let at = terms.iter().position(|t| t.trim_start_matches(['~', '-', '?', '+']) == "all").unwrap_or(terms.len());
+            let mut terms: Vec<String> = e
+                .str("content")
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            let at = terms
+                .iter()
+                .position(|t| t.trim_start_matches(['~', '-', '?', '+']) == "all")
+                .unwrap_or(terms.len());
             for m in mechanisms.iter().rev() {
                 if !terms.iter().any(|t| t == m) {
                     terms.insert(at, m.to_string());
                 }
             }
-            ctx.push(Operation::Set { address: e.address(), attribute: "content".into(), value: Value::from(terms.join(" ")) });
+            ctx.push(Operation::Set {
+                address: e.address(),
+                attribute: "content".into(),
+                value: Value::from(terms.join(" ")),
+            });
             return Ok(true);
         }
     }
     // "dmarc: p=none -> p=quarantine": the value after the arrow, else the last one said.
     let assigns: Vec<&super::lex::Tok> = c.toks.iter().filter(|t| t.kind == Kind::Assign).collect();
-    let after_arrow = c.toks.iter().enumerate().find(|(i, t)| t.kind == Kind::Assign && *i > 0 && (c.toks[i - 1].kind == Kind::Punct('>') || c.toks[i - 1].is("to"))).map(|(_, t)| t);
+    let after_arrow = c
+        .toks
+        .iter()
+        .enumerate()
+        .find(|(i, t)| {
+            t.kind == Kind::Assign
+                && *i > 0
+                && (c.toks[i - 1].kind == Kind::Punct('>') || c.toks[i - 1].is("to"))
+        })
+        .map(|(_, t)| t);
     if let Some(assign) = after_arrow.or(assigns.last().copied()) {
         let (key, value) = assign.raw.split_once('=').expect("an assignment");
-        let hits: Vec<usize> = records.iter().copied().filter(|&r| g.world.entities[r].str("content").is_some_and(|ct| tag_value(ct, key).is_some())).collect();
+        let hits: Vec<usize> = records
+            .iter()
+            .copied()
+            .filter(|&r| {
+                g.world.entities[r]
+                    .str("content")
+                    .is_some_and(|ct| tag_value(ct, key).is_some())
+            })
+            .collect();
         check_ambiguous(g, c, &hits, s.weak)?;
         for r in hits {
             let e = &g.world.entities[r];
             let content = e.str("content").unwrap_or_default();
             let updated = set_tag(content, key, value);
-            ctx.push(Operation::Set { address: e.address(), attribute: "content".into(), value: Value::from(updated) });
+            ctx.push(Operation::Set {
+                address: e.address(),
+                attribute: "content".into(),
+                value: Value::from(updated),
+            });
         }
         ctx.subject = s.cands.clone();
         return Ok(!ctx.ops.is_empty());
     }
-    let host = c.toks.iter().enumerate().find(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(*i)).map(|(_, t)| t.low.clone());
+    let host = c
+        .toks
+        .iter()
+        .enumerate()
+        .find(|(i, t)| t.kind == Kind::Fqdn && !c.in_mention(*i))
+        .map(|(_, t)| t.low.clone());
     if let Some(h) = host {
         // A host name goes into records that hold one (CNAME, MX, NS), when there are such.
-        let holding: Vec<usize> = records.iter().copied().filter(|&r| matches!(g.world.entities[r].str("type"), Some("CNAME" | "MX" | "NS" | "PTR"))).collect();
+        let holding: Vec<usize> = records
+            .iter()
+            .copied()
+            .filter(|&r| {
+                matches!(
+                    g.world.entities[r].str("type"),
+                    Some("CNAME" | "MX" | "NS" | "PTR")
+                )
+            })
+            .collect();
         let records = if holding.is_empty() { records } else { holding };
         check_ambiguous(g, c, &records, s.weak)?;
-        let Some(&r) = records.first() else { return Ok(false) };
+        let Some(&r) = records.first() else {
+            return Ok(false);
+        };
         let e = &g.world.entities[r];
         if !matches!(e.str("type"), Some("CNAME" | "MX" | "NS" | "PTR")) {
             return Err(decline(
-                &format!("`{}` is an {} record, which holds an address, not a host name", e.address(), e.str("type").unwrap_or("?")),
+                &format!(
+                    "`{}` is an {} record, which holds an address, not a host name",
+                    e.address(),
+                    e.str("type").unwrap_or("?")
+                ),
                 "say \"make it a CNAME to …\" to change its type",
             ));
         }
-        ctx.push(Operation::Set { address: e.address(), attribute: "content".into(), value: Value::from(h) });
+        ctx.push(Operation::Set {
+            address: e.address(),
+            attribute: "content".into(),
+            value: Value::from(h),
+        });
         return Ok(true);
     }
     Ok(false)
 }
 
 fn tag_value<'a>(content: &'a str, key: &str) -> Option<&'a str> {
-    content.split(';').map(str::trim).find_map(|p| p.split_once('=').filter(|(k, _)| k.trim().eq_ignore_ascii_case(key)).map(|(_, v)| v))
+    content.split(';').map(str::trim).find_map(|p| {
+        p.split_once('=')
+            .filter(|(k, _)| k.trim().eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 fn set_tag(content: &str, key: &str, value: &str) -> String {
@@ -635,7 +960,11 @@ pub fn remove(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
     // "delete every dns record", "remove all monitors": sweeping, never from a conversation.
     let sweeping = c.toks.windows(2).any(|w| {
         matches!(w[0].low.as_str(), "every" | "all" | "each")
-            && (vocab::part_kind(&w[1].low).is_some() || matches!(w[1].low.as_str(), "resources" | "resource" | "services" | "dns" | "things" | "records"))
+            && (vocab::part_kind(&w[1].low).is_some()
+                || matches!(
+                    w[1].low.as_str(),
+                    "resources" | "resource" | "services" | "dns" | "things" | "records"
+                ))
     });
     if sweeping {
         return Err(decline(
@@ -644,28 +973,62 @@ pub fn remove(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
         ));
     }
     // Background sentences name things, but never what to remove.
-    let mut c_own = Clause { toks: c.toks.clone(), mentions: c.mentions.iter().filter(|m| !c.toks[m.start].context).cloned().collect(), verb: c.verb, verb_end: c.verb_end, text: c.text.clone() };
+    let mut c_own = Clause {
+        toks: c.toks.clone(),
+        mentions: c
+            .mentions
+            .iter()
+            .filter(|m| !c.toks[m.start].context)
+            .cloned()
+            .collect(),
+        verb: c.verb,
+        verb_end: c.verb_end,
+        text: c.text.clone(),
+    };
     if c_own.mentions.len() == c.mentions.len() {
         c_own.mentions = c.mentions.clone();
     }
     let c = &c_own;
     // "drop the LAN restriction": the allow list goes, the site stays.
-    if c.has_any(&["restriction", "restrictions", "allowlist", "whitelist"]) || c.words().windows(2).any(|w| w == ["allow", "list"]) {
+    if c.has_any(&["restriction", "restrictions", "allowlist", "whitelist"])
+        || c.words().windows(2).any(|w| w == ["allow", "list"])
+    {
         let subjects: Vec<Vec<usize>> = subjects(g, c, ctx);
-        let Some(cands) = subjects.first() else { return Err(unknown_reference(g, c)) };
+        let Some(cands) = subjects.first() else {
+            return Err(unknown_reference(g, c));
+        };
         for t in resolve(g, cands, &["proxy_site"]) {
             let e = &g.world.entities[t];
-            ctx.push(Operation::Set { address: e.address(), attribute: "allow".into(), value: Value::Null });
+            ctx.push(Operation::Set {
+                address: e.address(),
+                attribute: "allow".into(),
+                value: Value::Null,
+            });
         }
         ctx.subject = cands.clone();
         return Ok(());
     }
     let everything = c.has_any(&["everything", "resources", "project"])
-        || c.words().windows(2).any(|w| matches!(w[0], "all" | "every" | "whole" | "entire") && matches!(w[1], "resource" | "resources" | "of" | "project" | "services" | "infrastructure" | "the"));
+        || c.words().windows(2).any(|w| {
+            matches!(w[0], "all" | "every" | "whole" | "entire")
+                && matches!(
+                    w[1],
+                    "resource"
+                        | "resources"
+                        | "of"
+                        | "project"
+                        | "services"
+                        | "infrastructure"
+                        | "the"
+                )
+        });
     let subjects = runs(c, &ctx.renamed);
     if subjects.is_empty() {
         // "drop vpn" after the same request renamed vpn: the old name is gone already.
-        if c.mentions.iter().any(|m| m.cands.iter().any(|e| ctx.renamed.contains(e))) {
+        if c.mentions
+            .iter()
+            .any(|m| m.cands.iter().any(|e| ctx.renamed.contains(e)))
+        {
             return Ok(());
         }
         if everything || c.has("all") {
@@ -691,32 +1054,51 @@ pub fn remove(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
     Ok(())
 }
 
-fn remove_subject(g: &Grammar, c: &Clause, ctx: &mut Ctx, cands: &[usize], weak: bool) -> Result<(), Error> {
+fn remove_subject(
+    g: &Grammar,
+    c: &Clause,
+    ctx: &mut Ctx,
+    cands: &[usize],
+    weak: bool,
+) -> Result<(), Error> {
     let wanted = parts(c);
     if !wanted.is_empty() {
         let targets = resolve(g, cands, &wanted);
         if targets.is_empty() {
             let (name, _) = subject_name(g, cands);
-            return Err(decline(&format!("`{name}` has no {}", wanted.join(" or ")), "nothing to remove"));
+            return Err(decline(
+                &format!("`{name}` has no {}", wanted.join(" or ")),
+                "nothing to remove",
+            ));
         }
         check_ambiguous(g, c, &targets, weak)?;
         for t in targets {
             if !already_removed(g, ctx, t) {
-                ctx.push(Operation::Remove { target: g.world.entities[t].address() });
+                ctx.push(Operation::Remove {
+                    target: g.world.entities[t].address(),
+                });
             }
         }
     } else {
         match group_of(g, cands) {
-            Some(gr) if cands.iter().all(|&e| g.world.entities[e].group.as_deref() == Some(gr.as_str())) => {
+            Some(gr)
+                if cands
+                    .iter()
+                    .all(|&e| g.world.entities[e].group.as_deref() == Some(gr.as_str())) =>
+            {
                 if !cands.iter().all(|&t| already_removed(g, ctx, t)) {
-                    ctx.push(Operation::Remove { target: format!("group:{gr}") });
+                    ctx.push(Operation::Remove {
+                        target: format!("group:{gr}"),
+                    });
                 }
             }
             _ => {
                 check_ambiguous(g, c, cands, weak)?;
                 for &t in cands {
                     if !already_removed(g, ctx, t) {
-                        ctx.push(Operation::Remove { target: g.world.entities[t].address() });
+                        ctx.push(Operation::Remove {
+                            target: g.world.entities[t].address(),
+                        });
                     }
                 }
             }
@@ -739,7 +1121,13 @@ pub fn keep(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
     // "keep its DNS name, pointing it at 10.0.20.99": a value said here edits what is kept.
     let spans: Vec<(usize, usize)> = c.mentions.iter().map(|m| (m.start, m.end)).collect();
     if !facts::extract(&c.toks, &spans).is_empty() {
-        let mut rest = Clause { toks: c.toks.clone(), mentions: c.mentions.clone(), verb: None, verb_end: 0, text: c.text.clone() };
+        let mut rest = Clause {
+            toks: c.toks.clone(),
+            mentions: c.mentions.clone(),
+            verb: None,
+            verb_end: 0,
+            text: c.text.clone(),
+        };
         rest.toks[0].low = "set".into();
         return edit(g, &rest, ctx);
     }
@@ -761,11 +1149,18 @@ pub fn keep_only(g: &Grammar, c: &Clause, ctx: &mut Ctx) {
         // "keep the rest", "leave the print server itself alone": what the request
         // does not remove by name stays.
         if c.has("rest") || base.len() > 1 {
-            let removed: BTreeSet<String> = ctx.ops.iter().filter_map(|o| match o {
-                Operation::Remove { target } => Some(target.clone()),
-                _ => None,
-            }).collect();
-            widened(g, &base).into_iter().filter(|&e| !removed.contains(&g.world.entities[e].address())).collect()
+            let removed: BTreeSet<String> = ctx
+                .ops
+                .iter()
+                .filter_map(|o| match o {
+                    Operation::Remove { target } => Some(target.clone()),
+                    _ => None,
+                })
+                .collect();
+            widened(g, &base)
+                .into_iter()
+                .filter(|&e| !removed.contains(&g.world.entities[e].address()))
+                .collect()
         } else {
             base.clone()
         }
@@ -787,16 +1182,28 @@ pub fn keep_only(g: &Grammar, c: &Clause, ctx: &mut Ctx) {
 pub fn clone(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
     let names = create::new_names(g, c)?;
     let Some(to) = names.first().cloned() else {
-        return Err(decline("it does not say what the copy is called", "say \"… called NAME\" or \"clone X as NAME\""));
+        return Err(decline(
+            "it does not say what the copy is called",
+            "say \"… called NAME\" or \"clone X as NAME\"",
+        ));
     };
-    let source: Option<&Mention> = c.mentions.iter().find(|m| !m.cands.is_empty() && !c.toks[m.start].low.contains(&to));
+    let source: Option<&Mention> = c
+        .mentions
+        .iter()
+        .find(|m| !m.cands.is_empty() && !c.toks[m.start].low.contains(&to));
     let Some(m) = source else {
         return Err(unknown_reference(g, c));
     };
     let Some(group) = group_of(g, &m.cands) else {
-        return Err(decline("only a whole service (a group) can be copied", "name the service to copy"));
+        return Err(decline(
+            "only a whole service (a group) can be copied",
+            "name the service to copy",
+        ));
     };
-    ctx.push(Operation::Clone { group, to: to.clone() });
+    ctx.push(Operation::Clone {
+        group,
+        to: to.clone(),
+    });
     ctx.subject.clear();
     Ok(())
 }
@@ -806,23 +1213,50 @@ pub fn rename(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
     let Some(m) = c.mentions.first() else {
         return Err(unknown_reference(g, c));
     };
-    let to = c.toks.iter().position(|t| t.is("to") || t.is("as") || t.kind == Kind::Punct('>')).and_then(|i| c.toks.get(i + 1));
+    let to = c
+        .toks
+        .iter()
+        .position(|t| t.is("to") || t.is("as") || t.kind == Kind::Punct('>'))
+        .and_then(|i| c.toks.get(i + 1));
     let Some(to) = to else {
-        return Err(decline("it does not say the new name", "say \"rename X to NAME\""));
+        return Err(decline(
+            "it does not say the new name",
+            "say \"rename X to NAME\"",
+        ));
     };
     let wanted = parts(c);
-    let targets = if wanted.is_empty() { m.cands.clone() } else { resolve(g, &m.cands, &wanted) };
+    let targets = if wanted.is_empty() {
+        m.cands.clone()
+    } else {
+        resolve(g, &m.cands, &wanted)
+    };
     if let [one] = targets.as_slice() {
         let e = &g.world.entities[*one];
         if e.kind == "dns_record" {
             let (zone, label) = match to.kind {
-                Kind::Fqdn => g.world.split_host(&to.low).ok_or_else(|| decline(&format!("no zone of this project holds {}", to.low), "use a name in one of the project's zones"))?,
-                _ => (e.str("zone").unwrap_or_default().to_string(), create::slug(&to.raw)?),
+                Kind::Fqdn => g.world.split_host(&to.low).ok_or_else(|| {
+                    decline(
+                        &format!("no zone of this project holds {}", to.low),
+                        "use a name in one of the project's zones",
+                    )
+                })?,
+                _ => (
+                    e.str("zone").unwrap_or_default().to_string(),
+                    create::slug(&to.raw)?,
+                ),
             };
             let address = e.address();
-            ctx.push(Operation::Set { address: address.clone(), attribute: "name".into(), value: Value::from(label.clone()) });
+            ctx.push(Operation::Set {
+                address: address.clone(),
+                attribute: "name".into(),
+                value: Value::from(label.clone()),
+            });
             if e.str("zone") != Some(zone.as_str()) {
-                ctx.push(Operation::Set { address: address.clone(), attribute: "zone".into(), value: Value::from(zone) });
+                ctx.push(Operation::Set {
+                    address: address.clone(),
+                    attribute: "zone".into(),
+                    value: Value::from(zone),
+                });
             }
             let new = create::slug(&label.replace('@', "apex"))?;
             if g.world.find(&format!("dns_record.{new}")).is_none() {
@@ -834,11 +1268,17 @@ pub fn rename(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
     }
     let new = create::slug(&to.raw)?;
     match group_of(g, &targets) {
-        Some(gr) if wanted.is_empty() => ctx.push(Operation::Rename { address: format!("group:{gr}"), to: new }),
+        Some(gr) if wanted.is_empty() => ctx.push(Operation::Rename {
+            address: format!("group:{gr}"),
+            to: new,
+        }),
         _ => {
             check_ambiguous(g, c, &targets, m.weak)?;
             for t in targets {
-                ctx.push(Operation::Rename { address: g.world.entities[t].address(), to: new.clone() });
+                ctx.push(Operation::Rename {
+                    address: g.world.entities[t].address(),
+                    to: new.clone(),
+                });
             }
         }
     }
@@ -852,11 +1292,21 @@ mod tests {
 
     #[test]
     fn ports_and_tags() {
-        assert_eq!(with_port("http://${container.a.address}:8000", 8010), "http://${container.a.address}:8010");
-        assert_eq!(with_port("http://10.0.0.5", 80), "http://10.0.0.5:80");
-        assert_eq!(with_port("https://x.example.org:8443/app", 9443), "https://x.example.org:9443/app");
         assert_eq!(
-            set_tag("v=DMARC1; p=quarantine; rua=mailto:d@example.org", "p", "reject"),
+            with_port("http://${container.a.address}:8000", 8010),
+            "http://${container.a.address}:8010"
+        );
+        assert_eq!(with_port("http://10.0.0.5", 80), "http://10.0.0.5:80");
+        assert_eq!(
+            with_port("https://x.example.org:8443/app", 9443),
+            "https://x.example.org:9443/app"
+        );
+        assert_eq!(
+            set_tag(
+                "v=DMARC1; p=quarantine; rua=mailto:d@example.org",
+                "p",
+                "reject"
+            ),
             "v=DMARC1; p=reject; rua=mailto:d@example.org"
         );
         assert_eq!(tag_value("v=spf1 mx -all", "v"), Some("spf1 mx -all"));

@@ -53,9 +53,23 @@ pub fn negated_within(toks: &[Tok], i: usize, n: usize) -> bool {
     words_near(toks, start, i).any(|(_, w)| {
         matches!(
             w,
-            "no" | "not" | "without" | "don't" | "dont" | "disable" | "disabled" | "never"
-                | "nothing" | "off" | "shouldn't" | "doesn't" | "needn't" | "won't" | "bother" | "skip"
-                | "omit" | "exclude"
+            "no" | "not"
+                | "without"
+                | "don't"
+                | "dont"
+                | "disable"
+                | "disabled"
+                | "never"
+                | "nothing"
+                | "off"
+                | "shouldn't"
+                | "doesn't"
+                | "needn't"
+                | "won't"
+                | "bother"
+                | "skip"
+                | "omit"
+                | "exclude"
         )
     }) || (toks.get(i + 1).is_some_and(|t| t.is("off") || t.is("disabled"))
         // "take nginx off admin-panel": the part is what goes, not a negation.
@@ -94,7 +108,9 @@ fn amount(toks: &[Tok], q: &Quantity, verb_sign: f64, value: f64) -> Amount {
     if before("to") || before("=") {
         return Amount::Set(num(value));
     }
-    if toks[q.start].is("another") || around(&["more", "extra", "additional", "another", "second", "third"]) {
+    if toks[q.start].is("another")
+        || around(&["more", "extra", "additional", "another", "second", "third"])
+    {
         return Amount::Delta(value);
     }
     if around(&["less", "fewer"]) || toks[q.end.min(toks.len())..].iter().any(|t| t.is("away")) {
@@ -106,7 +122,12 @@ fn amount(toks: &[Tok], q: &Quantity, verb_sign: f64, value: f64) -> Amount {
     if verb_sign > 0.0 && toks.iter().take(q.start).any(|t| t.is("add")) {
         return Amount::Delta(value);
     }
-    if verb_sign < 0.0 && toks.iter().take(q.start).any(|t| t.is("remove") || t.is("take")) {
+    if verb_sign < 0.0
+        && toks
+            .iter()
+            .take(q.start)
+            .any(|t| t.is("remove") || t.is("take"))
+    {
         return Amount::Delta(-value);
     }
     Amount::Set(num(value))
@@ -137,14 +158,25 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
     let in_mention = |i: usize| mention_spans.iter().any(|(s, e)| i >= *s && i < *e);
     let mut out = Vec::new();
     let sign = verb_sign(toks);
-    let prev = |i: usize, k: usize| -> &str { if i >= k { toks[i - k].low.as_str() } else { "" } };
+    let prev = |i: usize, k: usize| -> &str {
+        if i >= k {
+            toks[i - k].low.as_str()
+        } else {
+            ""
+        }
+    };
     let mut loose_sizes = 0;
     for q in quantity::all(toks) {
         if in_mention(q.start) {
             continue;
         }
         // "ubuntu 22.04", "rocky linux 9", "postgres 16": a version, not a size.
-        if q.start > 0 && (vocab::is_image_word(&toks[q.start - 1].low) || toks[q.start - 1].is("linux") || toks[q.start - 1].is("version") || toks[q.start - 1].is("v")) {
+        if q.start > 0
+            && (vocab::is_image_word(&toks[q.start - 1].low)
+                || toks[q.start - 1].is("linux")
+                || toks[q.start - 1].is("version")
+                || toks[q.start - 1].is("v"))
+        {
             continue;
         }
         let p1 = prev(q.start, 1);
@@ -161,21 +193,33 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
             Some(Unit::Size(_)) if q.unit_word != "m" || !is_duration_context(toks, &q) => {
                 let mib = q.mib().unwrap_or(0.0);
                 // Sizes with no attribute word near ("4 vCPU / 8 GB / 100 GB"): memory, then disk.
-                let anywhere: Vec<&str> = toks.iter().filter_map(|t| match vocab::attribute(&t.low) {
-                    Some((_, a @ ("memory" | "disk" | "client_max_body_size"))) => Some(a),
-                    _ => None,
-                }).collect();
+                let anywhere: Vec<&str> = toks
+                    .iter()
+                    .filter_map(|t| match vocab::attribute(&t.low) {
+                        Some((_, a @ ("memory" | "disk" | "client_max_body_size"))) => Some(a),
+                        _ => None,
+                    })
+                    .collect();
                 // Is the clause's size word already near another size ("2gb & … 10gb of disk")?
-                let claimed = quantity::all(toks).iter().any(|o| o.start != q.start && o.mib().is_some() && has_size_word(toks, o));
+                let claimed = quantity::all(toks)
+                    .iter()
+                    .any(|o| o.start != q.start && o.mib().is_some() && has_size_word(toks, o));
                 let (attr, kinds) = if has_size_word(toks, &q) {
                     size_attr(toks, &q)
-                } else if !anywhere.is_empty() && anywhere.iter().all(|a| *a == anywhere[0]) && !claimed {
+                } else if !anywhere.is_empty()
+                    && anywhere.iter().all(|a| *a == anywhere[0])
+                    && !claimed
+                {
                     // One kind of size word in the clause ("uploading … limit 10m -> 100mb").
                     size_attr(toks, &q)
                 } else {
                     // Sizes with no word of their own ("4 vCPU / 8 GB / 100 GB"): memory, then disk.
                     loose_sizes += 1;
-                    if loose_sizes == 2 { ("disk", MACHINE) } else { ("memory", MACHINE) }
+                    if loose_sizes == 2 {
+                        ("disk", MACHINE)
+                    } else {
+                        ("memory", MACHINE)
+                    }
                 };
                 let value = match attr {
                     "disk" => (mib / 1024.0).ceil(),
@@ -194,11 +238,19 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                 out.push(fact(attr, kinds, amount(toks, &q, sign, value)));
             }
             // "getting 413s": a plural, not seconds, unless the clause talks about time.
-            Some(_) if q.unit_word == "s" && !toks.iter().any(|t| matches!(t.low.as_str(), "every" | "interval" | "ttl" | "timeout" | "after" | "within")) => {}
+            Some(_)
+                if q.unit_word == "s"
+                    && !toks.iter().any(|t| {
+                        matches!(
+                            t.low.as_str(),
+                            "every" | "interval" | "ttl" | "timeout" | "after" | "within"
+                        )
+                    }) => {}
             Some(_) => {
                 let secs = q.seconds().unwrap_or(q.value);
                 // Durations are said as values ("every 5 min"), rarely as increments.
-                let relative = words_near(toks, q.start.saturating_sub(1), q.end + 1).any(|(_, w)| matches!(w, "more" | "less" | "longer" | "shorter"));
+                let relative = words_near(toks, q.start.saturating_sub(1), q.end + 1)
+                    .any(|(_, w)| matches!(w, "more" | "less" | "longer" | "shorter"));
                 let ttl = toks.iter().any(|t| t.is("ttl"));
                 let timeout = toks.iter().any(|t| t.is("timeout"));
                 let (attr, kinds) = if ttl {
@@ -208,19 +260,46 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                 } else {
                     ("interval", MONITOR)
                 };
-                let a = if relative { amount(toks, &q, sign, secs) } else { Amount::Set(num(secs)) };
+                let a = if relative {
+                    amount(toks, &q, sign, secs)
+                } else {
+                    Amount::Set(num(secs))
+                };
                 out.push(fact(attr, kinds, a));
             }
             None => {
                 let n = q.value;
                 let int = quantity::whole(n);
-                let status_word = words_near(toks, q.start.saturating_sub(4), q.start).any(|(_, w)| {
-                    matches!(w, "answers" | "returns" | "responds" | "status" | "code" | "answer" | "return" | "expect" | "expects" | "gives" | "wants" | "want" | "sends" | "replies")
-                });
+                let status_word =
+                    words_near(toks, q.start.saturating_sub(4), q.start).any(|(_, w)| {
+                        matches!(
+                            w,
+                            "answers"
+                                | "returns"
+                                | "responds"
+                                | "status"
+                                | "code"
+                                | "answer"
+                                | "return"
+                                | "expect"
+                                | "expects"
+                                | "gives"
+                                | "wants"
+                                | "want"
+                                | "sends"
+                                | "replies"
+                        )
+                    });
                 // An out-of-range port is kept: validation refuses it, saying why.
-                if matches!(p1, "port" | "on" | "listens" | "port:") && int.is_some_and(|p| p >= 0) && n.fract() == 0.0 {
+                if matches!(p1, "port" | "on" | "listens" | "port:")
+                    && int.is_some_and(|p| p >= 0)
+                    && n.fract() == 0.0
+                {
                     out.push(fact("port", PROXY, Amount::Set(num(n))));
-                } else if matches!(p1, "ttl") || (p1 == "of" && p2 == "ttl") || (p1 == "to" && p2 == "ttl") {
+                } else if matches!(p1, "ttl")
+                    || (p1 == "of" && p2 == "ttl")
+                    || (p1 == "to" && p2 == "ttl")
+                {
                     out.push(fact("ttl", DNS, Amount::Set(num(n))));
                 } else if matches!(p1, "priority" | "prio" | "preference" | "pref")
                     || (matches!(p1, "of" | "to") && matches!(p2, "priority" | "prio"))
@@ -234,7 +313,11 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                     out.push(fact("interval", MONITOR, Amount::Set(num(n))));
                 } else if let Some((attr, kinds)) = attr_before(toks, q.start) {
                     // "priority to 30", "shrink its disk to 15", "memory to 4096".
-                    let value = if attr == "memory" && n < 64.0 { n * 1024.0 } else { n };
+                    let value = if attr == "memory" && n < 64.0 {
+                        n * 1024.0
+                    } else {
+                        n
+                    };
                     out.push(fact(attr, kinds, amount(toks, &q, sign, value)));
                 } else if matches!(p3, "port") && p1 == "to" {
                     out.push(fact("port", PROXY, Amount::Set(num(n))));
@@ -261,12 +344,26 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                 }
             }
             // ".30": the last part of an address in the project's pool ("move it to .30").
-            Kind::Word if t.low.starts_with('.') && t.low.len() <= 4 && t.low[1..].parse::<u8>().is_ok() && i > 0 && matches!(toks[i - 1].low.as_str(), "to" | "at" | ">") => {
-                out.push(fact("ip", &["container", "vm", "dns_record"], Amount::Set(Value::from(t.raw.clone()))));
+            Kind::Word
+                if t.low.starts_with('.')
+                    && t.low.len() <= 4
+                    && t.low[1..].parse::<u8>().is_ok()
+                    && i > 0
+                    && matches!(toks[i - 1].low.as_str(), "to" | "at" | ">") =>
+            {
+                out.push(fact(
+                    "ip",
+                    &["container", "vm", "dns_record"],
+                    Amount::Set(Value::from(t.raw.clone())),
+                ));
             }
             Kind::Qty(n, u) if u == "x" => {
                 // "2x the memory".
-                if let Some((kinds, attr)) = toks[i + 1..].iter().take(4).find_map(|w| vocab::attribute(&w.low)) {
+                if let Some((kinds, attr)) = toks[i + 1..]
+                    .iter()
+                    .take(4)
+                    .find_map(|w| vocab::attribute(&w.low))
+                {
                     out.push(fact(attr, kinds, Amount::Factor(*n)));
                 }
             }
@@ -274,16 +371,24 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                 let n: i64 = t.low[1..].parse().unwrap_or(0);
                 out.push(fact("port", PROXY, Amount::Set(Value::from(n))));
             }
-            Kind::Ip(_) | Kind::Cidr => out.push(fact("ip", &["container", "vm", "dns_record"], Amount::Set(Value::from(t.raw.clone())))),
+            Kind::Ip(_) | Kind::Cidr => out.push(fact(
+                "ip",
+                &["container", "vm", "dns_record"],
+                Amount::Set(Value::from(t.raw.clone())),
+            )),
             Kind::Path => {
-                let key = (i.saturating_sub(3)..i).rev().find_map(|j| match toks[j].low.as_str() {
-                    "key" | "privkey" => Some("tls_key"),
-                    "cert" | "certificate" | "crt" | "chain" | "fullchain" => Some("tls_cert"),
-                    _ => None,
-                });
+                let key = (i.saturating_sub(3)..i)
+                    .rev()
+                    .find_map(|j| match toks[j].low.as_str() {
+                        "key" | "privkey" => Some("tls_key"),
+                        "cert" | "certificate" | "crt" | "chain" | "fullchain" => Some("tls_cert"),
+                        _ => None,
+                    });
                 let key = key.or_else(|| {
                     let l = &t.low;
-                    (l.ends_with(".key")).then_some("tls_key").or((l.ends_with(".pem") || l.ends_with(".crt")).then_some("tls_cert"))
+                    (l.ends_with(".key"))
+                        .then_some("tls_key")
+                        .or((l.ends_with(".pem") || l.ends_with(".crt")).then_some("tls_cert"))
                 });
                 if let Some(k) = key {
                     out.push(fact(k, PROXY, Amount::Set(Value::from(t.raw.clone()))));
@@ -291,51 +396,99 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
             }
             Kind::Image => {
                 // "image to X", or anything with a tag ("ghcr.io/org/app:3.15.0", "redis:7").
-                let image_word = (i.saturating_sub(3)..i).any(|j| matches!(toks[j].low.as_str(), "image" | "version" | "tag" | "using"));
-                let spf = ["include:", "ip4:", "ip6:", "a:", "mx:", "exists:"].iter().any(|p| t.low.starts_with(p));
-                let tagged = !spf && t.low.rsplit_once(':').is_some_and(|(name, tag)| !tag.is_empty() && !tag.contains('/') && !name.is_empty());
-                let registry = !spf && t.low.contains('/') && t.low.split('/').next().is_some_and(|r| r.contains('.'));
+                let image_word = (i.saturating_sub(3)..i)
+                    .any(|j| matches!(toks[j].low.as_str(), "image" | "version" | "tag" | "using"));
+                let spf = ["include:", "ip4:", "ip6:", "a:", "mx:", "exists:"]
+                    .iter()
+                    .any(|p| t.low.starts_with(p));
+                let tagged = !spf
+                    && t.low.rsplit_once(':').is_some_and(|(name, tag)| {
+                        !tag.is_empty() && !tag.contains('/') && !name.is_empty()
+                    });
+                let registry = !spf
+                    && t.low.contains('/')
+                    && t.low.split('/').next().is_some_and(|r| r.contains('.'));
                 if image_word || tagged || registry {
-                    out.push(fact("image", MACHINE, Amount::Set(Value::from(t.raw.clone()))));
-                } else if t.low.split('/').any(|p| matches!(p, "office" | "vpn" | "lan" | "internal")) {
+                    out.push(fact(
+                        "image",
+                        MACHINE,
+                        Amount::Set(Value::from(t.raw.clone())),
+                    ));
+                } else if t
+                    .low
+                    .split('/')
+                    .any(|p| matches!(p, "office" | "vpn" | "lan" | "internal"))
+                {
                     // "office/vpn only": who may reach it.
                     out.push(fact("lan", PROXY, Amount::Set(Value::Bool(true))));
                 }
             }
             Kind::Word => match t.low.as_str() {
                 "websocket" | "websockets" | "ws" => {
-                    out.push(fact("websocket", PROXY, Amount::Set(Value::Bool(!negated(toks, i)))));
+                    out.push(fact(
+                        "websocket",
+                        PROXY,
+                        Amount::Set(Value::Bool(!negated(toks, i))),
+                    ));
                 }
                 "lan-only" | "lan" | "intranet" | "internal" | "private" | "internally"
                     if lan_context(toks, i) =>
                 {
-                    out.push(fact("lan", PROXY, Amount::Set(Value::Bool(!negated(toks, i)))));
+                    out.push(fact(
+                        "lan",
+                        PROXY,
+                        Amount::Set(Value::Bool(!negated(toks, i))),
+                    ));
                 }
-                "network" | "office" | "vpn" | "lan" | "house" | "home" | "inside" | "school" | "building" if i >= 2 && toks[..i].iter().rev().take(6).any(|w| w.is("only")) => {
+                "network" | "office" | "vpn" | "lan" | "house" | "home" | "inside" | "school"
+                | "building"
+                    if i >= 2 && toks[..i].iter().rev().take(6).any(|w| w.is("only")) =>
+                {
                     out.push(fact("lan", PROXY, Amount::Set(Value::Bool(true))));
                 }
-                "internet" | "public" | "publicly" | "everyone" | "world" | "everybody" | "outside"
+                "internet" | "public" | "publicly" | "everyone" | "world" | "everybody"
+                | "outside"
                     if !toks.iter().any(|t| t.is("ip") || t.is("address")) =>
                 {
-                    out.push(fact("lan", PROXY, Amount::Set(Value::Bool(negated(toks, i)))));
+                    out.push(fact(
+                        "lan",
+                        PROXY,
+                        Amount::Set(Value::Bool(negated(toks, i))),
+                    ));
                 }
-                "grey-cloud" | "gray-cloud" | "grey" | "gray" if toks.iter().any(|t| t.low.contains("cloud") || t.low.contains("proxy")) || t.low.ends_with("cloud") => {
+                "grey-cloud" | "gray-cloud" | "grey" | "gray"
+                    if toks
+                        .iter()
+                        .any(|t| t.low.contains("cloud") || t.low.contains("proxy"))
+                        || t.low.ends_with("cloud") =>
+                {
                     out.push(fact("proxied", DNS, Amount::Set(Value::Bool(false))));
                 }
                 "orange-cloud" => out.push(fact("proxied", DNS, Amount::Set(Value::Bool(true)))),
-                "lock" if toks.get(i + 1).is_some_and(|n| n.is("down")) || toks.iter().any(|t| t.is("down")) => {
+                "lock"
+                    if toks.get(i + 1).is_some_and(|n| n.is("down"))
+                        || toks.iter().any(|t| t.is("down")) =>
+                {
                     out.push(fact("lan", PROXY, Amount::Set(Value::Bool(true))));
                 }
-                w if w.contains('/') && w.split('/').any(|p| matches!(p, "office" | "vpn" | "lan" | "internal")) => {
+                w if w.contains('/')
+                    && w.split('/')
+                        .any(|p| matches!(p, "office" | "vpn" | "lan" | "internal")) =>
+                {
                     out.push(fact("lan", PROXY, Amount::Set(Value::Bool(true))));
                 }
                 "proxying" | "proxied" | "orange" | "cdn" => {
                     let off = negated(toks, i)
-                        || toks.iter().any(|t| matches!(t.low.as_str(), "off" | "disable" | "grey" | "gray" | "stop"));
+                        || toks.iter().any(|t| {
+                            matches!(t.low.as_str(), "off" | "disable" | "grey" | "gray" | "stop")
+                        });
                     out.push(fact("proxied", DNS, Amount::Set(Value::Bool(!off))));
                 }
                 "proxy" if toks.iter().any(|t| t.low.starts_with("cloudflare")) => {
-                    let off = negated(toks, i) || toks.iter().any(|t| matches!(t.low.as_str(), "off" | "disable"));
+                    let off = negated(toks, i)
+                        || toks
+                            .iter()
+                            .any(|t| matches!(t.low.as_str(), "off" | "disable"));
                     out.push(fact("proxied", DNS, Amount::Set(Value::Bool(!off))));
                 }
                 "double" | "twice" | "doubled" | "halve" | "halved" | "triple" | "tripled" => {
@@ -349,9 +502,18 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                         .enumerate()
                         .take(5)
                         .find_map(|(k, w)| vocab::attribute(&w.low).map(|a| (k, a)))
-                        .or_else(|| toks[..i].iter().rev().take(4).find_map(|w| vocab::attribute(&w.low).map(|a| (0, a))));
+                        .or_else(|| {
+                            toks[..i]
+                                .iter()
+                                .rev()
+                                .take(4)
+                                .find_map(|w| vocab::attribute(&w.low).map(|a| (0, a)))
+                        });
                     if let Some((_, (kinds, attr))) = target {
-                        if matches!(attr, "memory" | "cores" | "disk" | "interval" | "ttl" | "timeout") {
+                        if matches!(
+                            attr,
+                            "memory" | "cores" | "disk" | "interval" | "ttl" | "timeout"
+                        ) {
                             out.push(fact(attr, kinds, Amount::Factor(f)));
                         }
                     }
@@ -366,13 +528,23 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
 
 /// Is an attribute word for sizes within a few words of this quantity?
 fn has_size_word(toks: &[Tok], q: &Quantity) -> bool {
-    let near = |w: &str| matches!(vocab::attribute(w), Some((_, "memory" | "disk" | "client_max_body_size")));
-    words_near(toks, q.end, q.end + 3).any(|(_, w)| near(w)) || (q.start.saturating_sub(5)..q.start).any(|i| near(&toks[i].low))
+    let near = |w: &str| {
+        matches!(
+            vocab::attribute(w),
+            Some((_, "memory" | "disk" | "client_max_body_size"))
+        )
+    };
+    words_near(toks, q.end, q.end + 3).any(|(_, w)| near(w))
+        || (q.start.saturating_sub(5)..q.start).any(|i| near(&toks[i].low))
 }
 
 /// "5m" is five minutes after "every", else five mebibytes.
 fn is_duration_context(toks: &[Tok], q: &Quantity) -> bool {
-    q.start > 0 && matches!(toks[q.start - 1].low.as_str(), "every" | "ttl" | "interval" | "timeout")
+    q.start > 0
+        && matches!(
+            toks[q.start - 1].low.as_str(),
+            "every" | "ttl" | "interval" | "timeout"
+        )
         || toks.iter().any(|t| t.is("ttl") || t.is("interval"))
 }
 
@@ -384,28 +556,64 @@ fn lan_context(toks: &[Tok], i: usize) -> bool {
     }
     let next = toks.get(i + 1).map(|t| t.low.as_str()).unwrap_or("");
     let prev = if i > 0 { toks[i - 1].low.as_str() } else { "" };
-    next == "only" || prev == "only" || next.is_empty() || matches!(next, "," | "." | "and" | "-")
+    // "an internal chat service": said of the new thing.
+    if toks[i + 1..].iter().take(2).any(|t| {
+        matches!(
+            t.low.as_str(),
+            "service" | "app" | "site" | "website" | "dashboard" | "tool"
+        )
+    }) {
+        return true;
+    }
+    next == "only"
+        || prev == "only"
+        || next.is_empty()
+        || matches!(next, "," | "." | "and" | "-")
         || matches!(prev, "it" | "is" | "be" | "them" | "stay" | "keep" | "make")
 }
 
 /// The attribute named just before a bare number: "priority to 30", "disk to 15".
 fn attr_before(toks: &[Tok], i: usize) -> Option<(&'static str, &'static [&'static str])> {
-    (i.saturating_sub(4)..i).rev().find_map(|j| match vocab::attribute(&toks[j].low) {
-        Some((kinds, attr)) if matches!(attr, "cores" | "memory" | "disk" | "ttl" | "priority" | "interval" | "timeout" | "expect_status") => {
-            Some((attr, kinds))
-        }
-        _ => None,
-    })
+    (i.saturating_sub(4)..i)
+        .rev()
+        .find_map(|j| match vocab::attribute(&toks[j].low) {
+            Some((kinds, attr))
+                if matches!(
+                    attr,
+                    "cores"
+                        | "memory"
+                        | "disk"
+                        | "ttl"
+                        | "priority"
+                        | "interval"
+                        | "timeout"
+                        | "expect_status"
+                ) =>
+            {
+                Some((attr, kinds))
+            }
+            _ => None,
+        })
 }
 
 /// One value per attribute: the one after "to" wins, a contrasted one ("not
 /// 204", "instead of 30", "from 30") loses, else the last said.
 fn prefer(facts: Vec<Fact>, toks: &[Tok]) -> Vec<Fact> {
     let score = |f: &Fact| -> i32 {
-        let p = |k: usize| if f.pos >= k { toks[f.pos - k].low.as_str() } else { "" };
-        let contrast = vocab::is_contrast(p(1)) || (vocab::is_contrast(p(2)) && p(2) != "from")
+        let p = |k: usize| {
+            if f.pos >= k {
+                toks[f.pos - k].low.as_str()
+            } else {
+                ""
+            }
+        };
+        let contrast = vocab::is_contrast(p(1))
+            || (vocab::is_contrast(p(2)) && p(2) != "from")
             || p(1) == "than"
-            || toks.iter().take(f.pos).any(|t| matches!(t.low.as_str(), "can't" | "cannot"))
+            || toks
+                .iter()
+                .take(f.pos)
+                .any(|t| matches!(t.low.as_str(), "can't" | "cannot"))
                 && !toks.iter().take(f.pos).any(|t| verb_like(&t.low));
         if p(1) == "to" || p(1) == ">" || p(1) == "now" {
             2
@@ -417,7 +625,10 @@ fn prefer(facts: Vec<Fact>, toks: &[Tok]) -> Vec<Fact> {
     };
     let mut out: Vec<Fact> = Vec::new();
     for f in facts {
-        match out.iter().position(|o| o.attr == f.attr && o.kinds == f.kinds && f.attr != "ip") {
+        match out
+            .iter()
+            .position(|o| o.attr == f.attr && o.kinds == f.kinds && f.attr != "ip")
+        {
             Some(k) if score(&f) >= score(&out[k]) => out[k] = f,
             Some(_) => {}
             None => out.push(f),
@@ -456,32 +667,75 @@ mod tests {
     fn sizes_go_to_the_nearest_attribute() {
         assert_eq!(
             facts("deploy x with 4 cores, 4 GiB RAM and a 100 GB disk"),
-            [set("cores", json!(4)), set("memory", json!(4096)), set("disk", json!(100))]
+            [
+                set("cores", json!(4)),
+                set("memory", json!(4096)),
+                set("disk", json!(100))
+            ]
         );
-        assert_eq!(facts("allow uploads up to 50 MB"), [set("client_max_body_size", json!("50m"))]);
+        assert_eq!(
+            facts("allow uploads up to 50 MB"),
+            [set("client_max_body_size", json!("50m"))]
+        );
         assert_eq!(facts("Bump its RAM to 4G"), [set("memory", json!(4096))]);
     }
 
     #[test]
     fn relative_amounts() {
-        assert_eq!(facts("give it 2 more cores"), [("cores".into(), Amount::Delta(2.0))]);
-        assert_eq!(facts("add 512 MB of RAM to it"), [("memory".into(), Amount::Delta(512.0))]);
-        assert_eq!(facts("it needs 20 GB more disk"), [("disk".into(), Amount::Delta(20.0))]);
-        assert_eq!(facts("take one core away from it"), [("cores".into(), Amount::Delta(-1.0))]);
-        assert_eq!(facts("double its memory"), [("memory".into(), Amount::Factor(2.0))]);
-        assert_eq!(facts("halve the memory"), [("memory".into(), Amount::Factor(0.5))]);
-        assert_eq!(facts("reduce its memory to 2 GB"), [set("memory", json!(2048))]);
+        assert_eq!(
+            facts("give it 2 more cores"),
+            [("cores".into(), Amount::Delta(2.0))]
+        );
+        assert_eq!(
+            facts("add 512 MB of RAM to it"),
+            [("memory".into(), Amount::Delta(512.0))]
+        );
+        assert_eq!(
+            facts("it needs 20 GB more disk"),
+            [("disk".into(), Amount::Delta(20.0))]
+        );
+        assert_eq!(
+            facts("take one core away from it"),
+            [("cores".into(), Amount::Delta(-1.0))]
+        );
+        assert_eq!(
+            facts("double its memory"),
+            [("memory".into(), Amount::Factor(2.0))]
+        );
+        assert_eq!(
+            facts("halve the memory"),
+            [("memory".into(), Amount::Factor(0.5))]
+        );
+        assert_eq!(
+            facts("reduce its memory to 2 GB"),
+            [set("memory", json!(2048))]
+        );
     }
 
     #[test]
     fn durations_statuses_ports_and_contrasts() {
-        assert_eq!(facts("check it every 2 minutes"), [set("interval", json!(120))]);
-        assert_eq!(facts("check it every 15 seconds instead of 30"), [set("interval", json!(15))]);
+        assert_eq!(
+            facts("check it every 2 minutes"),
+            [set("interval", json!(120))]
+        );
+        assert_eq!(
+            facts("check it every 15 seconds instead of 30"),
+            [set("interval", json!(15))]
+        );
         assert_eq!(facts("a TTL of 10 minutes"), [set("ttl", json!(600))]);
-        assert_eq!(facts("its health page answers 204"), [set("expect_status", json!(204))]);
-        assert_eq!(facts("returns 200 now, not 204"), [set("expect_status", json!(200))]);
+        assert_eq!(
+            facts("its health page answers 204"),
+            [set("expect_status", json!(204))]
+        );
+        assert_eq!(
+            facts("returns 200 now, not 204"),
+            [set("expect_status", json!(200))]
+        );
         assert_eq!(facts("it listens on 8080"), [set("port", json!(8080))]);
-        assert_eq!(facts("the app is on port 9090 now"), [set("port", json!(9090))]);
+        assert_eq!(
+            facts("the app is on port 9090 now"),
+            [set("port", json!(9090))]
+        );
         assert_eq!(
             facts("can't upload their 80 MB briefs, raise the upload limit to 100 MB"),
             [set("client_max_body_size", json!("100m"))]
@@ -490,9 +744,18 @@ mod tests {
 
     #[test]
     fn flags_and_negations() {
-        assert_eq!(facts("with websockets enabled"), [set("websocket", json!(true))]);
+        assert_eq!(
+            facts("with websockets enabled"),
+            [set("websocket", json!(true))]
+        );
         assert_eq!(facts("make it LAN only"), [set("lan", json!(true))]);
-        assert_eq!(facts("open it up to the internet"), [set("lan", json!(false))]);
-        assert_eq!(facts("turn off cloudflare proxying"), [set("proxied", json!(false))]);
+        assert_eq!(
+            facts("open it up to the internet"),
+            [set("lan", json!(false))]
+        );
+        assert_eq!(
+            facts("turn off cloudflare proxying"),
+            [set("proxied", json!(false))]
+        );
     }
 }

@@ -67,11 +67,70 @@ const HOSTILE: &[char] = &['`', '$', '{', '}', ';', '|', '<', '>', '\\', '&'];
 /// Top-level domains a dotted word must end in to count as a host name when it
 /// is not under a zone the project knows ("wiki.js" is a name, "launch.example.org" a host).
 const TLDS: &[&str] = &[
-    "com", "org", "net", "io", "dev", "app", "de", "uk", "fr", "nl", "eu", "ch", "at", "se", "no",
-    "dk", "fi", "it", "es", "pl", "cz", "be", "us", "ca", "au", "nz", "jp", "co", "me", "info",
-    "biz", "xyz", "cloud", "tech", "site", "online", "local", "lan", "home", "internal", "arpa",
-    "test", "example", "invalid", "localhost", "ai", "sh", "gg", "tv", "cc", "ly", "so", "to",
-    "host", "network", "systems", "email", "blog", "shop", "store", "page", "pro", "one", "link",
+    "com",
+    "org",
+    "net",
+    "io",
+    "dev",
+    "app",
+    "de",
+    "uk",
+    "fr",
+    "nl",
+    "eu",
+    "ch",
+    "at",
+    "se",
+    "no",
+    "dk",
+    "fi",
+    "it",
+    "es",
+    "pl",
+    "cz",
+    "be",
+    "us",
+    "ca",
+    "au",
+    "nz",
+    "jp",
+    "co",
+    "me",
+    "info",
+    "biz",
+    "xyz",
+    "cloud",
+    "tech",
+    "site",
+    "online",
+    "local",
+    "lan",
+    "home",
+    "internal",
+    "arpa",
+    "test",
+    "example",
+    "invalid",
+    "localhost",
+    "ai",
+    "sh",
+    "gg",
+    "tv",
+    "cc",
+    "ly",
+    "so",
+    "to",
+    "host",
+    "network",
+    "systems",
+    "email",
+    "blog",
+    "shop",
+    "store",
+    "page",
+    "pro",
+    "one",
+    "link",
 ];
 
 pub fn lex(text: &str, zones: &[String]) -> Vec<Tok> {
@@ -86,7 +145,10 @@ pub fn lex(text: &str, zones: &[String]) -> Vec<Tok> {
             continue;
         }
         if c == '"' || c == '`' || (c == '\'' && quote_opens(&chars, i)) {
-            let close = chars[i + 1..].iter().position(|&d| d == c).map(|p| p + i + 1);
+            let close = chars[i + 1..]
+                .iter()
+                .position(|&d| d == c)
+                .map(|p| p + i + 1);
             if let Some(end) = close {
                 let inner: String = chars[i + 1..end].iter().collect();
                 out.push(Tok {
@@ -109,7 +171,9 @@ pub fn lex(text: &str, zones: &[String]) -> Vec<Tok> {
         }
         // A ';' glued to what follows (";rm -rf /") belongs to that word, which is then hostile.
         let glued_semicolon = c == ';' && chars.get(i + 1).is_some_and(|n| !n.is_whitespace());
-        if (matches!(c, ',' | ';' | '!' | '?' | '(' | ')') && !glued_semicolon) || (c == '-' && is_gap(&chars, i)) {
+        if (matches!(c, ',' | ';' | '!' | '?' | '(' | ')') && !glued_semicolon)
+            || (c == '-' && is_gap(&chars, i))
+        {
             out.push(punct(c, i));
             i += 1;
             continue;
@@ -155,7 +219,8 @@ pub fn lex(text: &str, zones: &[String]) -> Vec<Tok> {
         }
         // "shard-1..shard-4": a range.
         if let Some((a, b)) = word.split_once("..") {
-            let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            let plain =
+                |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
             if plain(a) && plain(b) && a.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
                 for (k, part) in [a, "through", b].into_iter().enumerate() {
                     let mut t = classify(part, zones);
@@ -179,7 +244,10 @@ pub fn lex(text: &str, zones: &[String]) -> Vec<Tok> {
             }
         }
         // "+20gb disk": more of it.
-        if let Some(rest) = word.strip_prefix('+').filter(|r| r.starts_with(|c: char| c.is_ascii_digit())) {
+        if let Some(rest) = word
+            .strip_prefix('+')
+            .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+        {
             let mut more = classify("more", zones);
             more.at = start;
             more.end = start + 1;
@@ -230,7 +298,11 @@ fn quote_opens(chars: &[char], i: usize) -> bool {
         && chars[i + 1..]
             .iter()
             .position(|&d| d == '\'')
-            .is_some_and(|p| chars.get(i + 1 + p + 1).is_none_or(|c| !c.is_alphanumeric()))
+            .is_some_and(|p| {
+                chars
+                    .get(i + 1 + p + 1)
+                    .is_none_or(|c| !c.is_alphanumeric())
+            })
 }
 
 pub fn normalise(text: &str) -> String {
@@ -257,7 +329,9 @@ fn classify(word: &str, zones: &[String]) -> Tok {
         || word.chars().any(|c| c.is_control())
         || word.contains("..");
     let kind = if low.starts_with("group:")
-        || (low.len() > 1 && (low.starts_with(':') || low.starts_with('.')) && low[1..].chars().all(|c| c.is_ascii_digit()))
+        || (low.len() > 1
+            && (low.starts_with(':') || low.starts_with('.'))
+            && low[1..].chars().all(|c| c.is_ascii_digit()))
     {
         Kind::Word
     } else if low.starts_with("http://") || low.starts_with("https://") {
@@ -269,7 +343,9 @@ fn classify(word: &str, zones: &[String]) -> Tok {
     } else if low.contains('/') && low.parse::<ipnet::IpNet>().is_ok() {
         Kind::Cidr
     } else if low.split('.').count() == 4
-        && low.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && low
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
     {
         Kind::BadIp
     } else if let Ok(n) = low.parse::<f64>() {
@@ -320,11 +396,15 @@ pub fn is_fqdn(w: &str, zones: &[String]) -> bool {
     if !w.contains('.') || !crate::spec::check::is_hostname(w) {
         return false;
     }
-    if zones.iter().any(|z| w == z || w.ends_with(&format!(".{z}"))) {
+    if zones
+        .iter()
+        .any(|z| w == z || w.ends_with(&format!(".{z}")))
+    {
         return true;
     }
     let tld = w.rsplit('.').next().unwrap_or("");
-    TLDS.contains(&tld) || (w.split('.').count() >= 3 && tld.chars().all(|c| c.is_ascii_alphabetic()))
+    TLDS.contains(&tld)
+        || (w.split('.').count() >= 3 && tld.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
 #[cfg(test)]
@@ -372,7 +452,10 @@ mod tests {
         assert_eq!(k[0].0, "paperless");
         assert_eq!(k[4].1, Kind::Punct('>'));
         let k = kinds("a CAA record: 0 issue \"letsencrypt.org\"");
-        assert_eq!(k.last().unwrap(), &("letsencrypt.org".to_string(), Kind::Quoted));
+        assert_eq!(
+            k.last().unwrap(),
+            &("letsencrypt.org".to_string(), Kind::Quoted)
+        );
         let k = kinds("now, not 204 - fix the check");
         assert!(k.contains(&("-".to_string(), Kind::Punct('-'))));
     }

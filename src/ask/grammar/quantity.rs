@@ -35,9 +35,27 @@ pub fn unit(w: &str) -> Option<Unit> {
 /// A number word: "three" → 3, "a"/"an"/"another" → 1 (the caller decides if it counts).
 pub fn word_number(w: &str) -> Option<f64> {
     const WORDS: &[&str] = &[
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-        "eighteen", "nineteen", "twenty",
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
     ];
     if let Some(i) = WORDS.iter().position(|x| *x == w) {
         return Some(i as f64);
@@ -126,16 +144,29 @@ pub fn read(toks: &[Tok], i: usize) -> Option<Quantity> {
                     (0.5, i + 2, None)
                 }
                 // "every minute", "every hour": one of the unit.
-                "every" if toks.get(i + 1).is_some_and(|n| matches!(unit(&n.low), Some(Unit::Time(_)))) => {
+                "every"
+                    if toks
+                        .get(i + 1)
+                        .is_some_and(|n| matches!(unit(&n.low), Some(Unit::Time(_)))) =>
+                {
                     (1.0, i + 1, None)
                 }
                 // "a second core", "a third disk": one more.
-                "a" | "an" if toks.get(i + 1).is_some_and(|n| matches!(n.low.as_str(), "second" | "third" | "fourth"))
-                    && toks.get(i + 2).is_some_and(|n| matches!(unit(&n.low), Some(Unit::Cores | Unit::Size(_)))) =>
+                "a" | "an"
+                    if toks.get(i + 1).is_some_and(|n| {
+                        matches!(n.low.as_str(), "second" | "third" | "fourth")
+                    }) && toks.get(i + 2).is_some_and(|n| {
+                        matches!(unit(&n.low), Some(Unit::Cores | Unit::Size(_)))
+                    }) =>
                 {
                     (1.0, i + 2, None)
                 }
-                "one" if toks.get(i + 1).is_some_and(|n| n.is("and") || n.is("hundred")) && compound(toks, i).is_some_and(|(_, k)| k > i + 1) => {
+                "one"
+                    if toks
+                        .get(i + 1)
+                        .is_some_and(|n| n.is("and") || n.is("hundred"))
+                        && compound(toks, i).is_some_and(|(_, k)| k > i + 1) =>
+                {
                     let (v, next) = compound(toks, i)?;
                     (v, next, None)
                 }
@@ -168,13 +199,18 @@ pub fn read(toks: &[Tok], i: usize) -> Option<Quantity> {
     }
     // "2 more cores", "20 GB more disk": a comparative may sit between number and unit.
     let mut look = next;
-    if toks
-        .get(look)
-        .is_some_and(|n| matches!(n.low.as_str(), "more" | "extra" | "additional" | "less" | "fewer"))
-    {
+    if toks.get(look).is_some_and(|n| {
+        matches!(
+            n.low.as_str(),
+            "more" | "extra" | "additional" | "less" | "fewer"
+        )
+    }) {
         look += 1;
     }
-    let (u, word) = match toks.get(look).and_then(|n| unit(&n.low).map(|u| (u, n.low.clone()))) {
+    let (u, word) = match toks
+        .get(look)
+        .and_then(|n| unit(&n.low).map(|u| (u, n.low.clone())))
+    {
         Some((u, w)) => {
             next = look + 1;
             (Some(u), w)

@@ -214,13 +214,28 @@ fn inflected(base: &str, w: &str) -> bool {
     };
     let last = stem.chars().last().unwrap_or(' ');
     let doubled = format!("{last}");
-    let rest = rest.strip_prefix(doubled.as_str()).filter(|_| rest.len() > 2).unwrap_or(rest);
+    let rest = rest
+        .strip_prefix(doubled.as_str())
+        .filter(|_| rest.len() > 2)
+        .unwrap_or(rest);
     matches!(rest, "s" | "es" | "ed" | "d" | "ing" | "e")
 }
 
 /// Words that, anywhere in a clause, ask for something infra does not model.
 pub fn unsupported_noun(w: &str) -> bool {
-    matches!(w, "snapshot" | "snapshots" | "reboot" | "restart" | "reinstall" | "shutdown" | "updates" | "patches" | "upgrades" | "backups")
+    matches!(
+        w,
+        "snapshot"
+            | "snapshots"
+            | "reboot"
+            | "restart"
+            | "reinstall"
+            | "shutdown"
+            | "updates"
+            | "patches"
+            | "upgrades"
+            | "backups"
+    )
 }
 
 /// Words that start a "keep" clause ("but keep its DNS", "hang on to the record").
@@ -238,10 +253,11 @@ pub fn keeps(words: &[&str]) -> bool {
 /// A part of a service, by the kind that implements it.
 pub fn part_kind(w: &str) -> Option<&'static str> {
     Some(match w {
-        "dns" | "record" | "records" | "rec" | "recs" | "hostname" | "alias" | "entry" | "cname" => "dns_record",
+        "dns" | "record" | "records" | "rec" | "recs" | "hostname" | "alias" | "entry"
+        | "cname" => "dns_record",
         "proxy" | "proxies" | "nginx" | "vhost" | "reverse-proxy" | "upstream" => "proxy_site",
-        "monitor" | "monitors" | "monitoring" | "check" | "checks" | "healthcheck"
-        | "probe" | "alerting" | "paging" => "monitor",
+        "monitor" | "monitors" | "monitoring" | "check" | "checks" | "healthcheck" | "probe"
+        | "alerting" | "paging" => "monitor",
         "container" | "containers" | "box" | "boxes" | "lxc" | "ct" | "machine" | "machines"
         | "worker" | "workers" | "instance" | "instances" => "container",
         "vm" | "vms" | "qemu" | "kvm" => "vm",
@@ -253,8 +269,19 @@ pub fn part_kind(w: &str) -> Option<&'static str> {
 pub fn head_noun(w: &str) -> bool {
     matches!(
         w,
-        "service" | "services" | "svc" | "app" | "apps" | "application" | "website" | "site" | "webapp"
-            | "server" | "stack" | "tool" | "dashboard"
+        "service"
+            | "services"
+            | "svc"
+            | "app"
+            | "apps"
+            | "application"
+            | "website"
+            | "site"
+            | "webapp"
+            | "server"
+            | "stack"
+            | "tool"
+            | "dashboard"
     ) || part_kind(w).is_some()
 }
 
@@ -280,7 +307,9 @@ pub fn attribute(w: &str) -> Option<(&'static [&'static str], &'static str)> {
         }
         "timeout" => (&["monitor"], "timeout"),
         "port" => (&["proxy_site"], "port"),
-        "upload" | "uploads" | "uploading" | "body" | "413" | "413s" => (&["proxy_site"], "client_max_body_size"),
+        "upload" | "uploads" | "uploading" | "body" | "413" | "413s" => {
+            (&["proxy_site"], "client_max_body_size")
+        }
         "websocket" | "websockets" | "ws" => (&["proxy_site"], "websocket"),
         "cert" | "certificate" | "tls" | "https" | "ssl" => (&["proxy_site"], "tls_cert"),
         "key" => (&["proxy_site"], "tls_key"),
@@ -290,53 +319,424 @@ pub fn attribute(w: &str) -> Option<(&'static [&'static str], &'static str)> {
 
 /// Words that say "the same as before, but" (a value after them is the old one).
 pub fn is_contrast(w: &str) -> bool {
-    matches!(w, "instead" | "rather" | "not" | "from" | "was" | "currently" | "uses" | "only" | "still")
+    matches!(
+        w,
+        "instead" | "rather" | "not" | "from" | "was" | "currently" | "uses" | "only" | "still"
+    )
 }
 
 /// Ordinary words: never a name, never an unknown reference.
 pub fn is_common(w: &str) -> bool {
     const COMMON: &[&str] = &[
-        "a", "an", "the", "my", "our", "your", "their", "his", "her", "its", "it", "it's",
-        "this", "that", "these", "those", "them", "they", "we", "i", "i'd", "i'm", "you", "me",
-        "us", "let's", "lets", "please", "pls", "plz", "kindly", "could", "can", "can't",
-        "cannot", "would", "will", "should", "shall", "must", "may", "might", "to", "for", "of",
-        "with", "on", "at", "in", "into", "onto", "by", "from", "as", "and", "or", "but", "so",
-        "if", "then", "than", "also", "too", "just", "only", "now", "already", "still", "again",
-        "be", "is", "are", "was", "were", "been", "being", "do", "does", "did", "done", "has",
-        "had", "having", "go", "goes", "going", "there", "here", "all", "every", "each", "both",
-        "some", "any", "no", "not", "none", "nothing", "everything", "anything", "something",
-        "more", "less", "fewer", "extra", "additional", "another", "other", "same", "new",
-        "old", "current", "up", "down", "off", "out", "over", "under", "away", "behind",
-        "via", "using", "through", "thru", "till", "until", "like", "about", "after", "before",
-        "while", "when", "where", "which", "who", "what", "how", "why", "hey", "hi", "hello",
-        "thanks", "thank", "ok", "okay", "yes", "yeah", "sure", "quickly", "asap", "today",
-        "tomorrow", "called", "named", "name", "call", "pointing", "points", "it'll", "we'll",
-        "we're", "don't", "doesn't", "won't", "isn't", "anymore", "longer", "ourselves",
-        "yourself", "public", "private", "internal", "external", "lan", "lan-only",
-        "internet", "network", "world", "only", "reachable", "accessible", "available",
-        "listens", "listening", "listen", "runs", "running", "run", "uses", "use", "web", "ui",
-        "page", "console", "admin", "enabled", "disabled", "on", "off", "more", "each",
-        "all", "rest", "whole", "entire", "project", "everything", "instead", "rather", "mode",
-        "maintenance", "previous", "instructions", "ignore", "resource", "resources", "type",
-        "value", "content", "target", "weight", "alias", "mail", "email", "issue", "issuer",
-        "certificates", "limit", "size", "big", "large", "small", "tiny", "little", "fast",
-        "faster", "slow", "better", "bigger", "smaller", "good", "nice", "keep", "keeping",
-        "kept", "we've", "i've", "got", "now", "from", "now", "yet", "own", "let", "lets",
-        "domain", "zone", "record", "public", "ip", "address", "apex", "root", "health",
-        "healthz", "check", "team", "client", "clients", "customer", "customers", "user",
-        "users", "people", "folks", "everyone", "somebody", "someone", "way", "thing", "things",
-        "stuff", "one", "ones", "copy", "staging", "production", "prod", "dev", "test",
-        "testing", "version", "latest", "http", "https", "tls", "ssl", "cert", "certificate",
-        "key", "path", "file", "files", "lets", "encrypt", "letsencrypt", "let's", "s",
-        "linux", "ipv6", "ipv4", "v6", "v4", "outside", "local", "restriction", "restrictions", "allowlist", "anymore",
-        "bigger", "smaller", "hang", "hold", "retain", "preserve", "pls", "thx", "cheers",
-        "fyi", "btw", "hosted", "hosting", "host", "hosts", "lives", "live", "living", "chap", "guy", "teacher", "teachers", "staff", "governors", "head",
-        "school", "council", "supplier", "auditor", "caretaker", "students", "parents", "nobody",
-        "minds", "trial", "found", "recommended", "half", "term", "room", "itself", "alone",
-        "inside", "entirely", "whatever", "anyway", "respectively", "straight", "mind", "asap", "stuff", "based", "crazy", "since", "last", "bit", "ok", "wants",
-        "needed", "gh", "lock", "turn", "orange", "grey", "gray", "cloud", "switch", "flip", "grey-cloud", "gray-cloud", "orange-cloud", "rec", "recs", "svc",
-        "reverse", "virtual", "cloudflare", "proxmox", "docker", "powerdns", "prometheus",
-        "pve", "lxc", "kubernetes", "k8s", "weather", "haiku", "joke", "poem", "story",
+        "a",
+        "an",
+        "the",
+        "my",
+        "our",
+        "your",
+        "their",
+        "his",
+        "her",
+        "its",
+        "it",
+        "it's",
+        "this",
+        "that",
+        "these",
+        "those",
+        "them",
+        "they",
+        "we",
+        "i",
+        "i'd",
+        "i'm",
+        "you",
+        "me",
+        "us",
+        "let's",
+        "lets",
+        "please",
+        "pls",
+        "plz",
+        "kindly",
+        "could",
+        "can",
+        "can't",
+        "cannot",
+        "would",
+        "will",
+        "should",
+        "shall",
+        "must",
+        "may",
+        "might",
+        "to",
+        "for",
+        "of",
+        "with",
+        "on",
+        "at",
+        "in",
+        "into",
+        "onto",
+        "by",
+        "from",
+        "as",
+        "and",
+        "or",
+        "but",
+        "so",
+        "if",
+        "then",
+        "than",
+        "also",
+        "too",
+        "just",
+        "only",
+        "now",
+        "already",
+        "still",
+        "again",
+        "be",
+        "is",
+        "are",
+        "was",
+        "were",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "done",
+        "has",
+        "had",
+        "having",
+        "go",
+        "goes",
+        "going",
+        "there",
+        "here",
+        "all",
+        "every",
+        "each",
+        "both",
+        "some",
+        "any",
+        "no",
+        "not",
+        "none",
+        "nothing",
+        "everything",
+        "anything",
+        "something",
+        "more",
+        "less",
+        "fewer",
+        "extra",
+        "additional",
+        "another",
+        "other",
+        "same",
+        "new",
+        "old",
+        "current",
+        "up",
+        "down",
+        "off",
+        "out",
+        "over",
+        "under",
+        "away",
+        "behind",
+        "via",
+        "using",
+        "through",
+        "thru",
+        "till",
+        "until",
+        "like",
+        "about",
+        "after",
+        "before",
+        "while",
+        "when",
+        "where",
+        "which",
+        "who",
+        "what",
+        "how",
+        "why",
+        "hey",
+        "hi",
+        "hello",
+        "thanks",
+        "thank",
+        "ok",
+        "okay",
+        "yes",
+        "yeah",
+        "sure",
+        "quickly",
+        "asap",
+        "today",
+        "tomorrow",
+        "called",
+        "named",
+        "name",
+        "call",
+        "pointing",
+        "points",
+        "it'll",
+        "we'll",
+        "we're",
+        "don't",
+        "doesn't",
+        "won't",
+        "isn't",
+        "anymore",
+        "longer",
+        "ourselves",
+        "yourself",
+        "public",
+        "private",
+        "internal",
+        "external",
+        "lan",
+        "lan-only",
+        "internet",
+        "network",
+        "world",
+        "only",
+        "reachable",
+        "accessible",
+        "available",
+        "listens",
+        "listening",
+        "listen",
+        "runs",
+        "running",
+        "run",
+        "uses",
+        "use",
+        "web",
+        "ui",
+        "page",
+        "console",
+        "admin",
+        "enabled",
+        "disabled",
+        "on",
+        "off",
+        "more",
+        "each",
+        "all",
+        "rest",
+        "whole",
+        "entire",
+        "project",
+        "everything",
+        "instead",
+        "rather",
+        "mode",
+        "maintenance",
+        "previous",
+        "instructions",
+        "ignore",
+        "resource",
+        "resources",
+        "type",
+        "value",
+        "content",
+        "target",
+        "weight",
+        "alias",
+        "mail",
+        "email",
+        "issue",
+        "issuer",
+        "certificates",
+        "limit",
+        "size",
+        "big",
+        "large",
+        "small",
+        "tiny",
+        "little",
+        "fast",
+        "faster",
+        "slow",
+        "better",
+        "bigger",
+        "smaller",
+        "good",
+        "nice",
+        "keep",
+        "keeping",
+        "kept",
+        "we've",
+        "i've",
+        "got",
+        "now",
+        "from",
+        "now",
+        "yet",
+        "own",
+        "let",
+        "lets",
+        "domain",
+        "zone",
+        "record",
+        "public",
+        "ip",
+        "address",
+        "apex",
+        "root",
+        "health",
+        "healthz",
+        "check",
+        "team",
+        "client",
+        "clients",
+        "customer",
+        "customers",
+        "user",
+        "users",
+        "people",
+        "folks",
+        "everyone",
+        "somebody",
+        "someone",
+        "way",
+        "thing",
+        "things",
+        "stuff",
+        "one",
+        "ones",
+        "copy",
+        "staging",
+        "production",
+        "prod",
+        "dev",
+        "test",
+        "testing",
+        "version",
+        "latest",
+        "http",
+        "https",
+        "tls",
+        "ssl",
+        "cert",
+        "certificate",
+        "key",
+        "path",
+        "file",
+        "files",
+        "lets",
+        "encrypt",
+        "letsencrypt",
+        "let's",
+        "s",
+        "linux",
+        "ipv6",
+        "ipv4",
+        "v6",
+        "v4",
+        "outside",
+        "local",
+        "restriction",
+        "restrictions",
+        "allowlist",
+        "anymore",
+        "bigger",
+        "smaller",
+        "hang",
+        "hold",
+        "retain",
+        "preserve",
+        "pls",
+        "thx",
+        "cheers",
+        "fyi",
+        "btw",
+        "hosted",
+        "hosting",
+        "host",
+        "hosts",
+        "lives",
+        "live",
+        "living",
+        "chap",
+        "guy",
+        "teacher",
+        "teachers",
+        "staff",
+        "governors",
+        "head",
+        "school",
+        "council",
+        "supplier",
+        "auditor",
+        "caretaker",
+        "students",
+        "parents",
+        "nobody",
+        "minds",
+        "trial",
+        "found",
+        "recommended",
+        "half",
+        "term",
+        "room",
+        "itself",
+        "alone",
+        "inside",
+        "entirely",
+        "whatever",
+        "anyway",
+        "respectively",
+        "straight",
+        "mind",
+        "asap",
+        "stuff",
+        "based",
+        "crazy",
+        "since",
+        "last",
+        "bit",
+        "ok",
+        "wants",
+        "needed",
+        "gh",
+        "lock",
+        "turn",
+        "orange",
+        "grey",
+        "gray",
+        "cloud",
+        "switch",
+        "flip",
+        "grey-cloud",
+        "gray-cloud",
+        "orange-cloud",
+        "rec",
+        "recs",
+        "svc",
+        "reverse",
+        "virtual",
+        "cloudflare",
+        "proxmox",
+        "docker",
+        "powerdns",
+        "prometheus",
+        "pve",
+        "lxc",
+        "kubernetes",
+        "k8s",
+        "weather",
+        "haiku",
+        "joke",
+        "poem",
+        "story",
     ];
     COMMON.contains(&w)
         || verb_at(&[w], 0).is_some()
@@ -353,10 +753,36 @@ pub fn is_common(w: &str) -> bool {
 pub fn is_image_word(w: &str) -> bool {
     matches!(
         w,
-        "debian" | "ubuntu" | "alpine" | "fedora" | "rocky" | "rockylinux" | "centos" | "alma"
-            | "almalinux" | "arch" | "archlinux" | "nixos" | "opensuse" | "suse" | "gentoo"
-            | "devuan" | "kali" | "freebsd" | "postgres" | "postgresql" | "mysql" | "mariadb"
-            | "redis" | "mongo" | "mongodb" | "node" | "python" | "nginx" | "caddy" | "httpd"
+        "debian"
+            | "ubuntu"
+            | "alpine"
+            | "fedora"
+            | "rocky"
+            | "rockylinux"
+            | "centos"
+            | "alma"
+            | "almalinux"
+            | "arch"
+            | "archlinux"
+            | "nixos"
+            | "opensuse"
+            | "suse"
+            | "gentoo"
+            | "devuan"
+            | "kali"
+            | "freebsd"
+            | "postgres"
+            | "postgresql"
+            | "mysql"
+            | "mariadb"
+            | "redis"
+            | "mongo"
+            | "mongodb"
+            | "node"
+            | "python"
+            | "nginx"
+            | "caddy"
+            | "httpd"
             | "busybox"
     )
 }

@@ -103,7 +103,11 @@ impl World {
                 zones.extend(list.iter().filter_map(Value::as_str).map(str::to_string));
             }
         }
-        for r in spec.resources.iter().filter(|r| r.address.kind == "dns_record") {
+        for r in spec
+            .resources
+            .iter()
+            .filter(|r| r.address.kind == "dns_record")
+        {
             if let Some(z) = r.attrs.get("zone").and_then(Value::as_str) {
                 zones.insert(z.trim_end_matches('.').to_string());
             }
@@ -113,7 +117,13 @@ impl World {
             .values()
             .filter_map(|p| p.cidr.map(|c| c.trunc().to_string()))
             .collect();
-        World::new(entities, providers, zones, spec.project.domain.clone(), pools)
+        World::new(
+            entities,
+            providers,
+            zones,
+            spec.project.domain.clone(),
+            pools,
+        )
     }
 
     pub fn new(
@@ -145,7 +155,10 @@ impl World {
     }
 
     pub fn groups(&self) -> BTreeSet<&str> {
-        self.entities.iter().filter_map(|e| e.group.as_deref()).collect()
+        self.entities
+            .iter()
+            .filter_map(|e| e.group.as_deref())
+            .collect()
     }
 
     /// The zone a host name belongs to, and its name relative to it ("@" at the apex).
@@ -177,7 +190,9 @@ impl World {
         for (i, e) in self.entities.iter().enumerate() {
             by.entry(e.name.clone()).or_default().insert(i);
             if let Some(g) = &e.group {
-                by.entry(g.clone()).or_default().extend(self.group_members(g));
+                by.entry(g.clone())
+                    .or_default()
+                    .extend(self.group_members(g));
             }
             // A record's own name ("docs", "photos", "stats") names it too.
             if e.kind == "dns_record" {
@@ -189,7 +204,9 @@ impl World {
                 by.entry(h.to_ascii_lowercase()).or_default().insert(i);
             }
         }
-        by.into_iter().map(|(k, v)| (k, v.into_iter().collect())).collect()
+        by.into_iter()
+            .map(|(k, v)| (k, v.into_iter().collect()))
+            .collect()
     }
 }
 
@@ -209,7 +226,12 @@ pub fn mentions(world: &World, toks: &[Tok]) -> Vec<Mention> {
     let names = world.names();
     let mut used = vec![false; toks.len()];
     let mut out = Vec::new();
-    let mut push = |out: &mut Vec<Mention>, used: &mut [bool], s: usize, e: usize, c: Vec<usize>, weak: bool| {
+    let mut push = |out: &mut Vec<Mention>,
+                    used: &mut [bool],
+                    s: usize,
+                    e: usize,
+                    c: Vec<usize>,
+                    weak: bool| {
         if c.is_empty() || used[s..e].iter().any(|u| *u) {
             return;
         }
@@ -274,6 +296,18 @@ pub fn mentions(world: &World, toks: &[Tok]) -> Vec<Mention> {
             push(&mut out, &mut used, i, i + len, hit, false);
         }
     }
+    // "the MX record", "our TXT records": the records of that type.
+    for (i, t) in toks.iter().enumerate() {
+        let up = t.raw.to_ascii_uppercase();
+        let definite = i > 0 && matches!(toks[i - 1].low.as_str(), "the" | "its" | "our" | "both" | "all" | "my" | "their");
+        if used[i] || t.kind != Kind::Word || t.low == "a" || !definite || !crate::spec::schema::DNS_TYPES.contains(&up.as_str()) {
+            continue;
+        }
+        let hit: Vec<usize> = (0..world.entities.len())
+            .filter(|&j| world.entities[j].kind == "dns_record" && world.entities[j].str("type") == Some(up.as_str()))
+            .collect();
+        push(&mut out, &mut used, i, i + 1, hit, true);
+    }
     // One distinctive word of a longer name ("the portal" → client-portal), a
     // hyphenated word holding a name ("mail-related"), or a near spelling.
     for (i, t) in toks.iter().enumerate() {
@@ -284,11 +318,23 @@ pub fn mentions(world: &World, toks: &[Tok]) -> Vec<Mention> {
         let mut hit = BTreeSet::new();
         for (n, c) in &names {
             let nw: Vec<&str> = n.split(['-', '_']).collect();
-            let word_of_name = nw.len() > 1 && nw.contains(&t.low.as_str()) && !vocab::is_common(&t.low);
+            let word_of_name =
+                nw.len() > 1 && nw.contains(&t.low.as_str()) && !vocab::is_common(&t.low);
             // "mail-related", "dns-based": a name with a word that relates to it.
             let name_in_word = parts.len() == 2
                 && parts[0] == n.as_str()
-                && matches!(parts[1], "related" | "based" | "side" | "ish" | "like" | "style" | "wide" | "only" | "specific");
+                && matches!(
+                    parts[1],
+                    "related"
+                        | "based"
+                        | "side"
+                        | "ish"
+                        | "like"
+                        | "style"
+                        | "wide"
+                        | "only"
+                        | "specific"
+                );
             if word_of_name || name_in_word {
                 hit.extend(c.iter().copied());
             }
@@ -300,7 +346,10 @@ pub fn mentions(world: &World, toks: &[Tok]) -> Vec<Mention> {
             for (n, c) in &names {
                 let np: Vec<&str> = n.split('-').collect();
                 let close = np.len() == tp.len()
-                    && np.iter().zip(&tp).all(|(a, b)| a == b || (a.len() >= 4 && damerau(a, b) <= 1))
+                    && np
+                        .iter()
+                        .zip(&tp)
+                        .all(|(a, b)| a == b || (a.len() >= 4 && damerau(a, b) <= 1))
                     && np.iter().zip(&tp).any(|(a, b)| a == b);
                 if close && *n != t.low {
                     hit.extend(c.iter().copied());
@@ -308,7 +357,11 @@ pub fn mentions(world: &World, toks: &[Tok]) -> Vec<Mention> {
             }
         }
         // A near spelling: one plain word, same first letter ("palusible" → plausible).
-        if hit.is_empty() && t.low.len() >= 5 && !vocab::is_common(&t.low) && !t.low.contains(['-', '_']) {
+        if hit.is_empty()
+            && t.low.len() >= 5
+            && !vocab::is_common(&t.low)
+            && !t.low.contains(['-', '_'])
+        {
             let max = if t.low.len() >= 8 { 2 } else { 1 };
             let best = names
                 .iter()
@@ -320,7 +373,14 @@ pub fn mentions(world: &World, toks: &[Tok]) -> Vec<Mention> {
                 hit.extend(c.iter().copied());
             }
         }
-        push(&mut out, &mut used, i, i + 1, hit.into_iter().collect(), true);
+        push(
+            &mut out,
+            &mut used,
+            i,
+            i + 1,
+            hit.into_iter().collect(),
+            true,
+        );
     }
     out.sort_by_key(|m| m.start);
     out
@@ -340,7 +400,9 @@ fn damerau(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
             }
@@ -383,14 +445,54 @@ pub(crate) mod tests {
     pub fn homelab() -> World {
         use serde_json::json;
         let e = vec![
-            entity("container", "gitea", Some("gitea"), json!({"ip": "10.0.20.50/24", "cores": 2, "memory": 1024, "disk": 10, "hostname": "gitea"})),
-            entity("dns_record", "gitea", Some("gitea"), json!({"zone": "home.example.net", "name": "gitea", "type": "A", "content": "${container.gitea.address}"})),
-            entity("proxy_site", "gitea", Some("gitea"), json!({"server_name": "gitea.home.example.net", "upstream": "http://${container.gitea.address}:3000"})),
-            entity("container", "client-portal", Some("client-portal"), json!({"ip": "10.0.20.51/24", "cores": 2})),
-            entity("dns_record", "client-portal", Some("client-portal"), json!({"zone": "home.example.net", "name": "portal", "type": "A", "content": "${container.client-portal.address}"})),
-            entity("dns_record", "nas", None, json!({"zone": "home.example.net", "name": "nas", "type": "A", "content": "10.0.20.5"})),
-            entity("dns_record", "mx-primary", Some("mail"), json!({"zone": "home.example.net", "name": "@", "type": "MX", "content": "mx1.example.net"})),
-            entity("dns_record", "mx-backup", Some("mail"), json!({"zone": "home.example.net", "name": "@", "type": "MX", "content": "mx2.example.net"})),
+            entity(
+                "container",
+                "gitea",
+                Some("gitea"),
+                json!({"ip": "10.0.20.50/24", "cores": 2, "memory": 1024, "disk": 10, "hostname": "gitea"}),
+            ),
+            entity(
+                "dns_record",
+                "gitea",
+                Some("gitea"),
+                json!({"zone": "home.example.net", "name": "gitea", "type": "A", "content": "${container.gitea.address}"}),
+            ),
+            entity(
+                "proxy_site",
+                "gitea",
+                Some("gitea"),
+                json!({"server_name": "gitea.home.example.net", "upstream": "http://${container.gitea.address}:3000"}),
+            ),
+            entity(
+                "container",
+                "client-portal",
+                Some("client-portal"),
+                json!({"ip": "10.0.20.51/24", "cores": 2}),
+            ),
+            entity(
+                "dns_record",
+                "client-portal",
+                Some("client-portal"),
+                json!({"zone": "home.example.net", "name": "portal", "type": "A", "content": "${container.client-portal.address}"}),
+            ),
+            entity(
+                "dns_record",
+                "nas",
+                None,
+                json!({"zone": "home.example.net", "name": "nas", "type": "A", "content": "10.0.20.5"}),
+            ),
+            entity(
+                "dns_record",
+                "mx-primary",
+                Some("mail"),
+                json!({"zone": "home.example.net", "name": "@", "type": "MX", "content": "mx1.example.net"}),
+            ),
+            entity(
+                "dns_record",
+                "mx-backup",
+                Some("mail"),
+                json!({"zone": "home.example.net", "name": "@", "type": "MX", "content": "mx2.example.net"}),
+            ),
         ];
         World::new(
             e,
@@ -411,12 +513,26 @@ pub(crate) mod tests {
 
     #[test]
     fn names_hosts_addresses_and_parts_of_names() {
-        assert_eq!(named("give gitea 2 cores")[0].len(), 3, "a group name names the group");
+        assert_eq!(
+            named("give gitea 2 cores")[0].len(),
+            3,
+            "a group name names the group"
+        );
         assert_eq!(named("the box at 10.0.20.50")[0], ["container.gitea"]);
-        assert_eq!(named("point the nas record at 10.0.20.6")[0], ["dns_record.nas"]);
-        assert_eq!(named("give the portal a core")[0], ["dns_record.client-portal"], "a record's own name");
+        assert_eq!(
+            named("point the nas record at 10.0.20.6")[0],
+            ["dns_record.nas"]
+        );
+        assert_eq!(
+            named("give the portal a core")[0],
+            ["dns_record.client-portal"],
+            "a record's own name"
+        );
         assert_eq!(named("give the client portal a core")[0].len(), 2);
-        assert_eq!(named("set the backup MX's priority")[0], ["dns_record.mx-backup"]);
+        assert_eq!(
+            named("set the backup MX's priority")[0],
+            ["dns_record.mx-backup"]
+        );
         assert_eq!(named("gitea.home.example.net is slow")[0].len(), 2);
         assert_eq!(named("bump giteaa")[0].len(), 3, "a near spelling");
         assert!(named("give the database 2 cores").is_empty());
@@ -425,10 +541,19 @@ pub(crate) mod tests {
     #[test]
     fn hosts_split_by_zone() {
         let w = homelab();
-        assert_eq!(w.split_host("files.home.example.net"), Some(("home.example.net".into(), "files".into())));
-        assert_eq!(w.split_host("home.example.net"), Some(("home.example.net".into(), "@".into())));
+        assert_eq!(
+            w.split_host("files.home.example.net"),
+            Some(("home.example.net".into(), "files".into()))
+        );
+        assert_eq!(
+            w.split_host("home.example.net"),
+            Some(("home.example.net".into(), "@".into()))
+        );
         assert_eq!(w.split_host("example.org"), None);
         assert_eq!(damerau("palusible", "plausible"), 1);
-        assert_eq!(url_host("https://a.example.org:8443/x").as_deref(), Some("a.example.org"));
+        assert_eq!(
+            url_host("https://a.example.org:8443/x").as_deref(),
+            Some("a.example.org")
+        );
     }
 }

@@ -293,7 +293,11 @@ fn param_values_are_normalised() {
         (ParamType::RecordType, json!("cname"), json!("CNAME")),
         (ParamType::RecordType, json!("srv"), json!("SRV")),
         // CAA and TXT contents hold quotes and semicolons; text is always emitted escaped.
-        (ParamType::Text, json!("0 issue \"letsencrypt.org\""), json!("0 issue \"letsencrypt.org\"")),
+        (
+            ParamType::Text,
+            json!("0 issue \"letsencrypt.org\""),
+            json!("0 issue \"letsencrypt.org\""),
+        ),
         (
             ParamType::Address,
             json!("10.0.0.5/24"),
