@@ -120,6 +120,45 @@ fn bench_ask(infra: &Path, runs: usize, caps: usize) {
         &[],
     );
     println!("infra-bench ask: {caps} capabilities, median of {runs} runs: {:.1} ms wall, {:.1} MiB peak RSS", t.as_secs_f64() * 1e3, mem);
+    interpretation(d, runs);
+}
+
+/// The offline interpretation alone (grammar over the loaded spec, 200
+/// capabilities routed), in this process: median per request over a mix of
+/// creations, edits, DNS and removals.
+fn interpretation(root: &Path, runs: usize) {
+    use infra::ask::grammar::{world::World, Grammar};
+    let registry = infra::providers::Registry::default();
+    let spec = infra::project::load_spec(root, &registry, false).expect("the bench project loads");
+    let library = infra::capability::Library::load(Some(root));
+    let router = infra::ask::router::Router::new(&library.caps);
+    let world = World::of(&spec);
+    let grammar = Grammar { world: &world, library: &library, router: &router };
+    let requests = [
+        "Create a new API scanner service",
+        "deploy jellyfin with 4 cores, 4 GiB RAM and a 100 GB disk, port 8096, no monitoring",
+        "spin up three containers: node-a, node-b and node-c, each with 2 cores",
+        "add an A record camera -> 10.20.0.31 with a ttl of 60",
+        "give the api scanner 2 more cores and double its memory",
+        "The box moved desks today. Could you take the proxy off the api scanner but keep its DNS?",
+    ];
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        for r in requests {
+            let t = Instant::now();
+            let _ = std::hint::black_box(grammar.understand(r));
+            times.push(t.elapsed());
+        }
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    let max = times[times.len() - 1];
+    println!(
+        "infra-bench ask: interpretation alone, {} requests x {runs}: median {:.3} ms, max {:.3} ms",
+        requests.len(),
+        median.as_secs_f64() * 1e3,
+        max.as_secs_f64() * 1e3
+    );
 }
 
 fn generate(dir: &Path, n: usize) {
