@@ -111,20 +111,9 @@ fn vocabulary() -> impl Iterator<Item = &'static str> {
         ])
 }
 
-/// Lowercase, unify quotes and dashes, split off trailing punctuation.
+/// Lowercase, with quotes and dashes unified as the grammar's lexer does.
 pub fn normalise(text: &str) -> String {
-    let mut s = text.to_lowercase();
-    for (from, to) in [
-        ("\u{2019}", "'"),
-        ("\u{2018}", "'"),
-        ("\u{201c}", "\""),
-        ("\u{201d}", "\""),
-        ("\u{2013}", "-"),
-        ("\u{2014}", "-"),
-    ] {
-        s = s.replace(from, to);
-    }
-    s
+    super::grammar::lex::normalise(text).to_lowercase()
 }
 
 /// Split into tokens, keeping host names, addresses, URLs and `4gb` together.

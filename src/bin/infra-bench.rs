@@ -133,7 +133,11 @@ fn interpretation(root: &Path, runs: usize) {
     let library = infra::capability::Library::load(Some(root));
     let router = infra::ask::router::Router::new(&library.caps);
     let world = World::of(&spec);
-    let grammar = Grammar { world: &world, library: &library, router: &router };
+    let grammar = Grammar {
+        world: &world,
+        library: &library,
+        router: &router,
+    };
     let requests = [
         "Create a new API scanner service",
         "deploy jellyfin with 4 cores, 4 GiB RAM and a 100 GB disk, port 8096, no monitoring",

@@ -599,7 +599,6 @@ fn choose<'a>(g: &'a Grammar, c: &Clause, facts: &[Fact]) -> Result<&'a Capabili
                 | "ui"
                 | "dns"
                 | "frontend"
-                | "api"
         ) && !facts::negated(&c.toks, i)
     });
     let machine = c.has_any(&[
@@ -728,6 +727,25 @@ fn image(g: &Grammar, c: &Clause, provider: Option<&str>) -> Option<String> {
         });
     }
     None
+}
+
+/// Where a phrase from token `i` meets a head noun ("status page *service*"): the
+/// head's index, when at most `max` words of the phrase pass `joint` as none.
+fn phrase_to_head(c: &Clause, i: usize, max: usize, joint: fn(&str) -> bool) -> Option<usize> {
+    let t = &c.toks;
+    let mut k = i + 1;
+    while k < t.len()
+        && k < i + max
+        && t[k].kind == Kind::Word
+        && !vocab::head_noun(&t[k].low)
+        && !joint(&t[k].low)
+        && !c.in_mention(k)
+    {
+        k += 1;
+    }
+    t.get(k)
+        .is_some_and(|n| vocab::head_noun(&n.low))
+        .then_some(k)
 }
 
 /// Words that join phrases and never belong to a name.
@@ -921,17 +939,7 @@ fn implicit_names(g: &Grammar, c: &Clause) -> Result<Vec<String>, Error> {
             && !c.in_mention(i)
             && !name_like(x)
         {
-            let mut k = i + 1;
-            while k < t.len()
-                && k < i + 3
-                && t[k].kind == Kind::Word
-                && !vocab::head_noun(&t[k].low)
-                && !is_joint(&t[k].low)
-                && !c.in_mention(k)
-            {
-                k += 1;
-            }
-            if k >= i + 2 && t.get(k).is_some_and(|n| vocab::head_noun(&n.low)) {
+            if let Some(k) = phrase_to_head(c, i, 3, is_joint).filter(|k| *k >= i + 2) {
                 let words: Vec<String> = t[i..k].iter().map(|x| x.raw.clone()).collect();
                 return Ok(vec![slug(&words.join(" "))?]);
             }
@@ -963,17 +971,7 @@ fn implicit_names(g: &Grammar, c: &Clause) -> Result<Vec<String>, Error> {
                 && t.get(i + 1).is_some_and(|n| vocab::head_noun(&n.low)))
         {
             // "a new status page service": every word up to the head noun names it.
-            let mut k = i + 1;
-            while k < t.len()
-                && k < i + 4
-                && t[k].kind == Kind::Word
-                && !vocab::head_noun(&t[k].low)
-                && !is_glue(&t[k].low)
-                && !c.in_mention(k)
-            {
-                k += 1;
-            }
-            if k > i + 1 && t.get(k).is_some_and(|n| vocab::head_noun(&n.low)) {
+            if let Some(k) = phrase_to_head(c, i, 4, is_glue).filter(|k| *k > i + 1) {
                 let words: Vec<String> = t[i..k].iter().map(|x| x.raw.clone()).collect();
                 return Ok(vec![slug(&words.join(" "))?]);
             }

@@ -299,12 +299,24 @@ pub fn mentions(world: &World, toks: &[Tok]) -> Vec<Mention> {
     // "the MX record", "our TXT records": the records of that type.
     for (i, t) in toks.iter().enumerate() {
         let up = t.raw.to_ascii_uppercase();
-        let definite = i > 0 && matches!(toks[i - 1].low.as_str(), "the" | "its" | "our" | "both" | "all" | "my" | "their");
-        if used[i] || t.kind != Kind::Word || t.low == "a" || !definite || !crate::spec::schema::DNS_TYPES.contains(&up.as_str()) {
+        let definite = i > 0
+            && matches!(
+                toks[i - 1].low.as_str(),
+                "the" | "its" | "our" | "both" | "all" | "my" | "their"
+            );
+        if used[i]
+            || t.kind != Kind::Word
+            || t.low == "a"
+            || !definite
+            || !crate::spec::schema::DNS_TYPES.contains(&up.as_str())
+        {
             continue;
         }
         let hit: Vec<usize> = (0..world.entities.len())
-            .filter(|&j| world.entities[j].kind == "dns_record" && world.entities[j].str("type") == Some(up.as_str()))
+            .filter(|&j| {
+                world.entities[j].kind == "dns_record"
+                    && world.entities[j].str("type") == Some(up.as_str())
+            })
             .collect();
         push(&mut out, &mut used, i, i + 1, hit, true);
     }
