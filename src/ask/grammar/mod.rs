@@ -6,10 +6,14 @@
 //! saying what was missing and what exists.
 
 pub mod create;
+pub mod dns;
 pub mod edit;
 pub mod facts;
 pub mod lex;
+pub mod names;
 pub mod quantity;
+pub mod remove;
+pub mod subject;
 pub mod vocab;
 pub mod world;
 
@@ -186,7 +190,7 @@ impl Grammar<'_> {
                 && !c.has("rest")
                 && c.toks.iter().any(|t| vocab::part_kind(&t.low).is_some())
             {
-                edit::keep_only(self, &c, &mut ctx);
+                remove::keep_only(self, &c, &mut ctx);
             } else if !c.mentions.is_empty() {
                 ctx.subject = c
                     .mentions
@@ -239,7 +243,7 @@ impl Grammar<'_> {
                         toks[j].raw.to_ascii_uppercase().as_str(),
                         "CNAME" | "AAAA" | "MX" | "TXT" | "SRV" | "CAA"
                     )
-                    && (toks[j + 1].kind == Kind::Fqdn || create::name_like(&toks[j + 1]));
+                    && (toks[j + 1].kind == Kind::Fqdn || names::name_like(&toks[j + 1]));
                 let starts_verb = j < toks.len()
                     && (vocab::verb_at(&words, j).is_some_and(|(v, n)| {
                         (v != Verb::Create || !is_adjectival(&words, j)) && !is_noun(&words, j, n)
@@ -525,7 +529,7 @@ impl Grammar<'_> {
 
     fn clause(&self, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
         if vocab::keeps(&c.words()) {
-            return edit::keep(self, c, ctx);
+            return remove::keep(self, c, ctx);
         }
         match c.verb() {
             Some(Verb::Unsupported) => {
@@ -536,10 +540,10 @@ impl Grammar<'_> {
                     vocab::unsupported_reason(&w),
                 ))
             }
-            Some(Verb::Clone) => edit::clone(self, c, ctx),
-            Some(Verb::Rename) => edit::rename(self, c, ctx),
-            Some(Verb::Remove) if !edit::is_quantity_change(c) => edit::remove(self, c, ctx),
-            None if edit::no_longer(c) => edit::remove_parts(self, c, ctx),
+            Some(Verb::Clone) => remove::clone(self, c, ctx),
+            Some(Verb::Rename) => remove::rename(self, c, ctx),
+            Some(Verb::Remove) if !edit::is_quantity_change(c) => remove::remove(self, c, ctx),
+            None if remove::no_longer(c) => remove::remove_parts(self, c, ctx),
             _ => {
                 if let Some(done) = create::try_create(self, c, ctx)? {
                     if done {
@@ -658,7 +662,7 @@ pub fn background(mut toks: Vec<Tok>) -> Vec<Tok> {
             // "The PE department would like PeerTube": a wish for something by its name.
             || (s..e).any(|i| {
                 matches!(toks[i].low.as_str(), "like" | "want" | "wants" | "need" | "needs")
-                    && toks.get(i + 1).is_some_and(|n| n.raw.starts_with(|c: char| c.is_uppercase()) && create::name_like(n))
+                    && toks.get(i + 1).is_some_and(|n| n.raw.starts_with(|c: char| c.is_uppercase()) && names::name_like(n))
             });
         question || polite || imperative || wish
     };

@@ -226,12 +226,12 @@ pub fn mentions(world: &World, toks: &[Tok]) -> Vec<Mention> {
     let names = world.names();
     let mut used = vec![false; toks.len()];
     let mut out = Vec::new();
-    let mut push = |out: &mut Vec<Mention>,
-                    used: &mut [bool],
-                    s: usize,
-                    e: usize,
-                    c: Vec<usize>,
-                    weak: bool| {
+    let push = |out: &mut Vec<Mention>,
+                used: &mut [bool],
+                s: usize,
+                e: usize,
+                c: Vec<usize>,
+                weak: bool| {
         if c.is_empty() || used[s..e].iter().any(|u| *u) {
             return;
         }
