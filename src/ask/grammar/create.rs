@@ -130,7 +130,13 @@ pub fn try_create(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>
         {
             k += 1;
         }
-        let article = k > c.verb_end;
+        // "set up forgejo on port 3000" when forgejo exists: also without an article.
+        let strong = matches!(
+            c.toks[v].low.as_str(),
+            "deploy" | "create" | "install" | "launch" | "provision" | "setup"
+        ) || (c.verb_end > v + 1
+            && matches!(c.toks[v].low.as_str(), "set" | "spin" | "stand"));
+        let article = k > c.verb_end || strong;
         let creating = !matches!(
             c.toks[v].low.as_str(),
             "add"
@@ -767,6 +773,12 @@ fn add_part(g: &Grammar, c: &Clause, ctx: &mut Ctx, facts: &[Fact]) -> Result<Op
         .find(|t| t.kind == Kind::Url)
         .map(|t| t.raw.clone());
     let (name, group) = subject::subject_name(g, subject);
+    // "make kb.example.net reachable from the LAN only": the site exists, so an edit.
+    let has_site = subject
+        .iter()
+        .chain(g.world.group_members(group.as_deref().unwrap_or("")).iter())
+        .any(|&e| g.world.entities[e].kind == "proxy_site");
+    let wants_proxy = wants_proxy && !(reachable_at && has_site && !c.has_any(&["proxy", "nginx"]));
     if wants_monitor && !c.has_any(&["record", "dns"]) {
         if g.world.find(&format!("monitor.{name}")).is_some() {
             if !facts.is_empty() {

@@ -74,7 +74,16 @@ pub fn record_type(c: &Clause) -> Option<String> {
     {
         return Some("MX".into());
     }
-    if c.has("issue") && c.has_any(&["certificate", "certificates", "certs"]) {
+    if c.has_any(&["issue", "issuance", "issuing", "issuer", "issuers"])
+        && c.has_any(&[
+            "certificate",
+            "certificates",
+            "certs",
+            "issuance",
+            "issuer",
+            "issuers",
+        ])
+    {
         return Some("CAA".into());
     }
     None
@@ -103,12 +112,14 @@ pub fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error
                     "spf" | "dmarc" | "dkim" | "alias" | "txt" | "verification"
                 ))
     });
-    let definite = t.windows(2).any(|w| {
-        matches!(w[0].low.as_str(), "the" | "its" | "that" | "this")
-            && (crate::spec::schema::DNS_TYPES.contains(&w[1].raw.to_ascii_uppercase().as_str())
-                && w[1].low != "a")
+    // "the MX record" names existing records, when there are such.
+    let definite = (1..t.len()).any(|i| {
+        matches!(t[i - 1].low.as_str(), "the" | "its" | "that" | "this")
+            && crate::spec::schema::DNS_TYPES.contains(&t[i].raw.to_ascii_uppercase().as_str())
+            && t[i].low != "a"
+            && c.in_mention(i)
     });
-    if matches!(verb, Some(Verb::Edit)) && !article {
+    if matches!(verb, Some(Verb::Edit)) && !article && ty.as_deref() != Some("CAA") {
         return Ok(None);
     }
     if definite && !article {
@@ -217,9 +228,14 @@ pub fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error
                     x.raw.eq_ignore_ascii_case(&ty)
                 })
         };
-        let after = t
-            .iter()
-            .position(|x| x.low.starts_with("record") || x.is("alias") || is_type(x));
+        // "… record camera", "an alias wiki", "a dns name ups".
+        let after = (0..t.len()).find(|&i| {
+            let x = &t[i];
+            x.low.starts_with("record")
+                || x.is("alias")
+                || is_type(x)
+                || (x.is("name") && i > 0 && t[i - 1].is("dns"))
+        });
         if let Some(p) = after {
             let mut k = p + 1;
             if t.get(k).is_some_and(|x| {

@@ -217,6 +217,14 @@ pub fn lex(text: &str, zones: &[String]) -> Vec<Tok> {
             out.push(t);
             continue;
         }
+        // "lab-1 ... lab-5": a range.
+        if word.len() >= 2 && word.chars().all(|c| c == '.' || c == '\u{2026}') {
+            let mut t = classify("through", zones);
+            t.at = start;
+            t.end = word_end;
+            out.push(t);
+            continue;
+        }
         // "shard-1..shard-4": a range.
         if let Some((a, b)) = word.split_once("..") {
             let plain =

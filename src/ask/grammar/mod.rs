@@ -123,6 +123,13 @@ impl Grammar<'_> {
                 "each part of an IPv4 address is 0–255",
             ));
         }
+        // A quote that never closes is how values break out of where they belong.
+        if lex::normalise(text).matches('"').count() % 2 == 1 {
+            return Err(decline(
+                "it holds an unbalanced quote",
+                "quote whole values (\"v=spf1 mx -all\"), and nothing else",
+            ));
+        }
         if let Some(t) = toks.iter().find(|t| t.hostile && t.kind != Kind::Quoted) {
             return Err(decline(
                 &format!("`{}` holds characters that are never part of a name, host or URL", t.raw),
@@ -331,7 +338,7 @@ impl Grammar<'_> {
                 }
                 // "we don't need monitoring" leaves a part out; "… anymore" removes.
                 if v == Verb::Remove
-                    && matches!(words[i], "don't" | "do")
+                    && matches!(words[i], "don't" | "do" | "doesn't" | "does")
                     && !words.iter().any(|w| matches!(*w, "anymore" | "longer"))
                 {
                     continue;

@@ -132,6 +132,7 @@ pub fn explicit_names(c: &Clause) -> Result<Vec<String>, Error> {
     for i in 0..t.len() {
         let at = match t[i].low.as_str() {
             "called" | "named" => i + 1,
+            "into" if matches!(c.verb(), Some(Verb::Clone)) => i + 1,
             "call" | "name" if t.get(i + 1).is_some_and(|n| n.is("it") || n.is("them")) => i + 2,
             "as" if matches!(c.verb(), Some(Verb::Clone))
                 || t.get(i + 1).is_some_and(name_like) && i > 0 && !t[i - 1].is("same") =>
@@ -294,15 +295,26 @@ fn implicit_names(g: &Grammar, c: &Clause) -> Result<Vec<String>, Error> {
 
 /// "node-a, node-b and node-c", "web-1 through web-4", "k8s-w1 and k8s-w2".
 pub fn names_list(c: &Clause) -> Vec<String> {
+    // The longest list found, preferring one whose names look alike
+    // ("three build agents, agent1, agent2 and agent3").
+    let mut best: Vec<String> = vec![];
     for i in 0..c.toks.len() {
         if name_like(&c.toks[i]) && !c.in_mention(i) {
             let l = list_from(c, i);
-            if l.len() > 1 {
-                return l;
+            let alike = |l: &[String]| {
+                l.iter()
+                    .all(|n| n.contains(|ch: char| ch.is_ascii_digit() || ch == '-'))
+            };
+            let better = l.len() > 1
+                && (best.is_empty()
+                    || (alike(&l) && !alike(&best))
+                    || (alike(&l) == alike(&best) && l.len() > best.len()));
+            if better {
+                best = l;
             }
         }
     }
-    vec![]
+    best
 }
 
 pub fn list_from(c: &Clause, at: usize) -> Vec<String> {

@@ -42,6 +42,9 @@ const VERBS: &[(&str, Verb)] = &[
     ("can we get", Verb::Create),
     ("no longer need", Verb::Remove),
     ("don't need", Verb::Remove),
+    ("doesn't need", Verb::Remove),
+    ("does not need", Verb::Remove),
+    ("go away", Verb::Remove),
     ("do not need", Verb::Remove),
     ("tear down", Verb::Remove),
     ("take down", Verb::Remove),
@@ -78,6 +81,7 @@ const VERBS: &[(&str, Verb)] = &[
     ("make", Verb::Create),
     ("put", Verb::Create),
     ("point", Verb::Create),
+    ("aim", Verb::Create),
     ("proxy", Verb::Create),
     ("expose", Verb::Create),
     ("publish", Verb::Create),
@@ -270,6 +274,7 @@ pub fn head_noun(w: &str) -> bool {
     matches!(
         w,
         "service"
+            | "page"
             | "services"
             | "svc"
             | "app"
@@ -657,6 +662,17 @@ pub fn is_common(w: &str) -> bool {
         "thx",
         "cheers",
         "fyi",
+        "token",
+        "password",
+        "passwd",
+        "secret",
+        "apikey",
+        "credentials",
+        "credential",
+        "uptime",
+        "aim",
+        "going",
+        "away",
         "btw",
         "hosted",
         "hosting",
