@@ -11,11 +11,15 @@ use crate::error::Error;
 /// head's index, when at most `max` words of the phrase pass `joint` as none.
 fn phrase_to_head(c: &Clause, i: usize, max: usize, joint: fn(&str) -> bool) -> Option<usize> {
     let t = &c.toks;
+    // A head noun followed by another is part of the name ("status page service").
+    let head = |k: usize| {
+        vocab::head_noun(&t[k].low) && !t.get(k + 1).is_some_and(|n| vocab::head_noun(&n.low))
+    };
     let mut k = i + 1;
     while k < t.len()
         && k < i + max
         && t[k].kind == Kind::Word
-        && !vocab::head_noun(&t[k].low)
+        && !head(k)
         && !joint(&t[k].low)
         && !c.in_mention(k)
     {
