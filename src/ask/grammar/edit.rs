@@ -553,6 +553,34 @@ fn content_edit(
             return Ok(true);
         }
     }
+    // "change our DMARC policy to quarantine": the policy tag, by its value.
+    let policy = c
+        .toks
+        .iter()
+        .rev()
+        .find(|t| matches!(t.low.as_str(), "none" | "quarantine" | "reject"))
+        .filter(|_| c.has_any(&["dmarc", "policy"]));
+    if let Some(p) = policy {
+        let dmarc: Vec<usize> = records
+            .iter()
+            .copied()
+            .filter(|&r| {
+                g.world.entities[r]
+                    .str("content")
+                    .is_some_and(|ct| ct.to_ascii_uppercase().starts_with("V=DMARC1"))
+            })
+            .collect();
+        if let [r] = dmarc.as_slice() {
+            let e = &g.world.entities[*r];
+            let updated = set_tag(e.str("content").unwrap_or_default(), "p", &p.low);
+            ctx.push(Operation::Set {
+                address: e.address(),
+                attribute: "content".into(),
+                value: Value::from(updated),
+            });
+            return Ok(true);
+        }
+    }
     // "dmarc: p=none -> p=quarantine": the value after the arrow, else the last one said.
     let assigns: Vec<&super::lex::Tok> = c.toks.iter().filter(|t| t.kind == Kind::Assign).collect();
     let after_arrow = c

@@ -87,6 +87,10 @@ pub fn name_like(t: &Tok) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && t.low != "[redacted]"
+        // "into infra.toml": a file, never a name.
+        && ![".toml", ".yaml", ".yml", ".json", ".env", ".conf", ".txt", ".key", ".pem"]
+            .iter()
+            .any(|ext| t.low.ends_with(ext))
 }
 
 /// A name as the spec writes it: "API Scanner" → "api-scanner". Refuses what
