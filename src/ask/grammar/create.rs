@@ -803,13 +803,7 @@ fn add_part(g: &Grammar, c: &Clause, ctx: &mut Ctx, facts: &[Fact]) -> Result<Op
         let upstream = match url {
             Some(u) => u,
             None => {
-                let port = facts
-                    .iter()
-                    .find(|f| f.attr == "port")
-                    .and_then(|f| match &f.amount {
-                        Amount::Set(v) => v.as_i64(),
-                        _ => None,
-                    });
+                let port = facts::set_value(facts, "port").and_then(Value::as_i64);
                 let Some(port) = port else {
                     return Err(decline(
                         "it does not say where the proxy should send requests",
@@ -877,11 +871,7 @@ pub fn add_monitor(
     if let Some(g) = &group {
         params.insert("group".into(), Value::from(g.clone()));
     }
-    if let Some(Amount::Set(v)) = facts
-        .iter()
-        .find(|f| f.attr == "interval")
-        .map(|f| &f.amount)
-    {
+    if let Some(v) = facts::set_value(facts, "interval") {
         params.insert("interval".into(), v.clone());
     }
     ctx.push(Operation::UseCapability {

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::facts::{self, Amount};
+use super::facts;
 use super::lex::{Kind, Tok};
 use super::names::{list_from, name_like, names_list, slug};
 use super::vocab::Verb;
@@ -425,20 +425,8 @@ pub fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error
                     .find(|x| x.kind == Kind::Fqdn && !x.low.starts_with('_'))
                     .map(|x| x.low.clone())
             });
-            let port = facts
-                .iter()
-                .find(|f| f.attr == "port")
-                .and_then(|f| match &f.amount {
-                    Amount::Set(v) => v.as_i64(),
-                    _ => None,
-                });
-            let weight = facts
-                .iter()
-                .find(|f| f.attr == "weight")
-                .and_then(|f| match &f.amount {
-                    Amount::Set(v) => v.as_i64(),
-                    _ => None,
-                });
+            let port = facts::set_value(&facts, "port").and_then(Value::as_i64);
+            let weight = facts::set_value(&facts, "weight").and_then(Value::as_i64);
             match (target, port) {
                 (Some(h), Some(p)) => Some(format!("{} {p} {h}", weight.unwrap_or(0))),
                 _ => {
@@ -496,8 +484,8 @@ pub fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error
             return Ok(Some(true));
         }
     }
-    let ttl = facts.iter().find(|f| f.attr == "ttl");
-    let priority = facts.iter().find(|f| f.attr == "priority");
+    let ttl = facts::set_value(&facts, "ttl");
+    let priority = facts::set_value(&facts, "priority");
     // "… at 172.18.5.21, .22 and .23 respectively": one address per name, in order.
     let addresses: Vec<String> = {
         let mut out: Vec<String> = Vec::new();
@@ -536,11 +524,11 @@ pub fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error
         params.insert("zone".into(), Value::from(zone.clone()));
         params.insert("type".into(), Value::from(ty.clone()));
         params.insert("content".into(), Value::from(content.clone()));
-        if let Some(Amount::Set(v)) = ttl.map(|f| &f.amount) {
+        if let Some(v) = ttl {
             params.insert("ttl".into(), v.clone());
         }
-        match (priority.map(|f| &f.amount), ty.as_str()) {
-            (Some(Amount::Set(v)), _) => {
+        match (priority, ty.as_str()) {
+            (Some(v), _) => {
                 params.insert("priority".into(), v.clone());
             }
             (_, "SRV") => {

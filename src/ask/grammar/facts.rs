@@ -38,6 +38,18 @@ fn words_near(toks: &[Tok], from: usize, to: usize) -> impl Iterator<Item = (usi
     (from.min(to)..to).map(move |i| (i, toks[i].low.as_str()))
 }
 
+/// The value a request gives an attribute ("port 5000"), when it gives one
+/// outright (not "2 more").
+pub fn set_value<'a>(facts: &'a [Fact], attr: &str) -> Option<&'a Value> {
+    facts
+        .iter()
+        .find(|f| f.attr == attr)
+        .and_then(|f| match &f.amount {
+            Amount::Set(v) => Some(v),
+            _ => None,
+        })
+}
+
 /// Is the word at `i` negated ("no", "not", "without", "don't", "disable", "turn off")?
 pub fn negated(toks: &[Tok], i: usize) -> bool {
     negated_within(toks, i, 3)
