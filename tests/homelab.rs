@@ -13,10 +13,11 @@
 //! small HTTP server listens on that address as the container's service would, so
 //! a request through nginx with the service's host name really reaches "the
 //! container", and so does Prometheus's probe.
+// Both fakes carry the same small HTTP/1 reader, each as its own module.
+#![allow(clippy::duplicate_mod)]
 
 mod cloudflare_fake;
 mod common;
-#[allow(dead_code)]
 mod labkit;
 #[path = "support/proxmox_fake/mod.rs"]
 mod proxmox_fake;

@@ -136,7 +136,7 @@ pub fn redact(text: &str) -> Redacted {
             || bare.ends_with("password")
         {
             secret_next = true;
-        } else if !filler && !armed_words(&bare) {
+        } else if !filler && !armed_words(bare) {
             secret_next = false;
         }
         out.push(word.to_string());

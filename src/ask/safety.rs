@@ -112,12 +112,10 @@ pub fn check(intent: &mut Intent, request: &str, g: &Grammar) -> Result<()> {
                     .hint("say the new value in the request"));
                 }
             }
-            Operation::Clone { group, .. } => {
-                if !named(&format!("group:{group}")) {
-                    return Err(Error::new(format!(
-                        "refusing to copy `{group}`: the request does not name it"
-                    )));
-                }
+            Operation::Clone { group, .. } if !named(&format!("group:{group}")) => {
+                return Err(Error::new(format!(
+                    "refusing to copy `{group}`: the request does not name it"
+                )));
             }
             _ => {}
         }

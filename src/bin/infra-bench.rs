@@ -185,6 +185,8 @@ fn generate(dir: &Path, n: usize) {
 
 /// Median wall time and max peak RSS (MiB) over `runs` runs of `program` (infra or
 /// a peer's tool) with extra environment `env`; the command must succeed.
+// The child is reaped by wait4 (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn measure(
     program: &Path,
     dir: &Path,

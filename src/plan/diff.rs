@@ -208,7 +208,7 @@ fn resolve(
             _ => None,
         }
     };
-    resolve_attrs(d, &input.vars, &lookup, errors)
+    resolve_attrs(d, input.vars, &lookup, errors)
 }
 
 /// Settings shown among the attributes as `PROVIDER.NAME` (`proxmox.storage`), as

@@ -45,7 +45,7 @@ pub fn record_type(c: &Clause) -> Option<String> {
             .get(i + 1)
             .is_some_and(|n| n.low.starts_with("record") || n.kind == Kind::Punct(':'));
         if x.kind == Kind::Word && crate::spec::schema::DNS_TYPES.contains(&up.as_str()) {
-            let article_a = x.low == "a" && !(x.raw == "A" && next_record) && !next_record;
+            let article_a = x.low == "a" && !next_record;
             if article_a || (up == "NS" && !next_record) {
                 continue;
             }

@@ -112,9 +112,7 @@ fn size_attr(toks: &[Tok], q: &Quantity) -> (&'static str, &'static [&'static st
 /// Relative or absolute, from the words around a quantity.
 fn amount(toks: &[Tok], q: &Quantity, verb_sign: f64, value: f64) -> Amount {
     let around = |w: &[&str]| {
-        words_near(toks, q.start.saturating_sub(1), q.end + 1).any(|(i, x)| {
-            w.contains(&x) && (i < q.start || i >= q.end || toks[i].low != "one" || true)
-        })
+        words_near(toks, q.start.saturating_sub(1), q.end + 1).any(|(_, x)| w.contains(&x))
     };
     let before = |w: &str| q.start > 0 && toks[q.start - 1].is(w);
     if before("to") || before("=") {

@@ -308,7 +308,7 @@ impl Grammar<'_> {
                 parts[k - 1].extend(p);
             } else if k < parts.len() {
                 let mut merged = p;
-                merged.extend(parts[k].drain(..));
+                merged.append(&mut parts[k]);
                 parts[k] = merged;
             } else {
                 parts[k - 1].extend(p);

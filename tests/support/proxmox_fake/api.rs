@@ -199,7 +199,7 @@ pub fn handle(
                     let gib: u64 = size.trim_start_matches('+').trim_end_matches('G').parse().map_err(|_| die("only sizes in G are supported by the fake"))?;
                     let gib = if size.starts_with('+') { cur + gib } else { gib };
                     if gib < cur {
-                        return Err(die(format!("unable to shrink disk size")));
+                        return Err(die("unable to shrink disk size".to_string()));
                     }
                     Ok(json!(w.start_task("resize", &id.to_string(), user, Effect::Resize { vmid: id, key, gib }, None)))
                 }

@@ -230,7 +230,7 @@ impl Schema {
             let optional = s.get("optional").and_then(Value::as_i64) == Some(1)
                 || s.get("alias").is_some()
                 || s.get("default").is_some();
-            if !optional && !seen.contains(k) && !(s.get("keyAlias").is_some()) {
+            if !optional && !seen.contains(k) && s.get("keyAlias").is_none() {
                 // `[model=]<enum>` may be given through an alias key (`virtio=MAC`).
                 let via_alias = format.iter().any(|(ak, a)| {
                     a.get("keyAlias").and_then(Value::as_str) == Some(k) && seen.contains(ak)
