@@ -1,20 +1,23 @@
-//! `infra`: Infrastructure as Conversation.
+//! `infra`: Infrastructure as Conversation. This crate is the command line
+//! (`cli`) and the plan renderers (`render`); everything else lives in the
+//! workspace's crates, re-exported here under their old module names.
 //!
-//! Layers (imports flow downward only):
-//! `cli` → `apply` / `plan` / `render` → `spec` / `state` / `providers` / `git`.
-//! `plan` is pure (no I/O); `render` only formats a `Plan`; `git` is the only
-//! module that names git2.
+//! Layers (a crate imports only those to its left; the compiler enforces it):
+//! `infra-core` → `infra-plan` → `infra-kit` → `infra-engine` → `infra-providers` → `infra`,
+//! with `infra-git`, `infra-capability` and `infra-ask` beside the engine.
 
-pub mod apply;
-pub mod ask;
-pub mod capability;
 pub mod cli;
-pub mod error;
-pub mod git;
-pub mod plan;
-pub mod project;
-pub mod providers;
 pub mod render;
-pub mod spec;
-pub mod state;
-pub mod util;
+
+pub use infra_ask as ask;
+pub use infra_capability as capability;
+pub use infra_core::{err, error, spec, state, util};
+pub use infra_engine::{apply, project};
+pub use infra_git as git;
+pub use infra_plan as plan;
+
+/// The provider kit and every provider, as one module.
+pub mod providers {
+    pub use infra_kit::*;
+    pub use infra_providers::*;
+}

@@ -254,8 +254,15 @@ fn dirty_spec_and_invalid_spec_are_refused() {
     );
 }
 
-/// Phrasings across the built-in capabilities: (request, capability, expected params).
-const PHRASINGS: &[(&str, &str, &[(&str, &str)])] = &[
+/// (request, capability, expected params)
+type Case = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+/// Phrasings across the built-in capabilities.
+const PHRASINGS: &[Case] = &[
     (
         "Create a new API scanner service",
         "web-service",
@@ -420,7 +427,7 @@ const PHRASINGS: &[(&str, &str, &[(&str, &str)])] = &[
 ];
 
 /// Requests against an existing service.
-const EXISTING: &[(&str, &str, &[(&str, &str)])] = &[
+const EXISTING: &[Case] = &[
     (
         "Give the api scanner 4 cores and 2 GB of memory",
         "resize",

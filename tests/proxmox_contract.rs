@@ -42,7 +42,9 @@ fn the_contract_checker_catches_what_pve_would_refuse() {
         })
     };
     use reqwest::Method;
-    let cases: Vec<(Method, &str, String, Option<&str>, u16, &str)> = vec![
+    // (method, path, body, ticket, expected status, expected text)
+    type Case<'a> = (Method, &'a str, String, Option<&'a str>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             Method::GET,
             "/version",

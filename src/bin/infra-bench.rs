@@ -128,7 +128,7 @@ fn bench_ask(infra: &Path, runs: usize, caps: usize) {
 /// creations, edits, DNS and removals.
 fn interpretation(root: &Path, runs: usize) {
     use infra::ask::grammar::{world::World, Grammar};
-    let registry = infra::providers::Registry::default();
+    let registry = infra::providers::registry();
     let spec = infra::project::load_spec(root, &registry, false).expect("the bench project loads");
     let library = infra::capability::Library::load(Some(root));
     let router = infra::ask::router::Router::new(&library.caps);

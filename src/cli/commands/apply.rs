@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::git::{self, Repo};
 use crate::plan::{LiveObject, Plan};
 use crate::project::{PlanOptions, Project};
+use crate::providers::registry;
 use crate::render;
 use crate::state::{self, journal::Entry, journal::Journal, ResourceState, State};
 
@@ -66,9 +67,9 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     let refresh = saved.as_ref().map_or(mode.flags.refresh, |p| p.refreshed);
     let rt = super::runtime()?;
     let mut project = if refresh {
-        Project::open_prefetching(&root, ui.color, rt.handle())?
+        Project::open_prefetching(&root, registry(), ui.color, rt.handle())?
     } else {
-        Project::open(&root, ui.color)?
+        Project::open(&root, registry(), ui.color)?
     };
     let (targets, replace, destroy) = match &saved {
         Some(p) => (p.targets.clone(), p.replace.clone(), p.destroy),
@@ -135,15 +136,14 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         parallelism: mode.exec.parallelism,
         ..ExecOptions::default()
     };
-    let (outcome, mut final_state) = rt.block_on(apply::execute(
+    let work = apply::Work {
         plan,
-        &desired,
-        &project.spec.vars,
-        &providers,
-        recorded,
-        journal,
-        reporter,
-        &exec_opts,
+        desired: &desired,
+        vars: &project.spec.vars,
+        providers: &providers,
+    };
+    let (outcome, mut final_state) = rt.block_on(apply::execute(
+        work, recorded, journal, reporter, &exec_opts,
     ));
     let changed = save_state(&root, &before, &mut final_state)?;
     report(&outcome, ui);

@@ -16,6 +16,7 @@ pub fn run(cwd: &Path, args: AskArgs, ui: &Ui) -> Result<i32> {
         branch: args.branch.clone(),
         dry_run: args.dry_run,
         color: ui.color,
+        registry: crate::providers::registry(),
     };
     let tty = ui.stdin_tty && args.format == AskFormat::Human;
     let prompt = move |cap: &crate::capability::Capability,

@@ -4,12 +4,12 @@ use std::path::Path;
 
 use crate::cli::output::Ui;
 use crate::error::Result;
-use crate::providers::Registry;
+use crate::providers::registry;
 use crate::spec::validate::dependencies;
 
 pub fn run(cwd: &Path, ui: &Ui) -> Result<i32> {
     let root = super::root(cwd)?;
-    let spec = crate::project::load_spec(&root, &Registry::default(), ui.color)?;
+    let spec = crate::project::load_spec(&root, &registry(), ui.color)?;
     let mut out = String::from("digraph infra {\n  rankdir = \"RL\";\n  node [shape = box];\n");
     for r in &spec.resources {
         out.push_str(&format!("  \"{}\";\n", r.address));

@@ -10,6 +10,7 @@ use crate::cli::output::Ui;
 use crate::error::{Error, Result};
 use crate::git::{self, Repo};
 use crate::project::Project;
+use crate::providers::registry;
 use crate::spec::Address;
 use crate::state::{self, ResourceState};
 
@@ -24,7 +25,7 @@ pub fn run(cwd: &Path, args: ImportArgs, ui: &Ui) -> Result<i32> {
         r.current_branch()?;
     }
     let _lock = Lock::acquire(&root, "infra import")?;
-    let project = Project::open(&root, ui.color)?;
+    let project = Project::open(&root, registry(), ui.color)?;
     let addr = Address::parse(&args.address)
         .ok_or_else(|| Error::new(format!("`{}` is not a resource address", args.address)))?;
     let resource = project.spec.resource(&addr).ok_or_else(|| {

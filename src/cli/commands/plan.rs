@@ -9,6 +9,7 @@ use crate::cli::output::Ui;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::project::{PlanOptions, Project};
+use crate::providers::registry;
 use crate::render;
 
 /// Version of the saved-plan envelope; an unknown one is refused.
@@ -24,9 +25,9 @@ pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
     let root = super::root(cwd)?;
     let rt = super::runtime()?;
     let project = if args.flags.refresh {
-        Project::open_prefetching(&root, ui.color, rt.handle())?
+        Project::open_prefetching(&root, registry(), ui.color, rt.handle())?
     } else {
-        Project::open(&root, ui.color)?
+        Project::open(&root, registry(), ui.color)?
     };
     let opts = PlanOptions {
         refresh: args.flags.refresh,

@@ -35,9 +35,7 @@ pub fn run(cwd: &Path, args: RollbackArgs, ui: &Ui) -> Result<i32> {
         return Ok(0);
     }
     // The restored spec must still be valid before it is committed.
-    if let Err(e) =
-        crate::project::load_spec(&root, &crate::providers::Registry::default(), ui.color)
-    {
+    if let Err(e) = crate::project::load_spec(&root, &crate::providers::registry(), ui.color) {
         repo.restore("HEAD", ROLLBACK_PATHS)?;
         return Err(e);
     }

@@ -319,11 +319,7 @@ impl Schema {
             out.push(format!("{at}: expected {what}, got {data}"))
         };
         match ty {
-            "null" => {
-                if !data.is_null() {
-                    bad(out, "null")
-                }
-            }
+            "null" if !data.is_null() => bad(out, "null"),
             "integer" => {
                 let ok = data.as_i64().is_some()
                     || data.as_str().is_some_and(|s| s.parse::<i64>().is_ok());
@@ -331,21 +327,13 @@ impl Schema {
                     bad(out, "integer")
                 }
             }
-            "number" => {
-                if !data.is_number() {
-                    bad(out, "number")
-                }
+            "number" if !data.is_number() => bad(out, "number"),
+            "boolean"
+                if !(data.is_boolean() || data.as_i64().is_some_and(|i| i == 0 || i == 1)) =>
+            {
+                bad(out, "boolean")
             }
-            "boolean" => {
-                if !(data.is_boolean() || data.as_i64().is_some_and(|i| i == 0 || i == 1)) {
-                    bad(out, "boolean")
-                }
-            }
-            "string" => {
-                if !data.is_string() {
-                    bad(out, "string")
-                }
-            }
+            "string" if !data.is_string() => bad(out, "string"),
             "array" => match data.as_array() {
                 None => bad(out, "array"),
                 Some(items) => {

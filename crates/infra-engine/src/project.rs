@@ -1,0 +1,581 @@
+//! A project on disk: root, validated spec, recorded state, provider instances.
+//! It turns them into plan input (refreshing live state through providers) and
+//! is shared by every command that plans or applies.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use petgraph::graphmap::DiGraphMap;
+use serde_json::Value;
+
+use infra_core::error::{Error, Result};
+use infra_core::spec::{self, load, validate, Address, Spec};
+use infra_core::state;
+use infra_kit::{self as providers, Provider, Registry};
+use infra_plan::{self as plan, DesiredInput, LiveObject, Plan};
+
+mod prefetch;
+
+pub use prefetch::Prefetch;
+
+pub struct Project {
+    pub root: PathBuf,
+    pub spec: Spec,
+    pub state: state::Loaded,
+    pub registry: Registry,
+    /// Each resource's dependencies, computed once (references are scanned per string).
+    deps: std::sync::OnceLock<BTreeMap<Address, BTreeSet<Address>>>,
+    /// Reads started while the spec loaded (see `open_prefetching`).
+    prefetch: Prefetch,
+}
+
+/// A plan with what it was computed from.
+pub struct Planned {
+    pub plan: Plan,
+    /// Live objects by address, as the refresh found them.
+    pub live: BTreeMap<String, LiveObject>,
+    /// Desired resources in dependency order (computed once, for the diff and the executor).
+    pub desired: Vec<DesiredInput>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub refresh: bool,
+    pub targets: Vec<String>,
+    /// Replace these even if nothing forces it (`--replace`).
+    pub replace: Vec<String>,
+    pub destroy: bool,
+    pub spec_commit: Option<String>,
+}
+
+/// Find the project root from `start` (walking up to the first infra.toml).
+pub fn find_root(start: &Path) -> Result<PathBuf> {
+    load::find_root(start).ok_or_else(|| {
+        Error::new(format!(
+            "no infra.toml in {} or any parent directory",
+            start.display()
+        ))
+        .hint("run `infra init` to start a project here, or use -C DIR")
+    })
+}
+
+/// Load and validate the spec; diagnostics become one error listing all of them.
+pub fn load_spec(root: &Path, registry: &Registry, color: bool) -> Result<Spec> {
+    let (spec, mut diags) = load::load(root)?;
+    if diags.is_empty() {
+        diags = validate::validate(&spec, &registry.infos());
+    }
+    if diags.is_empty() {
+        return Ok(spec);
+    }
+    diags.sort();
+    let n = diags.len();
+    Err(Error::new(format!(
+        "the spec has {n} error{}",
+        if n == 1 { "" } else { "s" }
+    ))
+    .detail(diags.render(&spec.sources, color)))
+}
+
+impl Project {
+    pub fn dependencies(&self) -> &BTreeMap<Address, BTreeSet<Address>> {
+        self.deps.get_or_init(|| validate::dependencies(&self.spec))
+    }
+
+    /// A project from a spec already in memory (e.g. `ask`'s proposed change).
+    pub fn from_parts(
+        root: &Path,
+        spec: Spec,
+        state: state::Loaded,
+        registry: Registry,
+    ) -> Project {
+        Project {
+            root: root.to_path_buf(),
+            spec,
+            state,
+            registry,
+            deps: Default::default(),
+            prefetch: Prefetch::default(),
+        }
+    }
+
+    pub fn open(root: &Path, registry: Registry, color: bool) -> Result<Project> {
+        Project::load(root, registry, color, None)
+    }
+
+    /// `open` for a command that refreshes next: the reads of what the state
+    /// records start on `rt` as soon as the state is read (see `prefetch`).
+    pub fn open_prefetching(
+        root: &Path,
+        registry: Registry,
+        color: bool,
+        rt: &tokio::runtime::Handle,
+    ) -> Result<Project> {
+        Project::load(root, registry, color, Some(rt))
+    }
+
+    fn load(
+        root: &Path,
+        registry: Registry,
+        color: bool,
+        rt: Option<&tokio::runtime::Handle>,
+    ) -> Result<Project> {
+        // The state file is read on a second thread while the spec loads: both are
+        // parsing-bound and independent. Spec errors still come first.
+        let (spec, state) = std::thread::scope(|s| {
+            let state = s.spawn(|| {
+                let state = state::load(root)?;
+                let prefetch = match rt {
+                    Some(rt) => Prefetch::start(root, &state.state, &registry, rt),
+                    None => Prefetch::default(),
+                };
+                Ok::<_, state::StateError>((state, prefetch))
+            });
+            let spec = load_spec(root, &registry, color);
+            (
+                spec,
+                state.join().expect("loading the state does not panic"),
+            )
+        });
+        let spec = spec?;
+        let (state, prefetch) = state?;
+        let mut project = Project::from_parts(root, spec, state, registry);
+        project.prefetch = prefetch;
+        Ok(project)
+    }
+
+    /// Hash of everything the desired state is computed from.
+    pub fn spec_digest(&self) -> String {
+        let mut all = Vec::new();
+        for f in self.spec.sources.files() {
+            all.extend_from_slice(f.path.to_string_lossy().as_bytes());
+            all.push(0);
+            all.extend_from_slice(f.text.as_bytes());
+            all.push(0);
+        }
+        for (path, text) in self.templates_used() {
+            all.extend_from_slice(path.as_bytes());
+            all.push(0);
+            all.extend_from_slice(text.as_bytes());
+        }
+        infra_core::util::sha256_hex(&all)
+    }
+
+    fn templates_used(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .spec
+            .resources
+            .iter()
+            .filter_map(|r| r.attrs.get("template").and_then(Value::as_str))
+            .map(|t| {
+                (
+                    t.to_string(),
+                    fs_err::read_to_string(self.root.join("templates").join(t)).unwrap_or_default(),
+                )
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    pub fn provider_name(&self, r: &spec::Resource) -> String {
+        self.provider_of(r).to_string()
+    }
+
+    fn provider_of(&self, r: &spec::Resource) -> &str {
+        self.spec
+            .provider_for(r, |p, k| self.registry.serves(p, k))
+            .map(|p| p.name.as_str())
+            .expect("validated spec resolves every provider")
+    }
+
+    /// Desired resources in dependency order, templates rendered.
+    pub fn desired(&self) -> Result<Vec<DesiredInput>> {
+        let deps = self.dependencies();
+        let mut g = DiGraphMap::<usize, ()>::new();
+        for (i, r) in self.spec.resources.iter().enumerate() {
+            g.add_node(i);
+            for d in &deps[&r.address] {
+                g.add_edge(self.spec.index[d], i, ());
+            }
+        }
+        let order =
+            petgraph::algo::toposort(&g, None).map_err(|_| Error::new("dependency cycle"))?;
+        let mut out = Vec::with_capacity(order.len());
+        for i in order {
+            let r = &self.spec.resources[i];
+            let mut attrs = r.attrs.clone();
+            if let Some(t) = attrs.remove("template") {
+                let content = self.render_template(r, t.as_str().unwrap_or_default())?;
+                attrs.insert("content".into(), Value::from(content));
+            }
+            let provider = self.provider_name(r);
+            let pkind = &self.spec.providers[&provider].kind;
+            out.push(DesiredInput {
+                address: r.address.to_string(),
+                kind: r.address.kind.clone(),
+                settings: r.settings.get(pkind).cloned().unwrap_or_default(),
+                provider,
+                attrs,
+                depends_on: deps[&r.address].iter().map(|a| a.to_string()).collect(),
+                group: r.group.clone(),
+                support: self.registry.kind_support(pkind, &r.address.kind),
+                provider_kind: pkind.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn render_template(&self, r: &spec::Resource, name: &str) -> Result<String> {
+        let path = self.root.join("templates").join(name);
+        let text = fs_err::read_to_string(&path).map_err(|e| {
+            Error::new(format!(
+                "{}: template `{name}`: {e}",
+                self.spec.sources.describe(&r.loc)
+            ))
+            .hint("templates live under templates/ in the project")
+        })?;
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.add_template_owned(name.to_string(), text)
+            .map_err(|e| Error::new(format!("templates/{name}: {e}")))?;
+        let vars = minijinja::Value::from(minijinja::value::Serde(&self.spec.vars));
+        let ctx = minijinja::context! { vars => vars, name => &r.address.name, project => &self.spec.project.name };
+        env.get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| Error::new(format!("templates/{name}: {e}")))
+    }
+
+    /// Provider instances needed by the spec and the state.
+    pub fn providers(&self) -> Result<BTreeMap<String, Arc<dyn Provider>>> {
+        // Borrowed: 10,000 resources name a handful of providers.
+        let mut names: BTreeSet<&str> = self
+            .spec
+            .resources
+            .iter()
+            .map(|r| self.provider_of(r))
+            .collect();
+        names.extend(
+            self.state
+                .state
+                .resources
+                .values()
+                .map(|r| r.provider.as_str()),
+        );
+        let mut out = BTreeMap::new();
+        for name in names {
+            let name = name.to_string();
+            if let Some(p) = self.prefetch.providers.get(&name) {
+                out.insert(name, p.clone());
+                continue;
+            }
+            let config = self.spec.providers.get(&name).ok_or_else(|| {
+                Error::new(format!("the state has objects of provider `{name}`, which infra.toml no longer declares"))
+                    .hint(format!("declare [providers.{name}] again so infra can delete them, or forget them with `infra state rm`"))
+            })?;
+            let ctx = providers::Context {
+                root: self.root.clone(),
+                project: self.spec.project.name.clone(),
+                instance: name.clone(),
+            };
+            let p = self
+                .registry
+                .build(config, &ctx)
+                .map_err(|e| Error::new(format!("provider `{name}`: {e}")))?;
+            out.insert(name, p);
+        }
+        Ok(out)
+    }
+
+    /// Read live state: one bulk `list` per (provider, kind). Objects are matched to
+    /// recorded ones by id, and to unrecorded addresses by ownership marker (adoption).
+    pub async fn refresh(
+        &self,
+        providers: &BTreeMap<String, Arc<dyn Provider>>,
+    ) -> Result<BTreeMap<String, LiveObject>> {
+        // Borrowed: 10,000 resources make a handful of pairs.
+        let mut pairs: BTreeSet<(&str, &str)> = BTreeSet::new();
+        for r in &self.spec.resources {
+            pairs.insert((self.provider_of(r), r.address.kind.as_str()));
+        }
+        for r in self.state.state.resources.values() {
+            pairs.insert((r.provider.as_str(), r.kind.as_str()));
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for (pname, kind) in pairs {
+            let (pname, kind) = (pname.to_string(), kind.to_string());
+            let p = providers[&pname].clone();
+            let early = self.prefetch.take(&pname, &kind, &p);
+            tasks.spawn(async move {
+                let found = match early {
+                    Some(read) => read.await.unwrap_or_else(|e| {
+                        Err(providers::ProviderError::rejected(format!(
+                            "read failed: {e}"
+                        )))
+                    }),
+                    None => list_with_retries(p.as_ref(), &kind).await,
+                };
+                (pname, kind, found)
+            });
+        }
+        let mut live = BTreeMap::new();
+        let recorded = &self.state.state.resources;
+        while let Some(joined) = tasks.join_next().await {
+            let (pname, kind, found) =
+                joined.map_err(|e| Error::new(format!("refresh task failed: {e}")))?;
+            let found = found.map_err(|e| {
+                Error::new(format!(
+                    "refreshing {kind} objects of provider `{pname}`: {e}"
+                ))
+            })?;
+            // Recorded objects by id first, then adoptions by marker. Each found object is
+            // moved into `live`, cloned only in the odd case that it is used twice.
+            let mut uses: Vec<(String, bool)> = Vec::new();
+            let mut used_by: Vec<Vec<usize>> = vec![Vec::new(); found.len()];
+            let by_id: HashMap<&str, usize> = found
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (o.id.as_str(), i))
+                .collect();
+            let mut taken: HashSet<&str> = HashSet::new();
+            for (address, rec) in recorded
+                .iter()
+                .filter(|(_, r)| r.provider == pname && r.kind == kind)
+            {
+                if let Some(&i) = by_id.get(rec.id.as_str()) {
+                    used_by[i].push(uses.len());
+                    uses.push((address.clone(), false));
+                    taken.insert(address);
+                }
+            }
+            for (i, o) in found.iter().enumerate() {
+                let Some(owner) = &o.owner else { continue };
+                if recorded.contains_key(owner)
+                    || live.contains_key(owner)
+                    || taken.contains(owner.as_str())
+                {
+                    continue;
+                }
+                let Some(addr) = Address::parse(owner).filter(|a| a.kind == kind) else {
+                    continue;
+                };
+                // Adopt only what this provider instance would manage for that address.
+                let wanted_here = match self.spec.resource(&addr) {
+                    Some(r) => self.provider_of(r) == pname,
+                    None => true,
+                };
+                if wanted_here {
+                    used_by[i].push(uses.len());
+                    uses.push((owner.clone(), true));
+                    taken.insert(owner);
+                }
+            }
+            drop((by_id, taken));
+            let mut objects: Vec<Option<LiveObject>> = (0..uses.len()).map(|_| None).collect();
+            for (o, slots) in found.into_iter().zip(used_by) {
+                let Some((&last, rest)) = slots.split_last() else {
+                    continue;
+                };
+                for &u in rest {
+                    objects[u] = Some(self.live_object(&o, &pname, &kind, uses[u].1));
+                }
+                objects[last] = Some(LiveObject {
+                    id: o.id,
+                    provider: pname.clone(),
+                    kind: kind.clone(),
+                    attrs: o.attrs.into(),
+                    adopted: uses[last].1,
+                });
+            }
+            for ((address, _), object) in uses.into_iter().zip(objects) {
+                live.insert(address, object.expect("every use has its object"));
+            }
+        }
+        Ok(live)
+    }
+
+    fn live_object(
+        &self,
+        o: &providers::Observed,
+        pname: &str,
+        kind: &str,
+        adopted: bool,
+    ) -> LiveObject {
+        LiveObject {
+            id: o.id.clone(),
+            provider: pname.to_string(),
+            kind: kind.to_string(),
+            attrs: o.attrs.clone().into(),
+            adopted,
+        }
+    }
+
+    /// Expand targets with everything they depend on.
+    pub fn expand_targets(&self, targets: &[String]) -> Result<BTreeSet<String>> {
+        let deps = self.dependencies();
+        let mut out = BTreeSet::new();
+        let mut stack = Vec::new();
+        for t in targets {
+            let addr = Address::parse(t).ok_or_else(|| {
+                Error::new(format!("`{t}` is not a resource address"))
+                    .hint("addresses look like kind.name")
+            })?;
+            if self.spec.resource(&addr).is_none() && !self.state.state.resources.contains_key(t) {
+                return Err(Error::new(format!(
+                    "--target {t}: no such resource in the spec or the state"
+                )));
+            }
+            stack.push(addr);
+        }
+        while let Some(a) = stack.pop() {
+            if out.insert(a.to_string()) {
+                if let Some(ds) = deps.get(&a) {
+                    stack.extend(ds.iter().cloned());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Check `--replace` addresses: each must be in the spec and recorded (something to replace).
+    fn replacements(&self, addrs: &[String], destroy: bool) -> Result<BTreeSet<String>> {
+        if destroy && !addrs.is_empty() {
+            return Err(Error::new(
+                "--replace cannot be combined with a destroy plan",
+            ));
+        }
+        addrs
+            .iter()
+            .map(|a| {
+                let addr = Address::parse(a).ok_or_else(|| {
+                    Error::new(format!("`{a}` is not a resource address"))
+                        .hint("addresses look like kind.name")
+                })?;
+                if self.spec.resource(&addr).is_none() {
+                    return Err(Error::new(format!("--replace {a}: not in the spec"))
+                        .hint("only a resource the spec declares can be replaced"));
+                }
+                if !self.state.state.resources.contains_key(a) {
+                    return Err(Error::new(format!(
+                        "--replace {a}: nothing recorded to replace (it has not been created yet)"
+                    )));
+                }
+                Ok(a.clone())
+            })
+            .collect()
+    }
+
+    /// Refresh (unless told not to) and compute the plan.
+    pub async fn plan(
+        &self,
+        opts: &PlanOptions,
+        providers: &BTreeMap<String, Arc<dyn Provider>>,
+    ) -> Result<Plan> {
+        Ok(self.plan_with_live(opts, providers).await?.plan)
+    }
+
+    /// The plan plus the live objects and desired resources it was computed from
+    /// (apply records the first and executes with the second).
+    pub async fn plan_with_live(
+        &self,
+        opts: &PlanOptions,
+        providers: &BTreeMap<String, Arc<dyn Provider>>,
+    ) -> Result<Planned> {
+        // The desired side is computed while the providers' reads are in flight.
+        let (live, desired) = if opts.refresh {
+            let (live, desired) = tokio::join!(self.refresh(providers), async { self.desired() });
+            (live?, desired?)
+        } else {
+            let live = self
+                .state
+                .state
+                .resources
+                .iter()
+                .map(|(a, r)| {
+                    (
+                        a.clone(),
+                        LiveObject {
+                            id: r.id.clone(),
+                            provider: r.provider.clone(),
+                            kind: r.kind.clone(),
+                            attrs: r.attrs.clone().into(),
+                            adopted: false,
+                        },
+                    )
+                })
+                .collect();
+            (live, self.desired()?)
+        };
+        let input = plan::Input {
+            desired,
+            vars: &self.spec.vars,
+            recorded: &self.state.state.resources,
+            live: &live,
+            refreshed: opts.refresh,
+            // A resource to replace is in scope even when --target names others.
+            targets: if opts.targets.is_empty() {
+                self.expand_targets(&[])?
+            } else {
+                self.expand_targets(&[&opts.targets[..], &opts.replace[..]].concat())?
+            },
+            replace: self.replacements(&opts.replace, opts.destroy)?,
+            destroy: opts.destroy,
+            spec_digest: self.spec_digest(),
+            spec_commit: opts.spec_commit.clone(),
+            state_lineage: self.state.state.lineage.clone(),
+            state_serial: self.state.effective_serial(),
+        };
+        let plan = plan::diff(&input).map_err(|errors| {
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| format!("  {}: {}", e.address, e.message))
+                .collect();
+            Error::new("cannot compute the plan").detail(lines.join("\n"))
+        })?;
+        let violations = plan::policy::violations(&plan, &self.spec.policy);
+        if !violations.is_empty() {
+            return Err(Error::new("the plan breaks the project's [policy]")
+                .detail(
+                    violations
+                        .iter()
+                        .map(|v| format!("  {v}"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                )
+                .hint("change the spec, or edit [policy] in infra.toml if this is really wanted"));
+        }
+        let desired = input.desired;
+        Ok(Planned {
+            plan,
+            live,
+            desired,
+        })
+    }
+}
+
+/// Bulk reads are retried like writes: transient errors (429, 5xx, timeouts) up to
+/// four times, honouring Retry-After, so a rate-limited API does not fail a plan.
+async fn list_with_retries(
+    p: &dyn Provider,
+    kind: &str,
+) -> providers::Result<Vec<providers::Observed>> {
+    let mut attempt = 0u32;
+    loop {
+        match p.list(kind).await {
+            // A long Retry-After (Cloudflare blocks for minutes) is reported, not slept through.
+            Err(providers::ProviderError::Transient { retry_after, .. })
+                if attempt < 4
+                    && retry_after.is_none_or(|d| d <= std::time::Duration::from_secs(30)) =>
+            {
+                attempt += 1;
+                let wait = retry_after.unwrap_or(std::time::Duration::from_millis(
+                    500 * 2u64.pow(attempt - 1),
+                ));
+                tokio::time::sleep(wait.min(std::time::Duration::from_secs(60))).await;
+            }
+            other => return other,
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! The provider kit: what every provider implements and the data it exchanges
+//! with the engine. Providers (the only code that talks to live systems) live in
+//! `infra-providers`.
+//!
+//! Each provider serves some kinds (`KindSupport`), reads live objects in bulk
+//! (`list`), and creates/updates/deletes objects, marking every object it creates
+//! with the resource's address so a crash between "created" and "state written"
+//! is repaired by adoption on the next refresh. Providers never import the CLI,
+//! the planner or the renderers.
+
+mod registry;
+pub mod secret;
+
+use async_trait::async_trait;
+
+use infra_core::spec::Attrs;
+
+pub use registry::{ProviderFactory, Registry};
+pub use secret::Secret;
+
+/// What a provider can do with one kind; declared in its static `ProviderInfo`.
+pub use infra_core::spec::validate::KindSupport;
+
+/// A resource as the spec wants it, with every reference resolved.
+#[derive(Debug, Clone)]
+pub struct Desired {
+    pub address: String,
+    pub kind: String,
+    pub attrs: Attrs,
+    /// Provider-specific settings from the nested table named after the provider kind.
+    pub settings: Attrs,
+}
+
+/// A live object as a provider read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    pub id: String,
+    /// Address from the ownership marker; `None` for objects infra does not own.
+    pub owner: Option<String>,
+    pub attrs: Attrs,
+}
+
+/// Why a provider call failed. Only `Transient` is retried, and only by the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("{message}")]
+    Transient {
+        message: String,
+        retry_after: Option<std::time::Duration>,
+    },
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("{message}")]
+    Rejected {
+        status: Option<u16>,
+        message: String,
+    },
+    #[error("authentication failed: {0}")]
+    Auth(String),
+    #[error("not supported: {0}")]
+    Unsupported(String),
+    /// The object exists but carries no infra marker (or another project's).
+    #[error("{0}")]
+    NotOwned(String),
+}
+
+impl ProviderError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ProviderError::Transient { .. })
+    }
+
+    pub fn rejected(message: impl Into<String>) -> Self {
+        ProviderError::Rejected {
+            status: None,
+            message: message.into(),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ProviderError>;
+
+/// Context given to every provider when it is built.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Project root directory (for resolving relative paths).
+    pub root: std::path::PathBuf,
+    /// Project name: part of every ownership marker, so two projects never claim one object.
+    pub project: String,
+    /// Provider instance name, as in `[providers.NAME]`.
+    pub instance: String,
+}
+
+#[async_trait]
+pub trait Provider: Send + Sync {
+    fn kinds(&self) -> &[KindSupport];
+
+    /// Every object of a kind that this provider can see, owned or not; one call per page.
+    async fn list(&self, kind: &str) -> Result<Vec<Observed>>;
+
+    /// One object by id; `None` if it does not exist.
+    async fn read(&self, kind: &str, id: &str) -> Result<Option<Observed>>;
+
+    async fn create(&self, r: &Desired) -> Result<Observed>;
+
+    async fn update(&self, id: &str, r: &Desired, live: &Observed) -> Result<Observed>;
+
+    async fn delete(&self, kind: &str, id: &str) -> Result<()>;
+
+    /// Take over an existing unmarked object (`infra import`): write the marker.
+    async fn adopt(&self, kind: &str, id: &str, address: &str) -> Result<Observed>;
+
+    /// Can several changes of this kind go to the live system in one call?
+    /// (PowerDNS: all rrset changes of one zone in one PATCH.)
+    fn batches(&self, _kind: &str) -> bool {
+        false
+    }
+
+    /// Apply several changes at once; one result per op, in order. The default
+    /// runs them one by one. A batching provider returns the same transient error
+    /// for every op when the whole call should be retried.
+    async fn apply_batch(&self, ops: Vec<BatchOp>) -> Vec<Result<BatchResult>> {
+        let mut out = Vec::with_capacity(ops.len());
+        for op in ops {
+            out.push(match op {
+                BatchOp::Create(d) => self.create(&d).await.map(BatchResult::Created),
+                BatchOp::Update { id, desired, live } => self
+                    .update(&id, &desired, &live)
+                    .await
+                    .map(BatchResult::Updated),
+                BatchOp::Delete { kind, id } => {
+                    self.delete(&kind, &id).await.map(|()| BatchResult::Deleted)
+                }
+            });
+        }
+        out
+    }
+}
+
+/// One change inside a batch.
+#[derive(Debug, Clone)]
+pub enum BatchOp {
+    Create(Desired),
+    Update {
+        id: String,
+        desired: Desired,
+        live: Observed,
+    },
+    Delete {
+        kind: String,
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchResult {
+    Created(Observed),
+    Updated(Observed),
+    Deleted,
+}
+
+/// The marker string every provider writes into objects it owns.
+pub fn marker(project: &str, address: &str) -> String {
+    format!("infra:{project}/{address}")
+}
+
+/// The address in a marker, if it belongs to this project.
+pub fn parse_marker<'a>(project: &str, text: &'a str) -> Option<&'a str> {
+    let rest = text.strip_prefix("infra:")?;
+    let (p, address) = rest.split_once('/')?;
+    (p == project).then_some(address)
+}

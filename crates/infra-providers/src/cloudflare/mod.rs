@@ -1,0 +1,280 @@
+//! The `cloudflare` provider: `dns_record` objects through Cloudflare API v4
+//! with a Bearer token (settings: `token`, `api_url`, optional `zones`).
+//!
+//! Ownership: every record infra writes carries `comment = infra:PROJECT/ADDRESS`
+//! (`providers::marker`). Records without this project's marker are listed (so
+//! refresh can adopt interrupted creates) but never changed or deleted unless
+//! `infra import` adopts them, which replaces their comment with the marker.
+//!
+//! Zones: `list` is not told which zones matter. With a `zones` setting the
+//! provider looks up just those (`GET /zones?name=`, one request each) — the
+//! right choice for tokens scoped to a few zones and accounts with many; without
+//! it, it lists every zone the token can see (`GET /zones`, paginated), which
+//! needs no configuration. Records are then read one request per page
+//! (`per_page` 5000, following `result_info.total_pages`), so refreshing a zone
+//! costs one request per page, never one per record. Requests stay under
+//! Cloudflare's 1,200 per 5 minutes (see `limit`).
+//!
+//! Ids are Cloudflare record ids (as in the dashboard and `infra import`); the
+//! zone of an id is remembered from `list`/`create`, or found by asking each
+//! zone of interest. This module and its children never import the CLI, the
+//! planner or the renderers.
+
+mod api;
+mod audit;
+mod convert;
+mod limit;
+mod locate;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde_json::Value;
+
+use infra_core::spec::validate::{ProviderInfo, Setting};
+use infra_core::spec::ProviderConfig;
+use infra_kit::{Context, Desired, KindSupport, Observed, Provider, ProviderError, Result, Secret};
+
+use locate::{record_path, zone_of, Found};
+
+pub use api::DEFAULT_API_URL;
+pub use audit::private as private_address;
+pub use limit::{BUDGET, CLOUDFLARE_LIMIT, WINDOW};
+
+pub static INFO: ProviderInfo = ProviderInfo {
+    kind: "cloudflare",
+    kinds: KINDS,
+    settings: &[
+        Setting::secret(
+            "token",
+            "API token with Zone:Read and DNS:Edit, as env:NAME",
+        ),
+        Setting::optional("api_url", "default https://api.cloudflare.com/client/v4"),
+        Setting::optional(
+            "zones",
+            "zone names to manage, e.g. [\"example.com\"]; default every zone the token can see",
+        ),
+    ],
+};
+
+pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
+
+const KINDS: &[KindSupport] = &[KindSupport::plain("dns_record")];
+
+/// `GET /zones` allows 5–50 per page.
+const ZONES_PER_PAGE: u32 = 50;
+/// Well inside the contract's maximum (5,000,000); the server may send fewer.
+const RECORDS_PER_PAGE: u32 = 5000;
+
+fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
+    let s = &config.settings;
+    let token = s
+        .get("token")
+        .and_then(Value::as_str)
+        .ok_or("provider needs token = \"env:NAME\"")?;
+    let token = Secret::resolve(token)?;
+    let api_url = s
+        .get("api_url")
+        .and_then(Value::as_str)
+        .unwrap_or(DEFAULT_API_URL);
+    let zones = match s.get("zones") {
+        None => None,
+        Some(Value::String(z)) => Some(vec![z.clone()]),
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|z| z.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or("zones must be a list of zone names")?,
+        ),
+        Some(_) => return Err("zones must be a list of zone names".into()),
+    };
+    Ok(Arc::new(CloudflareProvider::new(
+        api_url,
+        token,
+        &ctx.project,
+        zones,
+    )?))
+}
+
+pub struct CloudflareProvider {
+    api: api::Api,
+    project: String,
+    /// The `zones` setting, if any.
+    zones: Option<Vec<String>>,
+    /// Zone name → zone id.
+    zone_ids: Mutex<BTreeMap<String, String>>,
+    /// Record id → (zone id, zone name), learnt from list/create.
+    homes: Mutex<BTreeMap<String, (String, String)>>,
+    /// Addresses whose create failed in a way that may have created the record.
+    uncertain: Mutex<BTreeSet<String>>,
+}
+
+impl CloudflareProvider {
+    pub fn new(
+        api_url: &str,
+        token: Secret,
+        project: &str,
+        zones: Option<Vec<String>>,
+    ) -> std::result::Result<Self, String> {
+        Ok(CloudflareProvider {
+            api: api::Api::new(api_url, token, limit::Limiter::cloudflare())?,
+            project: project.to_string(),
+            zones: zones.map(|z| {
+                z.iter()
+                    .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
+                    .collect()
+            }),
+            zone_ids: Mutex::new(BTreeMap::new()),
+            homes: Mutex::new(BTreeMap::new()),
+            uncertain: Mutex::new(BTreeSet::new()),
+        })
+    }
+}
+
+#[async_trait]
+impl Provider for CloudflareProvider {
+    fn kinds(&self) -> &[KindSupport] {
+        KINDS
+    }
+
+    async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
+        let mut out = Vec::new();
+        for (zid, zone) in self.zones_of_interest().await? {
+            let records = self
+                .api
+                .all_pages(&record_path(&zid, None), &[], RECORDS_PER_PAGE)
+                .await?;
+            for rec in &records {
+                if let Some(o) = convert::observe(rec, &zone, &self.project) {
+                    self.remember(&o, &zid, &zone);
+                    out.push(o);
+                }
+            }
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    async fn read(&self, _kind: &str, id: &str) -> Result<Option<Observed>> {
+        Ok(self.fetch(id).await?.map(|f| f.live))
+    }
+
+    async fn create(&self, d: &Desired) -> Result<Observed> {
+        let comment = self.marker(&d.address);
+        audit::check(d, &comment)?;
+        let zone = zone_of(d);
+        let zid = self.zone_id(&zone).await?;
+        let retry = self
+            .uncertain
+            .lock()
+            .expect("uncertain lock")
+            .contains(&d.address);
+        if retry {
+            // An earlier attempt may have created it before failing: adopt, do not duplicate.
+            if let Some(o) = self.find_marked(&zid, &zone, &d.address).await? {
+                let o = self.patch(&zid, &zone, &o.id, &d.attrs, &d.address).await?;
+                self.uncertain
+                    .lock()
+                    .expect("uncertain lock")
+                    .remove(&d.address);
+                return Ok(o);
+            }
+        }
+        let body = convert::body(&d.attrs, &comment);
+        match self
+            .api
+            .call(Method::POST, &record_path(&zid, None), &[], Some(&body))
+            .await
+        {
+            Ok(answer) => {
+                self.uncertain
+                    .lock()
+                    .expect("uncertain lock")
+                    .remove(&d.address);
+                self.observed(&answer.result, &zid, &zone)
+            }
+            Err(e) => {
+                if e.is_transient() {
+                    self.uncertain
+                        .lock()
+                        .expect("uncertain lock")
+                        .insert(d.address.clone());
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn update(&self, id: &str, d: &Desired, _live: &Observed) -> Result<Observed> {
+        audit::check(d, &self.marker(&d.address))?;
+        let zone = zone_of(d);
+        let zid = self.zone_id(&zone).await?;
+        self.patch(&zid, &zone, id, &d.attrs, &d.address)
+            .await
+            .map_err(|e| match e {
+                ProviderError::NotFound(m) => ProviderError::NotFound(format!(
+                    "record {id} no longer exists in {zone} (deleted outside infra?): {m}"
+                )),
+                e => e,
+            })
+    }
+
+    async fn delete(&self, _kind: &str, id: &str) -> Result<()> {
+        let Some(Found {
+            live, zid, zone, ..
+        }) = self.fetch(id).await?
+        else {
+            return Ok(());
+        };
+        if live.owner.is_none() {
+            let fqdn = live.attrs.get("fqdn").and_then(Value::as_str).unwrap_or(id);
+            return Err(ProviderError::NotOwned(format!(
+                "the record {fqdn} ({id}) in {zone} no longer carries infra's marker in its comment; refusing to delete it (adopt it again with `infra import`)"
+            )));
+        }
+        match self
+            .api
+            .call(Method::DELETE, &record_path(&zid, Some(id)), &[], None)
+            .await
+        {
+            Ok(_) | Err(ProviderError::NotFound(_)) => {
+                self.homes.lock().expect("homes lock").remove(id);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn adopt(&self, _kind: &str, id: &str, address: &str) -> Result<Observed> {
+        let Found {
+            live,
+            raw,
+            zid,
+            zone,
+        } = self.fetch(id).await?.ok_or_else(|| {
+            ProviderError::NotFound(format!(
+                "no Cloudflare record with id {id} in the zones of this provider"
+            ))
+        })?;
+        let comment = raw["comment"].as_str().unwrap_or_default();
+        match live.owner.as_deref() {
+            Some(o) if o == address => return Ok(live),
+            Some(o) => {
+                return Err(ProviderError::NotOwned(format!(
+                    "record {id} already belongs to {o}"
+                )))
+            }
+            // Another project's marker: two projects never claim one record.
+            None if comment.starts_with("infra:") => {
+                return Err(ProviderError::NotOwned(format!(
+                    "record {id} is managed by another infra project ({comment})"
+                )))
+            }
+            None => {}
+        }
+        self.patch(&zid, &zone, id, &live.attrs, address).await
+    }
+}

@@ -1,0 +1,262 @@
+//! The `file` provider: real files under a root directory. The reference provider.
+//!
+//! Ownership: the first line of every file it writes is a comment carrying the
+//! marker (`# infra:PROJECT/file.NAME ...`). Files without this project's marker
+//! are never overwritten or deleted, unless `infra import` adopts them. Writes are
+//! atomic (temp file + rename), so a crash leaves the old or the new file.
+//!
+//! With `host = "ssh://user@host:port"` the root is a directory on that host
+//! (absolute), reached through `providers::host`; a refresh is one round trip.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::host::{Depth, Entry, Host, WriteOpts};
+use infra_core::spec::validate::{ProviderInfo, Setting};
+use infra_core::spec::{Attrs, ProviderConfig};
+use infra_kit::{
+    marker, parse_marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result,
+};
+
+pub static INFO: ProviderInfo = ProviderInfo {
+    kind: "file",
+    kinds: KINDS,
+    settings: &[
+        Setting::required(
+            "root",
+            "directory the files live under (relative to the project)",
+        ),
+        Setting::optional(
+            "comment",
+            "comment prefix for the marker line, default \"#\"",
+        ),
+        Setting::optional(
+            "host",
+            "ssh://user@host:port to keep the files on a remote host (root must then be absolute)",
+        ),
+    ],
+};
+
+pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
+
+const KINDS: &[KindSupport] = &[KindSupport::plain("file")];
+
+fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
+    let root = config
+        .settings
+        .get("root")
+        .and_then(Value::as_str)
+        .ok_or("provider needs root = \"DIR\"")?;
+    let comment = config
+        .settings
+        .get("comment")
+        .and_then(Value::as_str)
+        .unwrap_or("#")
+        .to_string();
+    let host = Host::from_setting(config.settings.get("host"))?;
+    let root = if host.is_local() {
+        ctx.root.join(root)
+    } else if root.starts_with('/') {
+        PathBuf::from(root)
+    } else {
+        return Err(format!("root = {root:?} must be absolute on a remote host"));
+    };
+    Ok(Arc::new(FileProvider {
+        root,
+        project: ctx.project.clone(),
+        comment,
+        host,
+    }))
+}
+
+pub struct FileProvider {
+    root: PathBuf,
+    project: String,
+    comment: String,
+    host: Host,
+}
+
+impl FileProvider {
+    pub fn new(root: PathBuf, project: &str) -> Self {
+        FileProvider {
+            root,
+            project: project.to_string(),
+            comment: "#".into(),
+            host: Host::Local,
+        }
+    }
+
+    fn full(&self, rel: &str) -> Result<PathBuf> {
+        if rel.is_empty()
+            || rel.starts_with('/')
+            || rel.split('/').any(|c| c == ".." || c.is_empty())
+        {
+            return Err(ProviderError::rejected(format!(
+                "path `{rel}` must stay inside the provider root"
+            )));
+        }
+        Ok(self.root.join(rel))
+    }
+
+    fn marker_line(&self, address: &str) -> String {
+        format!(
+            "{} {} (managed by infra; local edits will be overwritten)\n",
+            self.comment,
+            marker(&self.project, address)
+        )
+    }
+
+    /// Parse a file's text into (owner, content without the marker line).
+    fn split<'a>(&self, text: &'a str) -> (Option<String>, &'a str) {
+        let (first, rest) = match text.find('\n') {
+            Some(i) => (&text[..i], &text[i + 1..]),
+            None => (text, ""),
+        };
+        let owner = first
+            .strip_prefix(self.comment.as_str())
+            .map(str::trim_start)
+            .and_then(|m| m.split_whitespace().next())
+            .and_then(|m| parse_marker(&self.project, m))
+            .map(str::to_string);
+        match owner {
+            Some(o) => (Some(o), rest),
+            None => (None, text),
+        }
+    }
+
+    fn observe(&self, rel: &str, entry: &Entry) -> Observed {
+        let text = String::from_utf8_lossy(&entry.data);
+        let (owner, content) = self.split(&text);
+        let mut attrs = Attrs::new();
+        attrs.insert("path".into(), Value::from(rel));
+        attrs.insert("content".into(), Value::from(content));
+        attrs.insert("mode".into(), Value::from(format!("{:04o}", entry.mode)));
+        attrs.insert("id".into(), Value::from(rel));
+        Observed {
+            id: rel.to_string(),
+            owner,
+            attrs,
+        }
+    }
+
+    async fn observe_path(&self, rel: &str) -> Result<Option<Observed>> {
+        let path = self.full(rel)?;
+        Ok(self.host.read(&path).await?.map(|e| self.observe(rel, &e)))
+    }
+
+    async fn write(&self, r: &Desired) -> Result<Observed> {
+        let rel = r
+            .attrs
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ProviderError::rejected("file needs a path"))?;
+        let path = self.full(rel)?;
+        let content = r.attrs.get("content").and_then(Value::as_str).unwrap_or("");
+        let mode = r
+            .attrs
+            .get("mode")
+            .and_then(Value::as_str)
+            .unwrap_or("0644");
+        let mode = u32::from_str_radix(mode, 8)
+            .map_err(|_| ProviderError::rejected(format!("bad mode {mode}")))?;
+        let data = format!("{}{content}", self.marker_line(&r.address));
+        let opts = WriteOpts {
+            mode,
+            create_dirs: true,
+        };
+        self.host.write(&path, data.as_bytes(), opts).await?;
+        // What was written is what is there: no second round trip to read it back.
+        let entry = Entry {
+            name: rel.to_string(),
+            mode,
+            data: data.into_bytes(),
+        };
+        Ok(self.observe(rel, &entry))
+    }
+
+    /// Refuse to touch a file that is not ours.
+    async fn check_owner(&self, rel: &str, address: Option<&str>) -> Result<()> {
+        let path = self.full(rel)?;
+        if let Some(live) = self.observe_path(rel).await? {
+            match (&live.owner, address) {
+                (None, _) => {
+                    return Err(ProviderError::NotOwned(format!(
+                        "{} exists and was not written by infra; refusing to touch it (adopt it with `infra import`)",
+                        self.host.show(&path)
+                    )))
+                }
+                (Some(o), Some(a)) if o != a => {
+                    return Err(ProviderError::NotOwned(format!("{} belongs to {o}, not {a}", self.host.show(&path))))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Provider for FileProvider {
+    fn kinds(&self) -> &[KindSupport] {
+        KINDS
+    }
+
+    async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
+        let entries = self.host.list(&self.root, Depth::Recursive).await?;
+        Ok(entries.iter().map(|e| self.observe(&e.name, e)).collect())
+    }
+
+    async fn read(&self, _kind: &str, id: &str) -> Result<Option<Observed>> {
+        self.observe_path(id).await
+    }
+
+    async fn create(&self, r: &Desired) -> Result<Observed> {
+        let rel = r
+            .attrs
+            .get("path")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        // An existing file with our marker for this address is the result of an earlier,
+        // interrupted create: overwriting it is adoption, not a clash.
+        self.check_owner(rel, Some(&r.address)).await?;
+        self.write(r).await
+    }
+
+    async fn update(&self, id: &str, r: &Desired, _live: &Observed) -> Result<Observed> {
+        self.check_owner(id, Some(&r.address)).await?;
+        self.write(r).await
+    }
+
+    async fn delete(&self, _kind: &str, id: &str) -> Result<()> {
+        self.check_owner(id, None).await?;
+        self.host.remove(&self.full(id)?).await
+    }
+
+    async fn adopt(&self, _kind: &str, id: &str, address: &str) -> Result<Observed> {
+        let path = self.full(id)?;
+        let live = self.observe_path(id).await?.ok_or_else(|| {
+            ProviderError::NotFound(format!("{} does not exist", self.host.show(&path)))
+        })?;
+        if let Some(o) = &live.owner {
+            if o != address {
+                return Err(ProviderError::NotOwned(format!(
+                    "{} already belongs to {o}",
+                    self.host.show(&path)
+                )));
+            }
+            return Ok(live);
+        }
+        let mut attrs = live.attrs.clone();
+        attrs.remove("id");
+        let desired = Desired {
+            address: address.to_string(),
+            kind: "file".into(),
+            attrs,
+            settings: Attrs::new(),
+        };
+        self.write(&desired).await
+    }
+}

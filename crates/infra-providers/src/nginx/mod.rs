@@ -1,0 +1,289 @@
+//! The `nginx` provider: one file per proxy_site in a sites directory, on this
+//! machine or over SSH, checked by `nginx -t` before nginx is told to reload.
+//!
+//! A change is: write the file atomically (and link it into `enabled_dir` when
+//! set), run `nginx -t`; if nginx refuses the configuration, put the previous file
+//! back (or remove the new one) and fail with nginx's own words; otherwise
+//! `nginx -s reload`. nginx therefore never loads a configuration it rejected, and
+//! a failed apply leaves the files as they were. Changes are serialised within
+//! one provider, so one bad site cannot fail the test of another.
+//!
+//! Files are `{project}--{name}.conf`; the first line carries the ownership
+//! marker, and files without it are never touched unless imported. Reading back
+//! is in `site.rs`. Depends on `providers::host` for the transport.
+
+mod site;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::host::objects::{Adoptable, ObjectDir};
+use crate::host::{Entry, Host};
+use infra_core::spec::validate::{ProviderInfo, Setting};
+use infra_core::spec::{Attrs, ProviderConfig};
+use infra_kit::{marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result};
+pub use site::Site;
+
+pub static INFO: ProviderInfo = ProviderInfo {
+    kind: "nginx",
+    kinds: KINDS,
+    settings: &[
+        Setting::required("sites_dir", "directory nginx includes site files from, e.g. /etc/nginx/conf.d"),
+        Setting::optional("enabled_dir", "sites-enabled directory: files go to sites_dir and are linked here"),
+        Setting::optional("nginx", "nginx binary or command prefix, e.g. \"nginx -p /srv/nginx -c /srv/nginx/nginx.conf\" (default nginx)"),
+        Setting::optional("host", "ssh://user@host:port to manage a remote host"),
+    ],
+};
+
+pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
+
+const KINDS: &[KindSupport] = &[KindSupport::plain("proxy_site")];
+
+fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
+    let host = Host::from_setting(config.settings.get("host"))?;
+    let dir = |name: &str| -> std::result::Result<Option<PathBuf>, String> {
+        match config.settings.get(name) {
+            None => Ok(None),
+            Some(Value::String(d)) if host.is_local() => Ok(Some(ctx.root.join(d))),
+            Some(Value::String(d)) if d.starts_with('/') => Ok(Some(PathBuf::from(d))),
+            Some(Value::String(d)) => {
+                Err(format!("{name} = {d:?} must be absolute on a remote host"))
+            }
+            Some(other) => Err(format!("{name} must be a path, not {other}")),
+        }
+    };
+    let sites_dir = dir("sites_dir")?.ok_or("provider needs sites_dir = \"DIR\"")?;
+    let enabled_dir = dir("enabled_dir")?;
+    let nginx = command(config.settings.get("nginx"))?;
+    Ok(Arc::new(Nginx {
+        files: ObjectDir::new(
+            host,
+            sites_dir,
+            "conf",
+            ("sites_dir", "nginx"),
+            &ctx.project,
+            read_site,
+        ),
+        enabled_dir,
+        nginx,
+        project: ctx.project.clone(),
+        lock: tokio::sync::Mutex::new(()),
+    }))
+}
+
+fn read_site(project: &str, data: &[u8]) -> (Option<String>, Attrs) {
+    site::read_back(project, &String::from_utf8_lossy(data))
+}
+
+/// `nginx = "nginx -p P -c C"` (split on whitespace) or `nginx = ["nginx", "-p", "P"]`.
+fn command(v: Option<&Value>) -> std::result::Result<Vec<String>, String> {
+    let argv: Vec<String> = match v {
+        None => vec!["nginx".into()],
+        Some(Value::String(s)) => s.split_whitespace().map(String::from).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(String::from)
+                    .ok_or("nginx = [...] must list strings")
+            })
+            .collect::<std::result::Result<_, _>>()?,
+        Some(other) => return Err(format!("nginx must be a command, not {other}")),
+    };
+    if argv.is_empty() {
+        return Err("nginx must not be empty".into());
+    }
+    Ok(argv)
+}
+
+pub struct Nginx {
+    /// The sites directory: one `.conf` file per proxy_site.
+    files: ObjectDir,
+    enabled_dir: Option<PathBuf>,
+    nginx: Vec<String>,
+    project: String,
+    /// One change at a time: write, test, reload (or restore) as a unit.
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl Nginx {
+    fn link(&self, id: &str) -> Option<PathBuf> {
+        self.enabled_dir.as_ref().map(|d| d.join(id))
+    }
+
+    fn argv(&self, args: &[&str]) -> Vec<String> {
+        let mut v = self.nginx.clone();
+        v.extend(args.iter().map(|a| a.to_string()));
+        v
+    }
+
+    /// `nginx -t`; Err carries nginx's own explanation.
+    async fn test_config(&self) -> Result<()> {
+        let out = self.files.host.run(&self.argv(&["-t"])).await?;
+        if out.success() {
+            return Ok(());
+        }
+        Err(ProviderError::rejected(format!(
+            "nginx rejected the configuration (`{}`):\n{}",
+            self.argv(&["-t"]).join(" "),
+            nginx_text(&out.stderr)
+        )))
+    }
+
+    async fn reload(&self) -> Result<()> {
+        let out = self.files.host.run(&self.argv(&["-s", "reload"])).await?;
+        if out.success() {
+            return Ok(());
+        }
+        Err(ProviderError::rejected(format!(
+            "`{}` failed (is nginx running?):\n{}",
+            self.argv(&["-s", "reload"]).join(" "),
+            nginx_text(&out.stderr)
+        )))
+    }
+
+    /// Put back what was there before a change that nginx refused.
+    async fn restore(&self, id: &str, before: Option<&Entry>) -> Result<()> {
+        match before {
+            Some(e) => self.files.write(id, &e.data, e.mode).await,
+            None => {
+                if let Some(link) = self.link(id) {
+                    self.files.host.remove(&link).await?;
+                }
+                self.files.remove(id).await
+            }
+        }
+    }
+
+    /// After a change: test, then reload; on any failure restore `before`.
+    async fn activate(&self, id: &str, before: Option<&Entry>) -> Result<()> {
+        let result = match self.test_config().await {
+            Ok(()) => self.reload().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            let note = match self.restore(id, before).await {
+                Ok(()) => match before {
+                    Some(_) => "the previous file was put back; nginx keeps serving it",
+                    None => "the new file was removed; nginx keeps serving what it had",
+                },
+                Err(r) => {
+                    return Err(ProviderError::rejected(format!(
+                        "{e}\nand putting back the previous file failed too: {r}"
+                    )))
+                }
+            };
+            return Err(match e {
+                ProviderError::Rejected { status, message } => ProviderError::Rejected {
+                    status,
+                    message: format!("{message}\n({note})"),
+                },
+                other => other,
+            });
+        }
+        Ok(())
+    }
+
+    /// Write the site for `address` into file `id`, with the whole test-and-reload dance.
+    async fn put(&self, id: &str, address: &str, attrs: &Attrs) -> Result<Observed> {
+        let text = site::render_file(&marker(&self.project, address), attrs)
+            .map_err(|e| ProviderError::rejected(format!("{address}: {e}")))?;
+        let path = self.files.path(id)?;
+        let _one_at_a_time = self.lock.lock().await;
+        let before = self.files.owned(id, Some(address)).await?;
+        self.files.write(id, text.as_bytes(), 0o644).await?;
+        if let Some(link) = self.link(id) {
+            if let Err(e) = self.files.host.symlink(&path, &link).await {
+                self.restore(id, before.as_ref()).await?;
+                return Err(e);
+            }
+        }
+        self.activate(id, before.as_ref()).await?;
+        Ok(self.files.observe(id, text.as_bytes()))
+    }
+}
+
+/// nginx's stderr, trimmed, without the trailing "test failed" line it always adds.
+fn nginx_text(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.contains("test failed"))
+        .collect();
+    if lines.is_empty() {
+        stderr.trim().to_string()
+    } else {
+        lines.join("\n")
+    }
+}
+
+#[async_trait]
+impl Provider for Nginx {
+    fn kinds(&self) -> &[KindSupport] {
+        KINDS
+    }
+
+    async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
+        self.files.list().await
+    }
+
+    async fn read(&self, _kind: &str, id: &str) -> Result<Option<Observed>> {
+        self.files.read(id).await
+    }
+
+    async fn create(&self, r: &Desired) -> Result<Observed> {
+        // A file with our marker for this address is an earlier, interrupted
+        // create: writing over it is adoption, not a clash (`owned` checks).
+        self.put(&self.files.id_for(&r.address), &r.address, &r.attrs)
+            .await
+    }
+
+    async fn update(&self, id: &str, r: &Desired, _live: &Observed) -> Result<Observed> {
+        self.put(id, &r.address, &r.attrs).await
+    }
+
+    async fn delete(&self, _kind: &str, id: &str) -> Result<()> {
+        let path = self.files.path(id)?;
+        let _one_at_a_time = self.lock.lock().await;
+        let Some(before) = self.files.owned(id, None).await? else {
+            return Ok(());
+        };
+        if let Some(link) = self.link(id) {
+            self.files.host.remove(&link).await?;
+        }
+        self.files.remove(id).await?;
+        if let Err(e) = self.activate(id, Some(&before)).await {
+            // The file is back; put the link back too.
+            if let Some(link) = self.link(id) {
+                let _ = self.files.host.symlink(&path, &link).await;
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    async fn adopt(&self, _kind: &str, id: &str, address: &str) -> Result<Observed> {
+        let _one_at_a_time = self.lock.lock().await;
+        let before = match self.files.adoptable(id, address).await? {
+            Adoptable::Ours(live) => return Ok(live),
+            Adoptable::Unmarked(entry) => entry,
+        };
+        let mut attrs = self.files.observe(id, &before.data).attrs;
+        attrs.remove("id");
+        if Site::from_attrs(&attrs).is_err() {
+            return Err(ProviderError::rejected(format!(
+                "{} is not in the shape infra writes (one server block proxying `location /`), so its attributes cannot be read; \
+                 write the proxy_site in the spec and remove or rename the file instead",
+                self.files.show(id)
+            )));
+        }
+        // Same body, now with the marker: `put` checks ownership, so write directly.
+        let text = site::render_file(&marker(&self.project, address), &attrs)
+            .map_err(ProviderError::rejected)?;
+        self.files.write(id, text.as_bytes(), before.mode).await?;
+        self.activate(id, Some(&before)).await?;
+        Ok(self.files.observe(id, text.as_bytes()))
+    }
+}

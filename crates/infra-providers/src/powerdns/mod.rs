@@ -1,0 +1,309 @@
+//! The `powerdns` provider: `dns_record` resources as rrsets of a PowerDNS
+//! Authoritative server, through its HTTP API (4.7 and later).
+//!
+//! One resource is one rrset (name + type) holding one record. Ownership is a
+//! comment on the rrset whose content is the marker (`infra:PROJECT/ADDRESS`,
+//! account `infra`); rrsets without it are never changed or deleted unless
+//! `infra import` adopts them. Refresh reads whole zones (one GET per zone: the
+//! zones named in the `zones` setting, or every zone of the server when it is not
+//! set), and writes are batched: all changes of a zone in one PATCH.
+
+mod api;
+mod batch;
+pub mod convert;
+mod snapshot;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use self::api::Api;
+use self::convert::Key;
+use infra_core::spec::validate::{ProviderInfo, Setting};
+use infra_core::spec::ProviderConfig;
+use infra_kit::{
+    marker, BatchOp, BatchResult, Context, Desired, KindSupport, Observed, Provider, ProviderError,
+    Result, Secret,
+};
+
+pub static INFO: ProviderInfo = ProviderInfo {
+    kind: "powerdns",
+    kinds: KINDS,
+    settings: &[
+        Setting::required("api_url", "http://HOST:8081"),
+        Setting::secret("api_key", "X-API-Key, as env:NAME"),
+        Setting::optional("server_id", "default localhost"),
+        Setting::optional(
+            "zones",
+            "zones to read on refresh, e.g. [\"example.com\"]; default every zone of the server",
+        ),
+        Setting::optional(
+            "timeout_secs",
+            "seconds before an API call counts as failed (and is retried), default 30",
+        ),
+    ],
+};
+
+pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
+
+const KINDS: &[KindSupport] = &[KindSupport::plain("dns_record")];
+
+/// Zones read at the same time during a refresh.
+const ZONE_READS: usize = 4;
+
+/// The provider's settings, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub api_url: String,
+    pub api_key: Secret,
+    pub server_id: String,
+    /// Zones to read on refresh; `None` = every zone of the server.
+    pub zones: Option<Vec<String>>,
+    pub timeout: Duration,
+}
+
+impl Settings {
+    /// From `[providers.NAME]`; the key reference is resolved here.
+    pub fn from_config(config: &ProviderConfig) -> std::result::Result<Settings, String> {
+        let get = |k: &str| config.settings.get(k);
+        let api_url = get("api_url")
+            .and_then(Value::as_str)
+            .ok_or("provider needs api_url = \"http://HOST:8081\"")?;
+        let key_ref = get("api_key")
+            .and_then(Value::as_str)
+            .ok_or("provider needs api_key = \"env:NAME\"")?;
+        let api_key = Secret::resolve(key_ref).map_err(|e| format!("api_key: {e}"))?;
+        let server_id = match get("server_id") {
+            None => "localhost".to_string(),
+            Some(v) => v.as_str().ok_or("server_id must be a string")?.to_string(),
+        };
+        let zones = match get("zones") {
+            None => None,
+            Some(Value::Array(items)) => Some(
+                items
+                    .iter()
+                    .map(|z| {
+                        z.as_str()
+                            .map(|z| z.trim_end_matches('.').to_ascii_lowercase())
+                            .filter(|z| !z.is_empty())
+                            .ok_or("zones must be a list of zone names")
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()?,
+            ),
+            Some(_) => {
+                return Err("zones must be a list of zone names, e.g. [\"example.com\"]".into())
+            }
+        };
+        let timeout = match get("timeout_secs") {
+            None => 30,
+            Some(v) => v
+                .as_u64()
+                .filter(|t| (1..=3600).contains(t))
+                .ok_or("timeout_secs must be a whole number of seconds from 1 to 3600")?,
+        };
+        Ok(Settings {
+            api_url: api_url.to_string(),
+            api_key,
+            server_id,
+            zones,
+            timeout: Duration::from_secs(timeout),
+        })
+    }
+}
+
+fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
+    let settings = Settings::from_config(config)?;
+    Ok(Arc::new(PowerDns::new(settings, &ctx.project)?))
+}
+
+pub struct PowerDns {
+    api: Api,
+    project: String,
+    zones: Option<Vec<String>>,
+    /// What the last refresh read, for the ownership check of the write after it.
+    snapshots: snapshot::Snapshots,
+}
+
+impl PowerDns {
+    pub fn new(settings: Settings, project: &str) -> std::result::Result<PowerDns, String> {
+        let api = Api::new(
+            &settings.api_url,
+            &settings.server_id,
+            settings.api_key,
+            settings.timeout,
+        )?;
+        Ok(PowerDns {
+            api,
+            project: project.to_string(),
+            zones: settings.zones,
+            snapshots: Default::default(),
+        })
+    }
+
+    fn check_kind(kind: &str) -> Result<()> {
+        if kind == "dns_record" {
+            Ok(())
+        } else {
+            Err(ProviderError::Unsupported(format!(
+                "the powerdns provider serves dns_record, not {kind}"
+            )))
+        }
+    }
+
+    /// The rrset behind `key`, as the API has it.
+    async fn rrset(&self, key: &Key) -> Result<Option<convert::RRSet>> {
+        let found = self
+            .api
+            .rrsets(&key.zone, Some(&key.fqdn()), Some(&key.rtype))
+            .await?;
+        Ok(found.and_then(|rrsets| {
+            rrsets
+                .into_iter()
+                .find(|r| r.name == key.fqdn() && r.rtype == key.rtype)
+        }))
+    }
+
+    /// The one result of a single-op batch.
+    async fn one(&self, op: BatchOp) -> Result<BatchResult> {
+        batch::run(self, vec![op])
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(ProviderError::rejected("no result")))
+    }
+}
+
+#[async_trait]
+impl Provider for PowerDns {
+    fn kinds(&self) -> &[KindSupport] {
+        KINDS
+    }
+
+    async fn list(&self, kind: &str) -> Result<Vec<Observed>> {
+        Self::check_kind(kind)?;
+        let zones = match &self.zones {
+            Some(z) => z.clone(),
+            None => self
+                .api
+                .zones()
+                .await?
+                .into_iter()
+                .map(|z| z.id.trim_end_matches('.').to_string())
+                .collect(),
+        };
+        let mut out = Vec::new();
+        for chunk in zones.chunks(ZONE_READS) {
+            let mut tasks = tokio::task::JoinSet::new();
+            for zone in chunk {
+                let (api, zone) = (self.api.clone(), zone.clone());
+                tasks.spawn(async move {
+                    let read_at = std::time::Instant::now();
+                    let rrsets = api.rrsets(&zone, None, None).await;
+                    (zone, read_at, rrsets)
+                });
+            }
+            while let Some(joined) = tasks.join_next().await {
+                let (zone, read_at, rrsets) = joined
+                    .map_err(|e| ProviderError::rejected(format!("reading a zone failed: {e}")))?;
+                // A zone named in `zones` that the server lacks holds nothing yet.
+                let Some(rrsets) = rrsets? else { continue };
+                let mut comments = snapshot::Comments::with_capacity(rrsets.len());
+                for rrset in rrsets {
+                    if rrset.rtype != "SOA" {
+                        out.push(convert::observe(&zone, &rrset, &self.project));
+                    }
+                    comments.insert((rrset.name, rrset.rtype), rrset.comments);
+                }
+                self.snapshots.store(&zone, read_at, comments);
+            }
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    async fn read(&self, kind: &str, id: &str) -> Result<Option<Observed>> {
+        Self::check_kind(kind)?;
+        let key = Key::parse(id)?;
+        Ok(self
+            .rrset(&key)
+            .await?
+            .map(|r| convert::observe(&key.zone, &r, &self.project)))
+    }
+
+    async fn create(&self, r: &Desired) -> Result<Observed> {
+        match self.one(BatchOp::Create(r.clone())).await? {
+            BatchResult::Created(o) | BatchResult::Updated(o) => Ok(o),
+            BatchResult::Deleted => Err(ProviderError::rejected("create deleted")),
+        }
+    }
+
+    async fn update(&self, id: &str, r: &Desired, live: &Observed) -> Result<Observed> {
+        let op = BatchOp::Update {
+            id: id.to_string(),
+            desired: r.clone(),
+            live: live.clone(),
+        };
+        match self.one(op).await? {
+            BatchResult::Created(o) | BatchResult::Updated(o) => Ok(o),
+            BatchResult::Deleted => Err(ProviderError::rejected("update deleted")),
+        }
+    }
+
+    async fn delete(&self, kind: &str, id: &str) -> Result<()> {
+        Self::check_kind(kind)?;
+        let op = BatchOp::Delete {
+            kind: kind.to_string(),
+            id: id.to_string(),
+        };
+        self.one(op).await.map(|_| ())
+    }
+
+    async fn adopt(&self, kind: &str, id: &str, address: &str) -> Result<Observed> {
+        Self::check_kind(kind)?;
+        let key = Key::parse(id)?;
+        let live = self
+            .rrset(&key)
+            .await?
+            .ok_or_else(|| ProviderError::NotFound(format!("rrset {id} does not exist")))?;
+        if let Some(o) = convert::owner(&live, &self.project) {
+            if o != address {
+                return Err(ProviderError::NotOwned(format!(
+                    "rrset {id} already belongs to {o}"
+                )));
+            }
+            return Ok(convert::observe(&key.zone, &live, &self.project));
+        }
+        if let Some(c) = live
+            .comments
+            .iter()
+            .find(|c| c.content.starts_with("infra:"))
+        {
+            return Err(ProviderError::NotOwned(format!(
+                "rrset {id} belongs to another infra project ({})",
+                c.content
+            )));
+        }
+        let mut marked = live.clone();
+        marked.changetype = Some("REPLACE".into());
+        marked.comments.push(convert::Comment {
+            content: marker(&self.project, address),
+            account: convert::ACCOUNT.into(),
+        });
+        self.api
+            .patch(&key.zone, std::slice::from_ref(&marked))
+            .await?;
+        Ok(convert::observe(&key.zone, &marked, &self.project))
+    }
+
+    fn batches(&self, kind: &str) -> bool {
+        kind == "dns_record"
+    }
+
+    async fn apply_batch(&self, ops: Vec<BatchOp>) -> Vec<Result<BatchResult>> {
+        batch::run(self, ops).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

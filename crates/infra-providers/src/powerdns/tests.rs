@@ -1,0 +1,207 @@
+//! Unit tests of the API ⇄ model conversion: what a REPLACE sends, and that an
+//! rrset read back converts to exactly the attributes the spec wrote. The
+//! provider against a real server is tested in tests/ (conformance, batches, faults).
+
+use serde_json::{json, Value};
+
+use super::convert::{
+    self, observe, quote_txt, to_rrset, unquote_txt, Comment, Key, RRSet, Record,
+};
+use infra_core::spec::Attrs;
+use infra_kit::{Desired, ProviderError};
+
+fn desired(attrs: Value) -> Desired {
+    let mut a: Attrs = serde_json::from_value(attrs).unwrap();
+    a.entry("ttl".into()).or_insert(json!(300));
+    a.entry("proxied".into()).or_insert(json!(false));
+    Desired {
+        address: "dns_record.www".into(),
+        kind: "dns_record".into(),
+        attrs: a,
+        settings: Attrs::new(),
+    }
+}
+
+fn wire(d: &Desired) -> RRSet {
+    to_rrset(d, "lab", &[]).unwrap().1
+}
+
+/// The spec's attributes survive a trip through the wire form unchanged.
+fn round_trip(attrs: Value) {
+    let d = desired(attrs);
+    let rrset = wire(&d);
+    let o = observe("example.com.", &rrset, "lab");
+    for (k, v) in &d.attrs {
+        assert_eq!(o.attrs.get(k), Some(v), "{k} in {rrset:?} -> {:?}", o.attrs);
+    }
+    assert_eq!(o.owner.as_deref(), Some("dns_record.www"));
+}
+
+#[test]
+fn records_round_trip() {
+    round_trip(json!({"zone": "example.com", "name": "www", "type": "A", "content": "10.0.0.5"}));
+    round_trip(
+        json!({"zone": "example.com", "name": "@", "type": "AAAA", "content": "2001:db8::1"}),
+    );
+    round_trip(
+        json!({"zone": "example.com", "name": "c", "type": "CNAME", "content": "www.example.com"}),
+    );
+    round_trip(
+        json!({"zone": "example.com", "name": "@", "type": "MX", "content": "mail.example.com", "priority": 10}),
+    );
+    round_trip(
+        json!({"zone": "example.com", "name": "_sip._tcp", "type": "SRV", "content": "5 5060 sip.example.com", "priority": 0}),
+    );
+    round_trip(
+        json!({"zone": "example.com", "name": "t", "type": "TXT", "content": "v=spf1 -all"}),
+    );
+    round_trip(
+        json!({"zone": "example.com", "name": "t", "type": "TXT", "content": "say \"hi\" \\ bye; café"}),
+    );
+    round_trip(
+        json!({"zone": "example.com", "name": "t", "type": "TXT", "content": "k".repeat(600)}),
+    );
+    round_trip(
+        json!({"zone": "example.com", "name": "*", "type": "CAA", "content": "0 issue \"letsencrypt.org\""}),
+    );
+}
+
+#[test]
+fn wire_form_is_what_powerdns_stores() {
+    let mx = wire(&desired(
+        json!({"zone": "example.com", "name": "@", "type": "MX", "content": "mail.example.com", "priority": 10}),
+    ));
+    assert_eq!(mx.name, "example.com.");
+    assert_eq!(mx.records[0].content, "10 mail.example.com.");
+    assert_eq!(mx.changetype.as_deref(), Some("REPLACE"));
+    assert_eq!(
+        mx.comments,
+        vec![Comment {
+            content: "infra:lab/dns_record.www".into(),
+            account: "infra".into()
+        }]
+    );
+    let txt = wire(&desired(
+        json!({"zone": "example.com", "name": "t", "type": "TXT", "content": "a \"b\""}),
+    ));
+    assert_eq!(txt.records[0].content, r#""a \"b\"""#);
+    let long = quote_txt(&"x".repeat(300));
+    assert_eq!(
+        long,
+        format!("\"{}\" \"{}\"", "x".repeat(255), "x".repeat(45))
+    );
+    // PowerDNS's own spelling of bytes is read back as text.
+    assert_eq!(unquote_txt(r#""caf\195\169" "!""#), "café!");
+}
+
+fn rejected(attrs: Value) -> String {
+    match to_rrset(&desired(attrs), "lab", &[]) {
+        Err(ProviderError::Rejected { message, .. }) => message,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+#[test]
+fn audit_rejects_what_would_not_read_back_equal() {
+    assert!(rejected(json!({"zone": "example.com", "name": "www", "type": "A", "content": "1.2.3.4", "proxied": true}))
+        .contains("Cloudflare"));
+    assert!(rejected(
+        json!({"zone": "example.com", "name": "@", "type": "MX", "content": "mail.example.com"})
+    )
+    .contains("need `priority`"));
+    assert!(rejected(json!({"zone": "example.com", "name": "www", "type": "A", "content": "1.2.3.4", "priority": 1}))
+        .contains("MX and SRV"));
+    assert!(rejected(
+        json!({"zone": "example.com", "name": "c", "type": "CNAME", "content": "www.example.com."})
+    )
+    .contains("trailing dot"));
+    assert!(rejected(
+        json!({"zone": "example.com.", "name": "c", "type": "A", "content": "1.2.3.4"})
+    )
+    .contains("trailing dot"));
+    assert!(rejected(
+        json!({"zone": "example.com", "name": "WWW", "type": "A", "content": "1.2.3.4"})
+    )
+    .contains("lowercase"));
+    assert!(rejected(
+        json!({"zone": "example.com", "name": "v6", "type": "AAAA", "content": "2001:DB8:0::1"})
+    )
+    .contains("`2001:db8::1`"));
+    assert!(rejected(
+        json!({"zone": "example.com", "name": "www", "type": "A", "content": "not-an-ip"})
+    )
+    .contains("not an IP"));
+}
+
+#[test]
+fn ids_and_names() {
+    let k = Key::parse("example.com/www/A").unwrap();
+    assert_eq!(k.fqdn(), "www.example.com.");
+    assert_eq!(
+        Key::of("example.com.", "example.com.", "MX").id(),
+        "example.com/@/MX"
+    );
+    assert_eq!(
+        Key::of("example.com.", "a.b.example.com.", "TXT").id(),
+        "example.com/a.b/TXT"
+    );
+    assert!(Key::parse("example.com/www").is_err());
+}
+
+#[test]
+fn foreign_and_odd_rrsets_read_as_drift_not_as_ours() {
+    let rrset = RRSet {
+        name: "www.example.com.".into(),
+        rtype: "A".into(),
+        ttl: Some(60),
+        changetype: None,
+        records: vec![
+            Record {
+                content: "10.0.0.1".into(),
+                disabled: false,
+            },
+            Record {
+                content: "10.0.0.2".into(),
+                disabled: true,
+            },
+        ],
+        comments: vec![
+            Comment {
+                content: "infra:other/dns_record.www".into(),
+                account: "infra".into(),
+            },
+            Comment {
+                content: "kept by hand".into(),
+                account: "ops".into(),
+            },
+        ],
+    };
+    let o = observe("example.com.", &rrset, "lab");
+    assert_eq!(o.owner, None, "another project's marker is not ours");
+    assert_eq!(o.attrs["content"], json!("10.0.0.1\n(disabled) 10.0.0.2"));
+    assert_eq!(convert::foreign_comments(&rrset).len(), 1);
+    let ours = to_rrset(
+        &desired(json!({"zone": "example.com", "name": "www", "type": "A", "content": "10.0.0.1"})),
+        "lab",
+        &convert::foreign_comments(&rrset),
+    )
+    .unwrap()
+    .1;
+    assert_eq!(
+        ours.comments.len(),
+        2,
+        "a human's comment survives infra's rewrite"
+    );
+}
+
+#[test]
+fn api_key_never_prints() {
+    let s = super::Settings {
+        api_url: "http://127.0.0.1:1".into(),
+        api_key: infra_kit::Secret::new("sekrit-key"),
+        server_id: "localhost".into(),
+        zones: None,
+        timeout: std::time::Duration::from_secs(1),
+    };
+    assert!(!format!("{s:?}").contains("sekrit"));
+}
