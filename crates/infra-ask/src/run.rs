@@ -15,8 +15,8 @@ use super::router::Router;
 use super::view;
 use infra_capability::Library;
 use infra_core::error::{Error, Result};
+use infra_core::spec::load;
 use infra_core::spec::load::SPEC_PATHS;
-use infra_core::spec::{load, validate};
 use infra_engine::project::{PlanOptions, Project};
 use infra_kit::Registry;
 use infra_plan::{Action, Plan, ResourceChange};
@@ -128,7 +128,7 @@ pub async fn ask(
     let texts = new_texts(&spec, &edit);
     let (new_spec, mut diags) = load::load_texts(root, texts);
     if diags.is_empty() {
-        diags = validate::validate(&new_spec, &registry.infos());
+        diags = infra_kit::validate(&new_spec, &registry.infos());
     }
     if !diags.is_empty() {
         diags.sort();

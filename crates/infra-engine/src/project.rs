@@ -64,7 +64,7 @@ pub fn find_root(start: &Path) -> Result<PathBuf> {
 pub fn load_spec(root: &Path, registry: &Registry, color: bool) -> Result<Spec> {
     let (spec, mut diags) = load::load(root)?;
     if diags.is_empty() {
-        diags = validate::validate(&spec, &registry.infos());
+        diags = infra_kit::validate(&spec, &registry.infos());
     }
     if diags.is_empty() {
         return Ok(spec);

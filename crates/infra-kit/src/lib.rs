@@ -8,6 +8,8 @@
 //! is repaired by adoption on the next refresh. Providers never import the CLI,
 //! the planner or the renderers.
 
+mod catalog;
+mod check;
 mod registry;
 pub mod secret;
 
@@ -18,8 +20,12 @@ use infra_core::spec::Attrs;
 pub use registry::{ProviderFactory, Registry};
 pub use secret::Secret;
 
-/// What a provider can do with one kind; declared in its static `ProviderInfo`.
-pub use infra_core::spec::validate::KindSupport;
+pub use catalog::{
+    any_setting, check_settings, no_audit, parse_settings, Finding, HttpUrl, KindSupport,
+    OneOrMany, ProviderInfo, SecretRef, Setting, Settings,
+};
+pub use check::validate;
+pub use infra_core::spec::validate::is_secret_ref;
 
 /// A resource as the spec wants it, with every reference resolved.
 #[derive(Debug, Clone)]

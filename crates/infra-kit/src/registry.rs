@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{Context, KindSupport, Provider};
-use infra_core::spec::validate::ProviderInfo;
+use crate::ProviderInfo;
 use infra_core::spec::ProviderConfig;
 
 /// Builds a provider from its settings; `Err` says what is wrong with them.

@@ -6,9 +6,9 @@ use serde_json::Value;
 
 use super::model::{Action, Drift, Plan, Reason, ResourceChange, SharedAttrs, FORMAT_VERSION};
 use infra_core::spec::refs::{self, Ref};
-use infra_core::spec::validate::KindSupport;
 use infra_core::spec::{check, schema, Attrs};
 use infra_core::state::ResourceState;
+use infra_kit::KindSupport;
 
 /// A resource as the spec declares it (references not yet resolved).
 #[derive(Debug, Clone)]

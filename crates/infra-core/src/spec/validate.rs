@@ -1,4 +1,5 @@
-//! Offline validation of a loaded spec: schemas, references, cycles, providers, pools.
+//! Offline validation of a loaded spec: schemas, references, cycles, pools.
+//! What providers declare is checked by `infra_kit::validate`, which runs this first.
 //! Every problem becomes a diagnostic; nothing stops at the first one.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,102 +12,6 @@ use super::refs::{self, Ref};
 use super::schema::{self, META_ATTRS};
 use super::{check, Address, Diagnostic, Diagnostics, Spec, Value};
 
-/// What validation needs to know about a provider kind (the registry supplies these).
-#[derive(Debug)]
-pub struct ProviderInfo {
-    pub kind: &'static str,
-    /// The resource kinds it serves, with what it cannot change in place.
-    pub kinds: &'static [KindSupport],
-    pub settings: &'static [Setting],
-}
-
-impl ProviderInfo {
-    pub fn serves(&self, kind: &str) -> bool {
-        self.kind_support(kind).is_some()
-    }
-
-    pub fn kind_support(&self, kind: &str) -> Option<&'static KindSupport> {
-        self.kinds.iter().find(|k| k.kind == kind)
-    }
-}
-
-/// What a provider can do with one kind. Static, so the plan knows it without
-/// building the provider (and without its credentials).
-#[derive(Debug, Clone)]
-pub struct KindSupport {
-    pub kind: &'static str,
-    /// Attributes this provider cannot change in place (beyond the schema's force_new).
-    pub replace_on: &'static [&'static str],
-    /// Attributes it changes in place, but which take effect only when the object
-    /// restarts (a QEMU VM's memory without hotplug, for example).
-    pub restart_on: &'static [&'static str],
-    /// Per-resource settings it takes in `[KIND.NAME.PROVIDER]`.
-    pub settings: &'static [&'static str],
-    /// Those it changes in place; a change of any other forces replacement.
-    pub settings_in_place: &'static [&'static str],
-    /// Checks one setting's value (its name is one of `settings`), so a bad value
-    /// is an error of the spec, found before a replacement deletes anything.
-    pub check_setting: fn(&str, &serde_json::Value) -> Result<(), String>,
-}
-
-/// For kinds whose settings need no check beyond their names.
-pub fn any_setting(_: &str, _: &serde_json::Value) -> Result<(), String> {
-    Ok(())
-}
-
-impl KindSupport {
-    /// A kind whose every attribute can change in place, right away.
-    pub const fn plain(kind: &'static str) -> KindSupport {
-        KindSupport {
-            kind,
-            replace_on: &[],
-            restart_on: &[],
-            settings: &[],
-            settings_in_place: &[],
-            check_setting: any_setting,
-        }
-    }
-}
-
-#[derive(Debug)]
-pub struct Setting {
-    pub name: &'static str,
-    pub required: bool,
-    /// Must be a reference (`env:NAME` or `file:PATH`), never a literal.
-    pub secret: bool,
-    pub help: &'static str,
-}
-
-impl Setting {
-    pub const fn required(name: &'static str, help: &'static str) -> Setting {
-        Setting {
-            name,
-            required: true,
-            secret: false,
-            help,
-        }
-    }
-
-    pub const fn optional(name: &'static str, help: &'static str) -> Setting {
-        Setting {
-            name,
-            required: false,
-            secret: false,
-            help,
-        }
-    }
-
-    /// A required secret: its value must be a reference (`env:NAME`, `file:PATH`).
-    pub const fn secret(name: &'static str, help: &'static str) -> Setting {
-        Setting {
-            name,
-            required: true,
-            secret: true,
-            help,
-        }
-    }
-}
-
 /// Is this string a secret reference?
 pub fn is_secret_ref(s: &str) -> bool {
     s.strip_prefix("env:")
@@ -114,73 +19,17 @@ pub fn is_secret_ref(s: &str) -> bool {
         || s.strip_prefix("file:").is_some_and(|p| !p.is_empty())
 }
 
-pub fn validate(spec: &Spec, catalog: &[&ProviderInfo]) -> Diagnostics {
+/// Checks that need no provider: schemas, references, cycles, pools. The kit's
+/// `validate` adds the provider checks (settings, kinds served, audits).
+pub fn validate(spec: &Spec) -> Diagnostics {
     let mut d = Diagnostics::default();
-    providers(spec, catalog, &mut d);
     for r in &spec.resources {
         attributes(spec, r, &mut d);
-        provider_of(spec, r, catalog, &mut d);
     }
     references(spec, &mut d);
     cycles(spec, &mut d);
     pools(spec, &mut d);
     d
-}
-
-fn providers(spec: &Spec, catalog: &[&ProviderInfo], d: &mut Diagnostics) {
-    for p in spec.providers.values() {
-        if p.kind.is_empty() {
-            continue; // reported by the loader
-        }
-        let Some(info) = catalog.iter().find(|i| i.kind == p.kind) else {
-            let known: Vec<_> = catalog.iter().map(|i| i.kind).collect();
-            let hint = closest(&p.kind, known.iter().copied())
-                .map(|c| format!("did you mean `{c}`? "))
-                .unwrap_or_default();
-            d.push(
-                Diagnostic::error(format!("unknown provider kind `{}`", p.kind))
-                    .at_opt(p.loc.clone())
-                    .help(format!("{hint}known provider kinds: {}", known.join(", "))),
-            );
-            continue;
-        };
-        for (name, value) in &p.settings {
-            let loc = p.setting_locs.get(name).cloned();
-            let Some(setting) = info.settings.iter().find(|s| s.name == *name) else {
-                let names: Vec<_> = info.settings.iter().map(|s| s.name).collect();
-                d.push(
-                    Diagnostic::error(format!(
-                        "provider `{}` ({}) has no setting `{name}`",
-                        p.name, p.kind
-                    ))
-                    .at_opt(loc)
-                    .help(format!(
-                        "settings of {}: {}",
-                        p.kind,
-                        names.join(", ")
-                    )),
-                );
-                continue;
-            };
-            if setting.secret && !value.as_str().is_some_and(is_secret_ref) {
-                d.push(Diagnostic::error(format!("`{name}` is a secret and must be a reference, not a literal value"))
-                    .at_opt(loc)
-                    .label("literal secret")
-                    .help(format!("write {name} = \"env:VARIABLE\" (or \"file:/path\") and keep the value out of the repository")));
-            }
-        }
-        for s in info
-            .settings
-            .iter()
-            .filter(|s| s.required && !p.settings.contains_key(s.name))
-        {
-            d.push(
-                Diagnostic::error(format!("provider `{}` needs setting `{}`", p.name, s.name))
-                    .at_opt(p.loc.clone())
-                    .help(format!("{} = ...  # {}", s.name, s.help)),
-            );
-        }
-    }
 }
 
 fn attributes(spec: &Spec, r: &super::Resource, d: &mut Diagnostics) {
@@ -322,141 +171,6 @@ fn describe(v: &Value) -> String {
         Value::String(s) if s.len() <= 40 => format!("\"{s}\""),
         other => check::type_name(other).to_string(),
     }
-}
-
-fn provider_of(spec: &Spec, r: &super::Resource, catalog: &[&ProviderInfo], d: &mut Diagnostics) {
-    let serves =
-        |pkind: &str, kind: &str| catalog.iter().any(|i| i.kind == pkind && i.serves(kind));
-    let kind = &r.address.kind;
-    match &r.provider {
-        Some(name) => {
-            let loc = r
-                .attr_locs
-                .get("provider")
-                .cloned()
-                .unwrap_or(r.loc.clone());
-            match spec.providers.get(name) {
-                None => {
-                    let hint = closest(name, spec.providers.keys().map(String::as_str))
-                        .map(|c| format!("did you mean `{c}`? "))
-                        .unwrap_or_default();
-                    d.push(
-                        Diagnostic::error(format!(
-                            "`{}` uses provider `{name}`, which is not declared",
-                            r.address
-                        ))
-                        .at(loc)
-                        .help(format!(
-                            "{hint}declare it as [providers.{name}] in infra.toml"
-                        )),
-                    );
-                }
-                Some(p)
-                    if !p.kind.is_empty()
-                        && catalog.iter().any(|i| i.kind == p.kind)
-                        && !serves(&p.kind, kind) =>
-                {
-                    d.push(
-                        Diagnostic::error(format!(
-                            "provider `{name}` ({}) does not serve kind `{kind}`",
-                            p.kind
-                        ))
-                        .at(loc)
-                        .help(format!(
-                            "kinds served by {}: {}",
-                            p.kind,
-                            served_by(catalog, &p.kind)
-                        )),
-                    );
-                }
-                Some(_) => {}
-            }
-        }
-        None => {
-            let candidates: Vec<_> = spec
-                .providers
-                .values()
-                .filter(|p| serves(&p.kind, kind))
-                .map(|p| p.name.as_str())
-                .collect();
-            match candidates.len() {
-                1 => {}
-                0 => {
-                    let kinds: Vec<_> = catalog
-                        .iter()
-                        .filter(|i| i.serves(kind))
-                        .map(|i| i.kind)
-                        .collect();
-                    d.push(
-                        Diagnostic::error(format!("no provider serves `{}`", r.address))
-                            .at(r.loc.clone())
-                            .help(format!(
-                                "declare a provider of kind {} in infra.toml",
-                                kinds.join(" or ")
-                            )),
-                    );
-                }
-                _ => d.push(
-                    Diagnostic::error(format!(
-                        "several providers serve `{kind}`: {}",
-                        candidates.join(", ")
-                    ))
-                    .at(r.loc.clone())
-                    .help(format!("choose one with provider = \"{}\"", candidates[0])),
-                ),
-            }
-        }
-    }
-    for (name, settings) in &r.settings {
-        let Some(info) = catalog.iter().find(|i| i.kind == name) else {
-            d.push(
-                Diagnostic::error(format!(
-                    "`{}` has a table `{name}`, which is not a provider kind",
-                    r.address
-                ))
-                .at(r.loc.clone())
-                .help("nested tables hold provider-specific settings, e.g. [container.web.docker]"),
-            );
-            continue;
-        };
-        let support = info.kind_support(kind);
-        let known = support.map_or(&[][..], |k| k.settings);
-        for (key, value) in settings {
-            let loc = r
-                .attr_locs
-                .get(&format!("{name}.{key}"))
-                .cloned()
-                .unwrap_or_else(|| r.loc.clone());
-            if !known.contains(&key.as_str()) {
-                let help = if known.is_empty() {
-                    format!("the {name} provider takes no [{kind}.NAME.{name}] settings")
-                } else {
-                    format!("known: {}", known.join(", "))
-                };
-                d.push(
-                    Diagnostic::error(format!("unknown setting `{key}` in [{}.{name}]", r.address))
-                        .at(loc)
-                        .help(help),
-                );
-            } else if let Some(Err(e)) = support.map(|s| (s.check_setting)(key, value)) {
-                d.push(Diagnostic::error(format!("[{}.{name}] {key}: {e}", r.address)).at(loc));
-            }
-        }
-    }
-}
-
-fn served_by(catalog: &[&ProviderInfo], pkind: &str) -> String {
-    catalog
-        .iter()
-        .find(|i| i.kind == pkind)
-        .map(|i| {
-            i.kinds
-                .iter()
-                .map(|k| k.kind)
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
 }
 
 fn references(spec: &Spec, d: &mut Diagnostics) {

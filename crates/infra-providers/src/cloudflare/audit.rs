@@ -11,13 +11,22 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use serde_json::Value;
 
 use super::convert::{caa_content, caa_parts, srv_parts, PROXIABLE};
-use infra_kit::{Desired, ProviderError, Result};
+use infra_kit::{Desired, Finding, ProviderError, Result};
 
 /// Cloudflare's limit on a record comment (free plans; paid plans allow 500).
 pub const COMMENT_MAX: usize = 100;
 
-/// Check a desired record; `comment` is the marker it will carry.
+/// Check a desired record before any request; `comment` is the marker it will carry.
 pub fn check(d: &Desired, comment: &str) -> Result<()> {
+    match audit(d, comment).into_iter().next() {
+        Some(f) => Err(ProviderError::rejected(f.message)),
+        None => Ok(()),
+    }
+}
+
+/// Every problem with a desired record, by attribute; `comment` is the marker it will carry.
+pub fn audit(d: &Desired, comment: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
     let a = &d.attrs;
     let s = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or("");
     let (zone, name, rtype, content) = (s("zone"), s("name"), s("type"), s("content"));
@@ -25,35 +34,43 @@ pub fn check(d: &Desired, comment: &str) -> Result<()> {
     let proxied = a.get("proxied").and_then(Value::as_bool).unwrap_or(false);
     let priority = a.get("priority").and_then(Value::as_i64);
     // The engine names the address; the message says what is wrong and what to write.
-    let bad = |m: String| Err(ProviderError::rejected(m));
+    let mut bad = |key: &str, message: String| {
+        out.push(Finding {
+            key: (!key.is_empty()).then(|| key.to_string()),
+            message,
+        })
+    };
 
     if let Some(k) = d.settings.keys().next() {
-        return bad(format!(
-            "the cloudflare provider has no per-record setting `{k}`"
-        ));
+        bad(
+            "",
+            format!("the cloudflare provider has no per-record setting `{k}`"),
+        );
     }
     for (what, v) in [("zone", zone), ("name", name)] {
         if v != v.to_ascii_lowercase() || v.ends_with('.') {
-            return bad(format!(
+            bad(what, format!(
                 "write {what} = \"{}\": Cloudflare stores names in lower case without a trailing dot",
                 v.to_ascii_lowercase().trim_end_matches('.')
             ));
         }
     }
     if ttl != 1 && !(30..=86_400).contains(&ttl) {
-        return bad(format!(
+        bad("ttl", format!(
             "ttl = {ttl} is outside what Cloudflare accepts: 1 (automatic) or 60–86400 seconds (30 on Enterprise zones)"
         ));
     }
     if priority.is_some() && !matches!(rtype, "MX" | "SRV") {
-        return bad(format!(
-            "priority only applies to MX and SRV records, not {rtype}"
-        ));
+        bad(
+            "priority",
+            format!("priority only applies to MX and SRV records, not {rtype}"),
+        );
     }
     if matches!(rtype, "MX" | "SRV") && priority.is_none() {
-        return bad(format!(
-            "{rtype} records need a priority, e.g. priority = 10"
-        ));
+        bad(
+            "priority",
+            format!("{rtype} records need a priority, e.g. priority = 10"),
+        );
     }
     let canonical = match rtype {
         "A" => content.parse::<Ipv4Addr>().map(|ip| ip.to_string()).map_err(|_| "an IPv4 address"),
@@ -69,9 +86,9 @@ pub fn check(d: &Desired, comment: &str) -> Result<()> {
         _ => Ok(content.to_string()),
     };
     match canonical {
-        Err(form) => return bad(format!("{rtype} content {content:?} is not {form}")),
+        Err(form) => bad("content", format!("{rtype} content {content:?} is not {form}")),
         Ok(c) if c != content => {
-            return bad(format!(
+            bad("content", format!(
                 "write content = {c:?}: Cloudflare stores this {rtype} record in that form, so {content:?} would show as a change on every plan"
             ))
         }
@@ -79,29 +96,32 @@ pub fn check(d: &Desired, comment: &str) -> Result<()> {
     }
     if proxied {
         if !PROXIABLE.contains(&rtype) {
-            return bad(format!(
-                "proxied = true is only possible for A, AAAA and CNAME records, not {rtype}"
-            ));
+            bad(
+                "proxied",
+                format!(
+                    "proxied = true is only possible for A, AAAA and CNAME records, not {rtype}"
+                ),
+            );
         }
         if let Ok(ip) = content.parse::<IpAddr>() {
             if let Some(why) = private(ip) {
-                return bad(format!(
+                bad("proxied", format!(
                     "proxied = true is refused for {ip}: it is {why}, which Cloudflare's edge cannot reach; set proxied = false (the record then only resolves)"
                 ));
             }
         }
         if ttl != 1 {
-            return bad(format!(
+            bad("proxied", format!(
                 "proxied records always have an automatic TTL on Cloudflare: set ttl = 1 (ttl = {ttl} would show as a change on every plan)"
             ));
         }
     }
     if comment.chars().count() > COMMENT_MAX {
-        return bad(format!(
+        bad("", format!(
             "the ownership marker {comment:?} is longer than Cloudflare's {COMMENT_MAX}-character comment limit; use a shorter resource name"
         ));
     }
-    Ok(())
+    out
 }
 
 /// Why an address is not publicly routable, if it is not.

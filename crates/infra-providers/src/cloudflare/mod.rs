@@ -33,9 +33,12 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::Value;
 
-use infra_core::spec::validate::{ProviderInfo, Setting};
 use infra_core::spec::ProviderConfig;
+use infra_kit::{
+    check_settings, parse_settings, HttpUrl, OneOrMany, ProviderInfo, SecretRef, Setting,
+};
 use infra_kit::{Context, Desired, KindSupport, Observed, Provider, ProviderError, Result, Secret};
+use serde::Deserialize;
 
 use locate::{record_path, zone_of, Found};
 
@@ -57,7 +60,19 @@ pub static INFO: ProviderInfo = ProviderInfo {
             "zone names to manage, e.g. [\"example.com\"]; default every zone the token can see",
         ),
     ],
+    check_settings: check_settings::<Written>,
+    audit: |d, ctx| audit::audit(d, &infra_kit::marker(&ctx.project, &d.address)),
 };
+
+/// `[providers.NAME]` as written: checked at `infra validate`, resolved at build.
+#[derive(Debug, Deserialize)]
+struct Written {
+    token: SecretRef,
+    api_url: Option<HttpUrl>,
+    zones: Option<OneOrMany>,
+}
+
+impl infra_kit::Settings for Written {}
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
 
@@ -69,28 +84,10 @@ const ZONES_PER_PAGE: u32 = 50;
 const RECORDS_PER_PAGE: u32 = 5000;
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
-    let s = &config.settings;
-    let token = s
-        .get("token")
-        .and_then(Value::as_str)
-        .ok_or("provider needs token = \"env:NAME\"")?;
-    let token = Secret::resolve(token)?;
-    let api_url = s
-        .get("api_url")
-        .and_then(Value::as_str)
-        .unwrap_or(DEFAULT_API_URL);
-    let zones = match s.get("zones") {
-        None => None,
-        Some(Value::String(z)) => Some(vec![z.clone()]),
-        Some(Value::Array(items)) => Some(
-            items
-                .iter()
-                .map(|z| z.as_str().map(str::to_string))
-                .collect::<Option<Vec<_>>>()
-                .ok_or("zones must be a list of zone names")?,
-        ),
-        Some(_) => return Err("zones must be a list of zone names".into()),
-    };
+    let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
+    let token = w.token.resolve()?;
+    let api_url = w.api_url.as_ref().map_or(DEFAULT_API_URL, HttpUrl::as_str);
+    let zones = w.zones.map(OneOrMany::into_vec);
     Ok(Arc::new(CloudflareProvider::new(
         api_url,
         token,

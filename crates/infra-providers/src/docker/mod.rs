@@ -29,12 +29,13 @@ use serde_json::Value;
 
 use convert::ContainerSpec;
 use engine::{Engine, Socket};
-use infra_core::spec::validate::{ProviderInfo, Setting};
 use infra_core::spec::{Address, ProviderConfig};
+use infra_kit::{check_settings, no_audit, parse_settings, Finding, ProviderInfo, Setting};
 use infra_kit::{
     marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, ProviderFactory,
     Result,
 };
+use serde::Deserialize;
 
 pub use convert::{OWNER_LABEL, SPEC_LABEL};
 
@@ -45,7 +46,32 @@ pub static INFO: ProviderInfo = ProviderInfo {
         Setting::optional("socket", "Docker Engine socket (unix:///path or a path); default DOCKER_HOST, else /var/run/docker.sock"),
         Setting::optional("network", "network to attach containers to; default \"host\""),
     ],
+    check_settings: check_settings::<Written>,
+    audit: no_audit,
 };
+
+/// `[providers.NAME]` as written.
+#[derive(Debug, Deserialize)]
+struct Written {
+    socket: Option<String>,
+    network: Option<String>,
+}
+
+impl infra_kit::Settings for Written {
+    fn check(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        if let Some(Err(e)) = self.socket.as_deref().map(|s| Socket::choose(Some(s))) {
+            out.push(Finding::at("socket", e));
+        }
+        if self.network.as_deref().is_some_and(|n| n.trim().is_empty()) {
+            out.push(Finding::at(
+                "network",
+                "must name a network, e.g. \"host\" or \"bridge\"",
+            ));
+        }
+        out
+    }
+}
 
 pub const FACTORY: ProviderFactory = ProviderFactory { info: &INFO, build };
 
@@ -68,15 +94,9 @@ const KINDS: &[KindSupport] = &[KindSupport {
 const DEFAULT_NETWORK: &str = "host";
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
-    let setting = |name: &str| -> std::result::Result<Option<&str>, String> {
-        match config.settings.get(name) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(_) => Err(format!("`{name}` must be a string")),
-        }
-    };
-    let socket = Socket::choose(setting("socket")?)?;
-    let network = setting("network")?.unwrap_or(DEFAULT_NETWORK).to_string();
+    let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
+    let socket = Socket::choose(w.socket.as_deref())?;
+    let network = w.network.unwrap_or_else(|| DEFAULT_NETWORK.to_string());
     Ok(Arc::new(DockerProvider::new(
         socket.0,
         &network,

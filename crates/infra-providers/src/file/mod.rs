@@ -14,12 +14,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::host::{Depth, Entry, Host, WriteOpts};
-use infra_core::spec::validate::{ProviderInfo, Setting};
+use crate::host::{self, Depth, Entry, Host, WriteOpts};
 use infra_core::spec::{Attrs, ProviderConfig};
+use infra_kit::{check_settings, no_audit, parse_settings, Finding, ProviderInfo, Setting};
 use infra_kit::{
     marker, parse_marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result,
 };
+use serde::Deserialize;
 
 pub static INFO: ProviderInfo = ProviderInfo {
     kind: "file",
@@ -38,32 +39,33 @@ pub static INFO: ProviderInfo = ProviderInfo {
             "ssh://user@host:port to keep the files on a remote host (root must then be absolute)",
         ),
     ],
+    check_settings: check_settings::<Written>,
+    audit: no_audit,
 };
+
+/// `[providers.NAME]` as written.
+#[derive(Debug, Deserialize)]
+struct Written {
+    root: String,
+    comment: Option<String>,
+    host: Option<String>,
+}
+
+impl infra_kit::Settings for Written {
+    fn check(&self) -> Vec<Finding> {
+        host::check_host_dirs(self.host.as_deref(), &[("root", Some(&self.root))])
+    }
+}
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
 
 const KINDS: &[KindSupport] = &[KindSupport::plain("file")];
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
-    let root = config
-        .settings
-        .get("root")
-        .and_then(Value::as_str)
-        .ok_or("provider needs root = \"DIR\"")?;
-    let comment = config
-        .settings
-        .get("comment")
-        .and_then(Value::as_str)
-        .unwrap_or("#")
-        .to_string();
-    let host = Host::from_setting(config.settings.get("host"))?;
-    let root = if host.is_local() {
-        ctx.root.join(root)
-    } else if root.starts_with('/') {
-        PathBuf::from(root)
-    } else {
-        return Err(format!("root = {root:?} must be absolute on a remote host"));
-    };
+    let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
+    let host = Host::parse(w.host.as_deref().unwrap_or("local"))?;
+    let root = host::dir_setting(&host, &ctx.root, &w.root);
+    let comment = w.comment.unwrap_or_else(|| "#".into());
     Ok(Arc::new(FileProvider {
         root,
         project: ctx.project.clone(),

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use infra_kit::{ProviderError, Result};
+use infra_kit::{Finding, ProviderError, Result};
 pub use ssh::Ssh;
 
 /// Environment variable: the ssh command (and options) to use instead of plain
@@ -199,3 +199,36 @@ pub(crate) fn io_err(host: &Host, path: &Path, e: std::io::Error) -> ProviderErr
 
 #[cfg(test)]
 mod tests;
+
+/// The `host` setting, and the directory settings that must then be absolute.
+pub fn check_host_dirs(host: Option<&str>, dirs: &[(&str, Option<&str>)]) -> Vec<Finding> {
+    let parsed = match Host::parse(host.unwrap_or("local")) {
+        Ok(h) => h,
+        Err(e) => return vec![Finding::at("host", e)],
+    };
+    dirs.iter()
+        .filter_map(|(name, dir)| {
+            let d = (*dir)?;
+            if d.is_empty() {
+                Some(Finding::at(*name, "must name a directory"))
+            } else if !parsed.is_local() && !d.starts_with('/') {
+                Some(Finding::at(
+                    *name,
+                    format!("{d:?} must be absolute on a remote host"),
+                ))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// A directory setting: below the project root on this machine, as written (absolute)
+/// on a remote host. `check_host_dirs` has refused a relative one there.
+pub fn dir_setting(host: &Host, project_root: &Path, dir: &str) -> std::path::PathBuf {
+    if host.is_local() {
+        project_root.join(dir)
+    } else {
+        std::path::PathBuf::from(dir)
+    }
+}

@@ -18,13 +18,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::Value;
 
 use crate::host::objects::{Adoptable, ObjectDir};
-use crate::host::{Entry, Host};
-use infra_core::spec::validate::{ProviderInfo, Setting};
+use crate::host::{self, Entry, Host};
 use infra_core::spec::{Attrs, ProviderConfig};
+use infra_kit::{
+    check_settings, no_audit, parse_settings, Finding, OneOrMany, ProviderInfo, Setting,
+};
 use infra_kit::{marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result};
+use serde::Deserialize;
 pub use site::Site;
 
 pub static INFO: ProviderInfo = ProviderInfo {
@@ -36,28 +38,47 @@ pub static INFO: ProviderInfo = ProviderInfo {
         Setting::optional("nginx", "nginx binary or command prefix, e.g. \"nginx -p /srv/nginx -c /srv/nginx/nginx.conf\" (default nginx)"),
         Setting::optional("host", "ssh://user@host:port to manage a remote host"),
     ],
+    check_settings: check_settings::<Written>,
+    audit: no_audit,
 };
+
+/// `[providers.NAME]` as written.
+#[derive(Debug, Deserialize)]
+struct Written {
+    sites_dir: String,
+    enabled_dir: Option<String>,
+    nginx: Option<OneOrMany>,
+    host: Option<String>,
+}
+
+impl infra_kit::Settings for Written {
+    fn check(&self) -> Vec<Finding> {
+        let mut out = host::check_host_dirs(
+            self.host.as_deref(),
+            &[
+                ("sites_dir", Some(&self.sites_dir)),
+                ("enabled_dir", self.enabled_dir.as_deref()),
+            ],
+        );
+        if self.nginx.clone().is_some_and(|n| command(n).is_empty()) {
+            out.push(Finding::at("nginx", "must not be empty"));
+        }
+        out
+    }
+}
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
 
 const KINDS: &[KindSupport] = &[KindSupport::plain("proxy_site")];
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
-    let host = Host::from_setting(config.settings.get("host"))?;
-    let dir = |name: &str| -> std::result::Result<Option<PathBuf>, String> {
-        match config.settings.get(name) {
-            None => Ok(None),
-            Some(Value::String(d)) if host.is_local() => Ok(Some(ctx.root.join(d))),
-            Some(Value::String(d)) if d.starts_with('/') => Ok(Some(PathBuf::from(d))),
-            Some(Value::String(d)) => {
-                Err(format!("{name} = {d:?} must be absolute on a remote host"))
-            }
-            Some(other) => Err(format!("{name} must be a path, not {other}")),
-        }
-    };
-    let sites_dir = dir("sites_dir")?.ok_or("provider needs sites_dir = \"DIR\"")?;
-    let enabled_dir = dir("enabled_dir")?;
-    let nginx = command(config.settings.get("nginx"))?;
+    let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
+    let host = Host::parse(w.host.as_deref().unwrap_or("local"))?;
+    let sites_dir = host::dir_setting(&host, &ctx.root, &w.sites_dir);
+    let enabled_dir = w
+        .enabled_dir
+        .map(|d| host::dir_setting(&host, &ctx.root, &d));
+    let nginx = command(w.nginx.unwrap_or(OneOrMany::One("nginx".into())));
     Ok(Arc::new(Nginx {
         files: ObjectDir::new(
             host,
@@ -79,24 +100,11 @@ fn read_site(project: &str, data: &[u8]) -> (Option<String>, Attrs) {
 }
 
 /// `nginx = "nginx -p P -c C"` (split on whitespace) or `nginx = ["nginx", "-p", "P"]`.
-fn command(v: Option<&Value>) -> std::result::Result<Vec<String>, String> {
-    let argv: Vec<String> = match v {
-        None => vec!["nginx".into()],
-        Some(Value::String(s)) => s.split_whitespace().map(String::from).collect(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| {
-                i.as_str()
-                    .map(String::from)
-                    .ok_or("nginx = [...] must list strings")
-            })
-            .collect::<std::result::Result<_, _>>()?,
-        Some(other) => return Err(format!("nginx must be a command, not {other}")),
-    };
-    if argv.is_empty() {
-        return Err("nginx must not be empty".into());
+fn command(v: OneOrMany) -> Vec<String> {
+    match v {
+        OneOrMany::One(s) => s.split_whitespace().map(String::from).collect(),
+        OneOrMany::Many(items) => items,
     }
-    Ok(argv)
 }
 
 pub struct Nginx {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use infra_core::spec::Attrs;
-use infra_kit::{marker, parse_marker, Desired, Observed, ProviderError, Result};
+use infra_kit::{marker, parse_marker, Desired, Finding, Observed, ProviderError, Result};
 
 /// One rrset as the API sends and receives it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -114,73 +114,114 @@ fn reject(d: &Desired, message: String) -> ProviderError {
     ProviderError::rejected(format!("{}: {message}", d.address))
 }
 
-/// A host name as the spec should write it: lowercase rules are PowerDNS's own
-/// (it lowercases owner names), the trailing dot is added here.
-fn check_host(d: &Desired, what: &str, host: &str) -> Result<()> {
-    if host.ends_with('.') {
-        return Err(reject(d, format!(
-            "{what} `{host}`: write host names without the trailing dot (infra adds it), so plans compare equal"
-        )));
+/// What PowerDNS would refuse, or store in a form that would show as a change on
+/// every plan, by attribute. Pure: run at validate and plan, and before each write.
+pub fn audit(d: &Desired) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let text = |k: &str| d.attrs.get(k).and_then(Value::as_str);
+    for k in ["zone", "name", "type", "content"] {
+        if text(k).is_none() {
+            out.push(Finding::at(k, "must be a string"));
+        }
     }
-    Ok(())
+    let (Some(zone), Some(name), Some(rtype), Some(content)) =
+        (text("zone"), text("name"), text("type"), text("content"))
+    else {
+        return out;
+    };
+    // Host names: PowerDNS lowercases owner names, and infra adds the trailing dot.
+    let host = |out: &mut Vec<Finding>, key: &str, what: &str, host: &str| {
+        if host.ends_with('.') {
+            out.push(Finding::at(key, format!(
+                "{what} `{host}`: write host names without the trailing dot (infra adds it), so plans compare equal"
+            )));
+        }
+    };
+    host(&mut out, "zone", "zone", zone);
+    for (key, v) in [("zone", zone), ("name", name)] {
+        if v != v.to_ascii_lowercase() {
+            out.push(Finding::at(
+                key,
+                format!(
+                    "write {key} = \"{}\": PowerDNS stores owner names in lowercase",
+                    v.to_ascii_lowercase()
+                ),
+            ));
+        }
+    }
+    if d.attrs.get("proxied").and_then(Value::as_bool) == Some(true) {
+        out.push(Finding::at("proxied", "proxied = true is a Cloudflare feature; a PowerDNS server answers with the record itself. Remove `proxied`"));
+    }
+    if let Some(v) = d.attrs.get("ttl") {
+        if v.as_u64().and_then(|t| u32::try_from(t).ok()).is_none() {
+            out.push(Finding::at(
+                "ttl",
+                format!("ttl {v} is not a number of seconds"),
+            ));
+        }
+    }
+    let priority = d.attrs.get("priority").and_then(Value::as_u64);
+    match rtype {
+        "MX" | "SRV" => {
+            if priority.is_none() {
+                out.push(Finding::at(
+                    "priority",
+                    format!("{rtype} records need `priority`"),
+                ));
+            }
+            host(
+                &mut out,
+                "content",
+                "target",
+                content.rsplit(' ').next().unwrap_or(content),
+            );
+        }
+        _ if priority.is_some() => out.push(Finding::at(
+            "priority",
+            format!("`priority` applies to MX and SRV records, not {rtype}"),
+        )),
+        "CNAME" | "NS" => host(&mut out, "content", "target", content),
+        "A" | "AAAA" => match content.parse::<std::net::IpAddr>() {
+            Err(_) => out.push(Finding::at(
+                "content",
+                format!("`{content}` is not an IP address"),
+            )),
+            Ok(ip) if ip.to_string() != content => out.push(Finding::at(
+                "content",
+                format!(
+                "write the address as `{ip}` (the form PowerDNS stores), so plans compare equal"
+            ),
+            )),
+            Ok(_) => {}
+        },
+        _ => {}
+    }
+    out
 }
 
 /// Check a resource and build the rrset that a REPLACE sends (records + marker
 /// comment, plus `keep` comments someone else wrote on the rrset).
 pub fn to_rrset(d: &Desired, project: &str, keep: &[Comment]) -> Result<(Key, RRSet)> {
+    if let Some(f) = audit(d).into_iter().next() {
+        return Err(reject(d, f.message));
+    }
     let zone = str_attr(d, "zone")?;
     let name = str_attr(d, "name")?;
     let rtype = str_attr(d, "type")?;
     let content = str_attr(d, "content")?;
-    check_host(d, "zone", zone)?;
-    if zone != zone.to_ascii_lowercase() || name != name.to_ascii_lowercase() {
-        return Err(reject(d, format!(
-            "write zone and name in lowercase (`{}`, `{}`): PowerDNS stores owner names in lowercase",
-            zone.to_ascii_lowercase(), name.to_ascii_lowercase()
-        )));
-    }
-    if d.attrs.get("proxied").and_then(Value::as_bool) == Some(true) {
-        return Err(reject(d, "proxied = true is a Cloudflare feature; a PowerDNS server answers with the record itself. Remove `proxied`".into()));
-    }
-    let ttl = match d.attrs.get("ttl") {
-        None => 300,
-        Some(v) => v
-            .as_u64()
-            .and_then(|t| u32::try_from(t).ok())
-            .ok_or_else(|| reject(d, format!("ttl {v} is not a number of seconds")))?,
-    };
-    let priority = d.attrs.get("priority").and_then(Value::as_u64);
+    let ttl = d
+        .attrs
+        .get("ttl")
+        .and_then(Value::as_u64)
+        .and_then(|t| u32::try_from(t).ok())
+        .unwrap_or(300);
     let wire = match rtype {
         "MX" | "SRV" => {
-            let p =
-                priority.ok_or_else(|| reject(d, format!("{rtype} records need `priority`")))?;
-            let target = content.rsplit(' ').next().unwrap_or(content);
-            check_host(d, "target", target)?;
+            let p = d.attrs.get("priority").and_then(Value::as_u64).unwrap_or(0);
             format!("{p} {content}.")
         }
-        _ if priority.is_some() => {
-            return Err(reject(
-                d,
-                format!("`priority` applies to MX and SRV records, not {rtype}"),
-            ))
-        }
-        "CNAME" | "NS" => {
-            check_host(d, "target", content)?;
-            format!("{content}.")
-        }
+        "CNAME" | "NS" => format!("{content}."),
         "TXT" => quote_txt(content),
-        "A" | "AAAA" => {
-            let canonical = content
-                .parse::<std::net::IpAddr>()
-                .map_err(|_| reject(d, format!("`{content}` is not an IP address")))?
-                .to_string();
-            if canonical != content {
-                return Err(reject(d, format!(
-                    "write the address as `{canonical}` (the form PowerDNS stores), so plans compare equal"
-                )));
-            }
-            content.to_string()
-        }
         _ => content.to_string(),
     };
     let key = Key {

@@ -17,16 +17,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::Value;
 
 use self::api::Api;
 use self::convert::Key;
-use infra_core::spec::validate::{ProviderInfo, Setting};
 use infra_core::spec::ProviderConfig;
+use infra_kit::{
+    check_settings, parse_settings, Finding, HttpUrl, ProviderInfo, SecretRef, Setting,
+};
 use infra_kit::{
     marker, BatchOp, BatchResult, Context, Desired, KindSupport, Observed, Provider, ProviderError,
     Result, Secret,
 };
+use serde::Deserialize;
 
 pub static INFO: ProviderInfo = ProviderInfo {
     kind: "powerdns",
@@ -44,6 +46,8 @@ pub static INFO: ProviderInfo = ProviderInfo {
             "seconds before an API call counts as failed (and is retried), default 30",
         ),
     ],
+    check_settings: check_settings::<Written>,
+    audit: |d, _| convert::audit(d),
 };
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
@@ -64,51 +68,58 @@ pub struct Settings {
     pub timeout: Duration,
 }
 
+/// `[providers.NAME]` as written: checked at `infra validate`, resolved at build.
+#[derive(Debug, Deserialize)]
+struct Written {
+    api_url: HttpUrl,
+    api_key: SecretRef,
+    server_id: Option<String>,
+    zones: Option<Vec<String>>,
+    timeout_secs: Option<u64>,
+}
+
+impl infra_kit::Settings for Written {
+    fn check(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        if self.server_id.as_deref().is_some_and(str::is_empty) {
+            out.push(Finding::at(
+                "server_id",
+                "must not be empty (PowerDNS's is `localhost`)",
+            ));
+        }
+        if let Some(z) = self
+            .zones
+            .iter()
+            .flatten()
+            .find(|z| z.trim_end_matches('.').is_empty())
+        {
+            out.push(Finding::at("zones", format!("{z:?} is not a zone name")));
+        }
+        if self.timeout_secs.is_some_and(|t| !(1..=3600).contains(&t)) {
+            out.push(Finding::at(
+                "timeout_secs",
+                "must be a whole number of seconds from 1 to 3600",
+            ));
+        }
+        out
+    }
+}
+
 impl Settings {
     /// From `[providers.NAME]`; the key reference is resolved here.
     pub fn from_config(config: &ProviderConfig) -> std::result::Result<Settings, String> {
-        let get = |k: &str| config.settings.get(k);
-        let api_url = get("api_url")
-            .and_then(Value::as_str)
-            .ok_or("provider needs api_url = \"http://HOST:8081\"")?;
-        let key_ref = get("api_key")
-            .and_then(Value::as_str)
-            .ok_or("provider needs api_key = \"env:NAME\"")?;
-        let api_key = Secret::resolve(key_ref).map_err(|e| format!("api_key: {e}"))?;
-        let server_id = match get("server_id") {
-            None => "localhost".to_string(),
-            Some(v) => v.as_str().ok_or("server_id must be a string")?.to_string(),
-        };
-        let zones = match get("zones") {
-            None => None,
-            Some(Value::Array(items)) => Some(
-                items
-                    .iter()
-                    .map(|z| {
-                        z.as_str()
-                            .map(|z| z.trim_end_matches('.').to_ascii_lowercase())
-                            .filter(|z| !z.is_empty())
-                            .ok_or("zones must be a list of zone names")
-                    })
-                    .collect::<std::result::Result<Vec<_>, _>>()?,
-            ),
-            Some(_) => {
-                return Err("zones must be a list of zone names, e.g. [\"example.com\"]".into())
-            }
-        };
-        let timeout = match get("timeout_secs") {
-            None => 30,
-            Some(v) => v
-                .as_u64()
-                .filter(|t| (1..=3600).contains(t))
-                .ok_or("timeout_secs must be a whole number of seconds from 1 to 3600")?,
-        };
+        let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
         Ok(Settings {
-            api_url: api_url.to_string(),
-            api_key,
-            server_id,
-            zones,
-            timeout: Duration::from_secs(timeout),
+            api_url: w.api_url.as_str().to_string(),
+            api_key: w.api_key.resolve().map_err(|e| format!("api_key: {e}"))?,
+            server_id: w.server_id.unwrap_or_else(|| "localhost".into()),
+            zones: w.zones.map(|zones| {
+                zones
+                    .iter()
+                    .map(|z| z.trim_end_matches('.').to_ascii_lowercase())
+                    .collect()
+            }),
+            timeout: Duration::from_secs(w.timeout_secs.unwrap_or(30)),
         })
     }
 }

@@ -24,19 +24,19 @@
 //! Read back is from the JSON; a file edited beyond what the attributes express
 //! (extra labels or targets) reports `edited_lines` and no attribute, and is rewritten.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use crate::host::objects::{Adoptable, ObjectDir};
-use crate::host::Host;
-use infra_core::spec::validate::{ProviderInfo, Setting};
+use crate::host::{self, Host};
 use infra_core::spec::{Attrs, ProviderConfig};
+use infra_kit::{check_settings, parse_settings, Finding, ProviderInfo, Setting};
 use infra_kit::{
     marker, parse_marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result,
 };
+use serde::Deserialize;
 
 pub static INFO: ProviderInfo = ProviderInfo {
     kind: "prometheus",
@@ -48,7 +48,28 @@ pub static INFO: ProviderInfo = ProviderInfo {
         ),
         Setting::optional("host", "ssh://user@host:port to manage a remote host"),
     ],
+    check_settings: check_settings::<Written>,
+    audit: |d, _| match Monitor::from_attrs(&d.attrs) {
+        Ok(_) => Vec::new(),
+        Err(e) => vec![Finding::whole(e)],
+    },
 };
+
+/// `[providers.NAME]` as written.
+#[derive(Debug, Deserialize)]
+struct Written {
+    targets_dir: String,
+    host: Option<String>,
+}
+
+impl infra_kit::Settings for Written {
+    fn check(&self) -> Vec<Finding> {
+        host::check_host_dirs(
+            self.host.as_deref(),
+            &[("targets_dir", Some(&self.targets_dir))],
+        )
+    }
+}
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
 
@@ -60,21 +81,9 @@ const TIMEOUT: &str = "__scrape_timeout__";
 const STATUS: &str = "infra_expect_status";
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
-    let host = Host::from_setting(config.settings.get("host"))?;
-    let dir = config
-        .settings
-        .get("targets_dir")
-        .and_then(Value::as_str)
-        .ok_or("provider needs targets_dir = \"DIR\"")?;
-    let targets_dir = if host.is_local() {
-        ctx.root.join(dir)
-    } else if dir.starts_with('/') {
-        PathBuf::from(dir)
-    } else {
-        return Err(format!(
-            "targets_dir = {dir:?} must be absolute on a remote host"
-        ));
-    };
+    let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
+    let host = Host::parse(w.host.as_deref().unwrap_or("local"))?;
+    let targets_dir = host::dir_setting(&host, &ctx.root, &w.targets_dir);
     Ok(Arc::new(Prometheus {
         files: ObjectDir::new(
             host,

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::convert::{self, get_prop, parse_props, set_prop};
 use infra_core::spec::Attrs;
-use infra_kit::{Desired, ProviderError, Result};
+use infra_kit::{Desired, Finding, ProviderError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Guest {
@@ -132,24 +132,33 @@ impl Guest {
         }
     }
 
-    /// Reject what this guest type cannot express, before any API call.
-    pub fn audit(self, r: &Desired) -> Result<()> {
+    /// The attributes this guest type cannot express (the provider's audit).
+    pub fn findings(self, r: &Desired) -> Vec<Finding> {
         let unsupported: &[&str] = match self {
             Guest::Lxc => &["command", "ports", "env"],
             Guest::Qemu => &["image"],
         };
-        for a in unsupported {
-            if r.attrs.contains_key(*a) {
-                return Err(ProviderError::Unsupported(format!(
-                    "proxmox {} guests do not support `{a}`{}",
-                    self.api(),
-                    if *a == "image" {
-                        " (cloning a template is not implemented; the VM gets an empty disk)"
-                    } else {
-                        ""
-                    }
-                )));
-            }
+        unsupported
+            .iter()
+            .filter(|a| r.attrs.contains_key(**a))
+            .map(|a| {
+                let why = if *a == "image" {
+                    " (cloning a template is not implemented; the VM gets an empty disk)"
+                } else {
+                    ""
+                };
+                Finding::at(
+                    *a,
+                    format!("proxmox {} guests do not support `{a}`{why}", self.api()),
+                )
+            })
+            .collect()
+    }
+
+    /// Reject what this guest type cannot express, before any API call.
+    pub fn audit(self, r: &Desired) -> Result<()> {
+        if let Some(f) = self.findings(r).into_iter().next() {
+            return Err(ProviderError::Unsupported(f.message));
         }
         let known = match self {
             Guest::Lxc => LXC_SETTINGS,

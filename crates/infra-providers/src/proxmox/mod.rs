@@ -30,11 +30,12 @@ use serde_json::Value;
 
 use client::Client;
 use guest::Guest;
-use infra_core::spec::validate::{ProviderInfo, Setting};
 use infra_core::spec::ProviderConfig;
 use infra_kit::{
-    marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result, Secret,
+    check_settings, parse_settings, Finding, HttpUrl, ProviderInfo, SecretRef, Setting,
 };
+use infra_kit::{marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result};
+use serde::Deserialize;
 
 pub static INFO: ProviderInfo = ProviderInfo {
     kind: "proxmox",
@@ -45,7 +46,40 @@ pub static INFO: ProviderInfo = ProviderInfo {
         Setting::secret("token", "API token USER@REALM!ID=SECRET, as env:NAME"),
         Setting::optional("tls_fingerprint", "SHA-256 fingerprint of a self-signed certificate to pin (AA:BB:…, from `pvenode cert info`)"),
     ],
+    check_settings: check_settings::<Written>,
+    audit: |d, _| match Guest::for_kind(&d.kind) {
+        Ok(g) => g.findings(d),
+        Err(_) => Vec::new(),
+    },
 };
+
+/// `[providers.NAME]` as written: checked at `infra validate`, resolved at build.
+#[derive(Debug, Deserialize)]
+struct Written {
+    endpoint: HttpUrl,
+    node: String,
+    token: SecretRef,
+    tls_fingerprint: Option<String>,
+}
+
+impl infra_kit::Settings for Written {
+    fn check(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        if self.node.trim().is_empty() {
+            out.push(Finding::at("node", "must name a node, e.g. \"pve1\""));
+        }
+        if !self.endpoint.as_str().starts_with("https://") {
+            out.push(Finding::at(
+                "endpoint",
+                "must be an https:// URL: the PVE API is HTTPS only, and the token must not travel in clear",
+            ));
+        }
+        if let Some(Err(e)) = self.tls_fingerprint.as_deref().map(tls::parse_fingerprint) {
+            out.push(Finding::at("tls_fingerprint", e));
+        }
+        out
+    }
+}
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
 
@@ -73,18 +107,17 @@ const KINDS: &[KindSupport] = &[
 ];
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
-    let get = |k: &str| config.settings.get(k).and_then(Value::as_str);
-    let endpoint = get("endpoint").ok_or("provider needs endpoint = \"https://HOST:8006\"")?;
-    let node = get("node").ok_or("provider needs node = \"NODE\" (e.g. pve1)")?;
-    let token_ref = get("token").ok_or("provider needs token = \"env:NAME\"")?;
-    let token = Secret::resolve(token_ref)?;
-    let fingerprint = get("tls_fingerprint")
+    let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
+    let token = w.token.resolve()?;
+    let fingerprint = w
+        .tls_fingerprint
+        .as_deref()
         .map(tls::parse_fingerprint)
         .transpose()?;
-    let client = Client::new(endpoint, token, token_ref, fingerprint)?;
+    let client = Client::new(w.endpoint.as_str(), token, w.token.reference(), fingerprint)?;
     Ok(Arc::new(ProxmoxProvider {
         client,
-        node: node.to_string(),
+        node: w.node,
         project: ctx.project.clone(),
     }))
 }

@@ -1,0 +1,268 @@
+//! Validation of what depends on providers: each `[providers.NAME]` table against
+//! its provider's typed settings, which provider serves each resource, per-resource
+//! provider tables, and each provider's audit of the resources it serves. Runs
+//! after the spec's own checks; every problem is a diagnostic with its location.
+
+use infra_core::spec::load::closest;
+use infra_core::spec::refs;
+use infra_core::spec::validate::is_secret_ref;
+use infra_core::spec::{Diagnostic, Diagnostics, Resource, Spec};
+
+use crate::{Context, Desired, ProviderInfo};
+
+/// Every check `infra validate` runs: the spec's own, then the providers'.
+pub fn validate(spec: &Spec, catalog: &[&ProviderInfo]) -> Diagnostics {
+    let mut d = infra_core::spec::validate::validate(spec);
+    providers(spec, catalog, &mut d);
+    for r in &spec.resources {
+        provider_of(spec, r, catalog, &mut d);
+        audit(spec, r, catalog, &mut d);
+    }
+    d
+}
+
+/// The audit of the provider serving `r`, on its literal values. A resource whose
+/// values still hold `${...}` references is audited when the plan resolves them.
+fn audit(spec: &Spec, r: &Resource, catalog: &[&ProviderInfo], d: &mut Diagnostics) {
+    let serves =
+        |pkind: &str, kind: &str| catalog.iter().any(|i| i.kind == pkind && i.serves(kind));
+    let Some(p) = spec.provider_for(r, serves) else {
+        return;
+    };
+    let Some(info) = catalog.iter().find(|i| i.kind == p.kind) else {
+        return;
+    };
+    if !info.serves(&r.address.kind) || r.attrs.values().any(refs::has_refs) {
+        return;
+    }
+    let desired = Desired {
+        address: r.address.to_string(),
+        kind: r.address.kind.clone(),
+        attrs: r.attrs.clone(),
+        settings: r.settings.get(&p.kind).cloned().unwrap_or_default(),
+    };
+    let ctx = Context {
+        root: spec.root.clone(),
+        project: spec.project.name.clone(),
+        instance: p.name.clone(),
+    };
+    for f in (info.audit)(&desired, &ctx) {
+        let loc = f
+            .key
+            .as_ref()
+            .and_then(|k| r.attr_locs.get(k))
+            .cloned()
+            .unwrap_or_else(|| r.loc.clone());
+        d.push(
+            Diagnostic::error(format!("`{}`: {}", r.address, f.message))
+                .at(loc)
+                .help(format!(
+                    "the {} provider's audit: what its API would refuse or store in another form",
+                    p.kind
+                )),
+        );
+    }
+}
+
+fn providers(spec: &Spec, catalog: &[&ProviderInfo], d: &mut Diagnostics) {
+    for p in spec.providers.values() {
+        if p.kind.is_empty() {
+            continue; // reported by the loader
+        }
+        let Some(info) = catalog.iter().find(|i| i.kind == p.kind) else {
+            let known: Vec<_> = catalog.iter().map(|i| i.kind).collect();
+            let hint = closest(&p.kind, known.iter().copied())
+                .map(|c| format!("did you mean `{c}`? "))
+                .unwrap_or_default();
+            d.push(
+                Diagnostic::error(format!("unknown provider kind `{}`", p.kind))
+                    .at_opt(p.loc.clone())
+                    .help(format!("{hint}known provider kinds: {}", known.join(", "))),
+            );
+            continue;
+        };
+        let before = d.items.len();
+        for (name, value) in &p.settings {
+            let loc = p.setting_locs.get(name).cloned();
+            let Some(setting) = info.settings.iter().find(|s| s.name == *name) else {
+                let names: Vec<_> = info.settings.iter().map(|s| s.name).collect();
+                d.push(
+                    Diagnostic::error(format!(
+                        "provider `{}` ({}) has no setting `{name}`",
+                        p.name, p.kind
+                    ))
+                    .at_opt(loc)
+                    .help(format!(
+                        "settings of {}: {}",
+                        p.kind,
+                        names.join(", ")
+                    )),
+                );
+                continue;
+            };
+            if setting.secret && !value.as_str().is_some_and(is_secret_ref) {
+                d.push(Diagnostic::error(format!("`{name}` is a secret and must be a reference, not a literal value"))
+                    .at_opt(loc)
+                    .label("literal secret")
+                    .help(format!("write {name} = \"env:VARIABLE\" (or \"file:/path\") and keep the value out of the repository")));
+            }
+        }
+        for s in info
+            .settings
+            .iter()
+            .filter(|s| s.required && !p.settings.contains_key(s.name))
+        {
+            d.push(
+                Diagnostic::error(format!("provider `{}` needs setting `{}`", p.name, s.name))
+                    .at_opt(p.loc.clone())
+                    .help(format!("{} = ...  # {}", s.name, s.help)),
+            );
+        }
+        // Types and values, once every name is right (so a missing or unknown
+        // setting is reported once, above, not again by the parser).
+        if d.items.len() == before {
+            for f in (info.check_settings)(&p.settings) {
+                let loc = f.key.as_ref().and_then(|k| p.setting_locs.get(k)).cloned();
+                d.push(
+                    Diagnostic::error(format!("provider `{}` ({}): {f}", p.name, p.kind))
+                        .at_opt(loc.or_else(|| p.loc.clone())),
+                );
+            }
+        }
+    }
+}
+
+fn provider_of(spec: &Spec, r: &Resource, catalog: &[&ProviderInfo], d: &mut Diagnostics) {
+    let serves =
+        |pkind: &str, kind: &str| catalog.iter().any(|i| i.kind == pkind && i.serves(kind));
+    let kind = &r.address.kind;
+    match &r.provider {
+        Some(name) => {
+            let loc = r
+                .attr_locs
+                .get("provider")
+                .cloned()
+                .unwrap_or(r.loc.clone());
+            match spec.providers.get(name) {
+                None => {
+                    let hint = closest(name, spec.providers.keys().map(String::as_str))
+                        .map(|c| format!("did you mean `{c}`? "))
+                        .unwrap_or_default();
+                    d.push(
+                        Diagnostic::error(format!(
+                            "`{}` uses provider `{name}`, which is not declared",
+                            r.address
+                        ))
+                        .at(loc)
+                        .help(format!(
+                            "{hint}declare it as [providers.{name}] in infra.toml"
+                        )),
+                    );
+                }
+                Some(p)
+                    if !p.kind.is_empty()
+                        && catalog.iter().any(|i| i.kind == p.kind)
+                        && !serves(&p.kind, kind) =>
+                {
+                    d.push(
+                        Diagnostic::error(format!(
+                            "provider `{name}` ({}) does not serve kind `{kind}`",
+                            p.kind
+                        ))
+                        .at(loc)
+                        .help(format!(
+                            "kinds served by {}: {}",
+                            p.kind,
+                            served_by(catalog, &p.kind)
+                        )),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        None => {
+            let candidates: Vec<_> = spec
+                .providers
+                .values()
+                .filter(|p| serves(&p.kind, kind))
+                .map(|p| p.name.as_str())
+                .collect();
+            match candidates.len() {
+                1 => {}
+                0 => {
+                    let kinds: Vec<_> = catalog
+                        .iter()
+                        .filter(|i| i.serves(kind))
+                        .map(|i| i.kind)
+                        .collect();
+                    d.push(
+                        Diagnostic::error(format!("no provider serves `{}`", r.address))
+                            .at(r.loc.clone())
+                            .help(format!(
+                                "declare a provider of kind {} in infra.toml",
+                                kinds.join(" or ")
+                            )),
+                    );
+                }
+                _ => d.push(
+                    Diagnostic::error(format!(
+                        "several providers serve `{kind}`: {}",
+                        candidates.join(", ")
+                    ))
+                    .at(r.loc.clone())
+                    .help(format!("choose one with provider = \"{}\"", candidates[0])),
+                ),
+            }
+        }
+    }
+    for (name, settings) in &r.settings {
+        let Some(info) = catalog.iter().find(|i| i.kind == name) else {
+            d.push(
+                Diagnostic::error(format!(
+                    "`{}` has a table `{name}`, which is not a provider kind",
+                    r.address
+                ))
+                .at(r.loc.clone())
+                .help("nested tables hold provider-specific settings, e.g. [container.web.docker]"),
+            );
+            continue;
+        };
+        let support = info.kind_support(kind);
+        let known = support.map_or(&[][..], |k| k.settings);
+        for (key, value) in settings {
+            let loc = r
+                .attr_locs
+                .get(&format!("{name}.{key}"))
+                .cloned()
+                .unwrap_or_else(|| r.loc.clone());
+            if !known.contains(&key.as_str()) {
+                let help = if known.is_empty() {
+                    format!("the {name} provider takes no [{kind}.NAME.{name}] settings")
+                } else {
+                    format!("known: {}", known.join(", "))
+                };
+                d.push(
+                    Diagnostic::error(format!("unknown setting `{key}` in [{}.{name}]", r.address))
+                        .at(loc)
+                        .help(help),
+                );
+            } else if let Some(Err(e)) = support.map(|s| (s.check_setting)(key, value)) {
+                d.push(Diagnostic::error(format!("[{}.{name}] {key}: {e}", r.address)).at(loc));
+            }
+        }
+    }
+}
+
+fn served_by(catalog: &[&ProviderInfo], pkind: &str) -> String {
+    catalog
+        .iter()
+        .find(|i| i.kind == pkind)
+        .map(|i| {
+            i.kinds
+                .iter()
+                .map(|k| k.kind)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
