@@ -31,13 +31,21 @@ fn check(providers: &str, resources: &str, expect: &[(&str, &str, &str)]) -> Str
     let before = env.snapshot();
     let run = env.infra(&["validate"]).expect(1);
     for (file, line, message) in expect {
-        let text = if *file == "infra.toml" { &infra } else { resources };
+        let text = if *file == "infra.toml" {
+            &infra
+        } else {
+            resources
+        };
         let loc = at(file, text, line);
         let reported = run
             .stderr
             .split("\n\n")
             .any(|block| block.contains(&loc) && block.contains(message));
-        assert!(reported, "expected {message:?} at {loc} in:\n{}", run.stderr);
+        assert!(
+            reported,
+            "expected {message:?} at {loc} in:\n{}",
+            run.stderr
+        );
     }
     assert_eq!(env.snapshot(), before, "validate must not change anything");
     run.stderr
@@ -93,11 +101,11 @@ fn cloudflare_settings_and_audit() {
 fn proxmox_settings_and_audit() {
     check(
         "[providers.pve]\nkind = \"proxmox\"\nendpoint = \"http://pve.lan:8006\"\nnode = \"pve1\"\ntoken = \"env:PVE_TOKEN\"\ntls_fingerprint = \"AB:CD\"\n",
-        "[vm.build]\nhostname = \"build\"\nimage = \"debian-12\"\n",
+        "[container.build]\nhostname = \"build\"\nimage = \"debian-12\"\nports = [\"8080:80\"]\n",
         &[
             ("infra.toml", "endpoint =", "must be an https:// URL"),
             ("infra.toml", "tls_fingerprint =", "tls_fingerprint"),
-            ("infra/main.toml", "image =", "do not support `image`"),
+            ("infra/main.toml", "ports =", "do not support `ports`"),
         ],
     );
 }
@@ -137,12 +145,20 @@ fn prometheus_settings_and_audit() {
     check(
         "[providers.mon]\nkind = \"prometheus\"\ntargets_dir = 3\n",
         "",
-        &[("infra.toml", "targets_dir = 3", "invalid type: integer `3`, expected a string")],
+        &[(
+            "infra.toml",
+            "targets_dir = 3",
+            "invalid type: integer `3`, expected a string",
+        )],
     );
     check(
         "[providers.mon]\nkind = \"prometheus\"\ntargets_dir = \"targets\"\n",
         "[monitor.site]\nurl = \"https://example.com/\"\ninterval = 10\ntimeout = 30\n",
-        &[("infra/main.toml", "[monitor.site]", "Prometheus drops such a target")],
+        &[(
+            "infra/main.toml",
+            "[monitor.site]",
+            "Prometheus drops such a target",
+        )],
     );
 }
 
@@ -151,7 +167,11 @@ fn file_settings() {
     check(
         "[providers.local]\nkind = \"file\"\nroot = \"out\"\ncomment = 1\n",
         "",
-        &[("infra.toml", "comment = 1", "invalid type: integer `1`, expected a string")],
+        &[(
+            "infra.toml",
+            "comment = 1",
+            "invalid type: integer `1`, expected a string",
+        )],
     );
     check(
         "[providers.local]\nkind = \"file\"\nroot = \"out\"\nhost = \"ssh://deploy@files.lan\"\n",

@@ -26,6 +26,16 @@ else
     run_ignored() { cargo test --workspace "$@" -- --ignored --nocapture; }
 fi
 
+# Format and lints first: they fail in seconds, before the long build.
+if cargo fmt --version >/dev/null 2>&1; then
+    echo "== cargo fmt --check"
+    cargo fmt --all --check
+fi
+if cargo clippy --version >/dev/null 2>&1; then
+    echo "== cargo clippy -D warnings"
+    cargo clippy --workspace --all-targets --quiet -- -D warnings
+fi
+
 summary=$(mktemp -t infra-tests.XXXXXX)
 echo "== building and running tests"
 run 2>&1 | tee "$summary"

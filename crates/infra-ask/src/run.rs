@@ -66,7 +66,8 @@ pub async fn ask(
             .hint("say what you want, e.g. infra ask \"Create a new API scanner service\""));
     }
     let registry = opts.registry;
-    let spec = infra_engine::project::load_spec(root, &registry, opts.color).map_err(|e| {
+    let spec = infra_engine::project::load_spec_auditing(root, &registry, opts.color, &|_| false)
+        .map_err(|e| {
         Error::new(format!(
             "the current spec is invalid, so ask cannot extend it: {}",
             e.message
@@ -128,7 +129,12 @@ pub async fn ask(
     let texts = new_texts(&spec, &edit);
     let (new_spec, mut diags) = load::load_texts(root, texts);
     if diags.is_empty() {
-        diags = infra_kit::validate(&new_spec, &registry.infos());
+        // Audit what the request adds or changes; the rest was as it is before.
+        let changed = |r: &infra_core::spec::Resource| {
+            spec.resource(&r.address)
+                .is_none_or(|old| old.attrs != r.attrs || old.settings != r.settings)
+        };
+        diags = infra_kit::validate_auditing(&new_spec, &registry.infos(), &changed);
     }
     if !diags.is_empty() {
         diags.sort();

@@ -62,9 +62,19 @@ pub fn find_root(start: &Path) -> Result<PathBuf> {
 
 /// Load and validate the spec; diagnostics become one error listing all of them.
 pub fn load_spec(root: &Path, registry: &Registry, color: bool) -> Result<Spec> {
+    load_spec_auditing(root, registry, color, &|_| true)
+}
+
+/// `load_spec`, with the providers' audit only for the resources `audited` picks.
+pub fn load_spec_auditing(
+    root: &Path,
+    registry: &Registry,
+    color: bool,
+    audited: &dyn Fn(&spec::Resource) -> bool,
+) -> Result<Spec> {
     let (spec, mut diags) = load::load(root)?;
     if diags.is_empty() {
-        diags = infra_kit::validate(&spec, &registry.infos());
+        diags = infra_kit::validate_auditing(&spec, &registry.infos(), audited);
     }
     if diags.is_empty() {
         return Ok(spec);

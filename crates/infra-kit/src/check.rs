@@ -12,11 +12,24 @@ use crate::{Context, Desired, ProviderInfo};
 
 /// Every check `infra validate` runs: the spec's own, then the providers'.
 pub fn validate(spec: &Spec, catalog: &[&ProviderInfo]) -> Diagnostics {
+    validate_auditing(spec, catalog, &|_| true)
+}
+
+/// `validate`, with the providers' audit only for the resources `audited` picks:
+/// `infra ask` audits what a request changes, so a problem the project already
+/// had (which plan and apply report) does not block an unrelated request.
+pub fn validate_auditing(
+    spec: &Spec,
+    catalog: &[&ProviderInfo],
+    audited: &dyn Fn(&Resource) -> bool,
+) -> Diagnostics {
     let mut d = infra_core::spec::validate::validate(spec);
     providers(spec, catalog, &mut d);
     for r in &spec.resources {
         provider_of(spec, r, catalog, &mut d);
-        audit(spec, r, catalog, &mut d);
+        if audited(r) {
+            audit(spec, r, catalog, &mut d);
+        }
     }
     d
 }

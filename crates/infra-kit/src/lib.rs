@@ -24,7 +24,7 @@ pub use catalog::{
     any_setting, check_settings, no_audit, parse_settings, Finding, HttpUrl, KindSupport,
     OneOrMany, ProviderInfo, SecretRef, Setting, Settings,
 };
-pub use check::validate;
+pub use check::{validate, validate_auditing};
 pub use infra_core::spec::validate::is_secret_ref;
 
 /// A resource as the spec wants it, with every reference resolved.

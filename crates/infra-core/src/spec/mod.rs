@@ -1,9 +1,9 @@
 //! The spec: what the user's TOML files declare.
 //!
 //! `load` reads and parses the files (keeping source locations), `validate` checks
-//! them against the kind schemas and the provider registry, `refs` handles
-//! `${address.attribute}` references, `edit` writes changes back with toml_edit.
-//! Nothing here talks to live infrastructure.
+//! them against the kind schemas (the provider checks are `infra_kit::validate`),
+//! `refs` handles `${address.attribute}` references. Edits to spec files are made
+//! by `infra-ask`'s expander with toml_edit. Nothing here talks to live infrastructure.
 
 pub mod check;
 pub mod diag;

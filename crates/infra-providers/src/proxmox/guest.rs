@@ -132,11 +132,11 @@ impl Guest {
         }
     }
 
-    /// The attributes this guest type cannot express (the provider's audit).
+    /// The attributes PVE cannot express for this guest type (the provider's audit).
     pub fn findings(self, r: &Desired) -> Vec<Finding> {
         let unsupported: &[&str] = match self {
             Guest::Lxc => &["command", "ports", "env"],
-            Guest::Qemu => &["image"],
+            Guest::Qemu => &[],
         };
         unsupported
             .iter()
@@ -159,6 +159,11 @@ impl Guest {
     pub fn audit(self, r: &Desired) -> Result<()> {
         if let Some(f) = self.findings(r).into_iter().next() {
             return Err(ProviderError::Unsupported(f.message));
+        }
+        if self == Guest::Qemu && r.attrs.contains_key("image") {
+            return Err(ProviderError::Unsupported(
+                "proxmox qemu guests do not support `image` (cloning a template is not implemented; the VM gets an empty disk)".into(),
+            ));
         }
         let known = match self {
             Guest::Lxc => LXC_SETTINGS,

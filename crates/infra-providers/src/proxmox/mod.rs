@@ -51,6 +51,8 @@ pub static INFO: ProviderInfo = ProviderInfo {
         Ok(g) => g.findings(d),
         Err(_) => Vec::new(),
     },
+    // (A VM's `image` is refused at apply, not here: cloning is this provider's
+    // own missing piece, and a spec may name the image it will be cloned from.)
 };
 
 /// `[providers.NAME]` as written: checked at `infra validate`, resolved at build.
