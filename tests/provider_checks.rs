@@ -179,3 +179,19 @@ fn file_settings() {
         &[("infra.toml", "root =", "must be absolute on a remote host")],
     );
 }
+
+#[test]
+fn retries_is_a_setting_of_every_provider() {
+    check(
+        "[providers.local]\nkind = \"file\"\nroot = \"out\"\nretries = 99\n",
+        "",
+        &[("infra.toml", "retries = 99", "must be from 0 to 10")],
+    );
+    let env = TestEnv::new();
+    env.write(
+        "infra.toml",
+        "[project]\nname = \"t\"\n\n[providers.local]\nkind = \"file\"\nroot = \"out\"\nretries = 0\n",
+    );
+    env.write("infra/main.toml", "");
+    env.infra(&["validate"]).expect(0);
+}

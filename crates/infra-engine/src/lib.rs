@@ -4,3 +4,4 @@
 
 pub mod apply;
 pub mod project;
+pub mod retry;

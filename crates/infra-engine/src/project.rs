@@ -12,6 +12,8 @@ use serde_json::Value;
 use infra_core::error::{Error, Result};
 use infra_core::spec::{self, load, validate, Address, Spec};
 use infra_core::state;
+
+use crate::retry::RetryPolicy;
 use infra_kit::{self as providers, Provider, Registry};
 use infra_plan::{self as plan, DesiredInput, LiveObject, Plan};
 
@@ -299,6 +301,24 @@ impl Project {
         Ok(out)
     }
 
+    /// How calls to a provider instance are retried (its `retries` setting).
+    pub fn retry_policy(&self, provider: &str) -> RetryPolicy {
+        self.spec
+            .providers
+            .get(provider)
+            .map(RetryPolicy::for_provider)
+            .unwrap_or_default()
+    }
+
+    /// The retry policy of every provider instance, for the executor.
+    pub fn retry_policies(&self) -> BTreeMap<String, RetryPolicy> {
+        self.spec
+            .providers
+            .keys()
+            .map(|name| (name.clone(), self.retry_policy(name)))
+            .collect()
+    }
+
     /// Read live state: one bulk `list` per (provider, kind). Objects are matched to
     /// recorded ones by id, and to unrecorded addresses by ownership marker (adoption).
     pub async fn refresh(
@@ -318,6 +338,7 @@ impl Project {
             let (pname, kind) = (pname.to_string(), kind.to_string());
             let p = providers[&pname].clone();
             let early = self.prefetch.take(&pname, &kind, &p);
+            let policy = self.retry_policy(&pname);
             tasks.spawn(async move {
                 let found = match early {
                     Some(read) => read.await.unwrap_or_else(|e| {
@@ -325,7 +346,7 @@ impl Project {
                             "read failed: {e}"
                         )))
                     }),
-                    None => list_with_retries(p.as_ref(), &kind).await,
+                    None => list_with_retries(p.as_ref(), &kind, policy).await,
                 };
                 (pname, kind, found)
             });
@@ -565,27 +586,12 @@ impl Project {
     }
 }
 
-/// Bulk reads are retried like writes: transient errors (429, 5xx, timeouts) up to
-/// four times, honouring Retry-After, so a rate-limited API does not fail a plan.
+/// Bulk reads are retried like writes (see `retry`), so a rate-limited API does
+/// not fail a plan.
 async fn list_with_retries(
     p: &dyn Provider,
     kind: &str,
+    policy: RetryPolicy,
 ) -> providers::Result<Vec<providers::Observed>> {
-    let mut attempt = 0u32;
-    loop {
-        match p.list(kind).await {
-            // A long Retry-After (Cloudflare blocks for minutes) is reported, not slept through.
-            Err(providers::ProviderError::Transient { retry_after, .. })
-                if attempt < 4
-                    && retry_after.is_none_or(|d| d <= std::time::Duration::from_secs(30)) =>
-            {
-                attempt += 1;
-                let wait = retry_after.unwrap_or(std::time::Duration::from_millis(
-                    500 * 2u64.pow(attempt - 1),
-                ));
-                tokio::time::sleep(wait.min(std::time::Duration::from_secs(60))).await;
-            }
-            other => return other,
-        }
-    }
+    policy.run(|| p.list(kind), |_, _, _| {}).await
 }

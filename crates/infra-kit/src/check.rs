@@ -8,7 +8,27 @@ use infra_core::spec::refs;
 use infra_core::spec::validate::is_secret_ref;
 use infra_core::spec::{Diagnostic, Diagnostics, Resource, Spec};
 
-use crate::{Context, Desired, ProviderInfo};
+use crate::{check_settings, Context, Desired, Finding, ProviderInfo, Setting, Settings};
+
+/// Settings every provider takes; the engine reads them, not the provider.
+pub const COMMON_SETTINGS: &[Setting] = &[Setting::optional(
+    "retries",
+    "how often a call that failed transiently (429, 5xx, timeout) is retried, 0-10, default 4",
+)];
+
+#[derive(serde::Deserialize)]
+struct Common {
+    retries: Option<u32>,
+}
+
+impl Settings for Common {
+    fn check(&self) -> Vec<Finding> {
+        match self.retries {
+            Some(n) if n > 10 => vec![Finding::at("retries", "must be from 0 to 10")],
+            _ => Vec::new(),
+        }
+    }
+}
 
 /// Every check `infra validate` runs: the spec's own, then the providers'.
 pub fn validate(spec: &Spec, catalog: &[&ProviderInfo]) -> Diagnostics {
@@ -97,8 +117,9 @@ fn providers(spec: &Spec, catalog: &[&ProviderInfo], d: &mut Diagnostics) {
         let before = d.items.len();
         for (name, value) in &p.settings {
             let loc = p.setting_locs.get(name).cloned();
-            let Some(setting) = info.settings.iter().find(|s| s.name == *name) else {
-                let names: Vec<_> = info.settings.iter().map(|s| s.name).collect();
+            let known = info.settings.iter().chain(COMMON_SETTINGS);
+            let Some(setting) = known.clone().find(|s| s.name == *name) else {
+                let names: Vec<_> = known.map(|s| s.name).collect();
                 d.push(
                     Diagnostic::error(format!(
                         "provider `{}` ({}) has no setting `{name}`",
@@ -134,7 +155,8 @@ fn providers(spec: &Spec, catalog: &[&ProviderInfo], d: &mut Diagnostics) {
         // Types and values, once every name is right (so a missing or unknown
         // setting is reported once, above, not again by the parser).
         if d.items.len() == before {
-            for f in (info.check_settings)(&p.settings) {
+            let common = check_settings::<Common>(&p.settings);
+            for f in common.into_iter().chain((info.check_settings)(&p.settings)) {
                 let loc = f.key.as_ref().and_then(|k| p.setting_locs.get(k)).cloned();
                 d.push(
                     Diagnostic::error(format!("provider `{}` ({}): {f}", p.name, p.kind))

@@ -10,6 +10,7 @@
 
 mod catalog;
 mod check;
+pub mod memory;
 mod registry;
 pub mod secret;
 
@@ -24,7 +25,7 @@ pub use catalog::{
     any_setting, check_settings, no_audit, parse_settings, Finding, HttpUrl, KindSupport,
     OneOrMany, ProviderInfo, SecretRef, Setting, Settings,
 };
-pub use check::{validate, validate_auditing};
+pub use check::{validate, validate_auditing, COMMON_SETTINGS};
 pub use infra_core::spec::validate::is_secret_ref;
 
 /// A resource as the spec wants it, with every reference resolved.
@@ -88,7 +89,7 @@ impl ProviderError {
 pub type Result<T> = std::result::Result<T, ProviderError>;
 
 /// Context given to every provider when it is built.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Context {
     /// Project root directory (for resolving relative paths).
     pub root: std::path::PathBuf,

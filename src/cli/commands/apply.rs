@@ -134,7 +134,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     let reporter = Arc::new(Progress::new(ui.stderr_tty));
     let exec_opts = ExecOptions {
         parallelism: mode.exec.parallelism,
-        ..ExecOptions::default()
+        retry: project.retry_policies(),
     };
     let work = apply::Work {
         plan,

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::reporter::{Op, Reporter};
+use crate::retry::{RetryPolicy, RetryableError};
 use infra_core::spec::{Address, Attrs};
 use infra_core::state::journal::{Entry, Journal};
 use infra_core::state::{ResourceState, State};
@@ -18,18 +19,15 @@ use infra_plan::{resolve_attrs, Action, DesiredInput, Plan};
 
 pub struct ExecOptions {
     pub parallelism: usize,
-    /// Transient errors are retried this many times.
-    pub max_retries: u32,
-    /// First backoff; doubles each attempt unless the provider says Retry-After.
-    pub backoff: Duration,
+    /// How calls are retried, by provider instance (see `retry`); others get the default.
+    pub retry: BTreeMap<String, RetryPolicy>,
 }
 
 impl Default for ExecOptions {
     fn default() -> Self {
         ExecOptions {
             parallelism: 10,
-            max_retries: 4,
-            backoff: Duration::from_millis(500),
+            retry: BTreeMap::new(),
         }
     }
 }
@@ -136,8 +134,11 @@ pub async fn execute(
             vars: vars.clone(),
             shared: shared.clone(),
             reporter: reporter.clone(),
-            max_retries: opts.max_retries,
-            backoff: opts.backoff,
+            retry: opts
+                .retry
+                .get(&change.provider)
+                .copied()
+                .unwrap_or_default(),
         }
     };
     loop {
@@ -252,8 +253,7 @@ struct Job {
     vars: Attrs,
     shared: Arc<Mutex<Shared>>,
     reporter: Arc<dyn Reporter>,
-    max_retries: u32,
-    backoff: Duration,
+    retry: RetryPolicy,
 }
 
 impl Job {
@@ -268,28 +268,14 @@ impl Job {
     }
 
     async fn attempts(&self) -> Result<(), String> {
-        let mut attempt = 0;
-        loop {
-            match self.once().await {
-                Ok(()) => return Ok(()),
-                Err(Failure::Provider(e)) if e.is_transient() && attempt < self.max_retries => {
-                    attempt += 1;
-                    let wait = match &e {
-                        ProviderError::Transient {
-                            retry_after: Some(d),
-                            ..
-                        } => *d,
-                        _ => self.backoff * 2u32.pow(attempt - 1),
-                    }
-                    .min(Duration::from_secs(60));
-                    self.reporter
-                        .retry(&self.node.0, self.node.1, attempt, &e.to_string(), wait);
-                    tokio::time::sleep(wait).await;
-                }
-                Err(Failure::Provider(e)) => return Err(e.to_string()),
-                Err(Failure::Other(m)) => return Err(m),
-            }
-        }
+        let notify = |attempt, e: &Failure, wait| {
+            self.reporter
+                .retry(&self.node.0, self.node.1, attempt, &e.to_string(), wait)
+        };
+        self.retry
+            .run(|| self.once(), notify)
+            .await
+            .map_err(Failure::message)
     }
 
     /// The provider call this job makes, with references resolved now.
@@ -485,33 +471,41 @@ async fn run_batch(jobs: Vec<Job>) -> Vec<(Node, Result<(), String>)> {
         }
     }
     let lead = &jobs[0];
-    let mut attempt = 0;
-    while !ops.is_empty() {
-        let out = lead.provider.apply_batch(ops.clone()).await;
-        let transient = out.iter().all(|r| matches!(r, Err(e) if e.is_transient()));
-        if transient && attempt < lead.max_retries {
-            attempt += 1;
-            let wait = match out.first() {
+    if !ops.is_empty() {
+        // A batch is retried whole, and only when every change in it failed transiently.
+        let call = || async {
+            let out = lead.provider.apply_batch(ops.clone()).await;
+            match out.first() {
                 Some(Err(ProviderError::Transient {
-                    retry_after: Some(d),
-                    ..
-                })) => *d,
-                _ => lead.backoff * 2u32.pow(attempt - 1),
+                    message,
+                    retry_after,
+                })) if out.iter().all(|r| matches!(r, Err(e) if e.is_transient())) => {
+                    Err(ProviderError::Transient {
+                        message: message.clone(),
+                        retry_after: *retry_after,
+                    })
+                }
+                _ => Ok(out),
             }
-            .min(Duration::from_secs(60));
-            let msg = out
-                .first()
-                .and_then(|r| r.as_ref().err())
-                .map(|e| e.to_string())
-                .unwrap_or_default();
+        };
+        let notify = |attempt, e: &ProviderError, wait| {
             for &i in &index {
+                let msg = e.to_string();
                 jobs[i]
                     .reporter
                     .retry(&jobs[i].node.0, jobs[i].node.1, attempt, &msg, wait);
             }
-            tokio::time::sleep(wait).await;
-            continue;
-        }
+        };
+        let out = match lead.retry.run(call, notify).await {
+            Ok(out) => out,
+            Err(e) => {
+                let msg = e.to_string();
+                index
+                    .iter()
+                    .map(|_| Err(ProviderError::rejected(msg.clone())))
+                    .collect()
+            }
+        };
         // The whole batch is journaled with one write and one sync.
         let mut entries = Vec::new();
         let mut succeeded = Vec::new();
@@ -534,7 +528,6 @@ async fn run_batch(jobs: Vec<Job>) -> Vec<(Node, Result<(), String>)> {
         for i in succeeded {
             results[i] = Some(recorded.clone());
         }
-        break;
     }
     jobs.iter()
         .zip(results)
@@ -555,6 +548,24 @@ async fn run_batch(jobs: Vec<Job>) -> Vec<(Node, Result<(), String>)> {
 enum Failure {
     Provider(ProviderError),
     Other(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Provider(e) => e.fmt(f),
+            Failure::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl RetryableError for Failure {
+    fn transient(&self) -> Option<Option<Duration>> {
+        match self {
+            Failure::Provider(e) => e.transient(),
+            Failure::Other(_) => None,
+        }
+    }
 }
 
 impl Failure {
@@ -703,8 +714,12 @@ mod tests {
         let mut providers: BTreeMap<String, Arc<dyn Provider>> = BTreeMap::new();
         providers.insert("dns".into(), provider.clone());
         let (plan, desired) = creates(50);
+        let quick = crate::retry::RetryPolicy {
+            first_wait: Duration::from_millis(1),
+            ..Default::default()
+        };
         let opts = ExecOptions {
-            backoff: Duration::from_millis(1),
+            retry: [("dns".to_string(), quick)].into(),
             ..ExecOptions::default()
         };
         let work = Work {

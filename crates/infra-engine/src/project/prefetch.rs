@@ -66,8 +66,10 @@ impl Prefetch {
                 }
             };
             let kind = r.kind.clone();
-            let read =
-                rt.spawn(async move { super::list_with_retries(provider.as_ref(), &kind).await });
+            let policy = crate::retry::RetryPolicy::for_provider(config);
+            let read = rt.spawn(async move {
+                super::list_with_retries(provider.as_ref(), &kind, policy).await
+            });
             reads.insert(key, read);
         }
         out.reads = Mutex::new(reads);
