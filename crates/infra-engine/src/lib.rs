@@ -3,5 +3,6 @@
 //! passes in; it never names a concrete provider, the CLI or a renderer.
 
 pub mod apply;
+pub mod cycle;
 pub mod project;
 pub mod retry;

@@ -6,11 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use infra_core::state::{self, journal::Journal, State};
+use infra_core::state::{self, State};
 use infra_engine::apply::reporter::Silent;
-use infra_engine::apply::{execute, ExecOptions, Op, Outcome, Work};
+use infra_engine::apply::{Op, Outcome};
+use infra_engine::cycle::Apply;
 use infra_engine::project::{PlanOptions, Project};
-use infra_engine::retry::RetryPolicy;
 use infra_kit::memory::{self, Call, Memory};
 use infra_kit::{ProviderFactory, Registry};
 use infra_plan::Action;
@@ -57,42 +57,26 @@ fn plan_opts() -> PlanOptions {
 /// One apply as the CLI runs it (without the confirmation and the commit): the
 /// outcome and the state as saved.
 async fn apply(root: &Path) -> (Outcome, State) {
-    let project = open(root);
+    let mut project = open(root);
     let providers = project.providers().unwrap();
     let planned = project
         .plan_with_live(&plan_opts(), &providers)
         .await
         .unwrap();
     std::fs::create_dir_all(root.join(state::STATE_DIR)).unwrap();
-    let journal = Journal::open(&root.join(state::JOURNAL_FILE)).unwrap();
-    let opts = ExecOptions {
-        retry: [(
-            "mem".to_string(),
-            RetryPolicy {
-                first_wait: Duration::from_millis(1),
-                ..RetryPolicy::default()
-            },
-        )]
-        .into(),
-        ..ExecOptions::default()
-    };
-    let work = Work {
-        plan: &planned.plan,
-        desired: &planned.desired,
-        vars: &project.spec.vars,
-        providers: &providers,
-    };
-    let (outcome, mut saved) = execute(
-        work,
-        project.state.state.clone(),
-        journal,
-        Arc::new(Silent),
-        &opts,
-    )
-    .await;
-    saved.serial += 1;
-    state::save(root, &saved).unwrap();
-    (outcome, saved)
+    let staged = Apply::prepare(&project, &planned, true);
+    let report = staged
+        .run(
+            &mut project,
+            &planned.plan,
+            &planned.desired,
+            &providers,
+            Arc::new(Silent),
+            10,
+        )
+        .await
+        .unwrap();
+    (report.outcome, state::load(root).unwrap().state)
 }
 
 async fn actions(root: &Path) -> Vec<(String, Action)> {

@@ -1,20 +1,20 @@
 //! `infra apply [PLANFILE]` and `infra destroy`: plan, confirm, execute, record, commit.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::apply::{self, lock::Lock, ExecOptions, Op, Outcome};
+use crate::apply::{lock::Lock, Op, Outcome};
 use crate::cli::args::{ApplyArgs, DestroyArgs, ExecFlags, PlanFlags};
 use crate::cli::output::Ui;
 use crate::cli::progress::Progress;
 use crate::error::{Error, Result};
 use crate::git::{self, Repo};
-use crate::plan::{LiveObject, Plan};
+use crate::plan::Plan;
 use crate::project::{PlanOptions, Project};
 use crate::providers::registry;
 use crate::render;
-use crate::state::{self, journal::Entry, journal::Journal, ResourceState, State};
+use crate::state;
+use infra_engine::cycle::Apply;
 
 struct Mode {
     saved: Option<PathBuf>,
@@ -88,31 +88,16 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     };
     let providers = project.providers()?;
     let planned = rt.block_on(project.plan_with_live(&opts, &providers))?;
-    let (plan, live) = (&planned.plan, &planned.live);
+    let plan = &planned.plan;
     if let Some(saved) = &saved {
         check_not_stale(saved, plan)?;
     }
     print!("{}", render::render(plan, render::Format::Human, ui.color));
 
-    let entries = refresh_entries(&project.state.state, live, plan, opts.refresh);
-    let before = Before::new(&project.state, plan, &entries);
-    // The refresh is recorded (journaled) only once the apply goes ahead. The state
-    // moves on from here; `before` keeps what the end compares it with.
-    let record = || -> Result<(State, Journal)> {
-        let mut journal = Journal::open(&root.join(state::JOURNAL_FILE))?;
-        // One write and one sync for the whole refresh.
-        journal
-            .append_all(&entries)
-            .map_err(|e| Error::new(format!("cannot write the state journal: {e}")))?;
-        let mut recorded = std::mem::take(&mut project.state.state);
-        for e in entries {
-            e.apply_to(&mut recorded);
-        }
-        Ok((recorded, journal))
-    };
+    let staged = Apply::prepare(&project, &planned, opts.refresh);
     if !plan.has_changes() {
-        let (recorded, _) = record()?;
-        return finish_without_changes(&root, &before, recorded, repo.as_ref(), head.as_deref());
+        let changed = staged.record_refresh(&mut project)?;
+        return finish_without_changes(changed, repo.as_ref(), head.as_deref());
     }
     if saved.is_none() && !mode.exec.yes {
         let (question, detail) = if destroy {
@@ -128,24 +113,21 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
             return Ok(1);
         }
     }
-    let (recorded, journal) = record()?;
-
-    let desired = if destroy { Vec::new() } else { planned.desired };
+    let desired = if destroy {
+        &[][..]
+    } else {
+        &planned.desired[..]
+    };
     let reporter = Arc::new(Progress::new(ui.stderr_tty));
-    let exec_opts = ExecOptions {
-        parallelism: mode.exec.parallelism,
-        retry: project.retry_policies(),
-    };
-    let work = apply::Work {
+    let done = rt.block_on(staged.run(
+        &mut project,
         plan,
-        desired: &desired,
-        vars: &project.spec.vars,
-        providers: &providers,
-    };
-    let (outcome, mut final_state) = rt.block_on(apply::execute(
-        work, recorded, journal, reporter, &exec_opts,
-    ));
-    let changed = save_state(&root, &before, &mut final_state)?;
+        desired,
+        &providers,
+        reporter,
+        mode.exec.parallelism,
+    ))?;
+    let (outcome, changed) = (done.outcome, done.state_changed);
     report(&outcome, ui);
     if changed || !outcome.done.is_empty() || !outcome.failed.is_empty() {
         if let Some(repo) = &repo {
@@ -160,7 +142,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         }
     }
     // The process ends soon: freeing 10,000 resources' worth of maps one by one is wasted work.
-    std::mem::forget((final_state, desired, planned.plan, planned.live, project));
+    std::mem::forget((planned, project));
     if outcome.ok() {
         Ok(0)
     } else {
@@ -262,121 +244,7 @@ fn check_not_stale(saved: &Plan, now: &Plan) -> Result<()> {
     Ok(())
 }
 
-/// What the state held before this apply: its serial, lineage and replayed
-/// journal, and the resource at every address the apply may change (refreshed
-/// ones and planned actions). The end tells from it whether anything changed,
-/// without a copy of the whole state.
-struct Before {
-    serial: u64,
-    lineage: String,
-    replayed: usize,
-    resources: BTreeMap<String, Option<ResourceState>>,
-}
-
-impl Before {
-    fn new(loaded: &state::Loaded, plan: &Plan, entries: &[Entry]) -> Before {
-        let addresses = plan
-            .actions()
-            .map(|c| c.address.as_str())
-            .chain(entries.iter().map(Entry::address));
-        Before {
-            serial: loaded.state.serial,
-            lineage: loaded.state.lineage.clone(),
-            replayed: loaded.replayed,
-            resources: addresses
-                .map(|a| (a.to_string(), loaded.state.resources.get(a).cloned()))
-                .collect(),
-        }
-    }
-
-    /// Whether `now` differs from the state file (a replayed journal counts).
-    fn changed(&self, now: &State) -> bool {
-        self.replayed > 0
-            || self
-                .resources
-                .iter()
-                .any(|(a, r)| now.resources.get(a) != r.as_ref())
-    }
-}
-
-/// The journal entries that bring the recorded state in line with what refresh
-/// saw (adoptions, drift, out-of-band deletions).
-fn refresh_entries(
-    recorded: &State,
-    live: &BTreeMap<String, LiveObject>,
-    plan: &Plan,
-    refreshed: bool,
-) -> Vec<Entry> {
-    if !refreshed {
-        return Vec::new();
-    }
-    let changes: BTreeMap<&str, &crate::plan::ResourceChange> = plan
-        .changes
-        .iter()
-        .map(|c| (c.address.as_str(), c))
-        .collect();
-    let mut entries = Vec::new();
-    for (address, l) in live {
-        let old = recorded.resources.get(address);
-        // Unchanged objects (the usual case) are compared in place, not rebuilt.
-        if old.is_some_and(|o| {
-            o.kind == l.kind && o.provider == l.provider && o.id == l.id && o.attrs == *l.attrs
-        }) {
-            continue;
-        }
-        let change = changes.get(address.as_str());
-        let resource = ResourceState {
-            kind: l.kind.clone(),
-            provider: l.provider.clone(),
-            id: l.id.clone(),
-            attrs: crate::spec::Attrs::clone(&l.attrs),
-            depends_on: old
-                .map(|o| o.depends_on.clone())
-                .or_else(|| change.map(|c| c.depends_on.clone()))
-                .unwrap_or_default(),
-            group: old
-                .and_then(|o| o.group.clone())
-                .or_else(|| change.and_then(|c| c.group.clone())),
-            settings: old.and_then(|o| o.settings.clone()),
-        };
-        if old != Some(&resource) {
-            entries.push(Entry::Put {
-                address: address.clone(),
-                resource,
-            });
-        }
-    }
-    for address in recorded.resources.keys().filter(|a| !live.contains_key(*a)) {
-        entries.push(Entry::Remove {
-            address: address.clone(),
-        });
-    }
-    entries
-}
-
-/// Write the state if it differs from the file on disk (a replayed journal counts);
-/// returns whether it did.
-fn save_state(root: &Path, before: &Before, now: &mut State) -> Result<bool> {
-    if !before.changed(now) {
-        match fs_err::remove_file(root.join(state::JOURNAL_FILE)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-            _ => return Ok(false),
-        }
-    }
-    now.serial = before.serial + before.replayed as u64 + 1;
-    now.lineage = before.lineage.clone();
-    state::save(root, now)?;
-    Ok(true)
-}
-
-fn finish_without_changes(
-    root: &Path,
-    before: &Before,
-    mut recorded: State,
-    repo: Option<&Repo>,
-    head: Option<&str>,
-) -> Result<i32> {
-    let changed = save_state(root, before, &mut recorded)?;
+fn finish_without_changes(changed: bool, repo: Option<&Repo>, head: Option<&str>) -> Result<i32> {
     if changed {
         if let Some(repo) = repo {
             let subject = "infra apply: record refreshed state";
