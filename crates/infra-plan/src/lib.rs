@@ -7,6 +7,8 @@
 pub mod diff;
 pub mod model;
 pub mod policy;
+#[cfg(test)]
+mod tests;
 
 pub use diff::{diff, resolve_attrs, DesiredInput, Input, LiveObject, PlanError};
 pub use model::{

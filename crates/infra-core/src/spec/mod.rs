@@ -12,6 +12,9 @@ pub mod refs;
 pub mod schema;
 pub mod validate;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
