@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod render;
+pub mod report;
 
 pub use infra_ask as ask;
 pub use infra_capability as capability;

@@ -561,3 +561,37 @@ fn a_project_sets_its_own_capability_defaults_in_vars() {
         .read("infra/grafana.toml")
         .contains("image = \"grafana:11\""));
 }
+
+#[test]
+fn ask_reports_hide_sensitive_values_in_every_format() {
+    let env = TestEnv::lab(
+        "\n[container.wiki]\nhostname = \"wiki\"\nimage = \"wikijs:2\"\nip = \"10.20.0.60/24\"\ncores = 1\nenv = { MODE = \"quiet-zebra\" }\n",
+    );
+    let json = dry(&env, "give wiki 4 cores");
+    let change = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "container.wiki")
+        .unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(change["attributes"]["cores"], 4);
+    assert_eq!(change["attributes"]["env"], "(sensitive)", "{change:#}");
+    // Nowhere in the JSON. (The text formats show the spec diff, lines of the
+    // user's own file, as `git diff` would; literal secrets never get into it.)
+    let run = env
+        .infra(&["ask", "--dry-run", "--format", "json", "give wiki 4 cores"])
+        .expect(0);
+    assert!(!run.all().contains("quiet-zebra"), "{}", run.all());
+    let md = env
+        .infra(&[
+            "ask",
+            "--dry-run",
+            "--format",
+            "markdown",
+            "give wiki 4 cores",
+        ])
+        .expect(0)
+        .stdout;
+    assert!(md.starts_with("### infra ask"), "{md}");
+    assert!(md.contains("```diff") && md.contains("+cores = 4"), "{md}");
+}

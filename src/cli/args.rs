@@ -211,6 +211,8 @@ pub struct CompletionsArgs {
 pub enum AskFormat {
     Human,
     Json,
+    /// For a pull-request comment.
+    Markdown,
 }
 
 #[derive(Debug, Args)]

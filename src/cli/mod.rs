@@ -4,7 +4,7 @@
 mod args;
 mod commands;
 mod error;
-mod output;
+pub(crate) mod output;
 mod progress;
 
 use clap::Parser;

@@ -9,28 +9,10 @@
 use serde_json::{Map, Value};
 
 use crate::plan::Plan;
-use crate::spec::Attrs;
-
-/// What a sensitive value becomes; a fixed string so tools can recognise it.
-pub(super) const REDACTED: &str = "(sensitive)";
 
 pub fn render(plan: &Plan) -> String {
     let mut plan = plan.clone();
-    for change in &mut plan.changes {
-        // Attributes are shared with other changes: copied only when a value is hidden.
-        for side in [&mut change.before, &mut change.after]
-            .into_iter()
-            .flatten()
-        {
-            if change.sensitive.iter().any(|name| side.contains_key(name)) {
-                redact(Some(std::sync::Arc::make_mut(side)), &change.sensitive);
-            }
-        }
-    }
-    for drift in &mut plan.drift {
-        redact(drift.before.as_mut(), &drift.sensitive);
-        redact(drift.after.as_mut(), &drift.sensitive);
-    }
+    crate::plan::redact::plan(&mut plan);
     let summary = plan.summary();
 
     let mut value = serde_json::to_value(&plan).expect("a plan serialises");
@@ -47,16 +29,6 @@ pub fn render(plan: &Plan) -> String {
     let mut out = serde_json::to_string_pretty(&sorted(value)).expect("a JSON value serialises");
     out.push('\n');
     out
-}
-
-/// Replace the listed attributes' values; names not present are left absent.
-fn redact(attrs: Option<&mut Attrs>, sensitive: &[String]) {
-    let Some(attrs) = attrs else { return };
-    for name in sensitive {
-        if let Some(value) = attrs.get_mut(name) {
-            *value = Value::String(REDACTED.into());
-        }
-    }
 }
 
 /// Rebuild every object with its keys in order. serde_json's map is already a

@@ -7,6 +7,7 @@
 pub mod diff;
 pub mod model;
 pub mod policy;
+pub mod redact;
 #[cfg(test)]
 mod tests;
 

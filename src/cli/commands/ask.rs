@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
-use crate::ask::run::{ask, symbol, AskOptions};
+use crate::ask::run::{ask, AskOptions};
 use crate::cli::args::{AskArgs, AskFormat};
 use crate::cli::output::Ui;
 use crate::error::Result;
-use crate::plan::Action;
+use crate::report::{self, AskReport, Output};
 
 pub fn run(cwd: &Path, args: AskArgs, ui: &Ui) -> Result<i32> {
     let root = super::root(cwd)?;
@@ -44,95 +44,11 @@ pub fn run(cwd: &Path, args: AskArgs, ui: &Ui) -> Result<i32> {
             outcome.redacted
         );
     }
-    if args.format == AskFormat::Json {
-        let changes: Vec<serde_json::Value> = outcome
-            .changes
-            .iter()
-            .map(|c| {
-                serde_json::json!({
-                    "address": c.address,
-                    "action": c.action,
-                    "attributes": if c.action == Action::Delete { &c.before } else { &c.after },
-                })
-            })
-            .collect();
-        let files: Vec<String> = outcome
-            .edit
-            .files
-            .keys()
-            .map(|p| p.display().to_string())
-            .collect();
-        let s = outcome.plan.summary();
-        let out = serde_json::json!({
-            "request": outcome.request,
-            "redacted": outcome.redacted,
-            "backend": outcome.backend,
-            "intent": outcome.intent,
-            "operations": outcome.intent.operations,
-            "understood": outcome.edit.lines,
-            "capabilities": outcome.edit.capabilities,
-            "changes": changes,
-            "files": files,
-            "plan": { "add": s.add, "change": s.change, "destroy": s.destroy },
-            "commit": outcome.commit,
-            "branch": outcome.branch,
-            "dry_run": args.dry_run,
-        });
-        println!("{}", serde_json::to_string_pretty(&out).expect("json"));
-        return Ok(0);
-    }
-    println!("{} ({}):", ui.bold("Understood"), outcome.backend);
-    for line in &outcome.edit.lines {
-        println!("  {line}");
-    }
-    println!();
-    print!("{}", colour_diff(&outcome.diff, ui));
-    println!();
-    for c in &outcome.changes {
-        println!("  {} {}", symbol(c.action), c.address);
-    }
-    let s = outcome.plan.summary();
-    println!(
-        "\nPlan (against the recorded state): {} to add, {} to change, {} to destroy.",
-        s.add, s.change, s.destroy
-    );
-    match (&outcome.commit, args.dry_run) {
-        (_, true) => println!("\nDry run: nothing was written."),
-        (Some(c), _) => {
-            let on = outcome
-                .branch
-                .as_deref()
-                .map(|b| format!(" on new branch {b}"))
-                .unwrap_or_default();
-            println!(
-                "\n{} {}{on}. Review it with `infra plan`, then `infra apply`.",
-                ui.green("Committed"),
-                &c[..8.min(c.len())]
-            );
-        }
-        (None, _) => println!("\nNothing to commit."),
-    }
+    let format = match args.format {
+        AskFormat::Human => Output::Human,
+        AskFormat::Json => Output::Json,
+        AskFormat::Markdown => Output::Markdown,
+    };
+    report::emit(&AskReport::new(&outcome, args.dry_run), format, ui);
     Ok(0)
-}
-
-fn colour_diff(diff: &str, ui: &Ui) -> String {
-    if !ui.color {
-        return diff.to_string();
-    }
-    diff.lines()
-        .map(|l| {
-            let styled = if l.starts_with("+++") || l.starts_with("---") {
-                console::style(l).bold().to_string()
-            } else if l.starts_with('+') {
-                console::style(l).green().to_string()
-            } else if l.starts_with('-') {
-                console::style(l).red().to_string()
-            } else if l.starts_with("@@") {
-                console::style(l).cyan().to_string()
-            } else {
-                l.to_string()
-            };
-            styled + "\n"
-        })
-        .collect()
 }

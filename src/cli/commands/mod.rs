@@ -40,7 +40,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         Command::Show(a) => show::run(&cwd, a, ui),
         Command::State(c) => state::run(&cwd, c, ui),
         Command::Import(a) => import::run(&cwd, a, ui),
-        Command::History(a) => history::run(&cwd, a),
+        Command::History(a) => history::run(&cwd, a, ui),
         Command::Rollback(a) => rollback::run(&cwd, a, ui),
         Command::Graph => graph::run(&cwd, ui),
         Command::ForceUnlock(a) => force_unlock::run(&cwd, a),
