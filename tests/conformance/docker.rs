@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use super::Harness;
+use super::{Harness, Suite};
 use crate::labkit::dockerd::{Dockerd, BUSYBOX};
 
 /// The project name `Suite` writes into infra.toml: containers are `conf-NAME`.
@@ -78,7 +78,7 @@ impl Harness for DockerHarness {
             ("address", json!("127.0.0.1")),
             ("start", json!(true)),
             // `infra show` redacts sensitive attributes; the state holds references.
-            ("env", json!("(sensitive value)")),
+            ("env", json!("(sensitive)")),
         ]
     }
 
@@ -162,10 +162,16 @@ pub fn settings_restart_in_place_labels_replace() {
     suite.no_changes("create with settings");
 
     spec("no", "scan");
-    suite.plan_says(&[
-        "# container.web will be updated in-place",
-        "~ docker.restart = \"always\" -> \"no\"",
-    ]);
+    let plan = suite.plan_is(&[("web", "update")], (0, 1, 0));
+    let change = &Suite::<DockerHarness>::change(&plan, "container.web");
+    assert_eq!(
+        (
+            &change["before"]["docker.restart"],
+            &change["after"]["docker.restart"]
+        ),
+        (&json!("always"), &json!("no")),
+        "{change:#}"
+    );
     suite.apply();
     let second = policy();
     assert!(second.starts_with("no scan "), "{second}");
@@ -177,7 +183,12 @@ pub fn settings_restart_in_place_labels_replace() {
     suite.no_changes("restart change");
 
     spec("no", "billing");
-    suite.plan_says(&["# container.web must be replaced", "# forces replacement"]);
+    let plan = suite.plan_is(&[("web", "replace")], (1, 0, 1));
+    assert_eq!(
+        Suite::<DockerHarness>::change(&plan, "container.web")["replace_paths"],
+        json!(["docker.labels"]),
+        "{plan:#}"
+    );
     suite.apply();
     let third = policy();
     assert!(third.starts_with("no billing "), "{third}");

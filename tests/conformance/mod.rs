@@ -105,21 +105,63 @@ impl<H: Harness> Suite<H> {
         );
     }
 
-    pub fn plan_says(&self, needles: &[&str]) -> Run {
-        let run = self.infra(&["plan", "--detailed-exitcode"]);
+    /// The plan as tools read it (`plan --format json`); it must have changes.
+    pub fn plan_json(&self) -> Value {
+        let run = self.infra(&["plan", "--detailed-exitcode", "--format", "json"]);
         assert_eq!(
             run.code, 2,
             "expected changes:\n{}{}",
             run.stdout, run.stderr
         );
-        for n in needles {
-            assert!(
-                run.stdout.contains(n),
-                "expected {n:?} in the plan:\n{}",
-                run.stdout
-            );
-        }
-        run
+        serde_json::from_str(&run.stdout).expect("plan --format json is JSON")
+    }
+
+    /// The plan's changes must be exactly `expect` (name, action), and its
+    /// summary `(add, change, destroy)`; returns the plan.
+    pub fn plan_is(&self, expect: &[(&str, &str)], summary: (u64, u64, u64)) -> Value {
+        let plan = self.plan_json();
+        let kind = self.h.kind();
+        let mut got: Vec<(String, String)> = plan["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["action"] != "no_op")
+            .map(|c| {
+                (
+                    c["address"].as_str().unwrap().to_string(),
+                    c["action"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        got.sort();
+        let mut want: Vec<(String, String)> = expect
+            .iter()
+            .map(|(n, a)| (format!("{kind}.{n}"), a.to_string()))
+            .collect();
+        want.sort();
+        assert_eq!(got, want, "plan:\n{plan:#}");
+        let s = &plan["summary"];
+        assert_eq!(
+            (
+                s["add"].as_u64(),
+                s["change"].as_u64(),
+                s["destroy"].as_u64()
+            ),
+            (Some(summary.0), Some(summary.1), Some(summary.2)),
+            "summary: {s}"
+        );
+        plan
+    }
+
+    /// The change planned for `name`.
+    pub fn change(plan: &Value, address: &str) -> Value {
+        plan["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["address"] == address)
+            .cloned()
+            .unwrap_or_else(|| panic!("no change for {address} in {plan:#}"))
     }
 
     fn shown(&self, name: &str) -> Value {
@@ -132,7 +174,7 @@ impl<H: Harness> Suite<H> {
 
     pub fn create_read_back_noop(&self) {
         self.spec(&[("alpha", 0)]);
-        self.plan_says(&["will be created"]);
+        self.plan_is(&[("alpha", "create")], (1, 0, 0));
         self.apply();
         assert_eq!(self.h.count("alpha"), 1);
         self.h.verify_live("alpha", 0);
@@ -151,10 +193,7 @@ impl<H: Harness> Suite<H> {
         self.spec(&[("alpha", 0)]);
         self.apply();
         self.spec(&[("alpha", 1)]);
-        self.plan_says(&[
-            "will be updated in-place",
-            "Plan: 0 to add, 1 to change, 0 to destroy.",
-        ]);
+        self.plan_is(&[("alpha", "update")], (0, 1, 0));
         self.apply();
         assert_eq!(self.h.count("alpha"), 1);
         self.h.verify_live("alpha", 1);
@@ -169,27 +208,41 @@ impl<H: Harness> Suite<H> {
         self.apply();
         let address = format!("{}.alpha", self.h.kind());
         let forced = self.h.supports_replace();
-        let run = if forced {
+        if forced {
             self.spec(&[("alpha", 2)]);
-            self.plan_says(&["must be replaced", "# forces replacement"])
+            let plan = self.plan_is(&[("alpha", "replace")], (1, 0, 1));
+            let change = Self::change(&plan, &address);
+            assert!(
+                !change["replace_paths"].as_array().unwrap().is_empty(),
+                "a forced replacement names what forces it: {change:#}"
+            );
         } else {
             let run = self
-                .infra(&["plan", "--detailed-exitcode", "--replace", &address])
+                .infra(&[
+                    "plan",
+                    "--detailed-exitcode",
+                    "--format",
+                    "json",
+                    "--replace",
+                    &address,
+                ])
                 .expect(2);
+            let plan: Value = serde_json::from_str(&run.stdout).unwrap();
+            let change = Self::change(&plan, &address);
+            assert_eq!(change["action"], "replace", "{change:#}");
             assert!(
-                run.stdout
-                    .contains(&format!("{address} will be replaced, as requested")),
-                "{}",
-                run.stdout
+                change["reasons"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r["reason"] == "replace_requested"),
+                "{change:#}"
             );
-            run
+            assert_eq!(
+                plan["summary"],
+                serde_json::json!({"add": 1, "change": 0, "destroy": 1})
+            );
         };
-        assert!(
-            run.stdout
-                .contains("Plan: 1 to add, 0 to change, 1 to destroy."),
-            "{}",
-            run.stdout
-        );
         if forced {
             self.apply();
         } else {
@@ -209,10 +262,7 @@ impl<H: Harness> Suite<H> {
         self.spec(&[("alpha", 0), ("beta", 0)]);
         self.apply();
         self.spec(&[("alpha", 0)]);
-        self.plan_says(&[
-            "will be destroyed",
-            "Plan: 0 to add, 0 to change, 1 to destroy.",
-        ]);
+        self.plan_is(&[("beta", "delete")], (0, 0, 1));
         self.apply();
         assert_eq!(self.h.count("beta"), 0);
         assert_eq!(self.h.count("alpha"), 1);
@@ -223,13 +273,20 @@ impl<H: Harness> Suite<H> {
         self.spec(&[("alpha", 0)]);
         self.apply();
         self.h.drift("alpha");
-        let run = self.plan_says(&["changed outside of infra"]);
+        let plan = self.plan_json();
+        let address = format!("{}.alpha", self.h.kind());
         assert!(
-            run.stdout.contains("will be updated in-place")
-                || run.stdout.contains("must be replaced")
-                || run.stdout.contains("will be created"),
-            "{}",
-            run.stdout
+            plan["drift"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["address"] == address),
+            "drift is reported: {plan:#}"
+        );
+        let change = Self::change(&plan, &address);
+        assert!(
+            ["update", "replace", "create"].contains(&change["action"].as_str().unwrap()),
+            "the plan repairs the drift: {change:#}"
         );
         self.apply();
         self.no_changes("repairing drift");
@@ -258,13 +315,19 @@ impl<H: Harness> Suite<H> {
         // Lose the state as if the process died before writing it.
         std::fs::remove_file(self.env.p(".infra/state.json")).unwrap();
         self.env.commit_all("lose state");
-        let plan = self.infra(&["plan"]).expect(0);
-        assert!(
-            !plan.stdout.contains("will be created"),
-            "a lost state must not cause a duplicate:\n{}",
-            plan.stdout
+        let run = self.infra(&["plan", "--format", "json"]).expect(0);
+        let plan: Value = serde_json::from_str(&run.stdout).unwrap();
+        let change = Self::change(&plan, &format!("{}.alpha", self.h.kind()));
+        assert_ne!(
+            change["action"], "create",
+            "a lost state must not cause a duplicate: {change:#}"
         );
-        assert!(plan.stdout.contains("ownership marker"), "{}", plan.stdout);
+        assert!(
+            change["reasons"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r["reason"] == "adopted")),
+            "found by its ownership marker: {change:#}"
+        );
         self.apply();
         assert_eq!(self.h.count("alpha"), 1, "no duplicate after adoption");
         let state = self.env.read(".infra/state.json");
