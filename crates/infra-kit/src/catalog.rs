@@ -24,7 +24,8 @@ pub struct ProviderInfo {
     pub check_settings: fn(&Attrs) -> Vec<Finding>,
     /// What the live API would refuse or store in another form, found without
     /// calling it: run at `infra validate` and plan, and again before each write.
-    pub audit: fn(&Desired, &Context) -> Vec<Finding>,
+    /// `None` for an API that takes whatever the schema allows.
+    pub audit: Option<AuditFn>,
 }
 
 impl std::fmt::Debug for ProviderInfo {
@@ -193,10 +194,8 @@ pub fn check_settings<T: Settings>(attrs: &Attrs) -> Vec<Finding> {
     }
 }
 
-/// `ProviderInfo::audit` for a provider whose API takes whatever the schema allows.
-pub fn no_audit(_: &Desired, _: &Context) -> Vec<Finding> {
-    Vec::new()
-}
+/// A provider's audit of one resource.
+pub type AuditFn = fn(&Desired, &Context) -> Vec<Finding>;
 
 /// A secret setting as written: a reference (`env:NAME`, `file:PATH`), never the
 /// value. Resolved only when the provider is built.

@@ -3,6 +3,8 @@
 //! provider tables, and each provider's audit of the resources it serves. Runs
 //! after the spec's own checks; every problem is a diagnostic with its location.
 
+use std::collections::BTreeMap;
+
 use infra_core::spec::load::closest;
 use infra_core::spec::refs;
 use infra_core::spec::validate::is_secret_ref;
@@ -45,10 +47,11 @@ pub fn validate_auditing(
 ) -> Diagnostics {
     let mut d = infra_core::spec::validate::validate(spec);
     providers(spec, catalog, &mut d);
+    let mut contexts = BTreeMap::new();
     for r in &spec.resources {
         provider_of(spec, r, catalog, &mut d);
         if audited(r) {
-            audit(spec, r, catalog, &mut d);
+            audit(spec, r, catalog, &mut contexts, &mut d);
         }
     }
     d
@@ -56,7 +59,13 @@ pub fn validate_auditing(
 
 /// The audit of the provider serving `r`, on its literal values. A resource whose
 /// values still hold `${...}` references is audited when the plan resolves them.
-fn audit(spec: &Spec, r: &Resource, catalog: &[&ProviderInfo], d: &mut Diagnostics) {
+fn audit<'s>(
+    spec: &'s Spec,
+    r: &Resource,
+    catalog: &[&ProviderInfo],
+    contexts: &mut BTreeMap<&'s str, Context>,
+    d: &mut Diagnostics,
+) {
     let serves =
         |pkind: &str, kind: &str| catalog.iter().any(|i| i.kind == pkind && i.serves(kind));
     let Some(p) = spec.provider_for(r, serves) else {
@@ -65,7 +74,10 @@ fn audit(spec: &Spec, r: &Resource, catalog: &[&ProviderInfo], d: &mut Diagnosti
     let Some(info) = catalog.iter().find(|i| i.kind == p.kind) else {
         return;
     };
-    if !info.serves(&r.address.kind) || r.attrs.values().any(refs::has_refs) {
+    let Some(check) = info.audit.filter(|_| info.serves(&r.address.kind)) else {
+        return;
+    };
+    if r.attrs.values().any(refs::has_refs) {
         return;
     }
     let desired = Desired {
@@ -74,12 +86,12 @@ fn audit(spec: &Spec, r: &Resource, catalog: &[&ProviderInfo], d: &mut Diagnosti
         attrs: r.attrs.clone(),
         settings: r.settings.get(&p.kind).cloned().unwrap_or_default(),
     };
-    let ctx = Context {
+    let ctx = contexts.entry(p.name.as_str()).or_insert_with(|| Context {
         root: spec.root.clone(),
         project: spec.project.name.clone(),
         instance: p.name.clone(),
-    };
-    for f in (info.audit)(&desired, &ctx) {
+    });
+    for f in check(&desired, ctx) {
         let loc = f
             .key
             .as_ref()

@@ -22,8 +22,8 @@ pub use registry::{ProviderFactory, Registry};
 pub use secret::Secret;
 
 pub use catalog::{
-    any_setting, check_settings, no_audit, parse_settings, Finding, HttpUrl, KindSupport,
-    OneOrMany, ProviderInfo, SecretRef, Setting, Settings,
+    any_setting, check_settings, parse_settings, AuditFn, Finding, HttpUrl, KindSupport, OneOrMany,
+    ProviderInfo, SecretRef, Setting, Settings,
 };
 pub use check::{validate, validate_auditing, COMMON_SETTINGS};
 pub use infra_core::spec::validate::is_secret_ref;

@@ -26,7 +26,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
         "how long every call takes, in milliseconds (default 0)",
     )],
     check_settings: check_settings::<Written>,
-    audit,
+    audit: Some(audit),
 };
 
 pub const FACTORY: ProviderFactory = ProviderFactory { info: &INFO, build };

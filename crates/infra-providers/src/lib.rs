@@ -6,6 +6,7 @@ pub mod cloudflare;
 pub mod docker;
 pub mod file;
 pub mod host;
+pub mod http;
 pub mod nginx;
 pub mod powerdns;
 pub mod prometheus;

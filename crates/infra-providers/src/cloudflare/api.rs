@@ -12,11 +12,12 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderValue, AUTHORIZATION, RETRY_AFTER};
+use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
 use super::limit::Limiter;
+use crate::http;
 use infra_kit::{ProviderError, Result, Secret};
 
 pub const DEFAULT_API_URL: &str = "https://api.cloudflare.com/client/v4";
@@ -56,19 +57,7 @@ impl Api {
         if token.expose().trim().is_empty() {
             return Err("the Cloudflare API token is empty".into());
         }
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(TIMEOUT);
-        // A loopback API (tests, a local proxy) must not go through HTTP_PROXY.
-        if base.host_str().is_some_and(|h| {
-            h == "localhost"
-                || h.trim_matches(['[', ']'])
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        }) {
-            builder = builder.no_proxy();
-        }
-        let client = builder
+        let client = http::client(&base, TIMEOUT, Duration::from_secs(10))
             .build()
             .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
         Ok(Api {
@@ -123,13 +112,7 @@ impl Api {
         self.limiter.acquire().await;
         let resp = req.send().await.map_err(|e| self.transport(&what, &e))?;
         let status = resp.status();
-        let retry_after = resp
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64);
+        let retry_after = http::retry_after(resp.headers());
         let text = resp.text().await.map_err(|e| self.transport(&what, &e))?;
         let json: Option<Value> = serde_json::from_str(&text).ok();
         if status.is_success() {
@@ -193,24 +176,12 @@ impl Api {
     }
 
     fn transport(&self, what: &str, e: &reqwest::Error) -> ProviderError {
-        let mut cause = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            cause = format!("{cause}: {s}");
-            source = s.source();
-        }
         let message = self.scrub(&format!(
-            "cloudflare: {what} to {} failed: {cause}",
-            self.base.host_str().unwrap_or("?")
+            "cloudflare: {what} to {} failed: {}",
+            self.base.host_str().unwrap_or("?"),
+            http::causes(e)
         ));
-        if e.is_timeout() || e.is_connect() || e.is_request() {
-            ProviderError::Transient {
-                message,
-                retry_after: None,
-            }
-        } else {
-            ProviderError::rejected(message)
-        }
+        http::transport(e, message)
     }
 
     fn failure(
@@ -229,7 +200,7 @@ impl Api {
                     .collect::<Vec<_>>(),
                 errors.iter().map(describe).collect::<Vec<_>>().join("; "),
             ),
-            _ => (Vec::new(), excerpt(text)),
+            _ => (Vec::new(), http::excerpt(text)),
         };
         let detail = self.scrub(&detail);
         let code = status.as_u16();
@@ -284,15 +255,6 @@ fn describe(e: &Value) -> String {
         s = format!("{s} ({})", inner.join("; "));
     }
     s
-}
-
-fn excerpt(text: &str) -> String {
-    let one: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match one.char_indices().nth(200) {
-        _ if one.is_empty() => "(empty body)".into(),
-        Some((i, _)) => format!("{}…", &one[..i]),
-        None => one,
-    }
 }
 
 fn kind_of(v: &Value) -> &'static str {

@@ -61,7 +61,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
         ),
     ],
     check_settings: check_settings::<Written>,
-    audit: |d, ctx| audit::audit(d, &infra_kit::marker(&ctx.project, &d.address)),
+    audit: Some(|d, ctx| audit::audit(d, &infra_kit::marker(&ctx.project, &d.address))),
 };
 
 /// `[providers.NAME]` as written: checked at `infra validate`, resolved at build.

@@ -30,7 +30,7 @@ use serde_json::Value;
 use convert::ContainerSpec;
 use engine::{Engine, Socket};
 use infra_core::spec::{Address, ProviderConfig};
-use infra_kit::{check_settings, no_audit, parse_settings, Finding, ProviderInfo, Setting};
+use infra_kit::{check_settings, parse_settings, Finding, ProviderInfo, Setting};
 use infra_kit::{
     marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, ProviderFactory,
     Result,
@@ -47,7 +47,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
         Setting::optional("network", "network to attach containers to; default \"host\""),
     ],
     check_settings: check_settings::<Written>,
-    audit: no_audit,
+    audit: None,
 };
 
 /// `[providers.NAME]` as written.

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::host::{self, Depth, Entry, Host, WriteOpts};
 use infra_core::spec::{Attrs, ProviderConfig};
-use infra_kit::{check_settings, no_audit, parse_settings, Finding, ProviderInfo, Setting};
+use infra_kit::{check_settings, parse_settings, Finding, ProviderInfo, Setting};
 use infra_kit::{
     marker, parse_marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result,
 };
@@ -40,7 +40,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
         ),
     ],
     check_settings: check_settings::<Written>,
-    audit: no_audit,
+    audit: None,
 };
 
 /// `[providers.NAME]` as written.

@@ -22,9 +22,7 @@ use async_trait::async_trait;
 use crate::host::objects::{Adoptable, ObjectDir};
 use crate::host::{self, Entry, Host};
 use infra_core::spec::{Attrs, ProviderConfig};
-use infra_kit::{
-    check_settings, no_audit, parse_settings, Finding, OneOrMany, ProviderInfo, Setting,
-};
+use infra_kit::{check_settings, parse_settings, Finding, OneOrMany, ProviderInfo, Setting};
 use infra_kit::{marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result};
 use serde::Deserialize;
 pub use site::Site;
@@ -39,7 +37,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
         Setting::optional("host", "ssh://user@host:port to manage a remote host"),
     ],
     check_settings: check_settings::<Written>,
-    audit: no_audit,
+    audit: None,
 };
 
 /// `[providers.NAME]` as written.

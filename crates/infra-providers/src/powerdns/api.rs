@@ -7,10 +7,11 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use serde::Deserialize;
 
 use super::convert::RRSet;
+use crate::http;
 use infra_kit::{ProviderError, Result, Secret};
 
 #[derive(Debug, Deserialize)]
@@ -59,14 +60,8 @@ impl Api {
         let mut headers = HeaderMap::new();
         headers.insert("X-API-Key", key_value);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let mut builder = reqwest::Client::builder()
+        let client = http::client(&url, timeout, timeout)
             .default_headers(headers)
-            .connect_timeout(timeout)
-            .timeout(timeout);
-        if matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")) {
-            builder = builder.no_proxy();
-        }
-        let client = builder
             .build()
             .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
         Ok(Api {
@@ -134,12 +129,7 @@ impl Api {
         if status.is_success() {
             return Ok(resp);
         }
-        let retry_after = resp
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = http::retry_after(resp.headers());
         let text = resp.text().await.unwrap_or_default();
         let message = self.redact(&format!(
             "PowerDNS answered {} to {}: {}",
@@ -182,13 +172,15 @@ impl Api {
         let what = if e.is_timeout() {
             format!("no answer within {} s", self.timeout.as_secs_f64())
         } else if e.is_connect() {
-            format!("cannot connect ({})", root_cause(e))
+            format!("cannot connect ({})", http::root_cause(e))
         } else {
             format!(
                 "the connection broke before the answer was complete ({})",
-                root_cause(e)
+                http::root_cause(e)
             )
         };
+        // A transport failure is always worth another try here: PowerDNS's
+        // answers are idempotent (REPLACE), and a broken read is as good as none.
         ProviderError::Transient {
             message: self.redact(&format!("PowerDNS at {}: {what}", origin_of(url))),
             retry_after: None,
@@ -207,11 +199,7 @@ fn api_message(text: &str) -> String {
             return e.to_string();
         }
     }
-    let t = text.trim();
-    if t.is_empty() {
-        return "(empty answer)".into();
-    }
-    t.chars().take(200).collect()
+    http::excerpt(text)
 }
 
 fn path_of(url: &str) -> &str {
@@ -220,15 +208,4 @@ fn path_of(url: &str) -> &str {
 
 fn origin_of(url: &str) -> &str {
     url.find("/api/").map(|i| &url[..i]).unwrap_or(url)
-}
-
-/// The innermost cause of a transport error ("Connection refused (os error 111)").
-fn root_cause(e: &reqwest::Error) -> String {
-    let mut last = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        last = s.to_string();
-        source = s.source();
-    }
-    last
 }

@@ -47,7 +47,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
         ),
     ],
     check_settings: check_settings::<Written>,
-    audit: |d, _| convert::audit(d),
+    audit: Some(|d, _| convert::audit(d)),
 };
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };

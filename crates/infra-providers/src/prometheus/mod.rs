@@ -49,10 +49,10 @@ pub static INFO: ProviderInfo = ProviderInfo {
         Setting::optional("host", "ssh://user@host:port to manage a remote host"),
     ],
     check_settings: check_settings::<Written>,
-    audit: |d, _| match Monitor::from_attrs(&d.attrs) {
+    audit: Some(|d, _| match Monitor::from_attrs(&d.attrs) {
         Ok(_) => Vec::new(),
         Err(e) => vec![Finding::whole(e)],
-    },
+    }),
 };
 
 /// `[providers.NAME]` as written.

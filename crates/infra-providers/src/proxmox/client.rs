@@ -18,6 +18,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use super::tls;
+use crate::http;
 use infra_kit::{ProviderError, Result, Secret};
 
 /// Longer than PVE's 3 s delay on unauthorised replies.
@@ -66,10 +67,8 @@ impl Client {
                 "the token in {token_ref} must look like USER@REALM!TOKENID=SECRET (e.g. root@pam!infra=…)"
             ));
         }
-        let mut builder = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("infra/", env!("CARGO_PKG_VERSION")));
+        let url = reqwest::Url::parse(&base).map_err(|e| format!("endpoint {endpoint:?}: {e}"))?;
+        let mut builder = http::client(&url, REQUEST_TIMEOUT, Duration::from_secs(10));
         if let Some(fp) = fingerprint {
             builder = builder.tls_backend_preconfigured(tls::pinned_config(Some(fp)).0);
         }
@@ -147,12 +146,7 @@ impl Client {
             .get::<hyper::ext::ReasonPhrase>()
             .and_then(|r| std::str::from_utf8(r.as_bytes()).ok())
             .map(str::to_string);
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = http::retry_after(resp.headers());
         let text = resp.text().await.map_err(|e| ProviderError::Transient {
             message: format!("{what}: reading the reply failed: {e}"),
             retry_after: None,
@@ -253,12 +247,7 @@ impl Client {
                 message,
             };
         }
-        let mut text = e.to_string();
-        let mut cur = std::error::Error::source(&e);
-        while let Some(s) = cur {
-            text.push_str(&format!(": {s}"));
-            cur = s.source();
-        }
+        let text = http::causes(&e);
         ProviderError::Transient {
             message: format!("{what}: cannot reach {}: {text}", self.base),
             retry_after: None,

@@ -47,10 +47,10 @@ pub static INFO: ProviderInfo = ProviderInfo {
         Setting::optional("tls_fingerprint", "SHA-256 fingerprint of a self-signed certificate to pin (AA:BB:…, from `pvenode cert info`)"),
     ],
     check_settings: check_settings::<Written>,
-    audit: |d, _| match Guest::for_kind(&d.kind) {
+    audit: Some(|d, _| match Guest::for_kind(&d.kind) {
         Ok(g) => g.findings(d),
         Err(_) => Vec::new(),
-    },
+    }),
     // (A VM's `image` is refused at apply, not here: cloning is this provider's
     // own missing piece, and a spec may name the image it will be cloned from.)
 };
