@@ -565,6 +565,7 @@ impl Project {
                 .collect();
             Error::new("cannot compute the plan").detail(lines.join("\n"))
         })?;
+        self.audit_resolved(&plan, &input.desired)?;
         let violations = plan::policy::violations(&plan, &self.spec.policy);
         if !violations.is_empty() {
             return Err(Error::new("the plan breaks the project's [policy]")
@@ -583,6 +584,65 @@ impl Project {
             live,
             desired,
         })
+    }
+}
+
+impl Project {
+    /// The providers' audits of what the plan writes, with references resolved:
+    /// `infra validate` audited only literal values, so a value that comes from
+    /// another resource is checked here, before anything is changed.
+    fn audit_resolved(&self, plan: &Plan, desired: &[DesiredInput]) -> Result<()> {
+        let by_address: BTreeMap<&str, &DesiredInput> =
+            desired.iter().map(|d| (d.address.as_str(), d)).collect();
+        let mut problems = Vec::new();
+        for c in plan.actions() {
+            let (Some(after), Some(d)) = (&c.after, by_address.get(c.address.as_str())) else {
+                continue;
+            };
+            // Values known only after apply cannot be audited yet; the provider
+            // checks them again before it writes.
+            let unknown = c.after_unknown.iter().any(|k| d.attrs.contains_key(k));
+            if unknown || !d.attrs.values().any(spec::refs::has_refs) {
+                continue;
+            }
+            let Some(check) = self
+                .registry
+                .infos()
+                .into_iter()
+                .find(|i| i.kind == d.provider_kind)
+                .and_then(|i| i.audit)
+            else {
+                continue;
+            };
+            let resolved = providers::Desired {
+                address: c.address.clone(),
+                kind: c.kind.clone(),
+                attrs: after
+                    .iter()
+                    .filter(|(k, _)| d.attrs.contains_key(*k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                settings: d.settings.clone(),
+            };
+            let ctx = providers::Context {
+                root: self.root.clone(),
+                project: self.spec.project.name.clone(),
+                instance: d.provider.clone(),
+            };
+            problems.extend(
+                check(&resolved, &ctx)
+                    .into_iter()
+                    .map(|f| format!("  {}: {f}", c.address)),
+            );
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(Error::new(
+            "the plan would send values the providers' APIs refuse or store in another form",
+        )
+        .detail(problems.join("\n"))
+        .hint("the values come from references: change the resources they refer to, or write the value"))
     }
 }
 

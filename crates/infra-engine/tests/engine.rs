@@ -267,3 +267,29 @@ async fn objects_without_the_marker_are_never_deleted() {
     assert!(outcome.ok());
     assert_eq!(mem.lock().objects.len(), 1);
 }
+
+#[tokio::test]
+async fn a_value_from_a_reference_is_audited_when_the_plan_resolves_it() {
+    let dir = project_dir(
+        &[],
+        "[file.label]\npath = \"label.txt\"\ncontent = \"Www\"\n\n[dns_record.www]\nzone = \"example.com\"\nname = \"${file.label.content}\"\ntype = \"A\"\ncontent = \"192.0.2.1\"\n",
+    );
+    // Validation passes: the name is not known until the plan resolves it.
+    let project = open(dir.path());
+    let providers = project.providers().unwrap();
+    let err = project.plan(&plan_opts(), &providers).await.unwrap_err();
+    let detail = err.detail.clone().unwrap_or_default();
+    assert!(
+        detail.contains("dns_record.www") && detail.contains("names are lowercase"),
+        "{}\n{detail}",
+        err.message
+    );
+    assert!(
+        memory_of(dir.path())
+            .lock()
+            .calls
+            .iter()
+            .all(|c| matches!(c, Call::List(_))),
+        "nothing is written"
+    );
+}

@@ -106,9 +106,6 @@ pub trait Provider: Send + Sync {
     /// Every object of a kind that this provider can see, owned or not; one call per page.
     async fn list(&self, kind: &str) -> Result<Vec<Observed>>;
 
-    /// One object by id; `None` if it does not exist.
-    async fn read(&self, kind: &str, id: &str) -> Result<Option<Observed>>;
-
     async fn create(&self, r: &Desired) -> Result<Observed>;
 
     async fn update(&self, id: &str, r: &Desired, live: &Observed) -> Result<Observed>;

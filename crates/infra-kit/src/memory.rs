@@ -224,10 +224,6 @@ impl Provider for Memory {
             .collect())
     }
 
-    async fn read(&self, kind: &str, id: &str) -> Result<Option<Observed>> {
-        Ok(self.list(kind).await?.into_iter().find(|o| o.id == id))
-    }
-
     async fn create(&self, d: &Desired) -> Result<Observed> {
         self.enter(Call::Create(d.address.clone()), Some(&d.address))
             .await?;

@@ -606,9 +606,6 @@ mod tests {
         async fn list(&self, _: &str) -> PResult<Vec<Observed>> {
             Ok(vec![])
         }
-        async fn read(&self, _: &str, _: &str) -> PResult<Option<Observed>> {
-            Ok(None)
-        }
         async fn create(&self, _: &Desired) -> PResult<Observed> {
             unreachable!("batched")
         }

@@ -155,10 +155,6 @@ impl Provider for CloudflareProvider {
         Ok(out)
     }
 
-    async fn read(&self, _kind: &str, id: &str) -> Result<Option<Observed>> {
-        Ok(self.fetch(id).await?.map(|f| f.live))
-    }
-
     async fn create(&self, d: &Desired) -> Result<Observed> {
         let comment = self.marker(&d.address);
         audit::check(d, &comment)?;

@@ -259,10 +259,6 @@ impl Provider for DockerProvider {
         Ok(out)
     }
 
-    async fn read(&self, _kind: &str, id: &str) -> Result<Option<Observed>> {
-        self.inspect(id).await
-    }
-
     async fn create(&self, r: &Desired) -> Result<Observed> {
         let spec = ContainerSpec::from_desired(r, &self.network)?;
         let name = self.container_name(&r.address);

@@ -211,10 +211,6 @@ impl Provider for FileProvider {
         Ok(entries.iter().map(|e| self.observe(&e.name, e)).collect())
     }
 
-    async fn read(&self, _kind: &str, id: &str) -> Result<Option<Observed>> {
-        self.observe_path(id).await
-    }
-
     async fn create(&self, r: &Desired) -> Result<Observed> {
         let rel = r
             .attrs

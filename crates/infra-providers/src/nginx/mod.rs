@@ -235,10 +235,6 @@ impl Provider for Nginx {
         self.files.list().await
     }
 
-    async fn read(&self, _kind: &str, id: &str) -> Result<Option<Observed>> {
-        self.files.read(id).await
-    }
-
     async fn create(&self, r: &Desired) -> Result<Observed> {
         // A file with our marker for this address is an earlier, interrupted
         // create: writing over it is adoption, not a clash (`owned` checks).

@@ -233,15 +233,6 @@ impl Provider for PowerDns {
         Ok(out)
     }
 
-    async fn read(&self, kind: &str, id: &str) -> Result<Option<Observed>> {
-        Self::check_kind(kind)?;
-        let key = Key::parse(id)?;
-        Ok(self
-            .rrset(&key)
-            .await?
-            .map(|r| convert::observe(&key.zone, &r, &self.project)))
-    }
-
     async fn create(&self, r: &Desired) -> Result<Observed> {
         match self.one(BatchOp::Create(r.clone())).await? {
             BatchResult::Created(o) | BatchResult::Updated(o) => Ok(o),

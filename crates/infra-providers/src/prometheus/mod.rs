@@ -283,10 +283,6 @@ impl Provider for Prometheus {
         self.files.list().await
     }
 
-    async fn read(&self, _kind: &str, id: &str) -> Result<Option<Observed>> {
-        self.files.read(id).await
-    }
-
     async fn create(&self, r: &Desired) -> Result<Observed> {
         self.put(&self.files.id_for(&r.address), &r.address, &r.attrs)
             .await

@@ -177,11 +177,6 @@ impl Provider for ProxmoxProvider {
         Ok(out)
     }
 
-    async fn read(&self, kind: &str, id: &str) -> Result<Option<Observed>> {
-        self.observe(Guest::for_kind(kind)?, vmid_of(id)?, None)
-            .await
-    }
-
     async fn create(&self, r: &Desired) -> Result<Observed> {
         let g = Guest::for_kind(&r.kind)?;
         g.audit_create(r)?;
