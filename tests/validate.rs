@@ -263,3 +263,43 @@ fn unknown_per_resource_setting_is_located_and_named() {
     }
     assert_eq!(env.snapshot(), before, "validate must not change anything");
 }
+
+#[test]
+fn json_lists_every_problem_with_its_place() {
+    let env = TestEnv::new();
+    env.write("infra.toml", PROVIDER);
+    env.write(
+        "infra/main.toml",
+        "[file.a]\npath = \"a\"\ncontnet = \"x\"\n\n[file.b]\ncontent = \"y\"\n",
+    );
+    let before = env.snapshot();
+    let run = env.infra(&["validate", "--format", "json"]).expect(1);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["valid"], false);
+    let problems = report["problems"].as_array().unwrap();
+    assert!(problems.len() >= 2, "{report:#}");
+    let unknown = problems
+        .iter()
+        .find(|p| p["message"].as_str().unwrap().contains("contnet"))
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(
+        (&unknown["file"], &unknown["line"], &unknown["column"]),
+        (
+            &serde_json::json!("infra/main.toml"),
+            &serde_json::json!(3),
+            &serde_json::json!(11)
+        )
+    );
+    assert!(unknown["help"].as_str().unwrap().contains("content"));
+    assert_eq!(env.snapshot(), before);
+
+    env.write(
+        "infra/main.toml",
+        "[file.a]\npath = \"a\"\ncontent = \"x\"\n",
+    );
+    let ok = env.infra(&["validate", "--format", "json"]).expect(0);
+    let report: serde_json::Value = serde_json::from_str(&ok.stdout).unwrap();
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["resources"], 1);
+    assert!(report["problems"].as_array().unwrap().is_empty());
+}

@@ -478,3 +478,32 @@ fn replace_on_request_recreates_and_refuses_what_it_cannot_replace() {
         plan.stdout
     );
 }
+
+#[test]
+fn apply_format_json_reports_what_was_done() {
+    let env = TestEnv::example();
+    let refused = env.infra(&["apply", "--format", "json"]).expect(1);
+    assert!(refused.stderr.contains("needs --yes"), "{}", refused.stderr);
+    let run = env
+        .infra(&["apply", "--yes", "--no-commit", "--format", "json"])
+        .expect(0);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is one JSON report ({e}):\n{}", run.stdout));
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["added"], 3, "{report:#}");
+    assert_eq!(report["done"].as_array().unwrap().len(), 3);
+    assert!(report["done"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["op"] == "create"));
+    assert_eq!(report["state_changed"], true);
+    let again = env
+        .infra(&["apply", "--yes", "--no-commit", "--format", "json"])
+        .expect(0);
+    let report: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(
+        (report["added"].as_u64(), report["ok"].as_bool()),
+        (Some(0), Some(true))
+    );
+}

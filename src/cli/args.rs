@@ -29,7 +29,7 @@ pub enum Command {
     /// Turn a request in words into a validated, committed spec change.
     Ask(AskArgs),
     /// Check the whole spec offline and report every problem.
-    Validate,
+    Validate(ValidateArgs),
     /// Show what apply would change (refreshes live state first).
     Plan(PlanArgs),
     /// Apply the changes (after confirmation), record the state and commit it.
@@ -96,6 +96,21 @@ pub struct PlanFlags {
 }
 
 #[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Output format (JSON lists every problem with file, line and column, for
+    /// editors and CI; the exit code is 1 when there are any).
+    #[arg(long, value_enum, default_value_t = TextFormat::Human)]
+    pub format: TextFormat,
+}
+
+/// Text for people, or one JSON report for tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub flags: PlanFlags,
@@ -128,6 +143,10 @@ pub struct ExecFlags {
     /// Do not commit the state afterwards.
     #[arg(long)]
     pub no_commit: bool,
+    /// Output format: `json` prints what was done as one JSON report on stdout
+    /// (for CI; needs --yes or a saved plan, since nothing can be confirmed).
+    #[arg(long, value_enum, default_value_t = TextFormat::Human)]
+    pub format: TextFormat,
 }
 
 #[derive(Debug, Args)]

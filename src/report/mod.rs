@@ -4,13 +4,17 @@
 //! `infra_plan::redact`, so no renderer can show a sensitive value. (The plan has
 //! its own renderers in `render`, over `&Plan`.)
 
+mod apply;
 mod ask;
 mod history;
 mod show;
+mod validate;
 
+pub use apply::ApplyReport;
 pub use ask::AskReport;
 pub use history::HistoryReport;
 pub use show::ShowReport;
+pub use validate::ValidateReport;
 
 use serde::Serialize;
 

@@ -62,6 +62,21 @@ pub fn find_root(start: &Path) -> Result<PathBuf> {
     })
 }
 
+/// Load and validate the spec: every problem, sorted by place. Only a file that
+/// cannot be read is an error.
+pub fn check_spec(
+    root: &Path,
+    registry: &Registry,
+    audited: &dyn Fn(&spec::Resource) -> bool,
+) -> Result<(Spec, spec::Diagnostics)> {
+    let (spec, mut diags) = load::load(root)?;
+    if diags.is_empty() {
+        diags = infra_kit::validate_auditing(&spec, &registry.infos(), audited);
+    }
+    diags.sort();
+    Ok((spec, diags))
+}
+
 /// Load and validate the spec; diagnostics become one error listing all of them.
 pub fn load_spec(root: &Path, registry: &Registry, color: bool) -> Result<Spec> {
     load_spec_auditing(root, registry, color, &|_| true)
@@ -74,14 +89,10 @@ pub fn load_spec_auditing(
     color: bool,
     audited: &dyn Fn(&spec::Resource) -> bool,
 ) -> Result<Spec> {
-    let (spec, mut diags) = load::load(root)?;
-    if diags.is_empty() {
-        diags = infra_kit::validate_auditing(&spec, &registry.infos(), audited);
-    }
+    let (spec, diags) = check_spec(root, registry, audited)?;
     if diags.is_empty() {
         return Ok(spec);
     }
-    diags.sort();
     let n = diags.len();
     Err(Error::new(format!(
         "the spec has {n} error{}",

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::apply::{lock::Lock, Op, Outcome};
-use crate::cli::args::{ApplyArgs, DestroyArgs, ExecFlags, PlanFlags};
+use crate::cli::args::{ApplyArgs, DestroyArgs, ExecFlags, PlanFlags, TextFormat};
 use crate::cli::output::Ui;
 use crate::cli::progress::Progress;
 use crate::error::{Error, Result};
@@ -13,6 +13,7 @@ use crate::plan::Plan;
 use crate::project::{PlanOptions, Project};
 use crate::providers::registry;
 use crate::render;
+use crate::report::{self, ApplyReport, Output};
 use crate::state;
 use infra_engine::cycle::Apply;
 
@@ -45,6 +46,11 @@ pub fn destroy(cwd: &Path, a: DestroyArgs, ui: &Ui) -> Result<i32> {
 
 fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     let root = super::root(cwd)?;
+    let json = mode.exec.format == TextFormat::Json;
+    if json && !mode.exec.yes && mode.saved.is_none() {
+        return Err(Error::new("--format json needs --yes (or a saved plan)")
+            .hint("nothing can be confirmed while the output is JSON; review the plan with `infra plan` first"));
+    }
     // Everything that could refuse runs before anything changes.
     let saved = mode.saved.as_deref().map(super::plan::load).transpose()?;
     let repo = if mode.exec.no_commit {
@@ -92,12 +98,19 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     if let Some(saved) = &saved {
         check_not_stale(saved, plan)?;
     }
-    print!("{}", render::render(plan, render::Format::Human, ui.color));
+    if !json {
+        print!("{}", render::render(plan, render::Format::Human, ui.color));
+    }
 
     let staged = Apply::prepare(&project, &planned, opts.refresh);
     if !plan.has_changes() {
         let changed = staged.record_refresh(&mut project)?;
-        return finish_without_changes(changed, repo.as_ref(), head.as_deref());
+        let code = finish_without_changes(changed, repo.as_ref(), head.as_deref(), !json)?;
+        if json {
+            let report = ApplyReport::new(&Outcome::default(), changed);
+            report::emit(&report, Output::Json, ui);
+        }
+        return Ok(code);
     }
     if saved.is_none() && !mode.exec.yes {
         let (question, detail) = if destroy {
@@ -128,7 +141,12 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         mode.exec.parallelism,
     ))?;
     let (outcome, changed) = (done.outcome, done.state_changed);
-    report(&outcome, ui);
+    let summary = ApplyReport::new(&outcome, changed);
+    report::emit(
+        &summary,
+        if json { Output::Json } else { Output::Human },
+        ui,
+    );
     if changed || !outcome.done.is_empty() || !outcome.failed.is_empty() {
         if let Some(repo) = &repo {
             commit_state(
@@ -244,7 +262,12 @@ fn check_not_stale(saved: &Plan, now: &Plan) -> Result<()> {
     Ok(())
 }
 
-fn finish_without_changes(changed: bool, repo: Option<&Repo>, head: Option<&str>) -> Result<i32> {
+fn finish_without_changes(
+    changed: bool,
+    repo: Option<&Repo>,
+    head: Option<&str>,
+    say: bool,
+) -> Result<i32> {
     if changed {
         if let Some(repo) = repo {
             let subject = "infra apply: record refreshed state";
@@ -257,30 +280,11 @@ fn finish_without_changes(changed: bool, repo: Option<&Repo>, head: Option<&str>
             ];
             repo.commit_paths(&[state::STATE_FILE], &git::message(subject, Some("The live objects differed from the recorded state; the state now records them."), &trailers))?;
         }
-        println!("\nThe recorded state was updated to match live objects.");
+        if say {
+            println!("\nThe recorded state was updated to match live objects.");
+        }
     }
     Ok(0)
-}
-
-fn report(outcome: &Outcome, ui: &Ui) {
-    let (a, c, d) = (
-        outcome.count(Op::Create),
-        outcome.count(Op::Update),
-        outcome.count(Op::Delete),
-    );
-    if outcome.ok() {
-        println!(
-            "\n{} Resources: {a} added, {c} changed, {d} destroyed.",
-            ui.green("Apply complete!")
-        );
-    } else {
-        println!(
-            "\n{} Resources: {a} added, {c} changed, {d} destroyed; {} failed, {} skipped.",
-            ui.red_bold("Apply incomplete."),
-            outcome.failed.len(),
-            outcome.skipped.len()
-        );
-    }
 }
 
 fn commit_state(

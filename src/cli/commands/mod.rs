@@ -33,7 +33,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
     match cli.command {
         Command::Init(a) => init::run(&cwd, a, ui),
         Command::Ask(a) => ask::run(&cwd, a, ui),
-        Command::Validate => validate::run(&cwd, ui),
+        Command::Validate(a) => validate::run(&cwd, a, ui),
         Command::Plan(a) => plan::run(&cwd, a, ui),
         Command::Apply(a) => apply::run(&cwd, a, ui),
         Command::Destroy(a) => apply::destroy(&cwd, a, ui),
