@@ -2,11 +2,13 @@
 //! with the engine. Providers (the only code that talks to live systems) live in
 //! `infra-providers`.
 //!
-//! Each provider serves some kinds (`KindSupport`), reads live objects in bulk
-//! (`list`), and creates/updates/deletes objects, marking every object it creates
-//! with the resource's address so a crash between "created" and "state written"
-//! is repaired by adoption on the next refresh. Providers never import the CLI,
-//! the planner or the renderers.
+//! What a provider serves, its settings and its audit are static data
+//! (`ProviderInfo`), known without building it. Built, it reads live objects in
+//! bulk (`list`), and creates, updates and deletes them one change at a time (or
+//! several at once, `apply_batch`), marking every object it creates with the
+//! resource's address so a crash between "created" and "state written" is
+//! repaired by adoption on the next refresh. Retrying is the engine's job.
+//! Providers never import the engine, the planner, the CLI or the renderers.
 
 mod catalog;
 mod check;
@@ -101,8 +103,6 @@ pub struct Context {
 
 #[async_trait]
 pub trait Provider: Send + Sync {
-    fn kinds(&self) -> &[KindSupport];
-
     /// Every object of a kind that this provider can see, owned or not; one call per page.
     async fn list(&self, kind: &str) -> Result<Vec<Observed>>;
 

@@ -210,9 +210,6 @@ impl Memory {
 
 #[async_trait]
 impl Provider for Memory {
-    fn kinds(&self) -> &[KindSupport] {
-        INFO.kinds
-    }
 
     async fn list(&self, kind: &str) -> Result<Vec<Observed>> {
         self.enter(Call::List(kind.to_string()), None).await?;

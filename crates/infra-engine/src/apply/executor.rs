@@ -587,7 +587,7 @@ impl From<ProviderError> for Failure {
 mod tests {
     use super::*;
     use crate::apply::reporter::Silent;
-    use infra_kit::{KindSupport, Result as PResult};
+    use infra_kit::Result as PResult;
     use infra_plan::{Plan, ResourceChange, FORMAT_VERSION};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -600,9 +600,6 @@ mod tests {
 
     #[async_trait::async_trait]
     impl Provider for Batcher {
-        fn kinds(&self) -> &[KindSupport] {
-            &[]
-        }
         async fn list(&self, _: &str) -> PResult<Vec<Observed>> {
             Ok(vec![])
         }

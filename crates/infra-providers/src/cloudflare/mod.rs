@@ -133,9 +133,6 @@ impl CloudflareProvider {
 
 #[async_trait]
 impl Provider for CloudflareProvider {
-    fn kinds(&self) -> &[KindSupport] {
-        KINDS
-    }
 
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
         let mut out = Vec::new();

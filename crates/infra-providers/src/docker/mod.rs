@@ -230,9 +230,6 @@ impl DockerProvider {
 
 #[async_trait]
 impl Provider for DockerProvider {
-    fn kinds(&self) -> &[KindSupport] {
-        KINDS
-    }
 
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
         let docker = self.engine.client().await?;

@@ -202,9 +202,6 @@ impl FileProvider {
 
 #[async_trait]
 impl Provider for FileProvider {
-    fn kinds(&self) -> &[KindSupport] {
-        KINDS
-    }
 
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
         let entries = self.host.list(&self.root, Depth::Recursive).await?;

@@ -227,9 +227,6 @@ fn nginx_text(stderr: &str) -> String {
 
 #[async_trait]
 impl Provider for Nginx {
-    fn kinds(&self) -> &[KindSupport] {
-        KINDS
-    }
 
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
         self.files.list().await

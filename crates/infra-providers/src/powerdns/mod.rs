@@ -187,9 +187,6 @@ impl PowerDns {
 
 #[async_trait]
 impl Provider for PowerDns {
-    fn kinds(&self) -> &[KindSupport] {
-        KINDS
-    }
 
     async fn list(&self, kind: &str) -> Result<Vec<Observed>> {
         Self::check_kind(kind)?;

@@ -275,9 +275,6 @@ impl Prometheus {
 
 #[async_trait]
 impl Provider for Prometheus {
-    fn kinds(&self) -> &[KindSupport] {
-        KINDS
-    }
 
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
         self.files.list().await

@@ -137,9 +137,6 @@ fn vmid_of(id: &str) -> Result<i64> {
 
 #[async_trait]
 impl Provider for ProxmoxProvider {
-    fn kinds(&self) -> &[KindSupport] {
-        KINDS
-    }
 
     async fn list(&self, kind: &str) -> Result<Vec<Observed>> {
         let g = Guest::for_kind(kind)?;
