@@ -16,11 +16,15 @@ use crate::{
     check_settings, marker, parse_marker, parse_settings, Context, Desired, Finding, KindSupport,
     Observed, Provider, ProviderError, ProviderFactory, ProviderInfo, Result, Setting,
 };
+use infra_core::spec::schema::kinds;
 use infra_core::spec::{Attrs, ProviderConfig, Value};
 
 pub static INFO: ProviderInfo = ProviderInfo {
     kind: "memory",
-    kinds: &[KindSupport::plain("file"), KindSupport::plain("dns_record")],
+    kinds: &[
+        KindSupport::plain(kinds::FILE),
+        KindSupport::plain(kinds::DNS_RECORD),
+    ],
     settings: &[Setting::optional(
         "latency_ms",
         "how long every call takes, in milliseconds (default 0)",
@@ -210,7 +214,6 @@ impl Memory {
 
 #[async_trait]
 impl Provider for Memory {
-
     async fn list(&self, kind: &str) -> Result<Vec<Observed>> {
         self.enter(Call::List(kind.to_string()), None).await?;
         let s = self.lock();

@@ -176,7 +176,7 @@ impl KindSchema {
 pub const META_ATTRS: &[&str] = &["provider", "group", "depends_on"];
 
 static CONTAINER: KindSchema = KindSchema {
-    name: "container",
+    name: kinds::CONTAINER,
     summary: "a container (Docker, LXC on Proxmox)",
     attrs: &[
         attr("hostname", Ty::Hostname, "host name inside the container")
@@ -220,7 +220,7 @@ static CONTAINER: KindSchema = KindSchema {
 };
 
 static VM: KindSchema = KindSchema {
-    name: "vm",
+    name: kinds::VM,
     summary: "a virtual machine (QEMU on Proxmox)",
     attrs: &[
         attr("hostname", Ty::Hostname, "VM name")
@@ -254,7 +254,7 @@ static VM: KindSchema = KindSchema {
 };
 
 static DNS_RECORD: KindSchema = KindSchema {
-    name: "dns_record",
+    name: kinds::DNS_RECORD,
     summary: "a DNS record set",
     attrs: &[
         attr("zone", Ty::Zone, "zone, e.g. example.com")
@@ -301,7 +301,7 @@ static DNS_RECORD: KindSchema = KindSchema {
 };
 
 static PROXY_SITE: KindSchema = KindSchema {
-    name: "proxy_site",
+    name: kinds::PROXY_SITE,
     summary: "a reverse-proxy site",
     attrs: &[
         attr("server_name", Ty::Hostname, "host name the site answers to").required(),
@@ -327,7 +327,7 @@ static PROXY_SITE: KindSchema = KindSchema {
 };
 
 static MONITOR: KindSchema = KindSchema {
-    name: "monitor",
+    name: kinds::MONITOR,
     summary: "an HTTP check",
     attrs: &[
         attr("url", Ty::Url, "URL to probe").required(),
@@ -358,7 +358,7 @@ static MONITOR: KindSchema = KindSchema {
 };
 
 static FILE: KindSchema = KindSchema {
-    name: "file",
+    name: kinds::FILE,
     summary: "a file under the provider's root",
     attrs: &[
         attr("path", Ty::RelPath, "path relative to the provider's root")
@@ -379,6 +379,17 @@ static FILE: KindSchema = KindSchema {
     }],
 };
 
+/// The resource kinds by name: the one list validation, providers, capabilities
+/// and ask refer to (a new kind adds a name here and a schema above).
+pub mod kinds {
+    pub const CONTAINER: &str = "container";
+    pub const VM: &str = "vm";
+    pub const DNS_RECORD: &str = "dns_record";
+    pub const PROXY_SITE: &str = "proxy_site";
+    pub const MONITOR: &str = "monitor";
+    pub const FILE: &str = "file";
+}
+
 static KINDS: &[&KindSchema] = &[&CONTAINER, &VM, &DNS_RECORD, &PROXY_SITE, &MONITOR, &FILE];
 
 /// The schema of a kind, or `None` for an unknown kind.
@@ -393,13 +404,13 @@ pub fn kinds() -> &'static [&'static KindSchema] {
 /// Computed attributes that follow from others, so references to them are known at plan time.
 pub fn derive_computed(kind: &str, attrs: &mut std::collections::BTreeMap<String, Value>) {
     match kind {
-        "container" | "vm" => {
+        kinds::CONTAINER | kinds::VM => {
             if let Some(ip) = attrs.get("ip").and_then(Value::as_str) {
                 let addr = ip.split('/').next().unwrap_or(ip).to_string();
                 attrs.insert("address".into(), Value::from(addr));
             }
         }
-        "dns_record" => {
+        kinds::DNS_RECORD => {
             let zone = attrs
                 .get("zone")
                 .and_then(Value::as_str)

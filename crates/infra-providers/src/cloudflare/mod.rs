@@ -33,6 +33,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::Value;
 
+use infra_core::spec::schema::kinds;
 use infra_core::spec::ProviderConfig;
 use infra_kit::{
     check_settings, parse_settings, HttpUrl, OneOrMany, ProviderInfo, SecretRef, Setting,
@@ -76,7 +77,7 @@ impl infra_kit::Settings for Written {}
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
 
-const KINDS: &[KindSupport] = &[KindSupport::plain("dns_record")];
+const KINDS: &[KindSupport] = &[KindSupport::plain(kinds::DNS_RECORD)];
 
 /// `GET /zones` allows 5–50 per page.
 const ZONES_PER_PAGE: u32 = 50;
@@ -133,7 +134,6 @@ impl CloudflareProvider {
 
 #[async_trait]
 impl Provider for CloudflareProvider {
-
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
         let mut out = Vec::new();
         for (zid, zone) in self.zones_of_interest().await? {

@@ -29,6 +29,7 @@ use serde_json::Value;
 
 use convert::ContainerSpec;
 use engine::{Engine, Socket};
+use infra_core::spec::schema::kinds;
 use infra_core::spec::{Address, ProviderConfig};
 use infra_kit::{check_settings, parse_settings, Finding, ProviderInfo, Setting};
 use infra_kit::{
@@ -76,7 +77,7 @@ impl infra_kit::Settings for Written {
 pub const FACTORY: ProviderFactory = ProviderFactory { info: &INFO, build };
 
 const KINDS: &[KindSupport] = &[KindSupport {
-    kind: "container",
+    kind: kinds::CONTAINER,
     // Fixed when Docker creates a container; a change recreates it.
     replace_on: &[
         "hostname", "image", "command", "env", "ip", "ports", "gateway", "disk",
@@ -230,7 +231,6 @@ impl DockerProvider {
 
 #[async_trait]
 impl Provider for DockerProvider {
-
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
         let docker = self.engine.client().await?;
         let opts = ListContainersOptions {

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::host::{self, Depth, Entry, Host, WriteOpts};
+use infra_core::spec::schema::kinds;
 use infra_core::spec::{Attrs, ProviderConfig};
 use infra_kit::{check_settings, parse_settings, Finding, ProviderInfo, Setting};
 use infra_kit::{
@@ -59,7 +60,7 @@ impl infra_kit::Settings for Written {
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
 
-const KINDS: &[KindSupport] = &[KindSupport::plain("file")];
+const KINDS: &[KindSupport] = &[KindSupport::plain(kinds::FILE)];
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
     let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
@@ -202,7 +203,6 @@ impl FileProvider {
 
 #[async_trait]
 impl Provider for FileProvider {
-
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
         let entries = self.host.list(&self.root, Depth::Recursive).await?;
         Ok(entries.iter().map(|e| self.observe(&e.name, e)).collect())

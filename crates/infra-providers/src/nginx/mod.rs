@@ -21,6 +21,7 @@ use async_trait::async_trait;
 
 use crate::host::objects::{Adoptable, ObjectDir};
 use crate::host::{self, Entry, Host};
+use infra_core::spec::schema::kinds;
 use infra_core::spec::{Attrs, ProviderConfig};
 use infra_kit::{check_settings, parse_settings, Finding, OneOrMany, ProviderInfo, Setting};
 use infra_kit::{marker, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result};
@@ -67,7 +68,7 @@ impl infra_kit::Settings for Written {
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
 
-const KINDS: &[KindSupport] = &[KindSupport::plain("proxy_site")];
+const KINDS: &[KindSupport] = &[KindSupport::plain(kinds::PROXY_SITE)];
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
     let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
@@ -227,7 +228,6 @@ fn nginx_text(stderr: &str) -> String {
 
 #[async_trait]
 impl Provider for Nginx {
-
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
         self.files.list().await
     }

@@ -20,6 +20,7 @@ use async_trait::async_trait;
 
 use self::api::Api;
 use self::convert::Key;
+use infra_core::spec::schema::kinds;
 use infra_core::spec::ProviderConfig;
 use infra_kit::{
     check_settings, parse_settings, Finding, HttpUrl, ProviderInfo, SecretRef, Setting,
@@ -52,7 +53,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
 
-const KINDS: &[KindSupport] = &[KindSupport::plain("dns_record")];
+const KINDS: &[KindSupport] = &[KindSupport::plain(kinds::DNS_RECORD)];
 
 /// Zones read at the same time during a refresh.
 const ZONE_READS: usize = 4;
@@ -154,7 +155,7 @@ impl PowerDns {
     }
 
     fn check_kind(kind: &str) -> Result<()> {
-        if kind == "dns_record" {
+        if kind == kinds::DNS_RECORD {
             Ok(())
         } else {
             Err(ProviderError::Unsupported(format!(
@@ -187,7 +188,6 @@ impl PowerDns {
 
 #[async_trait]
 impl Provider for PowerDns {
-
     async fn list(&self, kind: &str) -> Result<Vec<Observed>> {
         Self::check_kind(kind)?;
         let zones = match &self.zones {
@@ -296,7 +296,7 @@ impl Provider for PowerDns {
     }
 
     fn batches(&self, kind: &str) -> bool {
-        kind == "dns_record"
+        kind == kinds::DNS_RECORD
     }
 
     async fn apply_batch(&self, ops: Vec<BatchOp>) -> Vec<Result<BatchResult>> {

@@ -31,6 +31,7 @@ use serde_json::{json, Value};
 
 use crate::host::objects::{Adoptable, ObjectDir};
 use crate::host::{self, Host};
+use infra_core::spec::schema::kinds;
 use infra_core::spec::{Attrs, ProviderConfig};
 use infra_kit::{check_settings, parse_settings, Finding, ProviderInfo, Setting};
 use infra_kit::{
@@ -73,7 +74,7 @@ impl infra_kit::Settings for Written {
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
 
-const KINDS: &[KindSupport] = &[KindSupport::plain("monitor")];
+const KINDS: &[KindSupport] = &[KindSupport::plain(kinds::MONITOR)];
 
 const OWNER: &str = "infra_owner";
 const INTERVAL: &str = "__scrape_interval__";
@@ -275,7 +276,6 @@ impl Prometheus {
 
 #[async_trait]
 impl Provider for Prometheus {
-
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
         self.files.list().await
     }

@@ -13,6 +13,7 @@
 use serde_json::Value;
 
 use super::convert::{self, get_prop, parse_props, set_prop};
+use infra_core::spec::schema::kinds;
 use infra_core::spec::Attrs;
 use infra_kit::{Desired, Finding, ProviderError, Result};
 
@@ -80,8 +81,8 @@ const DEFAULT_DISK_GIB: i64 = 8;
 impl Guest {
     pub fn for_kind(kind: &str) -> Result<Guest> {
         match kind {
-            "container" => Ok(Guest::Lxc),
-            "vm" => Ok(Guest::Qemu),
+            kinds::CONTAINER => Ok(Guest::Lxc),
+            kinds::VM => Ok(Guest::Qemu),
             other => Err(ProviderError::Unsupported(format!(
                 "proxmox does not serve kind `{other}`"
             ))),
@@ -98,8 +99,8 @@ impl Guest {
 
     pub fn kind(self) -> &'static str {
         match self {
-            Guest::Lxc => "container",
-            Guest::Qemu => "vm",
+            Guest::Lxc => kinds::CONTAINER,
+            Guest::Qemu => kinds::VM,
         }
     }
 

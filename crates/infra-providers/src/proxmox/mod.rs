@@ -30,6 +30,7 @@ use serde_json::Value;
 
 use client::Client;
 use guest::Guest;
+use infra_core::spec::schema::kinds;
 use infra_core::spec::ProviderConfig;
 use infra_kit::{
     check_settings, parse_settings, Finding, HttpUrl, ProviderInfo, SecretRef, Setting,
@@ -87,7 +88,7 @@ pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { inf
 
 const KINDS: &[KindSupport] = &[
     KindSupport {
-        kind: "container",
+        kind: kinds::CONTAINER,
         replace_on: &[],
         // LXC takes cores, memory and network changes while running (PVE hotplugs them).
         restart_on: &[],
@@ -97,7 +98,7 @@ const KINDS: &[KindSupport] = &[
         check_setting: guest::check_setting,
     },
     KindSupport {
-        kind: "vm",
+        kind: kinds::VM,
         replace_on: &[],
         // QEMU's default hotplug is network, disk and usb: new cores and memory
         // stay pending until the VM restarts, and cloud-init (ipconfig0) runs at boot.
@@ -137,7 +138,6 @@ fn vmid_of(id: &str) -> Result<i64> {
 
 #[async_trait]
 impl Provider for ProxmoxProvider {
-
     async fn list(&self, kind: &str) -> Result<Vec<Observed>> {
         let g = Guest::for_kind(kind)?;
         let mut out = Vec::new();
