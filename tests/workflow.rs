@@ -507,3 +507,33 @@ fn apply_format_json_reports_what_was_done() {
         (Some(0), Some(true))
     );
 }
+
+#[test]
+fn state_and_capability_lists_have_a_json_form() {
+    let env = TestEnv::example();
+    env.infra(&["apply", "--yes", "--no-commit"]).expect(0);
+    let run = env.infra(&["state", "list", "--json"]).expect(0);
+    let list: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 3, "{list:?}");
+    assert!(list
+        .iter()
+        .all(|r| r["kind"] == "file" && r["provider"] == "local" && r["id"].is_string()));
+    let human = env.infra(&["state", "list"]).expect(0);
+    assert_eq!(human.stdout.lines().count(), 3, "{}", human.stdout);
+
+    let caps = env.infra(&["capabilities", "list", "--json"]).expect(0);
+    let caps: serde_json::Value = serde_json::from_str(&caps.stdout).unwrap();
+    let web = caps["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "web-service")
+        .unwrap_or_else(|| panic!("{caps:#}"));
+    assert_eq!(web["source"], "builtin");
+    assert!(web["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "port" && p["type"].is_string()));
+}

@@ -179,7 +179,11 @@ pub struct ShowArgs {
 #[derive(Debug, Subcommand)]
 pub enum StateCommand {
     /// List recorded addresses.
-    List,
+    List {
+        /// Print JSON: address, kind, provider and id of each.
+        #[arg(long)]
+        json: bool,
+    },
     /// Forget objects without deleting them.
     Rm {
         #[arg(required = true)]

@@ -7,12 +7,14 @@
 mod apply;
 mod ask;
 mod history;
+mod lists;
 mod show;
 mod validate;
 
 pub use apply::ApplyReport;
 pub use ask::AskReport;
 pub use history::HistoryReport;
+pub use lists::{CapabilityList, StateList};
 pub use show::ShowReport;
 pub use validate::ValidateReport;
 

@@ -255,7 +255,7 @@ impl Capability {
 }
 
 /// A capability as an interpreter sees it: plain data, no templates.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct CapabilityDoc {
     pub name: String,
     pub summary: String,
@@ -266,10 +266,11 @@ pub struct CapabilityDoc {
     pub body: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ParamDoc {
     pub name: String,
     /// Parameter type as the capability declares it (name, port, cores, memory, …).
+    #[serde(rename = "type")]
     pub ty: String,
     pub required: bool,
     pub default: Option<serde_json::Value>,

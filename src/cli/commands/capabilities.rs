@@ -12,11 +12,16 @@ use clap::Subcommand;
 use crate::capability::{self, Capability, ExampleRunner, Library};
 use crate::cli::output::Ui;
 use crate::error::{Error, Result};
+use crate::report::{self, CapabilityList, Output};
 
 #[derive(Debug, Subcommand)]
 pub enum CapabilitiesCommand {
     /// List capabilities: name, source (builtin or project) and summary.
-    List,
+    List {
+        /// Print JSON, with each capability's parameters.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show one capability: its params, examples and documentation.
     Show {
         /// Capability name, e.g. web-service.
@@ -34,7 +39,7 @@ pub enum CapabilitiesCommand {
 pub fn run(cwd: &Path, cmd: CapabilitiesCommand, ui: &Ui) -> Result<i32> {
     let root = crate::project::find_root(cwd).ok();
     match cmd {
-        CapabilitiesCommand::List => list(&Library::load(root.as_deref()), ui),
+        CapabilitiesCommand::List { json } => list(&Library::load(root.as_deref()), json, ui),
         CapabilitiesCommand::Show { name } => show(&Library::load(root.as_deref()), &name, ui),
         CapabilitiesCommand::New { name } => new(cwd, &name, ui),
         CapabilitiesCommand::Check => check(&Library::load(root.as_deref()), ui),
@@ -46,24 +51,12 @@ fn example_runner(lib: &Library) -> Option<Box<dyn ExampleRunner + '_>> {
     Some(Box::new(crate::ask::examples::OfflineExamples::new(lib)))
 }
 
-fn list(lib: &Library, ui: &Ui) -> Result<i32> {
-    let width = lib
-        .caps
-        .iter()
-        .map(|c| c.name.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    println!("{:<width$}  {:<7}  SUMMARY", "NAME", "SOURCE");
-    for c in &lib.caps {
-        println!(
-            "{:<width$}  {:<7}  {}",
-            c.name,
-            c.source.as_str(),
-            c.summary
-        );
+fn list(lib: &Library, json: bool, ui: &Ui) -> Result<i32> {
+    let list = CapabilityList::new(lib);
+    report::emit(&list, if json { Output::Json } else { Output::Human }, ui);
+    if !json {
+        print_errors(lib.errors.iter(), ui);
     }
-    print_errors(lib.errors.iter(), ui);
     Ok(if lib.errors.is_empty() { 0 } else { 1 })
 }
 

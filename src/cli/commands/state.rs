@@ -7,15 +7,15 @@ use crate::cli::args::StateCommand;
 use crate::cli::output::Ui;
 use crate::error::{Error, Result};
 use crate::git::{self, Repo};
+use crate::report::{self, Output, StateList};
 use crate::state;
 
-pub fn run(cwd: &Path, cmd: StateCommand, _ui: &Ui) -> Result<i32> {
+pub fn run(cwd: &Path, cmd: StateCommand, ui: &Ui) -> Result<i32> {
     let root = super::root(cwd)?;
     match cmd {
-        StateCommand::List => {
-            for address in state::load(&root)?.state.resources.keys() {
-                println!("{address}");
-            }
+        StateCommand::List { json } => {
+            let list = StateList::new(&state::load(&root)?.state);
+            report::emit(&list, if json { Output::Json } else { Output::Human }, ui);
             Ok(0)
         }
         StateCommand::Rm {
