@@ -7,12 +7,14 @@
 
 use std::fmt::Display;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use serde_json::Value;
 
 use infra_core::error::Error;
+use infra_engine::retry::{RetryPolicy, RetryableError};
 use infra_kit::Secret;
 
 /// Retries after the first attempt, for 429 and 5xx only: enough to ride out a
@@ -77,16 +79,21 @@ impl Http {
         }
     }
 
-    /// POST `body` as JSON and return the JSON answer, retrying 429 and 5xx.
+    /// POST `body` as JSON and return the JSON answer, retrying 429 and 5xx by
+    /// the engine's one retry policy (here: two retries, waits up to 10 s).
     pub async fn post_json(
         &self,
         url: &str,
         headers: HeaderMap,
         body: &Value,
     ) -> Result<Value, Error> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+        let policy = RetryPolicy {
+            max_retries: MAX_RETRIES,
+            first_wait: Duration::from_millis(500),
+            longest_wait: MAX_RETRY_WAIT,
+        };
+        let attempts = AtomicU32::new(1);
+        let once = || async {
             let sent = self
                 .client
                 .post(url)
@@ -94,47 +101,55 @@ impl Http {
                 .json(body)
                 .send()
                 .await;
-            let resp = sent.map_err(|e| self.transport_error(url, &e))?;
+            let resp = sent.map_err(|e| Refused::Final(self.transport_error(url, &e)))?;
             let status = resp.status();
             let asked_wait = retry_after(resp.headers());
             let text = resp
                 .text()
                 .await
-                .map_err(|e| self.transport_error(url, &e))?;
+                .map_err(|e| Refused::Final(self.transport_error(url, &e)))?;
             if status.is_success() {
                 return serde_json::from_str(&text).map_err(|e| {
-                    self.fail(format!(
+                    Refused::Final(self.fail(format!(
                         "the API's response is not JSON ({e}): {}",
                         excerpt(&text, 200)
-                    ))
+                    )))
                 });
             }
-            let retryable = status.as_u16() == 429 || status.is_server_error();
-            if retryable && attempt <= MAX_RETRIES {
-                let wait = asked_wait.unwrap_or_else(|| backoff(attempt));
-                tokio::time::sleep(wait.min(MAX_RETRY_WAIT)).await;
-                continue;
-            }
-            let tries = if attempt > 1 {
-                format!(" after {attempt} attempts")
+            let err = self.status_error(status, &text, attempts.load(Ordering::Relaxed));
+            if status.as_u16() == 429 || status.is_server_error() {
+                Err(Refused::Again(err, asked_wait))
             } else {
-                String::new()
-            };
-            let code = match status.canonical_reason() {
-                Some(reason) => format!("{} {reason}", status.as_u16()),
-                None => status.as_u16().to_string(),
-            };
-            let err = self.fail(format!(
-                "the API answered HTTP {code}{tries}: {}",
-                api_message(&text)
-            ));
-            return Err(match status.as_u16() {
-                401 | 403 => err.hint("check the API key: [ai] api_key (env:NAME or file:PATH) or the backend's key variable"),
-                404 => err.hint("check [ai] base_url and [ai] model"),
-                429 => err.hint("the API is rate limiting: wait a little and try again, or use --backend offline"),
-                s if s >= 500 => err.hint("the API is having trouble: try again later, or use --backend offline"),
-                _ => err,
-            });
+                Err(Refused::Final(err))
+            }
+        };
+        let notify = |_, _: &Refused, _| {
+            attempts.fetch_add(1, Ordering::Relaxed);
+        };
+        policy.run(once, notify).await.map_err(Refused::into_error)
+    }
+
+    /// The error for an HTTP failure after `attempts` tries, with the API's own words.
+    fn status_error(&self, status: reqwest::StatusCode, text: &str, attempts: u32) -> Error {
+        let tries = if attempts > 1 {
+            format!(" after {attempts} attempts")
+        } else {
+            String::new()
+        };
+        let code = match status.canonical_reason() {
+            Some(reason) => format!("{} {reason}", status.as_u16()),
+            None => status.as_u16().to_string(),
+        };
+        let err = self.fail(format!(
+            "the API answered HTTP {code}{tries}: {}",
+            api_message(text)
+        ));
+        match status.as_u16() {
+            401 | 403 => err.hint("check the API key: [ai] api_key (env:NAME or file:PATH) or the backend's key variable"),
+            404 => err.hint("check [ai] base_url and [ai] model"),
+            429 => err.hint("the API is rate limiting: wait a little and try again, or use --backend offline"),
+            s if s >= 500 => err.hint("the API is having trouble: try again later, or use --backend offline"),
+            _ => err,
         }
     }
 
@@ -178,8 +193,27 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(500 * 2u64.pow(attempt.saturating_sub(1)))
+/// A failed call: worth another try (with the server's Retry-After), or not.
+enum Refused {
+    Again(Error, Option<Duration>),
+    Final(Error),
+}
+
+impl Refused {
+    fn into_error(self) -> Error {
+        match self {
+            Refused::Again(e, _) | Refused::Final(e) => e,
+        }
+    }
+}
+
+impl RetryableError for Refused {
+    fn transient(&self) -> Option<Option<Duration>> {
+        match self {
+            Refused::Again(_, wait) => Some(*wait),
+            Refused::Final(_) => None,
+        }
+    }
 }
 
 /// The API's own explanation, from whichever error envelope it uses:
