@@ -3,7 +3,7 @@
 //! workspace's crates, re-exported here under their old module names.
 //!
 //! Layers (a crate imports only those to its left; the compiler enforces it):
-//! `infra-core` → `infra-plan` → `infra-kit` → `infra-engine` → `infra-providers` → `infra`,
+//! `infra-core` → `infra-kit` → `infra-plan` → `infra-engine` → `infra-providers` → `infra`,
 //! with `infra-git`, `infra-capability` and `infra-ask` beside the engine.
 
 pub mod cli;

@@ -563,7 +563,7 @@ fn a_project_sets_its_own_capability_defaults_in_vars() {
 }
 
 #[test]
-fn ask_reports_hide_sensitive_values_in_every_format() {
+fn ask_json_hides_sensitive_values_and_markdown_is_a_pr_comment() {
     let env = TestEnv::lab(
         "\n[container.wiki]\nhostname = \"wiki\"\nimage = \"wikijs:2\"\nip = \"10.20.0.60/24\"\ncores = 1\nenv = { MODE = \"quiet-zebra\" }\n",
     );

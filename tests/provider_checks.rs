@@ -62,7 +62,7 @@ fn powerdns_settings_and_audit() {
             ("infra/main.toml", "mx1.example.com.", "without the trailing dot"),
         ],
     );
-    // Once the types parse, range checks run too: both errors of a table come out.
+    // Once the types parse, the provider's own range checks run too.
     let env_free = check(
         "[providers.dns]\nkind = \"powerdns\"\napi_url = \"http://127.0.0.1:8081\"\napi_key = \"env:PDNS_KEY\"\ntimeout_secs = 0\n",
         "",
@@ -95,6 +95,12 @@ fn cloudflare_settings_and_audit() {
             ("infra/main.toml", "2001:db8:0:0::1", "write content = \"2001:db8::1\""),
         ],
     );
+    // Audited as apply would send it: the schema's default ttl (300) included.
+    check(
+        "[providers.cf]\nkind = \"cloudflare\"\ntoken = \"env:CF_TOKEN\"\n",
+        "[dns_record.www]\nzone = \"example.com\"\nname = \"www\"\ntype = \"A\"\ncontent = \"203.0.113.10\"\nproxied = true\n",
+        &[("infra/main.toml", "proxied = true", "automatic TTL")],
+    );
 }
 
 #[test]
@@ -104,7 +110,7 @@ fn proxmox_settings_and_audit() {
         "[container.build]\nhostname = \"build\"\nimage = \"debian-12\"\nports = [\"8080:80\"]\n",
         &[
             ("infra.toml", "endpoint =", "must be an https:// URL"),
-            ("infra.toml", "tls_fingerprint =", "tls_fingerprint"),
+            ("infra.toml", "tls_fingerprint =", "must be the SHA-256 of the certificate"),
             ("infra/main.toml", "ports =", "do not support `ports`"),
         ],
     );
@@ -136,7 +142,7 @@ fn nginx_settings() {
     check(
         "[providers.web]\nkind = \"nginx\"\nsites_dir = \"sites\"\nhost = \"ftp://edge.lan\"\n",
         "",
-        &[("infra.toml", "host =", "host")],
+        &[("infra.toml", "host =", "only ssh:// hosts are supported")],
     );
 }
 
@@ -186,6 +192,11 @@ fn retries_is_a_setting_of_every_provider() {
         "[providers.local]\nkind = \"file\"\nroot = \"out\"\nretries = 99\n",
         "",
         &[("infra.toml", "retries = 99", "must be from 0 to 10")],
+    );
+    check(
+        "[providers.dns]\nkind = \"powerdns\"\napi_url = \"http://127.0.0.1:8081\"\napi_key = \"env:K\"\nretries = -1\n",
+        "",
+        &[("infra.toml", "retries = -1", "retries: invalid value: integer `-1`")],
     );
     let env = TestEnv::new();
     env.write(

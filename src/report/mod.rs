@@ -1,8 +1,9 @@
 //! What commands produce, as data. A command builds one report struct and hands
 //! it to `emit`, which renders it as text for people, JSON for tools or Markdown
-//! for a pull-request comment. Attribute values reach a report only through
-//! `infra_plan::redact`, so no renderer can show a sensitive value. (The plan has
-//! its own renderers in `render`, over `&Plan`.)
+//! for a pull-request comment. Attribute values from the plan or the state reach a
+//! report only through `infra_plan::redact`. (The spec diff in `infra ask`'s report
+//! is the user's own file, shown as `git diff` would; the plan has its own
+//! renderers in `render`, over `&Plan`.)
 
 mod apply;
 mod ask;

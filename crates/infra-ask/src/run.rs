@@ -148,6 +148,7 @@ pub async fn ask(
     // Plans against the recorded state only: ask never contacts live infrastructure.
     let opts_plan = PlanOptions {
         refresh: false,
+        skip_audit: true,
         ..PlanOptions::default()
     };
     let no_providers = BTreeMap::new();

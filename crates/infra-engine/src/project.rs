@@ -49,6 +49,10 @@ pub struct PlanOptions {
     pub replace: Vec<String>,
     pub destroy: bool,
     pub spec_commit: Option<String>,
+    /// Leave out the providers' audit of values that come from references (ask
+    /// plans against the recorded state only, and must not be blocked by a
+    /// problem the project already had; `infra plan` reports it).
+    pub skip_audit: bool,
 }
 
 /// Find the project root from `start` (walking up to the first infra.toml).
@@ -576,7 +580,9 @@ impl Project {
                 .collect();
             Error::new("cannot compute the plan").detail(lines.join("\n"))
         })?;
-        self.audit_resolved(&plan, &input.desired)?;
+        if !opts.skip_audit {
+            self.audit_resolved(&plan, &input.desired)?;
+        }
         let violations = plan::policy::violations(&plan, &self.spec.policy);
         if !violations.is_empty() {
             return Err(Error::new("the plan breaks the project's [policy]")
@@ -625,14 +631,11 @@ impl Project {
             else {
                 continue;
             };
+            // As apply will send it: defaults and derived values included.
             let resolved = providers::Desired {
                 address: c.address.clone(),
                 kind: c.kind.clone(),
-                attrs: after
-                    .iter()
-                    .filter(|(k, _)| d.attrs.contains_key(*k))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
+                attrs: spec::Attrs::clone(after),
                 settings: d.settings.clone(),
             };
             let ctx = providers::Context {

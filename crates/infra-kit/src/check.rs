@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use infra_core::spec::load::closest;
-use infra_core::spec::refs;
 use infra_core::spec::validate::is_secret_ref;
+use infra_core::spec::{refs, schema};
 use infra_core::spec::{Diagnostic, Diagnostics, Resource, Spec};
 
 use crate::{check_settings, Context, Desired, Finding, ProviderInfo, Setting, Settings};
@@ -80,10 +80,22 @@ fn audit<'s>(
     if r.attrs.values().any(refs::has_refs) {
         return;
     }
+    // As apply will send it: schema defaults and derived values included.
+    let mut attrs = r.attrs.clone();
+    if let Some(kind) = schema::kind(&r.address.kind) {
+        for a in kind.attrs {
+            if let Some(default) = a.default {
+                attrs
+                    .entry(a.name.to_string())
+                    .or_insert_with(|| default.value());
+            }
+        }
+    }
+    schema::derive_computed(&r.address.kind, &mut attrs);
     let desired = Desired {
         address: r.address.to_string(),
         kind: r.address.kind.clone(),
-        attrs: r.attrs.clone(),
+        attrs,
         settings: r.settings.get(&p.kind).cloned().unwrap_or_default(),
     };
     let ctx = contexts.entry(p.name.as_str()).or_insert_with(|| Context {

@@ -1,7 +1,8 @@
-//! The one place sensitive values are hidden. Every output that shows attribute
-//! values (the plan's JSON, `infra ask`'s report, `infra show`) passes them through
-//! here first, so a new output cannot forget; the value becomes a fixed string that
-//! tools can recognise.
+//! Where sensitive values are hidden from data: every machine-readable output and
+//! report that shows attribute values (the plan's JSON, `infra ask`'s, `infra
+//! show`'s) passes them through here, so a new one cannot forget; the value becomes
+//! a fixed string tools can recognise. (The human and Markdown plan renderers mark
+//! the same attributes, by the plan's `sensitive` lists, in Terraform's words.)
 
 use std::sync::Arc;
 

@@ -67,10 +67,11 @@ pub fn root_cause(e: &reqwest::Error) -> String {
     last
 }
 
-/// A request that got no complete answer (timeout, refused or dropped
-/// connection) is worth another try; `message` says where it went.
+/// A request that got no answer (timeout, refused or dropped connection) is
+/// worth another try; `message` says where it went. A reply cut off while being
+/// read is not: the write it answers may have happened.
 pub fn transport(e: &reqwest::Error, message: String) -> ProviderError {
-    if e.is_timeout() || e.is_connect() || e.is_request() || e.is_body() {
+    if e.is_timeout() || e.is_connect() || e.is_request() {
         ProviderError::Transient {
             message,
             retry_after: None,

@@ -91,6 +91,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         replace,
         destroy,
         spec_commit: head.clone(),
+        skip_audit: false,
     };
     let providers = project.providers()?;
     let planned = rt.block_on(project.plan_with_live(&opts, &providers))?;

@@ -35,6 +35,7 @@ pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
         replace: args.flags.replace.clone(),
         destroy: args.destroy,
         spec_commit: spec_commit(&root),
+        skip_audit: false,
     };
     // Without a refresh nothing live is read, so no provider needs to be reachable.
     let providers = if opts.refresh {

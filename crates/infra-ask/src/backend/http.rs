@@ -20,8 +20,8 @@ use infra_kit::Secret;
 /// Retries after the first attempt, for 429 and 5xx only: enough to ride out a
 /// short overload without keeping a person at the prompt for minutes.
 pub const MAX_RETRIES: u32 = 2;
-/// The longest pause taken for a `Retry-After`: `infra ask` is interactive, so
-/// a server asking for more is retried sooner and, failing that, reported.
+/// The longest pause taken for a `Retry-After`: `infra ask` is interactive, so a
+/// server asking for more is reported at once.
 pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
 
 pub struct Http {
