@@ -226,6 +226,11 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
         if rel == ".git" {
             continue;
         }
+        // The lock file stays once made (an OS lock lives on it); released, it is
+        // empty, and it is never committed.
+        if rel == ".infra/lock" && std::fs::metadata(&p).is_ok_and(|m| m.len() == 0) {
+            continue;
+        }
         if p.is_dir() {
             walk(root, &p, out);
         } else {

@@ -1,4 +1,7 @@
-//! `infra force-unlock [ID]`: remove the apply lock after a crash.
+//! `infra force-unlock [ID]`: clear what a lock left behind. The lock is an OS
+//! file lock that dies with its process, so after a crash the next apply simply
+//! takes it over; this command only clears the details a dead holder left in the
+//! file, and never touches a lock a running process holds.
 
 use std::path::Path;
 
@@ -7,6 +10,13 @@ use crate::error::{Error, Result};
 
 pub fn run(cwd: &Path, args: crate::cli::args::ForceUnlockArgs) -> Result<i32> {
     let root = super::root(cwd)?;
+    if let Some(info) = lock::holder(&root)? {
+        return Err(Error::new(format!(
+            "the lock is held by a running process: {} (pid {} on {})",
+            info.operation, info.pid, info.host
+        ))
+        .hint("wait for it to finish; infra never takes a lock from a running process"));
+    }
     let Some(info) = lock::read(&root)? else {
         println!("The project is not locked.");
         return Ok(0);
@@ -19,16 +29,9 @@ pub fn run(cwd: &Path, args: crate::cli::args::ForceUnlockArgs) -> Result<i32> {
             );
         }
     }
-    if !lock::is_stale(&info) {
-        return Err(Error::new(format!(
-            "the lock is held by a running process: {} (pid {} on {})",
-            info.operation, info.pid, info.host
-        ))
-        .hint("wait for it to finish; infra only removes locks whose process is gone"));
-    }
-    fs_err::remove_file(root.join(lock::LOCK_FILE))?;
+    fs_err::write(root.join(lock::LOCK_FILE), "")?;
     println!(
-        "Removed the stale lock of {} (pid {}, started {}).",
+        "Cleared the lock left by {} (pid {}, started {}); no process held it.",
         info.operation, info.pid, info.created
     );
     Ok(0)

@@ -1,14 +1,21 @@
-//! The project lock: `.infra/lock`, created exclusively for the length of an apply.
-//! It records who holds it; a lock whose process is gone is reported as stale and
-//! only `infra force-unlock` removes it (a person decides, as with Terraform).
+//! The project lock: `.infra/lock`, held with an OS file lock (flock) for the
+//! length of an apply. The lock dies with its process, so a crash never blocks the
+//! next apply (as with Terraform's local backend). The file itself stays; while
+//! held it says who holds it, for the message another infra prints.
 
-use std::path::{Path, PathBuf};
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use infra_core::error::{Error, Result};
 
 pub const LOCK_FILE: &str = ".infra/lock";
+
+/// What the holder writes into the lock file; at most this much is read back.
+const MAX_INFO: u64 = 4096;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LockInfo {
@@ -21,14 +28,25 @@ pub struct LockInfo {
 
 #[derive(Debug)]
 pub struct Lock {
-    path: PathBuf,
+    file: File,
     pub info: LockInfo,
+    /// The details a holder that died left behind, if any (taken over).
+    pub previous: Option<LockInfo>,
 }
 
 impl Lock {
     pub fn acquire(root: &Path, operation: &str) -> Result<Lock> {
         let path = root.join(LOCK_FILE);
         fs_err::create_dir_all(path.parent().expect("lock file has a parent"))?;
+        let mut file = open(&path)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(held_error(&mut file, &path)),
+            Err(TryLockError::Error(e)) => {
+                return Err(Error::new(format!("cannot lock {}: {e}", path.display())))
+            }
+        }
+        let previous = read_info(&mut file);
         let info = LockInfo {
             id: infra_core::util::sha256_hex(
                 format!("{}-{:?}", std::process::id(), std::time::SystemTime::now()).as_bytes(),
@@ -39,68 +57,107 @@ impl Lock {
             operation: operation.to_string(),
             created: now_utc(),
         };
-        // Write the lock's content to a temp file, then link it into place: the lock
-        // appears whole or not at all, so a kill can never leave an empty lock behind.
-        let tmp = path.with_file_name(format!(".lock.{}.tmp", std::process::id()));
-        fs_err::write(
-            &tmp,
-            serde_json::to_string_pretty(&info).expect("lock info serialises"),
-        )?;
-        let linked = std::fs::hard_link(&tmp, &path);
-        let _ = std::fs::remove_file(&tmp);
-        match linked {
-            Ok(()) => Ok(Lock { path, info }),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(held_error(&path)),
-            Err(e) => Err(Error::new(format!("cannot create {}: {e}", path.display()))),
-        }
+        let text = serde_json::to_string_pretty(&info).expect("lock info serialises");
+        let written = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(text.as_bytes()));
+        written.map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
+        Ok(Lock {
+            file,
+            info,
+            previous,
+        })
     }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        // Emptied first, so the file never names a holder that let go; the OS lock
+        // goes when the file is closed (or the process dies).
+        let _ = self.file.set_len(0);
     }
 }
 
-/// Read the current lock, if any.
-pub fn read(root: &Path) -> Result<Option<LockInfo>> {
+/// Open the lock file: a regular file, never through a symlink, never a FIFO.
+fn open(path: &Path) -> Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    let not_regular = || {
+        Error::new(format!("{} is not a regular file", path.display()))
+            .hint("remove it: infra keeps its lock there")
+    };
+    let file = match file {
+        Ok(f) => f,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(not_regular()),
+        Err(e) => return Err(Error::new(format!("cannot open {}: {e}", path.display()))),
+    };
+    if !file
+        .metadata()
+        .map(|m| m.file_type().is_file())
+        .unwrap_or(false)
+    {
+        return Err(not_regular());
+    }
+    Ok(file)
+}
+
+/// The details in a lock file (bounded read); `None` when empty or unreadable.
+fn read_info(file: &mut File) -> Option<LockInfo> {
+    let mut text = String::new();
+    file.rewind().ok()?;
+    file.take(MAX_INFO).read_to_string(&mut text).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Who holds the project lock right now, if anyone (an OS lock is held).
+pub fn holder(root: &Path) -> Result<Option<LockInfo>> {
     let path = root.join(LOCK_FILE);
-    match fs_err::read_to_string(&path) {
-        Ok(text) => Ok(Some(serde_json::from_str(&text).unwrap_or(LockInfo {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let mut file = open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(None),
+        Err(TryLockError::WouldBlock) => Ok(Some(read_info(&mut file).unwrap_or(LockInfo {
             id: "unknown".into(),
             pid: 0,
             host: "unknown".into(),
-            operation: "unknown".into(),
+            operation: "an infra command".into(),
             created: "unknown".into(),
         }))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
+        Err(TryLockError::Error(e)) => {
+            Err(Error::new(format!("cannot lock {}: {e}", path.display())))
+        }
     }
 }
 
-/// Is the holder of this lock gone? Only decidable on this host.
-pub fn is_stale(info: &LockInfo) -> bool {
-    // pid 0: an unreadable lock file (older infra, or damaged): nobody holds it.
-    info.pid == 0 || (info.host == hostname() && !infra_core::util::pid_alive(info.pid))
+/// The details a lock file holds, whether or not anyone holds the lock.
+pub fn read(root: &Path) -> Result<Option<LockInfo>> {
+    let path = root.join(LOCK_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    Ok(read_info(&mut open(&path)?))
 }
 
-fn held_error(path: &Path) -> Error {
-    let root = path
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or(Path::new("."));
-    match read(root) {
-        Ok(Some(info)) if is_stale(&info) => Error::new(format!(
-            "the project is locked by a stale lock: {} (pid {}, {}) started {} and is no longer running",
-            info.operation, info.pid, info.host, info.created
-        ))
-        .hint(format!("if no other infra is running, remove it with `infra force-unlock {}`", info.id)),
-        Ok(Some(info)) => Error::new(format!(
+fn held_error(file: &mut File, path: &Path) -> Error {
+    match read_info(file) {
+        Some(info) => Error::new(format!(
             "the project is locked: {} (pid {} on {}) has held the lock since {}",
             info.operation, info.pid, info.host, info.created
         ))
         .hint("wait for it to finish"),
-        _ => Error::new(format!("the project is locked ({} exists)", path.display())).hint("run `infra force-unlock` if no other infra is running"),
+        None => Error::new(format!(
+            "the project is locked ({} is held)",
+            path.display()
+        ))
+        .hint("another infra command is running here; wait for it to finish"),
     }
 }
 
@@ -146,22 +203,30 @@ mod tests {
     #[test]
     fn second_acquire_fails_and_drop_releases() {
         let dir = tempfile::tempdir().unwrap();
-        let lock = Lock::acquire(dir.path(), "apply").unwrap();
-        let err = Lock::acquire(dir.path(), "apply").unwrap_err();
-        assert!(err.message.contains("is locked"), "{}", err.message);
+        let lock = Lock::acquire(dir.path(), "infra apply").unwrap();
+        let err = Lock::acquire(dir.path(), "infra apply").unwrap_err();
+        assert!(
+            err.message
+                .contains("the project is locked: infra apply (pid"),
+            "{}",
+            err.message
+        );
+        assert!(holder(dir.path()).unwrap().is_some());
         drop(lock);
-        Lock::acquire(dir.path(), "apply").unwrap();
+        assert!(holder(dir.path()).unwrap().is_none());
+        Lock::acquire(dir.path(), "infra apply").unwrap();
     }
 
     #[test]
-    fn dead_holder_is_named_stale() {
+    fn a_lock_left_by_a_dead_process_is_taken_over() {
         let dir = tempfile::tempdir().unwrap();
         fs_err::create_dir_all(dir.path().join(".infra")).unwrap();
+        // What a killed apply leaves: the holder's details, no OS lock.
         let info = LockInfo {
             id: "abc".into(),
             pid: 999_999_999,
             host: hostname(),
-            operation: "apply".into(),
+            operation: "infra apply".into(),
             created: now_utc(),
         };
         fs_err::write(
@@ -169,9 +234,22 @@ mod tests {
             serde_json::to_string(&info).unwrap(),
         )
         .unwrap();
-        let err = Lock::acquire(dir.path(), "apply").unwrap_err();
-        assert!(err.message.contains("stale lock"), "{}", err.message);
-        assert!(err.hint.unwrap().contains("infra force-unlock abc"));
+        let lock = Lock::acquire(dir.path(), "infra apply").unwrap();
+        assert_eq!(lock.info.pid, std::process::id());
+        assert_eq!(lock.previous.as_ref().map(|p| p.pid), Some(999_999_999));
+    }
+
+    #[test]
+    fn a_symlink_or_fifo_is_never_opened_as_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::create_dir_all(dir.path().join(".infra")).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", dir.path().join(LOCK_FILE)).unwrap();
+        let err = Lock::acquire(dir.path(), "infra apply").unwrap_err();
+        assert!(
+            err.message.contains("not a regular file"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
