@@ -611,6 +611,7 @@ impl Project {
     fn audit_resolved(&self, plan: &Plan, desired: &[DesiredInput]) -> Result<()> {
         let by_address: BTreeMap<&str, &DesiredInput> =
             desired.iter().map(|d| (d.address.as_str(), d)).collect();
+        let infos = self.registry.infos();
         let mut problems = Vec::new();
         for c in plan.actions() {
             let (Some(after), Some(d)) = (&c.after, by_address.get(c.address.as_str())) else {
@@ -622,10 +623,8 @@ impl Project {
             if unknown || !d.attrs.values().any(spec::refs::has_refs) {
                 continue;
             }
-            let Some(check) = self
-                .registry
-                .infos()
-                .into_iter()
+            let Some(check) = infos
+                .iter()
                 .find(|i| i.kind == d.provider_kind)
                 .and_then(|i| i.audit)
             else {

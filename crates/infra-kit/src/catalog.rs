@@ -167,12 +167,7 @@ pub trait Settings: DeserializeOwned {
 
 /// Parse a `[providers.NAME]` table into `T`; the first problem, by setting name.
 pub fn parse_settings<T: Settings>(attrs: &Attrs) -> Result<T, Finding> {
-    let table = Value::Object(attrs.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
-    let settings: T = serde_path_to_error::deserialize(table).map_err(|e| {
-        let key = e.path().iter().next().map(|s| s.to_string());
-        let message = e.into_inner().to_string();
-        Finding { key, message }
-    })?;
+    let settings: T = deserialize(attrs)?;
     match settings.check().into_iter().next() {
         Some(f) => Err(f),
         None => Ok(settings),
@@ -181,17 +176,19 @@ pub fn parse_settings<T: Settings>(attrs: &Attrs) -> Result<T, Finding> {
 
 /// `ProviderInfo::check_settings` for a provider whose settings are `T`.
 pub fn check_settings<T: Settings>(attrs: &Attrs) -> Vec<Finding> {
-    let table = Value::Object(attrs.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
-    match serde_path_to_error::deserialize::<_, T>(table) {
+    match deserialize::<T>(attrs) {
         Ok(s) => s.check(),
-        Err(e) => {
-            let key = e.path().iter().next().map(|s| s.to_string());
-            vec![Finding {
-                key,
-                message: e.into_inner().to_string(),
-            }]
-        }
+        Err(f) => vec![f],
     }
+}
+
+/// The table as `T`; a type error names the setting it is about.
+fn deserialize<T: DeserializeOwned>(attrs: &Attrs) -> Result<T, Finding> {
+    let table = Value::Object(attrs.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+    serde_path_to_error::deserialize(table).map_err(|e| Finding {
+        key: e.path().iter().next().map(|s| s.to_string()),
+        message: e.into_inner().to_string(),
+    })
 }
 
 /// A provider's audit of one resource.

@@ -83,13 +83,7 @@ fn audit<'s>(
     // As apply will send it: schema defaults and derived values included.
     let mut attrs = r.attrs.clone();
     if let Some(kind) = schema::kind(&r.address.kind) {
-        for a in kind.attrs {
-            if let Some(default) = a.default {
-                attrs
-                    .entry(a.name.to_string())
-                    .or_insert_with(|| default.value());
-            }
-        }
+        kind.fill_defaults(&mut attrs, |_| false);
     }
     schema::derive_computed(&r.address.kind, &mut attrs);
     let desired = Desired {

@@ -262,13 +262,7 @@ pub fn resolve_attrs(
             }
         }
     }
-    for a in schema.attrs {
-        if let Some(def) = a.default {
-            if !attrs.contains_key(a.name) && !unknown.contains(a.name) {
-                attrs.insert(a.name.into(), def.value());
-            }
-        }
-    }
+    schema.fill_defaults(&mut attrs, |name| unknown.contains(name));
     schema::derive_computed(&d.kind, &mut attrs);
     (attrs, unknown)
 }

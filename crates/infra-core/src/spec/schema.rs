@@ -151,6 +151,17 @@ pub struct OneOf {
 }
 
 impl KindSchema {
+    /// Give every attribute with a default and no value (unless `skip` says so) its default.
+    pub fn fill_defaults(&self, attrs: &mut super::Attrs, skip: impl Fn(&str) -> bool) {
+        for a in self.attrs {
+            if let Some(default) = a.default {
+                if !attrs.contains_key(a.name) && !skip(a.name) {
+                    attrs.insert(a.name.into(), default.value());
+                }
+            }
+        }
+    }
+
     pub fn attr(&self, name: &str) -> Option<&Attr> {
         self.attrs.iter().find(|a| a.name == name)
     }

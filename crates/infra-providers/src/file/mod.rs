@@ -64,7 +64,7 @@ const KINDS: &[KindSupport] = &[KindSupport::plain(kinds::FILE)];
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
     let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
-    let host = Host::parse(w.host.as_deref().unwrap_or("local"))?;
+    let host = Host::from_setting(w.host.as_deref())?;
     let root = host::dir_setting(&host, &ctx.root, &w.root);
     let comment = w.comment.unwrap_or_else(|| "#".into());
     Ok(Arc::new(FileProvider {

@@ -16,8 +16,6 @@ mod ssh;
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use infra_kit::{Finding, ProviderError, Result};
 pub use ssh::Ssh;
 
@@ -81,14 +79,8 @@ pub enum Host {
 
 impl Host {
     /// From a provider's `host` setting (absent = local).
-    pub fn from_setting(value: Option<&Value>) -> std::result::Result<Host, String> {
-        match value {
-            None => Ok(Host::Local),
-            Some(Value::String(s)) => Host::parse(s),
-            Some(other) => Err(format!(
-                "host must be a string like \"ssh://user@host:22\", not {other}"
-            )),
-        }
+    pub fn from_setting(value: Option<&str>) -> std::result::Result<Host, String> {
+        value.map_or(Ok(Host::Local), Host::parse)
     }
 
     /// `ssh://[user@]host[:port]`; `local` is accepted for symmetry.
@@ -202,7 +194,7 @@ mod tests;
 
 /// The `host` setting, and the directory settings that must then be absolute.
 pub fn check_host_dirs(host: Option<&str>, dirs: &[(&str, Option<&str>)]) -> Vec<Finding> {
-    let parsed = match Host::parse(host.unwrap_or("local")) {
+    let parsed = match Host::from_setting(host) {
         Ok(h) => h,
         Err(e) => return vec![Finding::at("host", e)],
     };

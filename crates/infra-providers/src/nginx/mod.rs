@@ -72,7 +72,7 @@ const KINDS: &[KindSupport] = &[KindSupport::plain(kinds::PROXY_SITE)];
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
     let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
-    let host = Host::parse(w.host.as_deref().unwrap_or("local"))?;
+    let host = Host::from_setting(w.host.as_deref())?;
     let sites_dir = host::dir_setting(&host, &ctx.root, &w.sites_dir);
     let enabled_dir = w
         .enabled_dir

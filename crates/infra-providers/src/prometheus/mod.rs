@@ -83,7 +83,7 @@ const STATUS: &str = "infra_expect_status";
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
     let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
-    let host = Host::parse(w.host.as_deref().unwrap_or("local"))?;
+    let host = Host::from_setting(w.host.as_deref())?;
     let targets_dir = host::dir_setting(&host, &ctx.root, &w.targets_dir);
     Ok(Arc::new(Prometheus {
         files: ObjectDir::new(
