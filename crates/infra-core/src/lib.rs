@@ -3,6 +3,7 @@
 //! prints (`error`) and small shared helpers (`util`). No I/O beyond reading and
 //! writing the project's own files.
 
+pub mod beneath;
 pub mod error;
 pub mod spec;
 pub mod state;

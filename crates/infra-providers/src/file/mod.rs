@@ -8,13 +8,12 @@
 //! With `host = "ssh://user@host:port"` the root is a directory on that host
 //! (absolute), reached through `providers::host`; a refresh is one round trip.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::host::{self, Depth, Entry, Host, WriteOpts};
+use crate::host::{self, Depth, Entry, Host, Root, WriteOpts};
 use infra_core::spec::schema::kinds;
 use infra_core::spec::{Attrs, ProviderConfig};
 use infra_kit::{check_settings, parse_settings, Finding, ProviderInfo, Setting};
@@ -71,28 +70,29 @@ fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn 
         root,
         project: ctx.project.clone(),
         comment,
-        host,
     }))
 }
 
 pub struct FileProvider {
-    root: PathBuf,
+    /// Every path is resolved beneath it, never through a link.
+    root: Root,
     project: String,
     comment: String,
-    host: Host,
 }
 
 impl FileProvider {
-    pub fn new(root: PathBuf, project: &str) -> Self {
+    /// Files under `dir` (absolute) on this machine.
+    pub fn new(dir: &std::path::Path, project: &str) -> Self {
         FileProvider {
-            root,
+            root: host::dir_setting(&Host::Local, dir, &dir.to_string_lossy()),
             project: project.to_string(),
             comment: "#".into(),
-            host: Host::Local,
         }
     }
 
-    fn full(&self, rel: &str) -> Result<PathBuf> {
+    /// `rel`, checked to stay inside the root lexically (the root resolves it
+    /// without links).
+    fn full<'a>(&self, rel: &'a str) -> Result<&'a str> {
         if rel.is_empty()
             || rel.starts_with('/')
             || rel.split('/').any(|c| c == ".." || c.is_empty())
@@ -101,7 +101,7 @@ impl FileProvider {
                 "path `{rel}` must stay inside the provider root"
             )));
         }
-        Ok(self.root.join(rel))
+        Ok(rel)
     }
 
     fn marker_line(&self, address: &str) -> String {
@@ -146,8 +146,8 @@ impl FileProvider {
     }
 
     async fn observe_path(&self, rel: &str) -> Result<Option<Observed>> {
-        let path = self.full(rel)?;
-        Ok(self.host.read(&path).await?.map(|e| self.observe(rel, &e)))
+        let rel = self.full(rel)?;
+        Ok(self.root.read(rel).await?.map(|e| self.observe(rel, &e)))
     }
 
     async fn write(&self, r: &Desired) -> Result<Observed> {
@@ -156,7 +156,7 @@ impl FileProvider {
             .get("path")
             .and_then(Value::as_str)
             .ok_or_else(|| ProviderError::rejected("file needs a path"))?;
-        let path = self.full(rel)?;
+        let rel = self.full(rel)?;
         let content = r.attrs.get("content").and_then(Value::as_str).unwrap_or("");
         let mode = r
             .attrs
@@ -170,7 +170,7 @@ impl FileProvider {
             mode,
             create_dirs: true,
         };
-        self.host.write(&path, data.as_bytes(), opts).await?;
+        self.root.write(rel, data.as_bytes(), opts).await?;
         // What was written is what is there: no second round trip to read it back.
         let entry = Entry {
             name: rel.to_string(),
@@ -188,11 +188,11 @@ impl FileProvider {
                 (None, _) => {
                     return Err(ProviderError::NotOwned(format!(
                         "{} exists and was not written by infra; refusing to touch it (adopt it with `infra import`)",
-                        self.host.show(&path)
+                        self.root.show(path)
                     )))
                 }
                 (Some(o), Some(a)) if o != a => {
-                    return Err(ProviderError::NotOwned(format!("{} belongs to {o}, not {a}", self.host.show(&path))))
+                    return Err(ProviderError::NotOwned(format!("{} belongs to {o}, not {a}", self.root.show(path))))
                 }
                 _ => {}
             }
@@ -204,7 +204,7 @@ impl FileProvider {
 #[async_trait]
 impl Provider for FileProvider {
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
-        let entries = self.host.list(&self.root, Depth::Recursive).await?;
+        let entries = self.root.list(Depth::Recursive).await?;
         Ok(entries.iter().map(|e| self.observe(&e.name, e)).collect())
     }
 
@@ -227,19 +227,19 @@ impl Provider for FileProvider {
 
     async fn delete(&self, _kind: &str, id: &str) -> Result<()> {
         self.check_owner(id, None).await?;
-        self.host.remove(&self.full(id)?).await
+        self.root.remove(self.full(id)?).await
     }
 
     async fn adopt(&self, _kind: &str, id: &str, address: &str) -> Result<Observed> {
         let path = self.full(id)?;
         let live = self.observe_path(id).await?.ok_or_else(|| {
-            ProviderError::NotFound(format!("{} does not exist", self.host.show(&path)))
+            ProviderError::NotFound(format!("{} does not exist", self.root.show(path)))
         })?;
         if let Some(o) = &live.owner {
             if o != address {
                 return Err(ProviderError::NotOwned(format!(
                     "{} already belongs to {o}",
-                    self.host.show(&path)
+                    self.root.show(path)
                 )));
             }
             return Ok(live);

@@ -1,122 +1,96 @@
-//! The local transport: std::fs and child processes on this machine.
+//! The local transport: files through `infra_core::beneath` (never a link below
+//! the root), child processes on this machine.
 
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{io_err, CmdOutput, Depth, Entry, Host, WriteOpts, OP_TIMEOUT};
+use infra_core::beneath::{parse_temp_name, Beneath, MAX_FILE_BYTES};
+use infra_core::util::pid_alive;
 use infra_kit::{ProviderError, Result};
 
 fn err(path: &Path, e: std::io::Error) -> ProviderError {
-    io_err(&Host::Local, path, e)
+    // `beneath` names the path in its messages already.
+    let _ = path;
+    ProviderError::rejected(e.to_string())
 }
 
-pub fn read(path: &Path) -> Result<Option<Entry>> {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
+/// The root for an operation; a missing base lists/reads as empty.
+fn open(base: &Path) -> std::io::Result<Beneath> {
+    Beneath::open(base)
+}
+
+pub fn read(base: &Path, rel: &Path) -> Result<Option<Entry>> {
+    let root = match open(base) {
+        Ok(r) => r,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(err(path, e)),
+        Err(e) => return Err(err(base, e)),
     };
-    if !meta.is_file() {
-        return Err(ProviderError::rejected(format!(
-            "{} exists and is not a regular file",
-            path.display()
-        )));
-    }
-    let data = match std::fs::read(path) {
-        Ok(d) => d,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(err(path, e)),
-    };
-    Ok(Some(Entry {
-        name: file_name(path),
-        mode: meta.permissions().mode() & 0o7777,
-        data,
+    let e = root.read(rel, MAX_FILE_BYTES).map_err(|e| err(rel, e))?;
+    Ok(e.map(|e| Entry {
+        name: file_name(rel),
+        mode: e.mode,
+        data: e.data,
     }))
 }
 
-pub fn write(path: &Path, data: &[u8], opts: WriteOpts) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if opts.create_dirs {
-        std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+pub fn write(base: &Path, rel: &Path, data: &[u8], opts: WriteOpts) -> Result<()> {
+    if opts.create_dirs && !base.exists() {
+        std::fs::create_dir_all(base).map_err(|e| io_err(&Host::Local, base, e))?;
     }
-    let tmp = dir.join(format!(".{}.tmp.{}", file_name(path), std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(opts.mode)
-            .open(&tmp)?;
-        f.write_all(data)?;
-        // The umask may have cleared bits the caller asked for.
-        f.set_permissions(std::fs::Permissions::from_mode(opts.mode))?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(err(path, e));
-    }
-    Ok(())
+    let root = open(base).map_err(|e| err(base, e))?;
+    root.write(rel, data, opts.mode, opts.create_dirs)
+        .map_err(|e| err(rel, e))
 }
 
-pub fn remove(path: &Path) -> Result<()> {
-    match std::fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(err(path, e)),
-    }
+pub fn remove(base: &Path, rel: &Path) -> Result<()> {
+    let root = match open(base) {
+        Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(err(base, e)),
+    };
+    root.remove(rel).map_err(|e| err(rel, e))
 }
 
-pub fn list(dir: &Path, depth: Depth) -> Result<Vec<Entry>> {
-    let mut out = Vec::new();
-    let mut stack: Vec<PathBuf> = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = match std::fs::read_dir(&d) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && d == dir => return Ok(out),
-            Err(e) => return Err(err(&d, e)),
-        };
-        for entry in entries {
-            let entry = entry.map_err(|e| err(&d, e))?;
-            let path = entry.path();
-            let ft = entry.file_type().map_err(|e| err(&path, e))?;
-            if ft.is_dir() && depth == Depth::Recursive {
-                stack.push(path);
-            } else if ft.is_file() {
-                let rel = path
-                    .strip_prefix(dir)
-                    .expect("walk stays under dir")
-                    .to_string_lossy()
-                    .to_string();
-                // A file removed between readdir and read is simply not there.
-                if let Some(mut e) = read(&path)? {
-                    e.name = rel;
-                    out.push(e);
-                }
-            }
-        }
-    }
-    Ok(out)
+pub fn list(base: &Path, dir: &Path, depth: Depth) -> Result<Vec<Entry>> {
+    let root = match open(base) {
+        Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(err(base, e)),
+    };
+    let entries = root
+        .list(dir, depth == Depth::Recursive, MAX_FILE_BYTES)
+        .map_err(|e| err(dir, e))?;
+    Ok(entries
+        .into_iter()
+        .map(|e| Entry {
+            name: e.name,
+            mode: e.mode,
+            data: e.data,
+        })
+        .collect())
 }
 
-pub fn symlink(target: &Path, link: &Path) -> Result<()> {
-    let dir = link.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp.{}", file_name(link), std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    std::os::unix::fs::symlink(target, &tmp).map_err(|e| err(&tmp, e))?;
-    std::fs::rename(&tmp, link).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(link, e)
-    })
+pub fn symlink(base: &Path, target: &Path, rel: &Path) -> Result<()> {
+    let root = open(base).map_err(|e| err(base, e))?;
+    root.symlink(target, rel).map_err(|e| err(rel, e))
+}
+
+/// Names (relative to `dir`) of `.NAME.tmp.PID` files whose NAME `mine` accepts
+/// and whose process no longer runs. Only names are read, never contents.
+pub fn stale_temps(base: &Path, dir: &Path, mine: &dyn Fn(&str) -> bool) -> Result<Vec<String>> {
+    let root = match open(base) {
+        Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(err(base, e)),
+    };
+    let names = root.list_names(dir).map_err(|e| err(dir, e))?;
+    Ok(names
+        .into_iter()
+        .filter(|rel| {
+            let base = rel.rsplit('/').next().unwrap_or(rel);
+            parse_temp_name(base).is_some_and(|(name, pid)| mine(name) && !pid_alive(pid))
+        })
+        .collect())
 }
 
 pub async fn run(argv: &[String]) -> Result<CmdOutput> {

@@ -13,7 +13,7 @@ mod local;
 pub mod objects;
 mod ssh;
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use infra_kit::{Finding, ProviderError, Result};
@@ -103,51 +103,6 @@ impl Host {
         }
     }
 
-    /// A regular file's content and mode; `None` if nothing is there.
-    pub async fn read(&self, path: &Path) -> Result<Option<Entry>> {
-        match self {
-            Host::Local => local::read(path),
-            Host::Ssh(s) => s.read(path).await,
-        }
-    }
-
-    /// Replace a file atomically: a temp file in the same directory, then rename.
-    /// A reader (nginx, Prometheus, a crash) sees the old content or the new.
-    pub async fn write(&self, path: &Path, data: &[u8], opts: WriteOpts) -> Result<()> {
-        match self {
-            Host::Local => local::write(path, data, opts),
-            Host::Ssh(s) => s.write(path, data, opts).await,
-        }
-    }
-
-    /// Remove a file or symlink; a missing one is fine.
-    pub async fn remove(&self, path: &Path) -> Result<()> {
-        match self {
-            Host::Local => local::remove(path),
-            Host::Ssh(s) => s.remove(path).await,
-        }
-    }
-
-    /// Every regular file under `dir` with its content, in one round trip; a
-    /// missing directory lists as empty. Temp files of interrupted writes are skipped.
-    pub async fn list(&self, dir: &Path, depth: Depth) -> Result<Vec<Entry>> {
-        let mut out = match self {
-            Host::Local => local::list(dir, depth)?,
-            Host::Ssh(s) => s.list(dir, depth).await?,
-        };
-        out.retain(|e| !is_temp_name(&e.name));
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(out)
-    }
-
-    /// Point `link` at `target`, replacing whatever link was there.
-    pub async fn symlink(&self, target: &Path, link: &Path) -> Result<()> {
-        match self {
-            Host::Local => local::symlink(target, link),
-            Host::Ssh(s) => s.symlink(target, link).await,
-        }
-    }
-
     /// Run a program (argv, no shell) and collect its status and output.
     pub async fn run(&self, argv: &[String]) -> Result<CmdOutput> {
         if argv.is_empty() {
@@ -157,6 +112,100 @@ impl Host {
             Host::Local => local::run(argv).await,
             Host::Ssh(s) => s.run(argv).await,
         }
+    }
+}
+
+/// A directory a provider keeps its files in, on a host. Every path below it is
+/// resolved without following a symlink in any component (locally with openat2
+/// through `infra_core::beneath`, remotely by a check on the host), so a link
+/// planted below the root never leads a read, write or delete outside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Root {
+    host: Host,
+    /// Where resolution starts (the project directory for a relative setting).
+    base: PathBuf,
+    /// The setting's own components below `base`, held to the same rule.
+    sub: PathBuf,
+}
+
+impl Root {
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// The full path of `rel` (what a symlink should point at).
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.base.join(&self.sub).join(rel)
+    }
+
+    /// A path as people should see it in messages: `/x` or `root@h:/x`.
+    pub fn show(&self, rel: &str) -> String {
+        self.host.show(&self.path(rel))
+    }
+
+    fn below(&self, rel: &str) -> PathBuf {
+        self.sub.join(rel)
+    }
+
+    /// A regular file's content and mode; `None` if nothing is there. A symlink,
+    /// FIFO or device is an error.
+    pub async fn read(&self, rel: &str) -> Result<Option<Entry>> {
+        match &self.host {
+            Host::Local => local::read(&self.base, &self.below(rel)),
+            Host::Ssh(s) => s.read(&self.base, &self.below(rel)).await,
+        }
+    }
+
+    /// Replace a file atomically: a temp file in the same directory, then rename.
+    /// A reader (nginx, Prometheus, a crash) sees the old content or the new.
+    pub async fn write(&self, rel: &str, data: &[u8], opts: WriteOpts) -> Result<()> {
+        match &self.host {
+            Host::Local => local::write(&self.base, &self.below(rel), data, opts),
+            Host::Ssh(s) => s.write(&self.base, &self.below(rel), data, opts).await,
+        }
+    }
+
+    /// Remove a file or symlink (never a link's target); a missing one is fine.
+    pub async fn remove(&self, rel: &str) -> Result<()> {
+        match &self.host {
+            Host::Local => local::remove(&self.base, &self.below(rel)),
+            Host::Ssh(s) => s.remove(&self.base, &self.below(rel)).await,
+        }
+    }
+
+    /// Every regular file below the root with its content, in one round trip; a
+    /// missing directory lists as empty. Links are skipped, never followed; temp
+    /// files of interrupted writes are skipped.
+    pub async fn list(&self, depth: Depth) -> Result<Vec<Entry>> {
+        let mut out = match &self.host {
+            Host::Local => local::list(&self.base, &self.sub, depth)?,
+            Host::Ssh(s) => s.list(&self.base, &self.sub, depth).await?,
+        };
+        out.retain(|e| !is_temp_name(&e.name));
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Point the link `rel` at `target`, replacing whatever link was there.
+    pub async fn symlink(&self, target: &Path, rel: &str) -> Result<()> {
+        match &self.host {
+            Host::Local => local::symlink(&self.base, target, &self.below(rel)),
+            Host::Ssh(s) => s.symlink(&self.base, target, &self.below(rel)).await,
+        }
+    }
+
+    /// Temp files (`.NAME.tmp.PID`) left below the root by a write that was killed
+    /// before its rename, whose NAME `mine` accepts and whose process is gone (local
+    /// only: a pid means nothing on another host). Removed; returns their names.
+    pub async fn remove_stale_temps(&self, mine: impl Fn(&str) -> bool) -> Result<Vec<String>> {
+        if !self.host.is_local() {
+            return Ok(Vec::new());
+        }
+        let stale = local::stale_temps(&self.base, &self.sub, &mine)?;
+        for rel in &stale {
+            self.remove(rel).await?;
+        }
+        Ok(stale)
     }
 }
 
@@ -215,12 +264,23 @@ pub fn check_host_dirs(host: Option<&str>, dirs: &[(&str, Option<&str>)]) -> Vec
         .collect()
 }
 
-/// A directory setting: below the project root on this machine, as written (absolute)
-/// on a remote host. `check_host_dirs` has refused a relative one there.
-pub fn dir_setting(host: &Host, project_root: &Path, dir: &str) -> std::path::PathBuf {
-    if host.is_local() {
-        project_root.join(dir)
+/// A directory setting as a `Root`: below the project directory on this machine
+/// (a relative setting is resolved beneath it too), as written (absolute) on a
+/// remote host. `check_host_dirs` has refused a relative one there.
+pub fn dir_setting(host: &Host, project_root: &Path, dir: &str) -> Root {
+    let dir = Path::new(dir);
+    let (base, sub) = if dir.is_absolute() {
+        (dir.to_path_buf(), PathBuf::new())
     } else {
-        std::path::PathBuf::from(dir)
+        let sub = dir
+            .components()
+            .filter(|c| !matches!(c, Component::CurDir))
+            .collect();
+        (project_root.to_path_buf(), sub)
+    };
+    Root {
+        host: host.clone(),
+        base,
+        sub,
     }
 }

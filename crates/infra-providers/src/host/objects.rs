@@ -5,11 +5,9 @@
 //! for an import) first and writes only what that allowed. What a change means
 //! beyond the file (nginx's test and reload) stays with the provider.
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 
-use super::{object_file_name, Depth, Entry, Host, WriteOpts};
+use super::{object_file_name, Depth, Entry, Root, WriteOpts};
 use infra_core::spec::Attrs;
 use infra_kit::{Observed, ProviderError, Result};
 
@@ -17,8 +15,7 @@ use infra_kit::{Observed, ProviderError, Result};
 pub type ReadBack = fn(project: &str, data: &[u8]) -> (Option<String>, Attrs);
 
 pub struct ObjectDir {
-    pub host: Host,
-    pub dir: PathBuf,
+    pub root: Root,
     /// Extension of object files ("conf"); other files in the directory are ignored.
     ext: &'static str,
     /// The provider setting naming `dir` and the server it feeds, for error messages.
@@ -38,16 +35,14 @@ pub enum Adoptable {
 
 impl ObjectDir {
     pub fn new(
-        host: Host,
-        dir: PathBuf,
+        root: Root,
         ext: &'static str,
         (setting, server): (&'static str, &'static str),
         project: &str,
         read_back: ReadBack,
     ) -> ObjectDir {
         ObjectDir {
-            host,
-            dir,
+            root,
             ext,
             setting,
             server,
@@ -62,21 +57,21 @@ impl ObjectDir {
     }
 
     /// The file behind `id`; ids never leave the directory.
-    pub fn path(&self, id: &str) -> Result<PathBuf> {
+    pub fn path<'a>(&self, id: &'a str) -> Result<&'a str> {
         let object_file = id.strip_suffix(self.ext).is_some_and(|s| s.ends_with('.'));
         if id.contains('/') || id.starts_with('.') || !object_file {
             return Err(ProviderError::rejected(format!(
                 "`{id}` is not a .{} file name in {}",
                 self.ext,
-                self.dir.display()
+                self.root.show("")
             )));
         }
-        Ok(self.dir.join(id))
+        Ok(id)
     }
 
     /// How a path is named in messages (with the host when remote).
     pub fn show(&self, id: &str) -> String {
-        self.host.show(&self.dir.join(id))
+        self.root.show(id)
     }
 
     pub fn observe(&self, id: &str, data: &[u8]) -> Observed {
@@ -91,7 +86,7 @@ impl ObjectDir {
 
     /// Every object file, owned or not, in one directory read.
     pub async fn list(&self) -> Result<Vec<Observed>> {
-        let entries = self.host.list(&self.dir, Depth::Flat).await?;
+        let entries = self.root.list(Depth::Flat).await?;
         Ok(entries
             .iter()
             .filter(|e| !e.name.starts_with('.') && self.path(&e.name).is_ok())
@@ -102,8 +97,8 @@ impl ObjectDir {
     pub async fn read(&self, id: &str) -> Result<Option<Observed>> {
         let path = self.path(id)?;
         Ok(self
-            .host
-            .read(&path)
+            .root
+            .read(path)
             .await?
             .map(|e| self.observe(id, &e.data)))
     }
@@ -112,17 +107,17 @@ impl ObjectDir {
     /// (`None`: any address of this project, as for a delete).
     pub async fn owned(&self, id: &str, address: Option<&str>) -> Result<Option<Entry>> {
         let path = self.path(id)?;
-        let Some(entry) = self.host.read(&path).await? else {
+        let Some(entry) = self.root.read(path).await? else {
             return Ok(None);
         };
         match ((self.read_back)(&self.project, &entry.data).0, address) {
             (None, _) => Err(ProviderError::NotOwned(format!(
                 "{} exists and was not written by infra; refusing to touch it (adopt it with `infra import`)",
-                self.host.show(&path)
+                self.root.show(path)
             ))),
             (Some(o), Some(a)) if o != a => Err(ProviderError::NotOwned(format!(
                 "{} belongs to {o}, not {a}",
-                self.host.show(&path)
+                self.root.show(path)
             ))),
             _ => Ok(Some(entry)),
         }
@@ -131,14 +126,14 @@ impl ObjectDir {
     /// An existing file `address` may adopt: refused if missing or another's.
     pub async fn adoptable(&self, id: &str, address: &str) -> Result<Adoptable> {
         let path = self.path(id)?;
-        let entry = self.host.read(&path).await?.ok_or_else(|| {
-            ProviderError::NotFound(format!("{} does not exist", self.host.show(&path)))
+        let entry = self.root.read(path).await?.ok_or_else(|| {
+            ProviderError::NotFound(format!("{} does not exist", self.root.show(path)))
         })?;
         match (self.read_back)(&self.project, &entry.data).0 {
             Some(o) if o == address => Ok(Adoptable::Ours(self.observe(id, &entry.data))),
             Some(o) => Err(ProviderError::NotOwned(format!(
                 "{} already belongs to {o}",
-                self.host.show(&path)
+                self.root.show(path)
             ))),
             None => Ok(Adoptable::Unmarked(entry)),
         }
@@ -151,8 +146,8 @@ impl ObjectDir {
             mode,
             create_dirs: false,
         };
-        self.host
-            .write(&self.path(id)?, data, opts)
+        self.root
+            .write(self.path(id)?, data, opts)
             .await
             .map_err(|e| {
                 ProviderError::rejected(format!(
@@ -163,6 +158,6 @@ impl ObjectDir {
     }
 
     pub async fn remove(&self, id: &str) -> Result<()> {
-        self.host.remove(&self.path(id)?).await
+        self.root.remove(self.path(id)?).await
     }
 }

@@ -16,21 +16,40 @@ use infra_kit::{ProviderError, Result};
 /// Emit one record per file argument: name NUL mode NUL base64 NUL.
 const RECORDS: &str = r#"for f in "$@"; do n=${f#./}; md=$(stat -c %a -- "$f") || exit 4; b=$(base64 < "$f") || exit 4; printf "%s\0%s\0" "$n" "$md"; printf "%s" "$b" | tr -d "\n"; printf "\0"; done"#;
 
+/// `nolink BASE REL`: exit 6 if any component of REL below BASE is a symlink.
+/// Checked on the host itself, just before the operation.
+const NOLINK: &str = r#"nolink() { p=$1; IFS=/; set -f; for c in $2; do [ -n "$c" ] || continue; p="$p/$c"; if [ -L "$p" ]; then echo "$p is a symbolic link; infra does not follow links below its root" >&2; exit 6; fi; done; unset IFS; set +f; }; "#;
+
+/// `$1` base, `$2` directory below it, `$3` depth.
 fn list_script() -> String {
     format!(
-        r#"[ -e "$1" ] || exit 0; cd -- "$1" || exit 3; find . -maxdepth "$2" -type f -exec sh -c '{RECORDS}' sh {{}} +"#
+        r#"{NOLINK}nolink "$1" "$2"; d="$1/$2"; [ -e "$d" ] || exit 0; cd -- "$d" || exit 3; find . -maxdepth "$3" -type f -exec sh -c '{RECORDS}' sh {{}} +"#
     )
 }
 
+/// `$1` base, `$2` file below it.
 fn read_script() -> String {
     format!(
-        r#"[ -e "$1" ] || exit 0; [ -f "$1" ] || {{ echo "$1 exists and is not a regular file" >&2; exit 5; }}; cd -- "$(dirname -- "$1")" || exit 3; set -- "$(basename -- "$1")"; {RECORDS}"#
+        r#"{NOLINK}nolink "$1" "$2"; f="$1/$2"; [ -e "$f" ] || exit 0; [ -f "$f" ] || {{ echo "$f exists and is not a regular file" >&2; exit 5; }}; cd -- "$(dirname -- "$f")" || exit 3; set -- "$(basename -- "$f")"; {RECORDS}"#
     )
 }
 
-const WRITE: &str = r#"p=$1; d=$(dirname -- "$p"); b=$(basename -- "$p"); if [ "$3" = 1 ]; then mkdir -p -- "$d" || exit 1; fi; t="$d/.$b.tmp.$$"; if cat > "$t" && chmod "$2" "$t" && mv -f -- "$t" "$p"; then exit 0; fi; rm -f -- "$t"; exit 1"#;
-const REMOVE: &str = r#"rm -f -- "$1""#;
-const SYMLINK: &str = r#"ln -sfn -- "$1" "$2""#;
+/// `$1` base, `$2` file below it, `$3` mode, `$4` 1 to create directories.
+fn write_script() -> String {
+    format!(
+        r#"{NOLINK}r=$(dirname -- "$2"); b=$(basename -- "$2"); nolink "$1" "$r"; d="$1/$r"; if [ "$4" = 1 ]; then mkdir -p -- "$d" || exit 1; nolink "$1" "$r"; fi; t="$d/.$b.tmp.$$"; if cat > "$t" && chmod "$3" "$t" && mv -f -- "$t" "$d/$b"; then exit 0; fi; rm -f -- "$t"; exit 1"#
+    )
+}
+
+/// `$1` base, `$2` file below it.
+fn remove_script() -> String {
+    format!(r#"{NOLINK}nolink "$1" "$(dirname -- "$2")"; rm -f -- "$1/$2""#)
+}
+
+/// `$1` target, `$2` base, `$3` link below it.
+fn symlink_script() -> String {
+    format!(r#"{NOLINK}nolink "$2" "$(dirname -- "$3")"; ln -sfn -- "$1" "$2/$3""#)
+}
 
 /// `ssh://[user@]host[:port]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,45 +255,48 @@ impl Ssh {
         Ok(stdout)
     }
 
-    pub async fn read(&self, path: &Path) -> Result<Option<Entry>> {
-        let p = path_str(path)?;
-        let out = self
-            .script(&read_script(), &[p], None, &format!("reading {p}"))
-            .await?;
+    pub async fn read(&self, base: &Path, rel: &Path) -> Result<Option<Entry>> {
+        let (b, r) = (path_str(base)?, rel_str(rel)?);
+        let what = format!("reading {b}/{r}");
+        let out = self.script(&read_script(), &[b, r], None, &what).await?;
         Ok(parse_records(&out)?.into_iter().next())
     }
 
-    pub async fn write(&self, path: &Path, data: &[u8], opts: WriteOpts) -> Result<()> {
-        let p = path_str(path)?;
+    pub async fn write(&self, base: &Path, rel: &Path, data: &[u8], opts: WriteOpts) -> Result<()> {
+        let (b, r) = (path_str(base)?, rel_str(rel)?);
         let mode = format!("{:04o}", opts.mode);
         let mk = if opts.create_dirs { "1" } else { "0" };
-        self.script(WRITE, &[p, &mode, mk], Some(data), &format!("writing {p}"))
+        let what = format!("writing {b}/{r}");
+        self.script(&write_script(), &[b, r, &mode, mk], Some(data), &what)
             .await
             .map(drop)
     }
 
-    pub async fn remove(&self, path: &Path) -> Result<()> {
-        let p = path_str(path)?;
-        self.script(REMOVE, &[p], None, &format!("removing {p}"))
+    pub async fn remove(&self, base: &Path, rel: &Path) -> Result<()> {
+        let (b, r) = (path_str(base)?, rel_str(rel)?);
+        let what = format!("removing {b}/{r}");
+        self.script(&remove_script(), &[b, r], None, &what)
             .await
             .map(drop)
     }
 
-    pub async fn list(&self, dir: &Path, depth: Depth) -> Result<Vec<Entry>> {
-        let d = path_str(dir)?;
+    pub async fn list(&self, base: &Path, dir: &Path, depth: Depth) -> Result<Vec<Entry>> {
+        let (b, d) = (path_str(base)?, rel_str(dir)?);
         let max = match depth {
             Depth::Flat => "1",
             Depth::Recursive => "64",
         };
+        let what = format!("listing {b}/{d}");
         let out = self
-            .script(&list_script(), &[d, max], None, &format!("listing {d}"))
+            .script(&list_script(), &[b, d, max], None, &what)
             .await?;
         parse_records(&out)
     }
 
-    pub async fn symlink(&self, target: &Path, link: &Path) -> Result<()> {
-        let (t, l) = (path_str(target)?, path_str(link)?);
-        self.script(SYMLINK, &[t, l], None, &format!("linking {l}"))
+    pub async fn symlink(&self, base: &Path, target: &Path, rel: &Path) -> Result<()> {
+        let (t, b, r) = (path_str(target)?, path_str(base)?, rel_str(rel)?);
+        let what = format!("linking {b}/{r}");
+        self.script(&symlink_script(), &[t, b, r], None, &what)
             .await
             .map(drop)
     }
@@ -288,6 +310,18 @@ impl Ssh {
             stderr,
         })
     }
+}
+
+/// A path below a remote root: relative, no `..`, UTF-8.
+fn rel_str(rel: &Path) -> Result<&str> {
+    rel.to_str()
+        .filter(|s| !s.starts_with('/') && !s.split('/').any(|c| c == ".."))
+        .ok_or_else(|| {
+            ProviderError::rejected(format!(
+                "{} must stay below the root (relative UTF-8, no `..`)",
+                rel.display()
+            ))
+        })
 }
 
 fn path_str(path: &Path) -> Result<&str> {

@@ -77,57 +77,39 @@ fn temp_names() {
 async fn local_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let h = Host::Local;
-    let p = dir.path().join("sub/a.conf");
-    assert_eq!(h.read(&p).await.unwrap(), None);
+    let root = dir_setting(&h, dir.path(), "files");
+    assert_eq!(root.read("sub/a.conf").await.unwrap(), None);
     let opts = WriteOpts {
         mode: 0o600,
         create_dirs: true,
     };
-    h.write(&p, b"one\n", opts).await.unwrap();
-    let e = h.read(&p).await.unwrap().unwrap();
+    root.write("sub/a.conf", b"one\n", opts).await.unwrap();
+    let e = root.read("sub/a.conf").await.unwrap().unwrap();
     assert_eq!(
         (e.name.as_str(), e.mode, e.data.as_slice()),
         ("a.conf", 0o600, &b"one\n"[..])
     );
-    h.write(
-        &dir.path().join("b.conf"),
-        b"two",
-        WriteOpts {
-            mode: 0o644,
-            create_dirs: false,
-        },
-    )
-    .await
-    .unwrap();
-    let flat = h.list(dir.path(), Depth::Flat).await.unwrap();
+    let flat_opts = WriteOpts {
+        mode: 0o644,
+        create_dirs: false,
+    };
+    root.write("b.conf", b"two", flat_opts).await.unwrap();
+    let flat = root.list(Depth::Flat).await.unwrap();
     assert_eq!(
         flat.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
         ["b.conf"]
     );
-    let all = h.list(dir.path(), Depth::Recursive).await.unwrap();
+    let all = root.list(Depth::Recursive).await.unwrap();
     assert_eq!(all.len(), 2);
-    let link = dir.path().join("link.conf");
-    h.symlink(&p, &link).await.unwrap();
-    h.symlink(&p, &link).await.unwrap();
-    assert_eq!(std::fs::read(&link).unwrap(), b"one\n");
-    h.remove(&link).await.unwrap();
-    h.remove(&link).await.unwrap();
-    assert!(h
-        .list(&dir.path().join("missing"), Depth::Flat)
-        .await
-        .unwrap()
-        .is_empty());
-    let nodir = h
-        .write(
-            &dir.path().join("nodir/x"),
-            b"",
-            WriteOpts {
-                mode: 0o644,
-                create_dirs: false,
-            },
-        )
-        .await;
-    assert!(nodir.is_err());
+    let target = root.path("sub/a.conf");
+    root.symlink(&target, "link.conf").await.unwrap();
+    root.symlink(&target, "link.conf").await.unwrap();
+    assert_eq!(std::fs::read(root.path("link.conf")).unwrap(), b"one\n");
+    root.remove("link.conf").await.unwrap();
+    root.remove("link.conf").await.unwrap();
+    let missing = dir_setting(&h, dir.path(), "missing");
+    assert!(missing.list(Depth::Flat).await.unwrap().is_empty());
+    assert!(root.write("nodir/x", b"", flat_opts).await.is_err());
     let out = h
         .run(&[
             "sh".into(),
@@ -140,4 +122,50 @@ async fn local_round_trip() {
         (out.code, out.stdout.as_str(), out.stderr.as_str()),
         (Some(3), "out\n", "err\n")
     );
+}
+
+#[tokio::test]
+async fn a_link_below_the_root_is_never_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(dir.path().join("files")).unwrap();
+    std::fs::write(outside.join("keep.txt"), "keep").unwrap();
+    std::os::unix::fs::symlink(&outside, dir.path().join("files/link")).unwrap();
+    let root = dir_setting(&Host::Local, dir.path(), "files");
+    let opts = WriteOpts {
+        mode: 0o644,
+        create_dirs: true,
+    };
+    let err = root.write("link/x.txt", b"x", opts).await.unwrap_err();
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert!(root.read("link/keep.txt").await.is_err());
+    assert!(root.remove("link/keep.txt").await.is_err());
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1);
+    // The root's own path is resolved beneath the project too: `files` as a link
+    // to elsewhere is refused.
+    std::fs::remove_dir_all(dir.path().join("files")).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.path().join("files")).unwrap();
+    assert!(root.read("keep.txt").await.is_err());
+    assert!(root.list(Depth::Flat).await.is_err());
+}
+
+#[tokio::test]
+async fn stale_temp_files_of_dead_writes_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir_setting(&Host::Local, dir.path(), "files");
+    std::fs::create_dir_all(root.path("d")).unwrap();
+    // A pid no process has (above the kernel's pid_max).
+    let dead = ".p--a.txt.tmp.4194999";
+    let alive = format!(".p--b.txt.tmp.{}", std::process::id());
+    std::fs::write(root.path(&format!("d/{dead}")), "x").unwrap();
+    std::fs::write(root.path(&alive), "x").unwrap();
+    std::fs::write(root.path(".other.txt.tmp.4194999"), "x").unwrap();
+    let removed = root
+        .remove_stale_temps(|name| name.starts_with("p--"))
+        .await
+        .unwrap();
+    assert_eq!(removed, [format!("d/{dead}")]);
+    assert!(root.path(&alive).exists());
+    assert!(root.path(".other.txt.tmp.4194999").exists());
 }

@@ -14,13 +14,12 @@
 
 mod site;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::host::objects::{Adoptable, ObjectDir};
-use crate::host::{self, Entry, Host};
+use crate::host::{self, Entry, Host, Root};
 use infra_core::spec::schema::kinds;
 use infra_core::spec::{Attrs, ProviderConfig};
 use infra_kit::{check_settings, parse_settings, Finding, OneOrMany, ProviderInfo, Setting};
@@ -80,7 +79,6 @@ fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn 
     let nginx = command(w.nginx.unwrap_or(OneOrMany::One("nginx".into())));
     Ok(Arc::new(Nginx {
         files: ObjectDir::new(
-            host,
             sites_dir,
             "conf",
             ("sites_dir", "nginx"),
@@ -109,7 +107,8 @@ fn command(v: OneOrMany) -> Vec<String> {
 pub struct Nginx {
     /// The sites directory: one `.conf` file per proxy_site.
     files: ObjectDir,
-    enabled_dir: Option<PathBuf>,
+    /// Where each site is linked, when nginx reads a sites-enabled directory.
+    enabled_dir: Option<Root>,
     nginx: Vec<String>,
     project: String,
     /// One change at a time: write, test, reload (or restore) as a unit.
@@ -117,8 +116,19 @@ pub struct Nginx {
 }
 
 impl Nginx {
-    fn link(&self, id: &str) -> Option<PathBuf> {
-        self.enabled_dir.as_ref().map(|d| d.join(id))
+    /// Link site `id` into the enabled directory (if there is one).
+    async fn link(&self, id: &str) -> Result<()> {
+        match &self.enabled_dir {
+            Some(d) => d.symlink(&self.files.root.path(id), id).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn unlink(&self, id: &str) -> Result<()> {
+        match &self.enabled_dir {
+            Some(d) => d.remove(id).await,
+            None => Ok(()),
+        }
     }
 
     fn argv(&self, args: &[&str]) -> Vec<String> {
@@ -129,7 +139,7 @@ impl Nginx {
 
     /// `nginx -t`; Err carries nginx's own explanation.
     async fn test_config(&self) -> Result<()> {
-        let out = self.files.host.run(&self.argv(&["-t"])).await?;
+        let out = self.files.root.host().run(&self.argv(&["-t"])).await?;
         if out.success() {
             return Ok(());
         }
@@ -141,7 +151,12 @@ impl Nginx {
     }
 
     async fn reload(&self) -> Result<()> {
-        let out = self.files.host.run(&self.argv(&["-s", "reload"])).await?;
+        let out = self
+            .files
+            .root
+            .host()
+            .run(&self.argv(&["-s", "reload"]))
+            .await?;
         if out.success() {
             return Ok(());
         }
@@ -157,9 +172,7 @@ impl Nginx {
         match before {
             Some(e) => self.files.write(id, &e.data, e.mode).await,
             None => {
-                if let Some(link) = self.link(id) {
-                    self.files.host.remove(&link).await?;
-                }
+                self.unlink(id).await?;
                 self.files.remove(id).await
             }
         }
@@ -198,15 +211,12 @@ impl Nginx {
     async fn put(&self, id: &str, address: &str, attrs: &Attrs) -> Result<Observed> {
         let text = site::render_file(&marker(&self.project, address), attrs)
             .map_err(|e| ProviderError::rejected(format!("{address}: {e}")))?;
-        let path = self.files.path(id)?;
         let _one_at_a_time = self.lock.lock().await;
         let before = self.files.owned(id, Some(address)).await?;
         self.files.write(id, text.as_bytes(), 0o644).await?;
-        if let Some(link) = self.link(id) {
-            if let Err(e) = self.files.host.symlink(&path, &link).await {
-                self.restore(id, before.as_ref()).await?;
-                return Err(e);
-            }
+        if let Err(e) = self.link(id).await {
+            self.restore(id, before.as_ref()).await?;
+            return Err(e);
         }
         self.activate(id, before.as_ref()).await?;
         Ok(self.files.observe(id, text.as_bytes()))
@@ -244,20 +254,16 @@ impl Provider for Nginx {
     }
 
     async fn delete(&self, _kind: &str, id: &str) -> Result<()> {
-        let path = self.files.path(id)?;
+        self.files.path(id)?;
         let _one_at_a_time = self.lock.lock().await;
         let Some(before) = self.files.owned(id, None).await? else {
             return Ok(());
         };
-        if let Some(link) = self.link(id) {
-            self.files.host.remove(&link).await?;
-        }
+        self.unlink(id).await?;
         self.files.remove(id).await?;
         if let Err(e) = self.activate(id, Some(&before)).await {
             // The file is back; put the link back too.
-            if let Some(link) = self.link(id) {
-                let _ = self.files.host.symlink(&path, &link).await;
-            }
+            let _ = self.link(id).await;
             return Err(e);
         }
         Ok(())

@@ -87,7 +87,6 @@ fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn 
     let targets_dir = host::dir_setting(&host, &ctx.root, &w.targets_dir);
     Ok(Arc::new(Prometheus {
         files: ObjectDir::new(
-            host,
             targets_dir,
             "json",
             ("targets_dir", "Prometheus"),
