@@ -124,3 +124,41 @@ fn nginx_with_enabled_dir_writes_sites_and_links_them() {
     assert!(std::fs::symlink_metadata(&link).is_err(), "link removed");
     assert!(!available.join("edge--app.conf").exists(), "site removed");
 }
+
+#[test]
+fn links_below_a_root_are_never_followed_locally_or_over_ssh() {
+    let sshd = Sshd::start();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("keep.txt"), "keep").unwrap();
+    let remote = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(remote.path().join("files")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), remote.path().join("files/link")).unwrap();
+    let env = project(
+        &format!(
+            "[providers.remote]\nkind = \"file\"\nroot = \"{}\"\nhost = \"{}\"\n\n\
+             [providers.local]\nkind = \"file\"\nroot = \"out\"\n",
+            remote.path().join("files").display(),
+            sshd.host_url()
+        ),
+        "",
+    );
+    std::fs::create_dir_all(env.path().join("out")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), env.path().join("out/link")).unwrap();
+    for provider in ["remote", "local"] {
+        env.write(
+            "infra/main.toml",
+            &format!(
+                "[file.x]\nprovider = \"{provider}\"\npath = \"link/x.txt\"\ncontent = \"x\"\n"
+            ),
+        );
+        env.commit_all(provider);
+        let run = with_ssh(&env, &sshd, &["apply", "--yes"]);
+        assert_eq!(run.code, 1, "{provider}: {}", run.all());
+        assert!(run.all().contains("symbolic link"), "{provider}: {}", run.all());
+        let names: Vec<_> = std::fs::read_dir(outside.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["keep.txt"], "{provider} wrote outside its root");
+    }
+}
