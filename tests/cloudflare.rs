@@ -755,16 +755,32 @@ async fn a_fresh_provider_finds_the_zone_of_a_record_id() {
     let foreign = fake.insert_record(ZONE, "ftp", "A", "203.0.113.11", None);
     let provider = CloudflareProvider::new(&fake.url(), Secret::new(TOKEN), "cf", None).unwrap();
     // No list first: the provider must find each record's zone by its id.
-    let e = provider.delete("dns_record", &foreign).await.unwrap_err();
+    let e = provider
+        .delete("dns_record", &foreign, "dns_record.ftp")
+        .await
+        .unwrap_err();
     assert!(matches!(e, ProviderError::NotOwned(_)), "{e}");
-    provider.delete("dns_record", &id).await.unwrap();
+    // Marked, but for another address: a state that names the wrong object.
+    let e = provider
+        .delete("dns_record", &id, "dns_record.api")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, ProviderError::NotOwned(m) if m.contains("dns_record.www") && m.contains("dns_record.api")),
+        "{e}"
+    );
+    assert_eq!(fake.records(ZONE).len(), 2, "nothing deleted");
+    provider
+        .delete("dns_record", &id, "dns_record.www")
+        .await
+        .unwrap();
     assert_eq!(
         fake.records(ZONE).len(),
         1,
         "only the foreign record is left"
     );
     provider
-        .delete("dns_record", &id)
+        .delete("dns_record", &id, "dns_record.www")
         .await
         .expect("deleting what is gone is done");
 }

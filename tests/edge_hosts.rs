@@ -154,7 +154,11 @@ fn links_below_a_root_are_never_followed_locally_or_over_ssh() {
         env.commit_all(provider);
         let run = with_ssh(&env, &sshd, &["apply", "--yes"]);
         assert_eq!(run.code, 1, "{provider}: {}", run.all());
-        assert!(run.all().contains("symbolic link"), "{provider}: {}", run.all());
+        assert!(
+            run.all().contains("symbolic link"),
+            "{provider}: {}",
+            run.all()
+        );
         let names: Vec<_> = std::fs::read_dir(outside.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())

@@ -91,11 +91,13 @@ async fn one_patch_per_zone_and_one_result_per_op() {
         BatchOp::Delete {
             kind: "dns_record".into(),
             id: gone.id.clone(),
+            address: "dns_record.gone".into(),
         },
         BatchOp::Create(record("w2", A, "CNAME", "w1.a.test")),
         BatchOp::Delete {
             kind: "dns_record".into(),
             id: "a.test/never/A".into(),
+            address: "dns_record.never".into(),
         },
     ];
     let out = p.apply_batch(ops).await;

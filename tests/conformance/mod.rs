@@ -269,6 +269,34 @@ impl<H: Harness> Suite<H> {
         self.no_changes("delete");
     }
 
+    /// A state edited so that one address records another's object: the plan stops,
+    /// naming both, and nothing is deleted or changed.
+    pub fn a_record_naming_anothers_object_touches_nothing(&self) {
+        self.spec(&[("alpha", 0), ("beta", 0)]);
+        self.apply();
+        let kind = self.h.kind();
+        let path = self.env.path().join(".infra/state.json");
+        let mut state: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let beta_id = state["resources"][format!("{kind}.beta")]["id"].clone();
+        state["resources"][format!("{kind}.alpha")]["id"] = beta_id;
+        std::fs::write(&path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
+        self.env.commit_all("a hand-edited state");
+        // alpha leaves the spec: a delete of what the state records for it.
+        self.spec(&[("beta", 0)]);
+        let run = self.infra(&["apply", "--yes"]);
+        assert_eq!(run.code, 1, "{}", run.all());
+        for name in [format!("{kind}.alpha"), format!("{kind}.beta")] {
+            assert!(run.all().contains(&name), "names {name}: {}", run.all());
+        }
+        assert_eq!(self.h.count("beta"), 1, "beta's object survives");
+        assert_eq!(
+            self.h.count("alpha"),
+            1,
+            "alpha's object is not touched either"
+        );
+    }
+
     pub fn drift_is_shown_and_repaired(&self) {
         self.spec(&[("alpha", 0)]);
         self.apply();
@@ -363,6 +391,10 @@ macro_rules! conformance_suite {
             #[test]
             fn delete() {
                 suite().delete()
+            }
+            #[test]
+            fn a_record_naming_anothers_object_touches_nothing() {
+                suite().a_record_naming_anothers_object_touches_nothing()
             }
             #[test]
             fn drift_is_shown_and_repaired() {

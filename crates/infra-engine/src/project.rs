@@ -391,6 +391,7 @@ impl Project {
                 .filter(|(_, r)| r.provider == pname && r.kind == kind)
             {
                 if let Some(&i) = by_id.get(rec.id.as_str()) {
+                    check_owner(address, &found[i], &pname)?;
                     used_by[i].push(uses.len());
                     uses.push((address.clone(), false));
                     taken.insert(address);
@@ -667,4 +668,28 @@ async fn list_with_retries(
     policy: RetryPolicy,
 ) -> providers::Result<Vec<providers::Observed>> {
     policy.run(|| p.list(kind), |_, _, _| {}).await
+}
+
+/// A recorded object is changed or deleted only if it carries this project's
+/// marker for this very address. A state edited (or merged) so that one address
+/// names another's object must stop the plan, before anything is touched.
+fn check_owner(address: &str, live: &providers::Observed, provider: &str) -> Result<()> {
+    match live.owner.as_deref() {
+        Some(owner) if owner == address => Ok(()),
+        owner => {
+            let carries = match owner {
+                Some(other) => format!("carries the marker of `{other}`"),
+                None => "carries no marker of this project".to_string(),
+            };
+            Err(Error::new(format!(
+                "`{address}` is recorded as object `{}` of provider `{provider}`, but that object {carries}; \
+                 infra changes and deletes only objects marked for the address, so nothing was touched",
+                live.id
+            ))
+            .hint(format!(
+                "the state does not match what exists: restore it from git (`git checkout -- .infra/state.json`), \
+                 or forget the record with `infra state rm {address}`"
+            )))
+        }
+    }
 }

@@ -12,7 +12,7 @@ use infra_engine::apply::{Op, Outcome};
 use infra_engine::cycle::Apply;
 use infra_engine::project::{PlanOptions, Project};
 use infra_kit::memory::{self, Call, Memory};
-use infra_kit::{ProviderFactory, Registry};
+use infra_kit::{ProviderError, ProviderFactory, Registry};
 use infra_plan::Action;
 
 static FACTORIES: &[ProviderFactory] = &[memory::FACTORY];
@@ -276,19 +276,54 @@ async fn an_object_without_the_marker_is_never_deleted() {
         },
     );
     state::save(dir.path(), &recorded).unwrap();
-    assert_eq!(
-        actions(dir.path()).await,
-        [("dns_record.legacy".to_string(), Action::Delete)]
-    );
-    let (outcome, _) = apply(dir.path()).await;
-    assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
+    // The refresh finds the recorded id unmarked: the plan stops, naming both.
+    let project = open(dir.path());
+    let providers = project.providers().unwrap();
+    let err = project.plan(&plan_opts(), &providers).await.unwrap_err();
+    let text = err.to_string();
     assert!(
-        outcome.failed[0].2.contains("carries no marker"),
-        "{outcome:?}"
+        text.contains("dns_record.legacy")
+            && text.contains("carries no marker")
+            && text.contains("m-1"),
+        "{text}"
     );
     assert!(
         mem.lock().objects.contains_key("m-1"),
         "the object is still there"
+    );
+    // The provider holds the same rule on its own (a marker changed between the
+    // refresh and the delete): the marker must name this very address.
+    let e = providers["mem"]
+        .delete("dns_record", "m-1", "dns_record.legacy")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ProviderError::NotOwned(_)), "{e}");
+    assert!(mem.lock().objects.contains_key("m-1"));
+}
+
+#[tokio::test]
+async fn a_record_naming_anothers_object_stops_the_plan() {
+    let dir = project_dir(&[("www", "192.0.2.1"), ("api", "192.0.2.2")], "");
+    apply(dir.path()).await;
+    let mut recorded = state::load(dir.path()).unwrap().state;
+    let api_id = recorded.resources["dns_record.api"].id.clone();
+    recorded.resources.get_mut("dns_record.www").unwrap().id = api_id.clone();
+    state::save(dir.path(), &recorded).unwrap();
+    let project = open(dir.path());
+    let providers = project.providers().unwrap();
+    let err = project.plan(&plan_opts(), &providers).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("`dns_record.www`") && text.contains("`dns_record.api`"),
+        "{text}"
+    );
+    let e = providers["mem"]
+        .delete("dns_record", &api_id, "dns_record.www")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, ProviderError::NotOwned(m) if m.contains("dns_record.api")),
+        "{e}"
     );
 }
 

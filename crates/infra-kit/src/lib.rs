@@ -110,7 +110,9 @@ pub trait Provider: Send + Sync {
 
     async fn update(&self, id: &str, r: &Desired, live: &Observed) -> Result<Observed>;
 
-    async fn delete(&self, kind: &str, id: &str) -> Result<()>;
+    /// Delete object `id`, recorded for `address`: only if its marker names this
+    /// project and exactly that address (a mismatch is `NotOwned`, nothing touched).
+    async fn delete(&self, kind: &str, id: &str, address: &str) -> Result<()>;
 
     /// Take over an existing unmarked object (`infra import`): write the marker.
     async fn adopt(&self, kind: &str, id: &str, address: &str) -> Result<Observed>;
@@ -133,9 +135,10 @@ pub trait Provider: Send + Sync {
                     .update(&id, &desired, &live)
                     .await
                     .map(BatchResult::Updated),
-                BatchOp::Delete { kind, id } => {
-                    self.delete(&kind, &id).await.map(|()| BatchResult::Deleted)
-                }
+                BatchOp::Delete { kind, id, address } => self
+                    .delete(&kind, &id, &address)
+                    .await
+                    .map(|()| BatchResult::Deleted),
             });
         }
         out
@@ -154,6 +157,8 @@ pub enum BatchOp {
     Delete {
         kind: String,
         id: String,
+        /// The address the state records it for; the marker must name it.
+        address: String,
     },
 }
 

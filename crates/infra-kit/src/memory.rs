@@ -247,19 +247,19 @@ impl Provider for Memory {
         Ok(self.write(id, &d.kind, &d.address, &d.attrs))
     }
 
-    async fn delete(&self, _: &str, id: &str) -> Result<()> {
+    async fn delete(&self, _: &str, id: &str, address: &str) -> Result<()> {
         self.enter(Call::Delete(id.to_string()), None).await?;
         let mut s = self.lock();
-        let owned = match s.objects.get(id) {
+        let owner = match s.objects.get(id) {
             None => return Err(ProviderError::NotFound(id.to_string())),
             Some((_, owner, _)) => owner
                 .as_deref()
-                .is_some_and(|m| parse_marker(&self.project, m).is_some()),
+                .and_then(|m| parse_marker(&self.project, m)),
         };
-        if !owned {
+        if owner != Some(address) {
             return Err(ProviderError::NotOwned(format!(
-                "{id} carries no marker of project {}",
-                self.project
+                "{id} is marked for {}, not {address}",
+                owner.unwrap_or("no address of this project")
             )));
         }
         s.objects.remove(id);

@@ -192,6 +192,33 @@ impl Beneath {
         Ok(out)
     }
 
+    /// Temp files (`.NAME.tmp.PID`) under `rel` left by a write killed before its
+    /// rename: NAME accepted by `mine`, PID no longer running on this machine.
+    pub fn stale_temps(&self, rel: &Path, mine: &dyn Fn(&str) -> bool) -> io::Result<Vec<String>> {
+        Ok(self
+            .list_names(rel)?
+            .into_iter()
+            .filter(|rel| {
+                let base = rel.rsplit('/').next().unwrap_or(rel);
+                parse_temp_name(base)
+                    .is_some_and(|(name, pid)| mine(name) && !crate::util::pid_alive(pid))
+            })
+            .collect())
+    }
+
+    /// Remove the stale temp files `stale_temps` finds; returns their names.
+    pub fn remove_stale_temps(
+        &self,
+        rel: &Path,
+        mine: &dyn Fn(&str) -> bool,
+    ) -> io::Result<Vec<String>> {
+        let stale = self.stale_temps(rel, mine)?;
+        for name in &stale {
+            self.remove(&rel.join(name))?;
+        }
+        Ok(stale)
+    }
+
     /// Visit every entry under `rel` with its directory, name, path relative to
     /// `rel` and type (not following links).
     fn walk(

@@ -47,11 +47,12 @@ pub struct Journal {
 }
 
 impl Journal {
+    /// Open for appending: a regular file only (never a link, FIFO or device).
     pub fn open(path: &Path) -> std::io::Result<Journal> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
+        let file = crate::beneath::open_regular(
+            path,
+            std::fs::OpenOptions::new().create(true).append(true),
+        )?;
         Ok(Journal { file })
     }
 
@@ -78,21 +79,67 @@ impl Journal {
     }
 }
 
-/// Replay a journal onto a state; returns how many entries were applied.
+/// Longest journal infra replays, and longest line in it: an entry is one
+/// resource's record, and a journal lives only for one apply.
+pub const MAX_JOURNAL_BYTES: u64 = 256 * 1024 * 1024;
+pub const MAX_LINE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Replay a journal onto a state; returns how many entries were applied. The
+/// file must be a regular file; its size and line length are bounded.
 pub fn replay(path: &Path, state: &mut State) -> std::io::Result<usize> {
-    let file = match std::fs::File::open(path) {
+    use std::io::{Error, ErrorKind, Read};
+    let file = match crate::beneath::open_regular(path, std::fs::OpenOptions::new().read(true)) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(e),
     };
-    let mut n = 0;
-    for line in std::io::BufReader::new(file).lines() {
-        let line = line?;
+    if file.metadata()?.len() > MAX_JOURNAL_BYTES {
+        return Err(Error::new(
+            ErrorKind::FileTooLarge,
+            format!(
+                "is larger than {} MiB, more than any apply writes",
+                MAX_JOURNAL_BYTES >> 20
+            ),
+        ));
+    }
+    let mut reader = std::io::BufReader::new(file.take(MAX_JOURNAL_BYTES));
+    let (mut n, mut number) = (0, 0);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        number += 1;
+        let read = (&mut reader)
+            .take(MAX_LINE_BYTES + 1)
+            .read_until(b'\n', &mut line)?;
+        if read == 0 {
+            return Ok(n);
+        }
+        let last = !line.ends_with(b"\n");
+        if line.len() as u64 > MAX_LINE_BYTES {
+            return Err(Error::new(
+                ErrorKind::InvalidData,
+                format!(
+                    "line {number} is longer than {} MiB; this is not a journal infra wrote",
+                    MAX_LINE_BYTES >> 20
+                ),
+            ));
+        }
+        let text = match std::str::from_utf8(&line) {
+            Ok(t) => t,
+            // A line cut inside a character by a crash is the torn last line.
+            Err(_) if last => return Ok(n),
+            Err(e) => return Err(Error::new(
+                ErrorKind::InvalidData,
+                format!(
+                    "line {number} is not valid UTF-8 (byte {}); this is not a journal infra wrote",
+                    e.valid_up_to() + 1
+                ),
+            )),
+        };
         // A torn last line (crash mid-write) does not parse and is skipped.
-        if let Ok(entry) = serde_json::from_str::<Entry>(&line) {
+        if let Ok(entry) = serde_json::from_str::<Entry>(text.trim_end()) {
             entry.apply_to(state);
             n += 1;
         }
     }
-    Ok(n)
 }

@@ -41,8 +41,15 @@ pub enum StateError {
 
 impl StateError {
     pub fn help(&self) -> &'static str {
+        use std::io::ErrorKind;
         match self {
-            StateError::Io { .. } => "check the file's permissions",
+            StateError::Io { source, .. } => match source.kind() {
+                ErrorKind::PermissionDenied => "check the file's permissions",
+                ErrorKind::InvalidData | ErrorKind::FileTooLarge => {
+                    "infra keeps this file as a regular file it wrote: restore it from git (`git checkout -- .infra/state.json`), or remove a journal left there"
+                }
+                _ => "check the file and the disk it is on",
+            },
             StateError::Corrupt { .. } => {
                 "the state was edited by hand or damaged: restore it from git (`git checkout -- .infra/state.json`) or fix the JSON"
             }
@@ -167,14 +174,32 @@ impl Loaded {
     }
 }
 
+/// Largest state file infra reads (100,000 resources are well below it).
+pub const MAX_STATE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The state's text, or where it stops being UTF-8 (line and column).
+fn utf8(bytes: Vec<u8>) -> Result<String, StateError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = valid.len() - valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+        StateError::Corrupt {
+            path: PathBuf::from(STATE_FILE),
+            line,
+            column,
+            message: "not valid UTF-8 (bytes that are not text)".into(),
+        }
+    })
+}
+
 /// Read the state (a missing file is an empty state) and replay the journal.
 pub fn load(root: &Path) -> Result<Loaded, StateError> {
     let path = root.join(STATE_FILE);
-    let mut state = match fs_err::read_to_string(&path) {
-        Ok(text) => State::parse(Path::new(STATE_FILE), &text)?,
+    let mut state = match crate::beneath::read_regular(&path, MAX_STATE_BYTES) {
+        Ok(Some(bytes)) => State::parse(Path::new(STATE_FILE), &utf8(bytes)?)?,
         // No state yet: an empty lineage, assigned when the state is first written,
         // so a plan saved before the first apply still matches.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => State {
+        Ok(None) => State {
             lineage: String::new(),
             ..State::new()
         },
@@ -205,7 +230,12 @@ pub fn save(root: &Path, state: &State) -> std::io::Result<()> {
     } else {
         state.to_json()
     };
-    crate::util::write_atomic(&root.join(STATE_FILE), text.as_bytes())?;
+    // Through `beneath`: the temp file is never opened through a planted link.
+    let dir = crate::beneath::Beneath::open(&root.join(STATE_DIR))?;
+    let name = Path::new(STATE_FILE)
+        .file_name()
+        .expect("state file has a name");
+    dir.write(Path::new(name), text.as_bytes(), 0o644, false)?;
     match fs_err::remove_file(root.join(JOURNAL_FILE)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),

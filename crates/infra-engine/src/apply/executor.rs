@@ -289,6 +289,7 @@ impl Job {
                 Ok(BatchOp::Delete {
                     kind: self.kind.clone(),
                     id,
+                    address: address.clone(),
                 })
             }
             Op::Create | Op::Update => {
@@ -387,8 +388,8 @@ impl Job {
             BatchOp::Update { id, desired, live } => {
                 BatchResult::Updated(self.provider.update(&id, &desired, &live).await?)
             }
-            BatchOp::Delete { kind, id } => {
-                self.provider.delete(&kind, &id).await?;
+            BatchOp::Delete { kind, id, address } => {
+                self.provider.delete(&kind, &id, &address).await?;
                 BatchResult::Deleted
             }
         };
@@ -609,7 +610,7 @@ mod tests {
         async fn update(&self, _: &str, _: &Desired, _: &Observed) -> PResult<Observed> {
             unreachable!("batched")
         }
-        async fn delete(&self, _: &str, _: &str) -> PResult<()> {
+        async fn delete(&self, _: &str, _: &str, _: &str) -> PResult<()> {
             unreachable!("batched")
         }
         async fn adopt(&self, _: &str, _: &str, _: &str) -> PResult<Observed> {

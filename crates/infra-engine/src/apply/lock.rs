@@ -47,6 +47,13 @@ impl Lock {
             }
         }
         let previous = read_info(&mut file);
+        // Holding the lock, no other infra writes here: temp files of a state write
+        // that a kill interrupted can go.
+        if let Ok(dir) =
+            infra_core::beneath::Beneath::open(path.parent().expect("lock file has a parent"))
+        {
+            let _ = dir.remove_stale_temps(Path::new(""), &|_| true);
+        }
         let info = LockInfo {
             id: infra_core::util::sha256_hex(
                 format!("{}-{:?}", std::process::id(), std::time::SystemTime::now()).as_bytes(),

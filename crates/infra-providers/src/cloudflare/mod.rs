@@ -212,18 +212,22 @@ impl Provider for CloudflareProvider {
             })
     }
 
-    async fn delete(&self, _kind: &str, id: &str) -> Result<()> {
+    async fn delete(&self, _kind: &str, id: &str, address: &str) -> Result<()> {
         let Some(Found {
             live, zid, zone, ..
         }) = self.fetch(id).await?
         else {
             return Ok(());
         };
-        if live.owner.is_none() {
-            let fqdn = live.attrs.get("fqdn").and_then(Value::as_str).unwrap_or(id);
-            return Err(ProviderError::NotOwned(format!(
+        let fqdn = live.attrs.get("fqdn").and_then(Value::as_str).unwrap_or(id);
+        match live.owner.as_deref() {
+            None => return Err(ProviderError::NotOwned(format!(
                 "the record {fqdn} ({id}) in {zone} no longer carries infra's marker in its comment; refusing to delete it (adopt it again with `infra import`)"
-            )));
+            ))),
+            Some(o) if o != address => return Err(ProviderError::NotOwned(format!(
+                "the record {fqdn} ({id}) in {zone} belongs to {o}, not {address}; refusing to delete it"
+            ))),
+            Some(_) => {}
         }
         match self
             .api

@@ -331,11 +331,11 @@ impl Provider for DockerProvider {
         })
     }
 
-    async fn delete(&self, _kind: &str, id: &str) -> Result<()> {
+    async fn delete(&self, _kind: &str, id: &str, address: &str) -> Result<()> {
         let Some(live) = self.inspect(id).await? else {
             return Ok(());
         };
-        if let Some(e) = self.not_owned(id, &live, None) {
+        if let Some(e) = self.not_owned(id, &live, Some(address)) {
             return Err(e);
         }
         self.remove(id).await

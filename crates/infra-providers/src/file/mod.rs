@@ -225,8 +225,8 @@ impl Provider for FileProvider {
         self.write(r).await
     }
 
-    async fn delete(&self, _kind: &str, id: &str) -> Result<()> {
-        self.check_owner(id, None).await?;
+    async fn delete(&self, _kind: &str, id: &str, address: &str) -> Result<()> {
+        self.check_owner(id, Some(address)).await?;
         self.root.remove(self.full(id)?).await
     }
 

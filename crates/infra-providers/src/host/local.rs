@@ -4,8 +4,7 @@
 use std::path::Path;
 
 use super::{io_err, CmdOutput, Depth, Entry, Host, WriteOpts, OP_TIMEOUT};
-use infra_core::beneath::{parse_temp_name, Beneath, MAX_FILE_BYTES};
-use infra_core::util::pid_alive;
+use infra_core::beneath::{Beneath, MAX_FILE_BYTES};
 use infra_kit::{ProviderError, Result};
 
 fn err(path: &Path, e: std::io::Error) -> ProviderError {
@@ -78,19 +77,11 @@ pub fn symlink(base: &Path, target: &Path, rel: &Path) -> Result<()> {
 /// Names (relative to `dir`) of `.NAME.tmp.PID` files whose NAME `mine` accepts
 /// and whose process no longer runs. Only names are read, never contents.
 pub fn stale_temps(base: &Path, dir: &Path, mine: &dyn Fn(&str) -> bool) -> Result<Vec<String>> {
-    let root = match open(base) {
-        Ok(r) => r,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(err(base, e)),
-    };
-    let names = root.list_names(dir).map_err(|e| err(dir, e))?;
-    Ok(names
-        .into_iter()
-        .filter(|rel| {
-            let base = rel.rsplit('/').next().unwrap_or(rel);
-            parse_temp_name(base).is_some_and(|(name, pid)| mine(name) && !pid_alive(pid))
-        })
-        .collect())
+    match open(base) {
+        Ok(root) => root.stale_temps(dir, mine).map_err(|e| err(dir, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(err(base, e)),
+    }
 }
 
 pub async fn run(argv: &[String]) -> Result<CmdOutput> {

@@ -253,10 +253,10 @@ impl Provider for Nginx {
         self.put(id, &r.address, &r.attrs).await
     }
 
-    async fn delete(&self, _kind: &str, id: &str) -> Result<()> {
+    async fn delete(&self, _kind: &str, id: &str, address: &str) -> Result<()> {
         self.files.path(id)?;
         let _one_at_a_time = self.lock.lock().await;
-        let Some(before) = self.files.owned(id, None).await? else {
+        let Some(before) = self.files.owned(id, Some(address)).await? else {
             return Ok(());
         };
         self.unlink(id).await?;

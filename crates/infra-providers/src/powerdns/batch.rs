@@ -22,7 +22,7 @@ const MAX_PATCH_BYTES: usize = 1 << 20;
 
 enum Change {
     Put { d: Desired, create: bool },
-    Delete,
+    Delete { address: String },
 }
 
 struct Item {
@@ -62,10 +62,10 @@ pub(super) async fn run(p: &PowerDns, ops: Vec<BatchOp>) -> Vec<Result<BatchResu
                     }
                 })
             }
-            BatchOp::Delete { id, .. } => Key::parse(&id).map(|key| Item {
+            BatchOp::Delete { id, address, .. } => Key::parse(&id).map(|key| Item {
                 index,
                 key,
-                change: Change::Delete,
+                change: Change::Delete { address },
             }),
         };
         match item {
@@ -101,7 +101,7 @@ async fn zone_batch(
         // No such zone: nothing to delete there, nothing can be created.
         for it in &items {
             results[it.index] = Some(match it.change {
-                Change::Delete => Ok(BatchResult::Deleted),
+                Change::Delete { .. } => Ok(BatchResult::Deleted),
                 Change::Put { .. } => Err(ProviderError::rejected(format!(
                     "zone {zone} does not exist on the PowerDNS server (create it there first)"
                 ))),
@@ -117,14 +117,14 @@ async fn zone_batch(
         let current = live.get(&rrkey);
         let address = match &it.change {
             Change::Put { d, .. } => Some(d.address.as_str()),
-            Change::Delete => None,
+            Change::Delete { address } => Some(address.as_str()),
         };
         if let Err(e) = check_owner(p, &it.key, current, address) {
             results[it.index] = Some(Err(e));
             continue;
         }
         match it.change {
-            Change::Delete if current.is_none() => {
+            Change::Delete { .. } if current.is_none() => {
                 results[it.index] = Some(Ok(BatchResult::Deleted));
                 continue;
             }
@@ -135,7 +135,7 @@ async fn zone_batch(
                 ))));
                 continue;
             }
-            Change::Delete => {
+            Change::Delete { .. } => {
                 changes.push(convert::delete_rrset(&it.key));
                 members.push((it.index, BatchResult::Deleted));
             }

@@ -249,11 +249,12 @@ impl Provider for PowerDns {
         }
     }
 
-    async fn delete(&self, kind: &str, id: &str) -> Result<()> {
+    async fn delete(&self, kind: &str, id: &str, address: &str) -> Result<()> {
         Self::check_kind(kind)?;
         let op = BatchOp::Delete {
             kind: kind.to_string(),
             id: id.to_string(),
+            address: address.to_string(),
         };
         self.one(op).await.map(|_| ())
     }

@@ -288,8 +288,8 @@ impl Provider for Prometheus {
         self.put(id, &r.address, &r.attrs).await
     }
 
-    async fn delete(&self, _kind: &str, id: &str) -> Result<()> {
-        if self.files.owned(id, None).await?.is_some() {
+    async fn delete(&self, _kind: &str, id: &str, address: &str) -> Result<()> {
+        if self.files.owned(id, Some(address)).await?.is_some() {
             self.files.remove(id).await?;
         }
         Ok(())

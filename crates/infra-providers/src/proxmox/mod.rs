@@ -271,13 +271,13 @@ impl Provider for ProxmoxProvider {
         })
     }
 
-    async fn delete(&self, kind: &str, id: &str) -> Result<()> {
+    async fn delete(&self, kind: &str, id: &str, address: &str) -> Result<()> {
         let g = Guest::for_kind(kind)?;
         let vmid = vmid_of(id)?;
         let Some(config) = self.config(g, vmid).await? else {
             return Ok(());
         };
-        self.check_owner(g, vmid, &config, None)?;
+        self.check_owner(g, vmid, &config, Some(address))?;
         if self.running(g, vmid).await? {
             self.set_power(g, vmid, false).await?;
         }
