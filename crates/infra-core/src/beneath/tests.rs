@@ -89,7 +89,7 @@ fn a_fifo_is_refused_without_blocking() {
     let (_t, root, _) = setup();
     rustix::fs::mknodat(
         rustix::fs::CWD,
-        &root.join("pipe"),
+        root.join("pipe"),
         FileType::Fifo,
         Mode::from_raw_mode(0o644),
         0,
@@ -110,7 +110,7 @@ fn reads_are_bounded() {
     let b = Beneath::open(&root).unwrap();
     let err = b.read(Path::new("big"), 1000).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::FileTooLarge);
-    let err = read_regular(&Path::new("/dev/zero"), 1000).unwrap_err();
+    let err = read_regular(Path::new("/dev/zero"), 1000).unwrap_err();
     assert!(err.to_string().contains("not a regular file"), "{err}");
 }
 
