@@ -59,3 +59,32 @@ pub fn pid_alive(pid: u32) -> bool {
     let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
     rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
+
+/// Environment variable naming a kill point for crash tests: `NAME` or `NAME:N`
+/// (the Nth time the point is passed). Unset in normal use; reading it is cheap.
+pub const KILL_AT_ENV: &str = "INFRA_KILL_AT";
+
+/// A place where a crash would leave work half done (between a temp write and its
+/// rename, inside the git commit, ...). The crash tests set `INFRA_KILL_AT` to
+/// kill the process right here with SIGKILL, as a power cut or an OOM kill would,
+/// so every such instant is tested, not only the ones a timer happens to hit.
+pub fn kill_point(name: &str) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static AT: OnceLock<Option<(String, u64)>> = OnceLock::new();
+    static PASSED: AtomicU64 = AtomicU64::new(0);
+    let at = AT.get_or_init(|| {
+        let v = std::env::var(KILL_AT_ENV).ok()?;
+        Some(match v.rsplit_once(':') {
+            Some((n, k)) => (n.to_string(), k.parse().unwrap_or(1)),
+            None => (v, 1),
+        })
+    });
+    let Some((point, nth)) = at else { return };
+    if point == name && PASSED.fetch_add(1, Ordering::SeqCst) + 1 == *nth {
+        // SAFETY: raise(2) sends a signal to this process; SIGKILL never returns.
+        unsafe {
+            libc::raise(libc::SIGKILL);
+        }
+    }
+}

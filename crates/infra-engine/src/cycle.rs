@@ -194,3 +194,16 @@ fn save_state(root: &std::path::Path, before: &Before, now: &mut State) -> Resul
     state::save(root, now)?;
     Ok(true)
 }
+
+/// Before an apply's refresh, under the project lock: each provider removes what a
+/// killed apply left (temp files of interrupted writes). Returns `provider: name`
+/// lines of what went; a provider that cannot tidy is left for the refresh to judge.
+pub async fn tidy(providers: &BTreeMap<String, Arc<dyn Provider>>) -> Vec<String> {
+    let mut removed = Vec::new();
+    for (name, p) in providers {
+        if let Ok(gone) = p.tidy().await {
+            removed.extend(gone.into_iter().map(|g| format!("{name}: {g}")));
+        }
+    }
+    removed
+}

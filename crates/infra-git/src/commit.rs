@@ -10,6 +10,7 @@ use git2::{IndexEntry, IndexTime, Status, StatusOptions};
 
 use infra_core::error::Result;
 
+use super::guard::CommitGuard;
 use super::identity::Role;
 use super::paths::{executable, matches};
 use super::{git, Repo};
@@ -159,12 +160,33 @@ impl Repo {
         let author = self.signature(Role::Author)?;
         let committer = self.signature(Role::Committer)?;
         let parents: Vec<&git2::Commit> = parent.iter().collect();
-        // Updating "HEAD" moves the branch it names, and creates it on an unborn branch.
+        let branch = self.current_branch()?;
+        let _in_progress = CommitGuard::take(self.repo.path(), &branch)?;
+        // The object first (unreferenced until the branch moves), then the index,
+        // then the branch: see `guard` for why this order survives a kill.
         let id = self
             .repo
-            .commit(Some("HEAD"), &author, &committer, message, &tree, &parents)
+            .commit(None, &author, &committer, message, &tree, &parents)
             .map_err(git("committing"))?;
+        infra_core::util::kill_point("git:after-object");
         self.sync_index(&specs, &staged)?;
+        infra_core::util::kill_point("git:after-index");
+        let reflog = format!(
+            "commit{}: {}",
+            if parent.is_none() { " (initial)" } else { "" },
+            message.lines().next().unwrap_or_default()
+        );
+        let refname = format!("refs/heads/{branch}");
+        match &parent {
+            // Compare-and-swap: a branch moved by someone else since we read it is not overwritten.
+            Some(p) => self
+                .repo
+                .reference_matching(&refname, id, true, p.id(), &reflog)
+                .map(drop),
+            None => self.repo.reference(&refname, id, false, &reflog).map(drop),
+        }
+        .map_err(git(format!("moving {branch} to the new commit")))?;
+        infra_core::util::kill_point("git:after-branch");
         Ok(Some(id.to_string()))
     }
 

@@ -5,6 +5,7 @@
 //! on the spec, plan or state modules: callers pass paths and messages.
 
 mod commit;
+mod guard;
 mod history;
 mod identity;
 mod paths;

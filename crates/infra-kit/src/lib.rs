@@ -117,6 +117,13 @@ pub trait Provider: Send + Sync {
     /// Take over an existing unmarked object (`infra import`): write the marker.
     async fn adopt(&self, kind: &str, id: &str, address: &str) -> Result<Observed>;
 
+    /// Remove what a killed apply left behind: temp files of a write that never
+    /// reached its rename, carrying this project's marker. Called once at the
+    /// start of an apply, under the project lock; returns what was removed.
+    async fn tidy(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
     /// Can several changes of this kind go to the live system in one call?
     /// (PowerDNS: all rrset changes of one zone in one PATCH.)
     fn batches(&self, _kind: &str) -> bool {

@@ -94,6 +94,9 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         skip_audit: false,
     };
     let providers = project.providers()?;
+    for gone in rt.block_on(infra_engine::cycle::tidy(&providers)) {
+        eprintln!("Removed a temp file an interrupted apply left: {gone}");
+    }
     let planned = rt.block_on(project.plan_with_live(&opts, &providers))?;
     let plan = &planned.plan;
     if let Some(saved) = &saved {
@@ -269,6 +272,35 @@ fn finish_without_changes(
     head: Option<&str>,
     say: bool,
 ) -> Result<i32> {
+    // A state saved by an apply that was killed before its commit differs from
+    // HEAD's copy though this refresh changed nothing: it is committed now.
+    let uncommitted = match repo {
+        Some(repo) if !changed => !repo.dirty(&[state::STATE_FILE])?.is_empty(),
+        _ => false,
+    };
+    if uncommitted {
+        if let Some(repo) = repo {
+            let subject = "infra apply: record the state an interrupted apply saved";
+            let trailers = [
+                ("Infra-Plan", "+0 ~0 -0".to_string()),
+                (
+                    "Infra-Applied-Spec",
+                    head.unwrap_or("uncommitted").to_string(),
+                ),
+            ];
+            repo.commit_paths(
+                &[state::STATE_FILE],
+                &git::message(
+                    subject,
+                    Some("An earlier apply saved this state and stopped before committing it."),
+                    &trailers,
+                ),
+            )?;
+        }
+        if say {
+            println!("\nThe state an interrupted apply saved is now committed.");
+        }
+    }
     if changed {
         if let Some(repo) = repo {
             let subject = "infra apply: record refreshed state";

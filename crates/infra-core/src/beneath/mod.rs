@@ -114,6 +114,7 @@ impl Beneath {
             // The umask may have cleared bits the caller asked for.
             rustix::fs::fchmod(&f, Mode::from_raw_mode(mode & 0o7777))?;
             f.sync_all()?;
+            crate::util::kill_point("write:before-rename");
             rustix::fs::renameat(&dir, tmp.as_str(), &dir, name)?;
             let _ = rustix::fs::fsync(&dir);
             Ok(())

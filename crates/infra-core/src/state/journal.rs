@@ -67,7 +67,9 @@ impl Journal {
             buf.push(b'\n');
         }
         self.file.write_all(&buf)?;
-        self.file.sync_data()
+        self.file.sync_data()?;
+        crate::util::kill_point("journal:after-append");
+        Ok(())
     }
 
     /// Append one entry durably: the operation is recorded before the next one starts.
@@ -75,7 +77,9 @@ impl Journal {
         let mut line = serde_json::to_vec(entry).expect("journal entries serialise");
         line.push(b'\n');
         self.file.write_all(&line)?;
-        self.file.sync_data()
+        self.file.sync_data()?;
+        crate::util::kill_point("journal:after-append");
+        Ok(())
     }
 }
 
@@ -128,13 +132,15 @@ pub fn replay(path: &Path, state: &mut State) -> std::io::Result<usize> {
             Ok(t) => t,
             // A line cut inside a character by a crash is the torn last line.
             Err(_) if last => return Ok(n),
-            Err(e) => return Err(Error::new(
-                ErrorKind::InvalidData,
-                format!(
+            Err(e) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidData,
+                    format!(
                     "line {number} is not valid UTF-8 (byte {}); this is not a journal infra wrote",
                     e.valid_up_to() + 1
                 ),
-            )),
+                ))
+            }
         };
         // A torn last line (crash mid-write) does not parse and is skipped.
         if let Ok(entry) = serde_json::from_str::<Entry>(text.trim_end()) {

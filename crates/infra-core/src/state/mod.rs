@@ -236,6 +236,7 @@ pub fn save(root: &Path, state: &State) -> std::io::Result<()> {
         .file_name()
         .expect("state file has a name");
     dir.write(Path::new(name), text.as_bytes(), 0o644, false)?;
+    crate::util::kill_point("state:saved");
     match fs_err::remove_file(root.join(JOURNAL_FILE)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),

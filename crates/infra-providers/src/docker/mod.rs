@@ -175,8 +175,31 @@ impl DockerProvider {
         match docker.remove_container(id, Some(opts)).await {
             Ok(()) => Ok(()),
             Err(e) if engine::status(&e) == Some(404) => Ok(()),
+            // A removal an earlier (killed) apply started: wait for it to finish.
+            Err(e)
+                if engine::status(&e) == Some(409)
+                    && e.to_string().contains("already in progress") =>
+            {
+                self.wait_removed(id).await
+            }
             Err(e) => Err(self.engine.fail(&format!("removing container {id}"), e)),
         }
+    }
+
+    /// Poll until the container is gone (bounded); still there is a transient error.
+    async fn wait_removed(&self, id: &str) -> Result<()> {
+        const POLL: std::time::Duration = std::time::Duration::from_millis(250);
+        const LIMIT: u32 = 240; // 60 s
+        for _ in 0..LIMIT {
+            if self.inspect_raw(id).await?.is_none() {
+                return Ok(());
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        Err(ProviderError::Transient {
+            message: format!("container {id} is still being removed after 60 s"),
+            retry_after: None,
+        })
     }
 
     /// Create (and start) a container for `r`; the name must be free.

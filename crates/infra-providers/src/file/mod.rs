@@ -208,6 +208,15 @@ impl Provider for FileProvider {
         Ok(entries.iter().map(|e| self.observe(&e.name, e)).collect())
     }
 
+    async fn tidy(&self) -> Result<Vec<String>> {
+        self.root
+            .remove_stale_temps(
+                |_| true,
+                |data| self.split(&String::from_utf8_lossy(data)).0.is_some(),
+            )
+            .await
+    }
+
     async fn create(&self, r: &Desired) -> Result<Observed> {
         let rel = r
             .attrs

@@ -196,16 +196,24 @@ impl Root {
 
     /// Temp files (`.NAME.tmp.PID`) left below the root by a write that was killed
     /// before its rename, whose NAME `mine` accepts and whose process is gone (local
-    /// only: a pid means nothing on another host). Removed; returns their names.
-    pub async fn remove_stale_temps(&self, mine: impl Fn(&str) -> bool) -> Result<Vec<String>> {
+    /// only: a pid means nothing on another host). Each is removed only if `owned`
+    /// says its content is this project's; returns the removed names.
+    pub async fn remove_stale_temps(
+        &self,
+        mine: impl Fn(&str) -> bool,
+        owned: impl Fn(&[u8]) -> bool,
+    ) -> Result<Vec<String>> {
         if !self.host.is_local() {
             return Ok(Vec::new());
         }
-        let stale = local::stale_temps(&self.base, &self.sub, &mine)?;
-        for rel in &stale {
-            self.remove(rel).await?;
+        let mut removed = Vec::new();
+        for rel in local::stale_temps(&self.base, &self.sub, &mine)? {
+            if self.read(&rel).await?.is_some_and(|e| owned(&e.data)) {
+                self.remove(&rel).await?;
+                removed.push(rel);
+            }
         }
-        Ok(stale)
+        Ok(removed)
     }
 }
 
@@ -215,6 +223,11 @@ impl Root {
 /// starts with a dot (globs like nginx's `*.conf` skip dotfiles).
 pub fn object_file_name(project: &str, address: &str, ext: &str) -> String {
     let name = address.split_once('.').map_or(address, |(_, n)| n);
+    format!("{}{name}.{ext}", object_file_prefix(project))
+}
+
+/// `{project}--`: how every object file of this project starts.
+pub fn object_file_prefix(project: &str) -> String {
     let project: String = project
         .chars()
         .map(|c| {
@@ -225,7 +238,7 @@ pub fn object_file_name(project: &str, address: &str, ext: &str) -> String {
             }
         })
         .collect();
-    format!("{project}--{name}.{ext}")
+    format!("{project}--")
 }
 
 /// Temp files written by `write` are `.NAME.tmp.PID`.

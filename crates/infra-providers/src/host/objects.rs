@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use super::{object_file_name, Depth, Entry, Root, WriteOpts};
+use super::{object_file_name, object_file_prefix, Depth, Entry, Root, WriteOpts};
 use infra_core::spec::Attrs;
 use infra_kit::{Observed, ProviderError, Result};
 
@@ -92,6 +92,17 @@ impl ObjectDir {
             .filter(|e| !e.name.starts_with('.') && self.path(&e.name).is_ok())
             .map(|e| self.observe(&e.name, &e.data))
             .collect())
+    }
+
+    /// Temp files of this project's object files that a killed write left.
+    pub async fn tidy(&self) -> Result<Vec<String>> {
+        let prefix = object_file_prefix(&self.project);
+        self.root
+            .remove_stale_temps(
+                |name| name.starts_with(&prefix),
+                |data| (self.read_back)(&self.project, data).0.is_some(),
+            )
+            .await
     }
 
     pub async fn read(&self, id: &str) -> Result<Option<Observed>> {

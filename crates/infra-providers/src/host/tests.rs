@@ -161,11 +161,16 @@ async fn stale_temp_files_of_dead_writes_are_removed() {
     std::fs::write(root.path(&format!("d/{dead}")), "x").unwrap();
     std::fs::write(root.path(&alive), "x").unwrap();
     std::fs::write(root.path(".other.txt.tmp.4194999"), "x").unwrap();
+    std::fs::write(root.path(".p--c.txt.tmp.4194999"), "not ours").unwrap();
     let removed = root
-        .remove_stale_temps(|name| name.starts_with("p--"))
+        .remove_stale_temps(|name| name.starts_with("p--"), |data| data == b"x")
         .await
         .unwrap();
     assert_eq!(removed, [format!("d/{dead}")]);
+    assert!(
+        root.path(".p--c.txt.tmp.4194999").exists(),
+        "unowned content stays"
+    );
     assert!(root.path(&alive).exists());
     assert!(root.path(".other.txt.tmp.4194999").exists());
 }

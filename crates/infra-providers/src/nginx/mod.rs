@@ -238,6 +238,10 @@ fn nginx_text(stderr: &str) -> String {
 
 #[async_trait]
 impl Provider for Nginx {
+    async fn tidy(&self) -> Result<Vec<String>> {
+        self.files.tidy().await
+    }
+
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
         self.files.list().await
     }

@@ -275,6 +275,10 @@ impl Prometheus {
 
 #[async_trait]
 impl Provider for Prometheus {
+    async fn tidy(&self) -> Result<Vec<String>> {
+        self.files.tidy().await
+    }
+
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
         self.files.list().await
     }
