@@ -206,3 +206,20 @@ fn retries_is_a_setting_of_every_provider() {
     env.write("infra/main.toml", "");
     env.infra(&["validate"]).expect(0);
 }
+
+#[test]
+fn roots_that_make_no_sense_are_refused_at_their_line() {
+    check(
+        "[providers.a]\nkind = \"file\"\nroot = \"/\"\n\n[providers.b]\nkind = \"file\"\nroot = \".\"\n\n\
+         [providers.c]\nkind = \"file\"\nroot = \"..\"\n\n[providers.d]\nkind = \"nginx\"\nsites_dir = \"\"\n\n\
+         [providers.e]\nkind = \"prometheus\"\ntargets_dir = \"../../targets\"\n",
+        "",
+        &[
+            ("infra.toml", "root = \"/\"", "root: \"/\" is the whole filesystem"),
+            ("infra.toml", "root = \".\"", "root: \".\" is the project directory itself"),
+            ("infra.toml", "root = \"..\"", "root: \"..\" leaves the project"),
+            ("infra.toml", "sites_dir = \"\"", "sites_dir: \"\" must name a directory"),
+            ("infra.toml", "targets_dir = \"../../targets\"", "leaves the project"),
+        ],
+    );
+}

@@ -4,6 +4,7 @@
 //! at `infra validate` with the file and line, before anything is changed.
 
 use std::fmt;
+use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
@@ -21,7 +22,7 @@ pub struct ProviderInfo {
     pub settings: &'static [Setting],
     /// Parses `[providers.NAME]` into the provider's typed settings; every problem
     /// by setting name. Usually `check_settings::<TheSettings>`.
-    pub check_settings: fn(&Attrs) -> Vec<Finding>,
+    pub check_settings: fn(&Attrs, &Path) -> Vec<Finding>,
     /// What the live API would refuse or store in another form, found without
     /// calling it: run at `infra validate` and plan, and again before each write.
     /// `None` for an API that takes whatever the schema allows.
@@ -160,24 +161,25 @@ impl fmt::Display for Finding {
 /// A provider's settings as a serde struct. Checks across fields (or beyond what
 /// serde's types say) go in `check`.
 pub trait Settings: DeserializeOwned {
-    fn check(&self) -> Vec<Finding> {
+    /// `project`: the project directory, which relative directory settings are below.
+    fn check(&self, _project: &Path) -> Vec<Finding> {
         Vec::new()
     }
 }
 
 /// Parse a `[providers.NAME]` table into `T`; the first problem, by setting name.
-pub fn parse_settings<T: Settings>(attrs: &Attrs) -> Result<T, Finding> {
+pub fn parse_settings<T: Settings>(attrs: &Attrs, project: &Path) -> Result<T, Finding> {
     let settings: T = deserialize(attrs)?;
-    match settings.check().into_iter().next() {
+    match settings.check(project).into_iter().next() {
         Some(f) => Err(f),
         None => Ok(settings),
     }
 }
 
 /// `ProviderInfo::check_settings` for a provider whose settings are `T`.
-pub fn check_settings<T: Settings>(attrs: &Attrs) -> Vec<Finding> {
+pub fn check_settings<T: Settings>(attrs: &Attrs, project: &Path) -> Vec<Finding> {
     match deserialize::<T>(attrs) {
-        Ok(s) => s.check(),
+        Ok(s) => s.check(project),
         Err(f) => vec![f],
     }
 }

@@ -24,7 +24,7 @@ struct Common {
 }
 
 impl Settings for Common {
-    fn check(&self) -> Vec<Finding> {
+    fn check(&self, _project: &std::path::Path) -> Vec<Finding> {
         match self.retries {
             Some(n) if n > 10 => vec![Finding::at("retries", "must be from 0 to 10")],
             _ => Vec::new(),
@@ -173,8 +173,11 @@ fn providers(spec: &Spec, catalog: &[&ProviderInfo], d: &mut Diagnostics) {
         // Types and values, once every name is right (so a missing or unknown
         // setting is reported once, above, not again by the parser).
         if d.items.len() == before {
-            let common = check_settings::<Common>(&p.settings);
-            for f in common.into_iter().chain((info.check_settings)(&p.settings)) {
+            let common = check_settings::<Common>(&p.settings, &spec.root);
+            for f in common
+                .into_iter()
+                .chain((info.check_settings)(&p.settings, &spec.root))
+            {
                 let loc = f.key.as_ref().and_then(|k| p.setting_locs.get(k)).cloned();
                 d.push(
                     Diagnostic::error(format!("provider `{}` ({}): {f}", p.name, p.kind))

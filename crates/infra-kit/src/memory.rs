@@ -41,7 +41,7 @@ struct Written {
 }
 
 impl crate::Settings for Written {
-    fn check(&self) -> Vec<Finding> {
+    fn check(&self, _project: &std::path::Path) -> Vec<Finding> {
         match self.latency_ms {
             Some(ms) if ms > 60_000 => vec![Finding::at("latency_ms", "at most 60000")],
             _ => Vec::new(),
@@ -71,7 +71,7 @@ fn instances() -> &'static Mutex<BTreeMap<(PathBuf, String), Memory>> {
 }
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
-    let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
+    let w: Written = parse_settings(&config.settings, &ctx.root).map_err(|f| f.to_string())?;
     let m = Memory::shared(&ctx.root, &ctx.instance, &ctx.project);
     m.lock().faults.latency = Duration::from_millis(w.latency_ms.unwrap_or(0));
     Ok(Arc::new(m))

@@ -85,7 +85,7 @@ const ZONES_PER_PAGE: u32 = 50;
 const RECORDS_PER_PAGE: u32 = 5000;
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
-    let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
+    let w: Written = parse_settings(&config.settings, &ctx.root).map_err(|f| f.to_string())?;
     let token = w.token.resolve()?;
     let api_url = w.api_url.as_ref().map_or(DEFAULT_API_URL, HttpUrl::as_str);
     let zones = w.zones.map(OneOrMany::into_vec);

@@ -59,7 +59,7 @@ struct Written {
 }
 
 impl infra_kit::Settings for Written {
-    fn check(&self) -> Vec<Finding> {
+    fn check(&self, _project: &std::path::Path) -> Vec<Finding> {
         let mut out = Vec::new();
         if let Some(Err(e)) = self.socket.as_deref().map(|s| Socket::choose(Some(s))) {
             out.push(Finding::at("socket", e));
@@ -95,7 +95,7 @@ const KINDS: &[KindSupport] = &[KindSupport {
 const DEFAULT_NETWORK: &str = "host";
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
-    let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
+    let w: Written = parse_settings(&config.settings, &ctx.root).map_err(|f| f.to_string())?;
     let socket = Socket::choose(w.socket.as_deref())?;
     let network = w.network.unwrap_or_else(|| DEFAULT_NETWORK.to_string());
     Ok(Arc::new(DockerProvider::new(

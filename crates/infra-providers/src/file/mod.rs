@@ -52,8 +52,8 @@ struct Written {
 }
 
 impl infra_kit::Settings for Written {
-    fn check(&self) -> Vec<Finding> {
-        host::check_host_dirs(self.host.as_deref(), &[("root", Some(&self.root))])
+    fn check(&self, project: &std::path::Path) -> Vec<Finding> {
+        host::check_host_dirs(self.host.as_deref(), project, &[("root", Some(&self.root))])
     }
 }
 
@@ -62,7 +62,7 @@ pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { inf
 const KINDS: &[KindSupport] = &[KindSupport::plain(kinds::FILE)];
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
-    let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
+    let w: Written = parse_settings(&config.settings, &ctx.root).map_err(|f| f.to_string())?;
     let host = Host::from_setting(w.host.as_deref())?;
     let root = host::dir_setting(&host, &ctx.root, &w.root);
     let comment = w.comment.unwrap_or_else(|| "#".into());

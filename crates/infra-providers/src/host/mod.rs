@@ -254,8 +254,15 @@ pub(crate) fn io_err(host: &Host, path: &Path, e: std::io::Error) -> ProviderErr
 #[cfg(test)]
 mod tests;
 
-/// The `host` setting, and the directory settings that must then be absolute.
-pub fn check_host_dirs(host: Option<&str>, dirs: &[(&str, Option<&str>)]) -> Vec<Finding> {
+/// The `host` setting, and the directory settings below it: remote ones absolute,
+/// local relative ones inside the project, and none that would hand a provider the
+/// whole filesystem, the project itself or a directory above it (a refresh walks
+/// its root; a root that holds the project would read and could write it all).
+pub fn check_host_dirs(
+    host: Option<&str>,
+    project: &Path,
+    dirs: &[(&str, Option<&str>)],
+) -> Vec<Finding> {
     let parsed = match Host::from_setting(host) {
         Ok(h) => h,
         Err(e) => return vec![Finding::at("host", e)],
@@ -263,18 +270,61 @@ pub fn check_host_dirs(host: Option<&str>, dirs: &[(&str, Option<&str>)]) -> Vec
     dirs.iter()
         .filter_map(|(name, dir)| {
             let d = (*dir)?;
-            if d.is_empty() {
-                Some(Finding::at(*name, "must name a directory"))
-            } else if !parsed.is_local() && !d.starts_with('/') {
-                Some(Finding::at(
-                    *name,
-                    format!("{d:?} must be absolute on a remote host"),
-                ))
-            } else {
-                None
-            }
+            let why = root_problem(&parsed, project, d)?;
+            Some(Finding::at(*name, format!("{d:?} {why}")))
         })
         .collect()
+}
+
+fn root_problem(host: &Host, project: &Path, dir: &str) -> Option<String> {
+    if dir.trim().is_empty() {
+        return Some("must name a directory".into());
+    }
+    let path = Path::new(dir);
+    if !host.is_local() && !path.is_absolute() {
+        return Some("must be absolute on a remote host".into());
+    }
+    let Some(normal) = lexical(path) else {
+        return Some("leaves the project: a relative directory must stay inside it (write an absolute path for one elsewhere)".into());
+    };
+    if normal.as_os_str().is_empty() || normal == Path::new("/") {
+        return Some(if normal.as_os_str().is_empty() {
+            "is the project directory itself: name a directory inside it, e.g. \"out\"".into()
+        } else {
+            "is the whole filesystem: name the directory the provider's files live in".into()
+        });
+    }
+    if host.is_local() && normal.is_absolute() {
+        let project = std::fs::canonicalize(project).unwrap_or_else(|_| project.to_path_buf());
+        let dir = std::fs::canonicalize(&normal).unwrap_or(normal);
+        if project.starts_with(&dir) {
+            return Some(format!(
+                "holds the project directory ({}): name a directory the provider's files alone live in",
+                project.display()
+            ));
+        }
+    }
+    None
+}
+
+/// `path` with `.` and `..` resolved by name; `None` if a relative path climbs
+/// above where it starts.
+fn lexical(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                // At "/" a `..` stays there; in a relative path it may not climb out.
+                let popped = out.file_name().is_some() && out.pop();
+                if !popped && !path.is_absolute() {
+                    return None;
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    Some(out)
 }
 
 /// A directory setting as a `Root`: below the project directory on this machine

@@ -174,3 +174,46 @@ async fn stale_temp_files_of_dead_writes_are_removed() {
     assert!(root.path(&alive).exists());
     assert!(root.path(".other.txt.tmp.4194999").exists());
 }
+
+#[test]
+fn roots_that_hold_the_project_or_leave_it_are_refused() {
+    let project = tempfile::tempdir().unwrap();
+    let p = project.path();
+    let parent = p.parent().unwrap().to_string_lossy().into_owned();
+    let own = p.to_string_lossy().into_owned();
+    let local = [
+        ("", "must name a directory"),
+        ("/", "whole filesystem"),
+        ("/..", "whole filesystem"),
+        (".", "project directory itself"),
+        ("out/..", "project directory itself"),
+        ("..", "leaves the project"),
+        ("../elsewhere", "leaves the project"),
+        ("a/../../b", "leaves the project"),
+        (own.as_str(), "holds the project"),
+        (parent.as_str(), "holds the project"),
+    ];
+    for (dir, why) in local {
+        let found = check_host_dirs(None, p, &[("root", Some(dir))]);
+        assert_eq!(found.len(), 1, "{dir:?} accepted");
+        assert!(found[0].to_string().contains(why), "{dir:?}: {}", found[0]);
+        assert!(found[0].to_string().starts_with("root:"), "{}", found[0]);
+    }
+    for ok in ["out", "./out", "a/b/../c", "/srv/files"] {
+        assert!(
+            check_host_dirs(None, p, &[("root", Some(ok))]).is_empty(),
+            "{ok:?} refused"
+        );
+    }
+    let ssh = Some("ssh://root@edge");
+    assert!(check_host_dirs(ssh, p, &[("root", Some("/"))])[0]
+        .to_string()
+        .contains("whole filesystem"));
+    assert!(check_host_dirs(ssh, p, &[("root", Some("out"))])[0]
+        .to_string()
+        .contains("absolute"));
+    assert!(
+        check_host_dirs(ssh, p, &[("root", Some(parent.as_str()))]).is_empty(),
+        "a remote path is not this project's"
+    );
+}

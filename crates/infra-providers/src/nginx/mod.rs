@@ -50,9 +50,10 @@ struct Written {
 }
 
 impl infra_kit::Settings for Written {
-    fn check(&self) -> Vec<Finding> {
+    fn check(&self, project: &std::path::Path) -> Vec<Finding> {
         let mut out = host::check_host_dirs(
             self.host.as_deref(),
+            project,
             &[
                 ("sites_dir", Some(&self.sites_dir)),
                 ("enabled_dir", self.enabled_dir.as_deref()),
@@ -70,7 +71,7 @@ pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { inf
 const KINDS: &[KindSupport] = &[KindSupport::plain(kinds::PROXY_SITE)];
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
-    let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
+    let w: Written = parse_settings(&config.settings, &ctx.root).map_err(|f| f.to_string())?;
     let host = Host::from_setting(w.host.as_deref())?;
     let sites_dir = host::dir_setting(&host, &ctx.root, &w.sites_dir);
     let enabled_dir = w

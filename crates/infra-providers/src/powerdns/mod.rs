@@ -80,7 +80,7 @@ struct Written {
 }
 
 impl infra_kit::Settings for Written {
-    fn check(&self) -> Vec<Finding> {
+    fn check(&self, _project: &std::path::Path) -> Vec<Finding> {
         let mut out = Vec::new();
         if self.server_id.as_deref().is_some_and(str::is_empty) {
             out.push(Finding::at(
@@ -109,7 +109,9 @@ impl infra_kit::Settings for Written {
 impl Settings {
     /// From `[providers.NAME]`; the key reference is resolved here.
     pub fn from_config(config: &ProviderConfig) -> std::result::Result<Settings, String> {
-        let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
+        // No directory settings: the project path plays no part.
+        let w: Written = parse_settings(&config.settings, std::path::Path::new("."))
+            .map_err(|f| f.to_string())?;
         Ok(Settings {
             api_url: w.api_url.as_str().to_string(),
             api_key: w.api_key.resolve().map_err(|e| format!("api_key: {e}"))?,

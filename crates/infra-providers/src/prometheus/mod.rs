@@ -64,9 +64,10 @@ struct Written {
 }
 
 impl infra_kit::Settings for Written {
-    fn check(&self) -> Vec<Finding> {
+    fn check(&self, project: &std::path::Path) -> Vec<Finding> {
         host::check_host_dirs(
             self.host.as_deref(),
+            project,
             &[("targets_dir", Some(&self.targets_dir))],
         )
     }
@@ -82,7 +83,7 @@ const TIMEOUT: &str = "__scrape_timeout__";
 const STATUS: &str = "infra_expect_status";
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
-    let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
+    let w: Written = parse_settings(&config.settings, &ctx.root).map_err(|f| f.to_string())?;
     let host = Host::from_setting(w.host.as_deref())?;
     let targets_dir = host::dir_setting(&host, &ctx.root, &w.targets_dir);
     Ok(Arc::new(Prometheus {

@@ -66,7 +66,7 @@ struct Written {
 }
 
 impl infra_kit::Settings for Written {
-    fn check(&self) -> Vec<Finding> {
+    fn check(&self, _project: &std::path::Path) -> Vec<Finding> {
         let mut out = Vec::new();
         if self.node.trim().is_empty() {
             out.push(Finding::at("node", "must name a node, e.g. \"pve1\""));
@@ -110,7 +110,7 @@ const KINDS: &[KindSupport] = &[
 ];
 
 fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn Provider>, String> {
-    let w: Written = parse_settings(&config.settings).map_err(|f| f.to_string())?;
+    let w: Written = parse_settings(&config.settings, &ctx.root).map_err(|f| f.to_string())?;
     let token = w.token.resolve()?;
     let fingerprint = w
         .tls_fingerprint
