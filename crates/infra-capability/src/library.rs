@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use include_dir::{include_dir, Dir};
+use infra_core::beneath::{Beneath, MAX_FILE_BYTES};
 
 use super::model::{CapError, Capability, Source};
 use super::parse::parse;
@@ -101,63 +102,79 @@ impl Library {
         self.caps.sort_by(|a, b| a.name.cmp(&b.name));
     }
 
+    /// Capability files and templates of the project: regular files inside it only,
+    /// never read through a link (a link could pull any file of the machine into a
+    /// spec, a plan or a prompt).
     fn add_project(&mut self, root: &Path) {
-        let mut files = Vec::new();
-        let dir = root.join(CAPABILITY_DIR);
-        if dir.is_dir() {
-            match fs_err::read_dir(&dir) {
-                Ok(entries) => {
-                    let mut paths: Vec<_> =
-                        entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-                    paths.sort();
-                    for p in paths {
-                        if !p.is_file() || p.extension().is_none_or(|e| e != "md") {
-                            continue;
-                        }
-                        let rel = format!(
-                            "{CAPABILITY_DIR}/{}",
-                            p.file_name().unwrap_or_default().to_string_lossy()
-                        );
-                        match fs_err::read_to_string(&p) {
-                            Ok(text) => files.push((rel, text)),
-                            Err(e) => self.errors.push(CapError::new(
-                                &rel,
-                                0,
-                                format!("cannot read: {e}"),
-                            )),
-                        }
-                    }
-                }
-                Err(e) => self.errors.push(CapError::new(
+        let dir = match Beneath::open(root) {
+            Ok(d) => d,
+            Err(e) => {
+                self.errors.push(CapError::new(
                     CAPABILITY_DIR,
                     0,
                     format!("cannot read: {e}"),
-                )),
+                ));
+                return;
             }
-        }
-        self.add_capabilities(files, Source::Project);
-        let tdir = root.join(TEMPLATE_DIR);
-        if tdir.is_dir() {
-            let mut found = Vec::new();
-            if let Err(e) = collect_disk(&tdir, "", &mut found) {
-                self.errors
-                    .push(CapError::new(TEMPLATE_DIR, 0, format!("cannot read: {e}")));
-            }
-            for (name, text) in found {
-                let path = format!("{TEMPLATE_DIR}/{name}");
-                match text {
-                    Some(t) => {
-                        self.template_paths.insert(name.clone(), path);
-                        self.templates.insert(name, t);
+        };
+        let mut files = Vec::new();
+        match dir.list(Path::new(CAPABILITY_DIR), false, MAX_FILE_BYTES) {
+            Ok(found) => {
+                for e in found.into_iter().filter(|e| e.name.ends_with(".md")) {
+                    let rel = format!("{CAPABILITY_DIR}/{}", e.name);
+                    match String::from_utf8(e.data) {
+                        Ok(text) => files.push((rel, text)),
+                        Err(_) => self.errors.push(CapError::new(&rel, 0, "not UTF-8 text")),
                     }
-                    // templates/ also holds file-resource templates, which may be binary;
-                    // only a capability template (*.j2) must be text.
-                    None if name.ends_with(".j2") => {
-                        self.errors.push(CapError::new(&path, 0, "not UTF-8 text"))
+                }
+                // What the listing skipped: links and other non-files named *.md.
+                let names = dir
+                    .list_names(Path::new(CAPABILITY_DIR))
+                    .unwrap_or_default();
+                for name in names
+                    .iter()
+                    .filter(|n| n.ends_with(".md") && !n.contains('/'))
+                {
+                    let rel = format!("{CAPABILITY_DIR}/{name}");
+                    if !files.iter().any(|(r, _)| *r == rel)
+                        && !self.errors.iter().any(|e| e.path == rel)
+                    {
+                        self.errors.push(CapError::new(
+                            &rel,
+                            0,
+                            "is not a regular file (a symbolic link?); capability files are read only from inside the project",
+                        ));
                     }
-                    None => {}
                 }
             }
+            Err(e) => self.errors.push(CapError::new(
+                CAPABILITY_DIR,
+                0,
+                format!("cannot read: {e}"),
+            )),
+        }
+        self.add_capabilities(files, Source::Project);
+        match dir.list(Path::new(TEMPLATE_DIR), true, MAX_FILE_BYTES) {
+            Ok(found) => {
+                for e in found {
+                    let path = format!("{TEMPLATE_DIR}/{}", e.name);
+                    match String::from_utf8(e.data) {
+                        Ok(t) => {
+                            self.template_paths.insert(e.name.clone(), path);
+                            self.templates.insert(e.name, t);
+                        }
+                        // templates/ also holds file-resource templates, which may be binary;
+                        // only a capability template (*.j2) must be text.
+                        Err(_) if e.name.ends_with(".j2") => {
+                            self.errors.push(CapError::new(&path, 0, "not UTF-8 text"))
+                        }
+                        Err(_) => {}
+                    }
+                }
+            }
+            Err(e) => self
+                .errors
+                .push(CapError::new(TEMPLATE_DIR, 0, format!("cannot read: {e}"))),
         }
     }
 
@@ -197,25 +214,4 @@ fn collect_embedded(dir: &Dir<'_>, out: &mut Vec<(String, String)>) {
     for d in dir.dirs() {
         collect_embedded(d, out);
     }
-}
-
-/// (name relative to templates/, text or `None` when not UTF-8), recursively.
-fn collect_disk(
-    dir: &Path,
-    prefix: &str,
-    out: &mut Vec<(String, Option<String>)>,
-) -> std::io::Result<()> {
-    let mut entries: Vec<_> = fs_err::read_dir(dir)?.filter_map(|e| e.ok()).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let name = format!("{prefix}{}", e.file_name().to_string_lossy());
-        let path = e.path();
-        if path.is_dir() {
-            collect_disk(&path, &format!("{name}/"), out)?;
-        } else if path.is_file() {
-            let bytes = fs_err::read(&path)?;
-            out.push((name, String::from_utf8(bytes).ok()));
-        }
-    }
-    Ok(())
 }

@@ -5,6 +5,7 @@
 
 pub mod beneath;
 pub mod error;
+pub mod secrets;
 pub mod spec;
 pub mod state;
 pub mod util;

@@ -18,6 +18,7 @@ use infra_kit::{self as providers, Provider, Registry};
 use infra_plan::{self as plan, DesiredInput, LiveObject, Plan};
 
 mod prefetch;
+pub mod templates;
 
 pub use prefetch::Prefetch;
 
@@ -76,6 +77,7 @@ pub fn check_spec(
     let (spec, mut diags) = load::load(root)?;
     if diags.is_empty() {
         diags = infra_kit::validate_auditing(&spec, &registry.infos(), audited);
+        templates::check(root, &spec, &mut diags);
     }
     diags.sort();
     Ok((spec, diags))
@@ -198,7 +200,7 @@ impl Project {
             .map(|t| {
                 (
                     t.to_string(),
-                    fs_err::read_to_string(self.root.join("templates").join(t)).unwrap_or_default(),
+                    templates::read(&self.root, t).unwrap_or_default(),
                 )
             })
             .collect();
@@ -256,23 +258,10 @@ impl Project {
     }
 
     fn render_template(&self, r: &spec::Resource, name: &str) -> Result<String> {
-        let path = self.root.join("templates").join(name);
-        let text = fs_err::read_to_string(&path).map_err(|e| {
-            Error::new(format!(
-                "{}: template `{name}`: {e}",
-                self.spec.sources.describe(&r.loc)
-            ))
-            .hint("templates live under templates/ in the project")
-        })?;
-        let mut env = minijinja::Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.add_template_owned(name.to_string(), text)
-            .map_err(|e| Error::new(format!("templates/{name}: {e}")))?;
-        let vars = minijinja::Value::from(minijinja::value::Serde(&self.spec.vars));
-        let ctx = minijinja::context! { vars => vars, name => &r.address.name, project => &self.spec.project.name };
-        env.get_template(name)
-            .and_then(|t| t.render(ctx))
-            .map_err(|e| Error::new(format!("templates/{name}: {e}")))
+        templates::render(&self.root, &self.spec, r, name).map_err(|e| {
+            Error::new(format!("{}: {e}", self.spec.sources.describe(&r.loc)))
+                .hint("templates live under templates/ in the project")
+        })
     }
 
     /// Provider instances needed by the spec and the state.
@@ -306,6 +295,7 @@ impl Project {
                 root: self.root.clone(),
                 project: self.spec.project.name.clone(),
                 instance: name.clone(),
+                settings: config.settings.clone(),
             };
             let p = self
                 .registry
@@ -642,6 +632,7 @@ impl Project {
                 root: self.root.clone(),
                 project: self.spec.project.name.clone(),
                 instance: d.provider.clone(),
+                settings: self.spec.providers[&d.provider].settings.clone(),
             };
             problems.extend(
                 check(&resolved, &ctx)

@@ -47,6 +47,13 @@ pub fn validate_auditing(
 ) -> Diagnostics {
     let mut d = infra_core::spec::validate::validate(spec);
     providers(spec, catalog, &mut d);
+    let serves =
+        |pkind: &str, kind: &str| catalog.iter().any(|i| i.kind == pkind && i.serves(kind));
+    crate::identity::check(
+        spec,
+        &|r| spec.provider_for(r, serves).map(|p| p.name.clone()),
+        &mut d,
+    );
     let mut contexts = BTreeMap::new();
     for r in &spec.resources {
         provider_of(spec, r, catalog, &mut d);
@@ -96,6 +103,7 @@ fn audit<'s>(
         root: spec.root.clone(),
         project: spec.project.name.clone(),
         instance: p.name.clone(),
+        settings: p.settings.clone(),
     });
     for f in check(&desired, ctx) {
         let loc = f

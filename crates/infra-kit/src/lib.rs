@@ -12,6 +12,7 @@
 
 mod catalog;
 mod check;
+mod identity;
 pub mod memory;
 mod registry;
 pub mod secret;
@@ -99,6 +100,9 @@ pub struct Context {
     pub project: String,
     /// Provider instance name, as in `[providers.NAME]`.
     pub instance: String,
+    /// The instance's `[providers.NAME]` settings as written (references unresolved),
+    /// for audits whose rule a setting relaxes.
+    pub settings: infra_core::spec::Attrs,
 }
 
 #[async_trait]

@@ -243,6 +243,16 @@ pub fn resolve_attrs(
     for (name, raw) in &d.attrs {
         match refs::substitute(raw, &lookup) {
             Some(v) => {
+                if v.as_str().is_some_and(|s| s.len() > refs::MAX_VALUE_BYTES) {
+                    errors.push(PlanError {
+                        address: d.address.clone(),
+                        message: format!(
+                            "`{name}` resolves to more than {} MiB; the most a value may be",
+                            refs::MAX_VALUE_BYTES >> 20
+                        ),
+                    });
+                    continue;
+                }
                 if refs::has_refs(raw) {
                     if let Some(a) = schema.attr(name) {
                         if let Err(expected) = check::check(a.ty, &v) {

@@ -62,8 +62,55 @@ fn is_rel_path(s: &str) -> bool {
         && s.split('/').all(|c| !c.is_empty() && c != ".." && c != ".")
 }
 
+/// Longest path component and path Linux takes (NAME_MAX, PATH_MAX).
+pub const MAX_COMPONENT_BYTES: usize = 255;
+pub const MAX_PATH_BYTES: usize = 4096;
+
+/// Characters that make a name look like another: control characters, bidi
+/// overrides and isolates (the "Trojan Source" trick), zero-width characters.
+pub fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}'   // zero-width space/joiners, LRM, RLM
+            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+            | '\u{2066}'..='\u{2069}' // bidi isolates
+            | '\u{061C}'               // Arabic letter mark
+            | '\u{FEFF}'               // zero-width no-break space (BOM)
+            | '\u{00AD}'               // soft hyphen
+        )
+}
+
+/// Why a path (or file name) is refused, beyond its type's shape: "it ...".
+pub fn path_problem(s: &str) -> Option<String> {
+    if let Some(c) = s.chars().find(|c| invisible(*c)) {
+        return Some(format!(
+            "contains the invisible character U+{:04X}; paths are written with visible characters only",
+            c as u32
+        ));
+    }
+    if s.len() > MAX_PATH_BYTES {
+        return Some(format!(
+            "is {} bytes long; a path may have at most {MAX_PATH_BYTES}",
+            s.len()
+        ));
+    }
+    if let Some(c) = s.split('/').find(|c| c.len() > MAX_COMPONENT_BYTES) {
+        return Some(format!(
+            "has a component of {} bytes; a file or directory name may have at most {MAX_COMPONENT_BYTES}",
+            c.len()
+        ));
+    }
+    None
+}
+
 /// Check a value against a type; `Err` carries what was expected.
 pub fn check(ty: Ty, v: &Value) -> Result<(), String> {
+    if let (Ty::RelPath | Ty::AbsPath, Value::String(s)) = (ty, v) {
+        if path_problem(s).is_some() {
+            return Err(ty.describe());
+        }
+    }
     let ok = match (ty, v) {
         (Ty::Int { min, max }, Value::Number(n)) => {
             return match n.as_i64() {

@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::beneath::Beneath;
+
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
@@ -29,43 +31,67 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
+/// Largest spec file infra reads (a 10,000-resource spec is about 1 MiB).
+pub const MAX_SPEC_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Spec files of a project, in load order: `infra.toml` first, then `infra/` sorted.
+/// Found without following links: a spec file or directory that is a symlink is
+/// reported by `load`, never read through.
 pub fn spec_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = vec![PathBuf::from(ROOT_FILE)];
-    let dir = root.join(SPEC_DIR);
-    if dir.is_dir() {
-        let mut found = Vec::new();
-        collect_toml(&dir, &mut found)?;
-        found.sort();
-        files.extend(
-            found
-                .into_iter()
-                .map(|p| p.strip_prefix(root).map(Path::to_path_buf).unwrap_or(p)),
-        );
-    }
+    let mut found: Vec<PathBuf> = Beneath::open(root)?
+        .list_names(Path::new(SPEC_DIR))?
+        .into_iter()
+        .filter(|n| n.ends_with(".toml"))
+        .map(|n| Path::new(SPEC_DIR).join(n))
+        .collect();
+    found.sort();
+    files.extend(found);
     Ok(files)
 }
 
-fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in fs_err::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect_toml(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "toml") {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-/// Load a project's spec. I/O failures are errors; everything about the content is a diagnostic.
+/// Load a project's spec. I/O failures are errors (naming the file, and the line
+/// for text that is not UTF-8); everything about the content is a diagnostic.
 pub fn load(root: &Path) -> std::io::Result<(Spec, Diagnostics)> {
+    let dir = Beneath::open(root)?;
     let mut texts = Vec::new();
     for rel in spec_files(root)? {
-        let text = fs_err::read_to_string(root.join(&rel))?;
-        texts.push((rel, text));
+        let bytes = dir
+            .read(&rel, MAX_SPEC_FILE_BYTES)
+            .map_err(|e| {
+                let why = e.to_string();
+                // `beneath` names the full path; the project-relative one reads better.
+                let why = why
+                    .rsplit_once(": ")
+                    .map_or(why.as_str(), |(_, w)| w)
+                    .to_string();
+                std::io::Error::new(e.kind(), format!("{}: {why}", rel.display()))
+            })?
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("{}: not found", rel.display()),
+                )
+            })?;
+        texts.push((rel.clone(), utf8_text(&rel, bytes.data)?));
     }
     Ok(load_texts(root, texts))
+}
+
+/// The text of a spec file, or where it stops being UTF-8.
+fn utf8_text(rel: &Path, bytes: Vec<u8>) -> std::io::Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = valid.len() - valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{}:{line}:{column}: not valid UTF-8; spec files are UTF-8 text",
+                rel.display()
+            ),
+        )
+    })
 }
 
 /// Load a spec from in-memory file texts (paths relative to `root`).
@@ -175,8 +201,8 @@ impl Loader<'_> {
             "providers" => self.named_tables(table, "providers", |l, n, s, t| l.provider(n, s, t)),
             "pools" => self.named_tables(table, "pools", |l, n, s, t| l.pool(n, s, t)),
             "policy" => self.policy(table),
-            "ai" => self.spec.ai = self.plain_attrs(table).0,
-            "vars" => self.spec.vars = self.plain_attrs(table).0,
+            "ai" => (self.spec.ai, self.spec.ai_locs) = self.plain_attrs(table),
+            "vars" => (self.spec.vars, self.spec.var_locs) = self.plain_attrs(table),
             _ => self.err(span, format!("unexpected table {name}"), ""),
         }
     }
@@ -447,6 +473,7 @@ impl Loader<'_> {
                     r.settings.insert(k, attrs);
                 }
                 (_, v) => {
+                    self.plain_value(&v, vspan.clone());
                     r.attrs.insert(k.clone(), to_json(v));
                     r.attr_locs.insert(k, self.loc(vspan));
                 }
@@ -472,9 +499,62 @@ impl Loader<'_> {
         for (key, value) in table {
             let k = key.get_ref().to_string();
             locs.insert(k.clone(), self.loc(value.span()));
+            self.plain_value(value.get_ref(), value.span());
             attrs.insert(k, to_json(value.into_inner()));
         }
         (attrs, locs)
+    }
+
+    /// TOML values infra has no faithful JSON for are errors at their place, not
+    /// silently turned into something else: a date-time (where a string was meant),
+    /// an integer beyond 64 bits, a float that is not finite.
+    fn plain_value(&mut self, v: &DeValue<'_>, span: std::ops::Range<usize>) {
+        match v {
+            DeValue::Datetime(_) => self.err(
+                span,
+                "a TOML date-time is not a value infra takes",
+                "if you mean the text, quote it: \"1979-05-27T07:32:00Z\"",
+            ),
+            DeValue::Integer(i) => {
+                let s = i.as_str().replace('_', "");
+                let fits = match i.radix() {
+                    10 => s.parse::<i64>().is_ok(),
+                    r => i64::from_str_radix(&s, r).is_ok(),
+                };
+                if !fits {
+                    self.err(
+                        span,
+                        format!("{} is too large a number", i.as_str()),
+                        "numbers must fit in 64 bits (at most 9223372036854775807)",
+                    );
+                }
+            }
+            DeValue::Float(f) => {
+                let finite = f
+                    .as_str()
+                    .replace('_', "")
+                    .parse::<f64>()
+                    .is_ok_and(f64::is_finite);
+                if !finite {
+                    self.err(
+                        span,
+                        format!("{} is not a finite number", f.as_str()),
+                        "write a number such as 1.5",
+                    );
+                }
+            }
+            DeValue::Array(items) => {
+                for item in items {
+                    self.plain_value(item.get_ref(), item.span());
+                }
+            }
+            DeValue::Table(t) => {
+                for (_, item) in t {
+                    self.plain_value(item.get_ref(), item.span());
+                }
+            }
+            DeValue::String(_) | DeValue::Boolean(_) => {}
+        }
     }
 }
 

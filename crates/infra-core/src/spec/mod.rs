@@ -116,7 +116,11 @@ pub struct Spec {
     pub pools: BTreeMap<String, Pool>,
     pub policy: Policy,
     pub ai: Attrs,
+    /// Where each `[ai]` value is written.
+    pub ai_locs: BTreeMap<String, Loc>,
     pub vars: Attrs,
+    /// Where each `[vars]` value is written.
+    pub var_locs: BTreeMap<String, Loc>,
     pub resources: Vec<Resource>,
     /// Index into `resources` by address.
     pub index: BTreeMap<Address, usize>,

@@ -116,6 +116,10 @@ pub fn refs_in(v: &Value, out: &mut Vec<Ref>) {
 
 /// Replace references using `lookup`; `None` from lookup means "known after apply",
 /// and then the whole value is unknown.
+/// Largest value a reference may resolve to: a string built from references
+/// beyond it is an error, not a gigabyte file.
+pub const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
+
 pub fn substitute(v: &Value, lookup: &dyn Fn(&Ref) -> Option<Value>) -> Option<Value> {
     match v {
         Value::String(s) if s.contains("${") => {
@@ -126,6 +130,11 @@ pub fn substitute(v: &Value, lookup: &dyn Fn(&Ref) -> Option<Value>) -> Option<V
             }
             let mut out = String::new();
             for p in parts {
+                // Past the bound the value is refused anyway (see `MAX_VALUE_BYTES`):
+                // stop building it, so 10^6 copies of a variable never reach memory.
+                if out.len() > MAX_VALUE_BYTES {
+                    break;
+                }
                 match p {
                     Part::Text(t) => out.push_str(&t),
                     Part::Ref(r) => match lookup(&r)? {

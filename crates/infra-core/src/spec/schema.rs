@@ -142,6 +142,9 @@ pub struct KindSchema {
     /// Groups of attributes of which exactly one (`exclusive`) or at least one must be set.
     pub one_of: &'static [OneOf],
     pub summary: &'static str,
+    /// The attributes that name one live object within one provider instance: two
+    /// resources with equal values would fight over it (empty: none do).
+    pub identity: &'static [&'static str],
 }
 
 #[derive(Debug)]
@@ -187,6 +190,7 @@ impl KindSchema {
 pub const META_ATTRS: &[&str] = &["provider", "group", "depends_on"];
 
 static CONTAINER: KindSchema = KindSchema {
+    identity: &["hostname"],
     name: kinds::CONTAINER,
     summary: "a container (Docker, LXC on Proxmox)",
     attrs: &[
@@ -231,6 +235,7 @@ static CONTAINER: KindSchema = KindSchema {
 };
 
 static VM: KindSchema = KindSchema {
+    identity: &["hostname"],
     name: kinds::VM,
     summary: "a virtual machine (QEMU on Proxmox)",
     attrs: &[
@@ -265,6 +270,7 @@ static VM: KindSchema = KindSchema {
 };
 
 static DNS_RECORD: KindSchema = KindSchema {
+    identity: &["zone", "name", "type", "content"],
     name: kinds::DNS_RECORD,
     summary: "a DNS record set",
     attrs: &[
@@ -312,6 +318,7 @@ static DNS_RECORD: KindSchema = KindSchema {
 };
 
 static PROXY_SITE: KindSchema = KindSchema {
+    identity: &["server_name", "listen"],
     name: kinds::PROXY_SITE,
     summary: "a reverse-proxy site",
     attrs: &[
@@ -338,6 +345,7 @@ static PROXY_SITE: KindSchema = KindSchema {
 };
 
 static MONITOR: KindSchema = KindSchema {
+    identity: &[],
     name: kinds::MONITOR,
     summary: "an HTTP check",
     attrs: &[
@@ -369,6 +377,7 @@ static MONITOR: KindSchema = KindSchema {
 };
 
 static FILE: KindSchema = KindSchema {
+    identity: &["path"],
     name: kinds::FILE,
     summary: "a file under the provider's root",
     attrs: &[

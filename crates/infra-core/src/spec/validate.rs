@@ -9,7 +9,7 @@ use petgraph::graphmap::DiGraphMap;
 
 use super::load::closest;
 use super::refs::{self, Ref};
-use super::schema::{self, META_ATTRS};
+use super::schema::{self, Ty, META_ATTRS};
 use super::{check, Address, Diagnostic, Diagnostics, Spec, Value};
 
 /// Is this string a secret reference?
@@ -27,6 +27,8 @@ pub fn validate(spec: &Spec) -> Diagnostics {
         attributes(spec, r, &mut d);
     }
     references(spec, &mut d);
+    vars(spec, &mut d);
+    secrets_by_value(spec, &mut d);
     cycles(spec, &mut d);
     pools(spec, &mut d);
     d
@@ -75,7 +77,18 @@ fn attributes(spec: &Spec, r: &super::Resource, d: &mut Diagnostics) {
         if refs::has_refs(value) {
             continue; // checked after resolution, at plan time
         }
-        if let Err(expected) = check::check(attr.ty, value) {
+        let path_problem = match (attr.ty, value) {
+            (Ty::RelPath | Ty::AbsPath, Value::String(s)) => check::path_problem(s),
+            _ => None,
+        };
+        if let Some(why) = path_problem {
+            d.push(
+                Diagnostic::error(format!("`{name}` {why}"))
+                    .at_opt(loc.clone())
+                    .label("invalid path")
+                    .help(attr.help),
+            );
+        } else if let Err(expected) = check::check(attr.ty, value) {
             let msg = if expected.contains("out of range") {
                 format!("`{name}`: {expected}")
             } else {
@@ -130,6 +143,73 @@ fn attributes(spec: &Spec, r: &super::Resource, d: &mut Diagnostics) {
     let _ = spec;
 }
 
+/// Any string of the spec that has a secret's shape (a token prefix, a password
+/// in a URL, a PEM key, a webhook) is refused where it is written, whatever key
+/// holds it: the spec is committed and shown in plans and prompts.
+fn secrets_by_value(spec: &Spec, d: &mut Diagnostics) {
+    let mut places: Vec<(String, &Value, Option<super::Loc>)> = Vec::new();
+    for r in &spec.resources {
+        for (name, v) in &r.attrs {
+            places.push((
+                format!("`{}`: `{name}`", r.address),
+                v,
+                r.attr_locs.get(name).cloned(),
+            ));
+        }
+        for (pkind, settings) in &r.settings {
+            for (name, v) in settings {
+                let key = format!("{pkind}.{name}");
+                let loc = r.attr_locs.get(&key).cloned();
+                places.push((format!("`{}`: `{key}`", r.address), v, loc));
+            }
+        }
+    }
+    for p in spec.providers.values() {
+        for (name, v) in &p.settings {
+            places.push((
+                format!("provider `{}`: `{name}`", p.name),
+                v,
+                p.setting_locs.get(name).cloned(),
+            ));
+        }
+    }
+    for (name, v) in &spec.vars {
+        places.push((
+            format!("`vars.{name}`"),
+            v,
+            spec.var_locs.get(name).cloned(),
+        ));
+    }
+    for (name, v) in &spec.ai {
+        let loc = spec.ai_locs.get(name).cloned();
+        if looks_secret(name) && v.as_str().is_some_and(|s| !is_secret_ref(s)) {
+            d.push(
+                Diagnostic::error(format!("`ai.{name}` is a literal secret"))
+                    .at_opt(loc)
+                    .help(format!(
+                        "write {name} = \"env:NAME\" and set the variable where infra runs"
+                    )),
+            );
+            continue;
+        }
+        places.push((format!("`ai.{name}`"), v, loc));
+    }
+    for (what, value, loc) in places {
+        let mut strings = Vec::new();
+        collect_strings(value, &mut strings);
+        if let Some(kind) = strings
+            .iter()
+            .find_map(|s| crate::secrets::find(s).map(|(_, k)| k))
+        {
+            d.push(
+                Diagnostic::error(format!("{what} holds {kind}, written out in the spec"))
+                    .at_opt(loc)
+                    .help("secrets never go in the spec (it is committed, planned and shown to models): keep it in the environment and write \"env:NAME\" where a setting takes a reference"),
+            );
+        }
+    }
+}
+
 fn literal_secrets(value: &Value, loc: Option<super::Loc>, name: &str, d: &mut Diagnostics) {
     if let Value::Object(m) = value {
         for (k, v) in m {
@@ -168,8 +248,51 @@ fn looks_secret(key: &str) -> bool {
 
 fn describe(v: &Value) -> String {
     match v {
-        Value::String(s) if s.len() <= 40 => format!("\"{s}\""),
+        // Debug form: a control or bidi character is shown escaped, never acted on.
+        Value::String(s) if s.len() <= 40 => format!("{s:?}"),
         other => check::type_name(other).to_string(),
+    }
+}
+
+/// The size of a string value with its `${vars.x}` filled in (None: no such reference).
+fn size_with_vars(spec: &Spec, value: &Value) -> Option<usize> {
+    let Value::String(s) = value else { return None };
+    let found = refs::find(s).ok()?;
+    let mut size = s.len();
+    let mut any = false;
+    for (r, range) in found {
+        if let Ref::Var(name) = r {
+            let len = match spec.vars.get(&name) {
+                Some(Value::String(v)) => v.len(),
+                Some(v) => v.to_string().len(),
+                None => 0,
+            };
+            size = size.saturating_sub(range.len()).saturating_add(len);
+            any = true;
+        }
+    }
+    any.then_some(size)
+}
+
+/// `[vars]` are plain values: a reference inside one is never substituted (it
+/// would reach a file as the literal text `${vars.y}`), and two that name each
+/// other would be a cycle. Either is refused where it is written.
+fn vars(spec: &Spec, d: &mut Diagnostics) {
+    for (name, value) in &spec.vars {
+        let mut strings = Vec::new();
+        collect_strings(value, &mut strings);
+        let first = strings
+            .iter()
+            .filter_map(|s| refs::find(s).ok())
+            .find_map(|found| found.into_iter().next());
+        if let Some((reference, _)) = first {
+            let shown = format!("`${{{reference}}}`");
+            d.push(
+                Diagnostic::error(format!("`vars.{name}` contains the reference {shown}; variables are plain values and are not resolved"))
+                    .at_opt(spec.var_locs.get(name).cloned())
+                    .help("write the value itself; references work in resource attributes"),
+            );
+        }
     }
 }
 
@@ -177,6 +300,18 @@ fn references(spec: &Spec, d: &mut Diagnostics) {
     for r in &spec.resources {
         for (name, value) in &r.attrs {
             let loc = r.attr_locs.get(name).cloned();
+            if let Some(size) = size_with_vars(spec, value).filter(|n| *n > refs::MAX_VALUE_BYTES) {
+                d.push(
+                    Diagnostic::error(format!(
+                        "`{name}` would be {} MiB once its variables are filled in; the most a value may be is {} MiB",
+                        size >> 20,
+                        refs::MAX_VALUE_BYTES >> 20
+                    ))
+                    .at_opt(loc.clone())
+                    .help("a value this large is a mistake; keep large content in a template file"),
+                );
+                continue;
+            }
             let mut strings = Vec::new();
             collect_strings(value, &mut strings);
             for s in strings {

@@ -57,6 +57,7 @@ impl Prefetch {
                         root: root.to_path_buf(),
                         project: root_spec.project.name.clone(),
                         instance: r.provider.clone(),
+                        settings: config.settings.clone(),
                     };
                     let Ok(p) = registry.build(config, &ctx) else {
                         continue;

@@ -38,10 +38,33 @@ pub static INFO: ProviderInfo = ProviderInfo {
             "host",
             "ssh://user@host:port to keep the files on a remote host (root must then be absolute)",
         ),
+        Setting::optional(
+            "allow_special_modes",
+            "true to let files have setuid, setgid or sticky modes (4755, 2755, 1777)",
+        ),
     ],
     check_settings: check_settings::<Written>,
-    audit: None,
+    audit: Some(audit),
 };
+
+/// A mode with setuid, setgid or sticky bits grants privileges: only when the
+/// provider's `allow_special_modes` says so.
+fn audit(d: &Desired, ctx: &Context) -> Vec<Finding> {
+    let mode = d
+        .attrs
+        .get("mode")
+        .and_then(Value::as_str)
+        .unwrap_or("0644");
+    let special = u32::from_str_radix(mode, 8).is_ok_and(|m| m & 0o7000 != 0);
+    let allowed = ctx.settings.get("allow_special_modes") == Some(&Value::Bool(true));
+    if special && !allowed {
+        return vec![Finding::at(
+            "mode",
+            format!("{mode:?} sets setuid, setgid or sticky bits; write a mode from 0000 to 0777, or set allow_special_modes = true on the provider if the file must have them"),
+        )];
+    }
+    Vec::new()
+}
 
 /// `[providers.NAME]` as written.
 #[derive(Debug, Deserialize)]
@@ -49,6 +72,8 @@ struct Written {
     root: String,
     comment: Option<String>,
     host: Option<String>,
+    #[allow(dead_code)] // read by `audit` from the settings as written
+    allow_special_modes: Option<bool>,
 }
 
 impl infra_kit::Settings for Written {
