@@ -46,8 +46,17 @@ fn is_url(s: &str) -> bool {
     else {
         return false;
     };
-    let host_port = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // A port, when written, is 1-65535 (`[::1]:8080`, `host:8080`).
+    let port = match host_port.rsplit_once(':') {
+        Some((host, _)) if !host.ends_with(']') && host.contains(':') => None, // bare IPv6 (invalid anyway)
+        Some((_, p)) => Some(p),
+        None => None,
+    };
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
     !host_port.is_empty()
+        && port_ok
         && !s.chars().any(|c| {
             c.is_whitespace()
                 || c.is_control()
@@ -167,6 +176,27 @@ pub fn type_name(v: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_ports_are_real_ports() {
+        for ok in [
+            "http://h:8080/x",
+            "https://[::1]:443",
+            "http://u:p@h:1/",
+            "http://h/",
+        ] {
+            assert!(is_url(ok), "{ok}");
+        }
+        for bad in [
+            "http://h:99999",
+            "http://h:0",
+            "http://h:-5/",
+            "http://h:abc",
+            "https://[::1]:70000",
+        ] {
+            assert!(!is_url(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn hostnames() {

@@ -521,7 +521,13 @@ impl Loader<'_> {
                     10 => s.parse::<i64>().is_ok(),
                     r => i64::from_str_radix(&s, r).is_ok(),
                 };
-                if !fits {
+                if s.is_empty() {
+                    self.err(
+                        span,
+                        "a number without digits",
+                        "write the number, e.g. 0x1f or 31",
+                    );
+                } else if !fits {
                     self.err(
                         span,
                         format!("{} is too large a number", i.as_str()),
