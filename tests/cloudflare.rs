@@ -156,7 +156,23 @@ fn create_noop_update_replace_delete() {
     p.apply();
     let zid = p.fake.zone_id(ZONE);
     let id = rec["id"].as_str().unwrap();
-    assert_eq!(p.writes(), [format!("PATCH /zones/{zid}/dns_records/{id}")]);
+    assert_eq!(p.writes(), [format!("POST /zones/{zid}/dns_records/batch")]);
+    let sent = p
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap()
+        .body;
+    assert_eq!(
+        sent["patches"][0]["id"], id,
+        "an update patches the record by id: {sent}"
+    );
+    assert_eq!(
+        sent["patches"][0]["comment"], "infra:cf/dns_record.www",
+        "the marker stays"
+    );
+    assert_eq!(sent["posts"], json!([]), "{sent}");
     assert_eq!(p.one("www")["content"], "203.0.113.11");
     assert_eq!(p.one("www")["id"], rec["id"], "updated in place");
     p.no_changes("update");
@@ -174,15 +190,20 @@ fn create_noop_update_replace_delete() {
     p.apply();
     assert!(p.fake.named(ZONE, "www").is_empty());
     assert_eq!(p.one("web")["comment"], "infra:cf/dns_record.www");
-    let w = p.writes();
-    assert_eq!(w.len(), 2, "{w:?}");
-    assert!(
-        w.contains(&format!("DELETE /zones/{zid}/dns_records/{id}")),
-        "{w:?}"
-    );
-    assert!(
-        w.contains(&format!("POST /zones/{zid}/dns_records")),
-        "{w:?}"
+    // A replacement: the old record goes, then the new one comes (two batches).
+    let sent: Vec<Value> = p
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(sent.len(), 2, "{:?}", p.writes());
+    assert_eq!(sent[0]["deletes"], json!([{"id": id}]), "{}", sent[0]);
+    assert_eq!(
+        sent[1]["posts"][0]["name"], "web.example.com",
+        "{}",
+        sent[1]
     );
     p.no_changes("replace");
 
@@ -723,15 +744,20 @@ fn a_create_whose_answer_was_lost_is_found_by_its_marker_not_duplicated() {
     let run = p.apply();
     assert!(run.all().contains("HTTP 502"), "{}", run.all());
     assert_eq!(p.fake.records(ZONE).len(), 1, "no duplicate record");
-    let reqs = p.fake.requests();
-    let found = reqs
-        .iter()
-        .position(|r| r.q("comment") == Some("infra:cf/dns_record.www"))
-        .expect("the retry looks for the marker first");
-    assert!(
-        reqs[found + 1..].iter().all(|r| r.method != "POST"),
-        "{:?}",
-        p.fake.calls()
+    // The retry reads the zone and patches the record its marker finds,
+    // instead of posting it a second time.
+    let batches: Vec<_> = p
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(batches.len(), 2, "{:?}", p.fake.calls());
+    assert_eq!(batches[0].body["posts"].as_array().unwrap().len(), 1);
+    assert_eq!(batches[1].body["posts"], json!([]), "{}", batches[1].body);
+    assert_eq!(
+        batches[1].body["patches"][0]["comment"],
+        "infra:cf/dns_record.www"
     );
     assert_eq!(
         p.state()["resources"]["dns_record.www"]["id"],
@@ -800,4 +826,181 @@ fn a_violation_left_in_the_fake_fails_the_test() {
         assert_eq!(r.status(), 400);
     });
     drop(fake); // panics: the undeclared `colour` parameter was recorded
+}
+
+fn many(n: usize, from: usize) -> String {
+    (from..from + n)
+        .map(|i| {
+            a(
+                &format!("h{i}"),
+                &format!("198.51.{}.{}", i / 250, i % 250 + 1),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_thousand_new_records_take_a_handful_of_batch_requests() {
+    let p = Project::example();
+    p.spec(&many(1000, 0));
+    p.fake.clear_requests();
+    p.apply();
+    let reqs = p.fake.requests();
+    let batches: Vec<_> = reqs.iter().filter(|r| r.method == "POST").collect();
+    assert_eq!(batches.len(), 5, "200 records per request on the Free plan");
+    assert!(
+        batches
+            .iter()
+            .all(|b| b.path.ends_with("/dns_records/batch")
+                && b.body["posts"].as_array().unwrap().len() == 200),
+        "{:?}",
+        p.fake.calls()
+    );
+    assert!(
+        reqs.len() <= 12,
+        "{} requests: {:?}",
+        reqs.len(),
+        p.fake.calls()
+    );
+    let records = p.fake.records(ZONE);
+    assert_eq!(records.len(), 1000);
+    assert!(
+        records.iter().all(|r| r["comment"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("infra:cf/dns_record.h"))),
+        "every record carries its marker"
+    );
+    p.no_changes("1,000 creates");
+    // Deleting them is as cheap.
+    p.spec("");
+    p.fake.clear_requests();
+    p.apply();
+    assert!(p.fake.records(ZONE).is_empty());
+    assert!(p.fake.requests().len() <= 12, "{:?}", p.fake.calls());
+}
+
+#[test]
+fn a_failed_batch_fails_exactly_the_changes_it_held() {
+    let p = Project::example();
+    // 250 records: a batch of 200, then one of 50. One record of the first is refused.
+    p.spec(&many(250, 0));
+    p.fake.reject_content("198.51.0.8");
+    let run = p.infra(&["apply", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.all().contains("1004: DNS Validation Error"),
+        "{}",
+        run.all()
+    );
+    // The batch holding h7 changed nothing; the other batch stands.
+    let live: std::collections::BTreeSet<String> = p
+        .fake
+        .records(ZONE)
+        .iter()
+        .map(|r| {
+            r["comment"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("infra:cf/")
+                .to_string()
+        })
+        .collect();
+    assert!(
+        live.len() == 50 || live.len() == 200,
+        "{} records",
+        live.len()
+    );
+    assert!(!live.contains("dns_record.h7"));
+    let failed = run.all().matches(": create failed: ").count();
+    assert_eq!(
+        failed,
+        250 - live.len(),
+        "exactly the changes of the failed batch failed"
+    );
+    let state = p.state();
+    let recorded: std::collections::BTreeSet<String> = state["resources"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(recorded, live, "the state records what happened");
+    // Once Cloudflare takes the record, the next apply creates the rest and nothing twice.
+    p.fake.reject_content("no record has this content");
+    p.apply();
+    assert_eq!(p.fake.records(ZONE).len(), 250);
+    p.no_changes("after the failed batch");
+}
+
+#[test]
+fn a_batch_answered_429_waits_for_retry_after_and_converges() {
+    let p = Project::example();
+    p.spec(&many(300, 0));
+    // The second batch request, and its first retry, are rate limited.
+    p.fake.clear_requests();
+    p.fake.throttle(0, 1, true);
+    let fake = &p.fake;
+    let started = Instant::now();
+    let handle = std::thread::scope(|scope| {
+        let t = scope.spawn(|| p.infra(&["apply", "--yes"]));
+        // Throttle once the first batch went through.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while fake
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count()
+            < 1
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        fake.throttle(2, 1, true);
+        t.join().unwrap()
+    });
+    let run = handle.expect(0);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "retry-after was honoured"
+    );
+    assert_eq!(p.fake.records(ZONE).len(), 300);
+    let statuses: Vec<u16> = p
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.status)
+        .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert!(
+        run.all().contains("retry"),
+        "the wait is shown: {}",
+        run.all()
+    );
+    p.no_changes("a 429 storm");
+}
+
+/// Benchmark, not a test (ignored): 1,000 new records through the real binary
+/// against the imitation; prints requests and seconds for the README.
+/// `cargo test --release --test cloudflare -- --ignored bench --nocapture`
+#[test]
+#[ignore]
+fn bench_a_thousand_new_records() {
+    let p = Project::example();
+    p.spec(&many(1000, 0));
+    p.fake.clear_requests();
+    let started = Instant::now();
+    p.apply();
+    let secs = started.elapsed().as_secs_f64();
+    let reqs = p.fake.requests();
+    let batches = reqs.iter().filter(|r| r.method == "POST").count();
+    println!(
+        "cloudflare: 1000 new records: {} requests ({batches} batch), {secs:.2} s",
+        reqs.len()
+    );
 }

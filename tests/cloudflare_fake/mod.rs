@@ -44,6 +44,8 @@ pub struct Seen {
     pub path: String,
     pub query: Vec<(String, String)>,
     pub status: u16,
+    /// The JSON body sent (Null for none).
+    pub body: Value,
 }
 
 impl Seen {
@@ -78,6 +80,10 @@ pub(crate) struct State {
     pub next: u64,
     /// Writes still to be done but answered with a 502 from the edge.
     pub lose_answers: u32,
+    /// Records a batch request may hold (Free plan: 200).
+    pub batch_limit: usize,
+    /// Content a batch post is refused for (a record Cloudflare would not take).
+    pub reject_content: Option<String>,
 }
 
 impl State {
@@ -131,6 +137,8 @@ impl FakeCloudflare {
             violations: Vec::new(),
             next: 0,
             lose_answers: 0,
+            batch_limit: 200,
+            reject_content: None,
         }));
         let (st, c) = (state.clone(), contract.clone());
         let server = server::Server::start(Arc::new(move |req| routes::handle(&st, &c, req)));
@@ -234,6 +242,17 @@ impl FakeCloudflare {
     /// (5xx answers are not in the document, and not JSON, so not checked.)
     pub fn lose_write_answers(&self, n: u32) {
         self.st().lose_answers = n;
+    }
+
+    /// How many records one batch request may hold (a paid plan takes 3,500).
+    pub fn batch_limit(&self, n: usize) {
+        self.st().batch_limit = n;
+    }
+
+    /// Refuse a batch that posts a record with this content (as Cloudflare
+    /// refuses a record it cannot take): the whole batch fails, nothing changes.
+    pub fn reject_content(&self, content: &str) {
+        self.st().reject_content = Some(content.to_string());
     }
 
     /// A record made outside infra (dashboard, another tool); `name` relative.

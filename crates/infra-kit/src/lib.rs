@@ -51,7 +51,7 @@ pub struct Observed {
 }
 
 /// Why a provider call failed. Only `Transient` is retried, and only by the engine.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ProviderError {
     #[error("{message}")]
     Transient {

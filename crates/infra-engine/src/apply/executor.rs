@@ -473,40 +473,69 @@ async fn run_batch(jobs: Vec<Job>) -> Vec<(Node, Result<(), String>)> {
     }
     let lead = &jobs[0];
     if !ops.is_empty() {
-        // A batch is retried whole, and only when every change in it failed transiently.
+        // Each call sends what is still pending; what succeeded or failed for good
+        // is kept, and only the part that failed transiently is retried (a batching
+        // provider may split one call into several requests, and a 429 may hit
+        // only the third).
+        let done: Mutex<Vec<Option<infra_kit::Result<BatchResult>>>> =
+            Mutex::new((0..ops.len()).map(|_| None).collect());
         let call = || async {
-            let out = lead.provider.apply_batch(ops.clone()).await;
-            match out.first() {
-                Some(Err(ProviderError::Transient {
-                    message,
-                    retry_after,
-                })) if out.iter().all(|r| matches!(r, Err(e) if e.is_transient())) => {
+            let pending: Vec<usize> = {
+                let d = done.lock().expect("batch results lock");
+                (0..ops.len()).filter(|k| d[*k].is_none()).collect()
+            };
+            let batch: Vec<BatchOp> = pending.iter().map(|k| ops[*k].clone()).collect();
+            let out = lead.provider.apply_batch(batch).await;
+            let mut transient = None;
+            let mut d = done.lock().expect("batch results lock");
+            for (k, r) in pending.into_iter().zip(out) {
+                match r {
                     Err(ProviderError::Transient {
-                        message: message.clone(),
-                        retry_after: *retry_after,
-                    })
+                        message,
+                        retry_after,
+                    }) => {
+                        transient.get_or_insert(ProviderError::Transient {
+                            message,
+                            retry_after,
+                        });
+                    }
+                    r => d[k] = Some(r),
                 }
-                _ => Ok(out),
+            }
+            match transient {
+                Some(e) => Err(e),
+                None => Ok(()),
             }
         };
         let notify = |attempt, e: &ProviderError, wait| {
-            for &i in &index {
-                let msg = e.to_string();
-                jobs[i]
-                    .reporter
-                    .retry(&jobs[i].node.0, jobs[i].node.1, attempt, &msg, wait);
+            let d = done.lock().expect("batch results lock");
+            for (k, &i) in index.iter().enumerate() {
+                if d[k].is_none() {
+                    let msg = e.to_string();
+                    jobs[i]
+                        .reporter
+                        .retry(&jobs[i].node.0, jobs[i].node.1, attempt, &msg, wait);
+                }
             }
         };
-        let out = match lead.retry.run(call, notify).await {
-            Ok(out) => out,
-            Err(e) => {
-                let msg = e.to_string();
-                index
-                    .iter()
-                    .map(|_| Err(ProviderError::rejected(msg.clone())))
-                    .collect()
-            }
-        };
+        let last = lead
+            .retry
+            .run(call, notify)
+            .await
+            .err()
+            .map(|e| e.to_string());
+        let out: Vec<infra_kit::Result<BatchResult>> = done
+            .into_inner()
+            .expect("batch results lock")
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(ProviderError::rejected(
+                        last.clone().unwrap_or_else(|| "no result".into()),
+                    ))
+                })
+            })
+            .collect();
         // The whole batch is journaled with one write and one sync.
         let mut entries = Vec::new();
         let mut succeeded = Vec::new();

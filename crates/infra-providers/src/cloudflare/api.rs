@@ -205,11 +205,6 @@ impl Api {
         let detail = self.scrub(&detail);
         let code = status.as_u16();
         let head = format!("cloudflare: {what} answered HTTP {code}: {detail}");
-        if code == 401 || code == 403 || codes.iter().any(|c| AUTH_CODES.contains(c)) {
-            return ProviderError::Auth(format!(
-                "Cloudflare refused the API token (HTTP {code}): {detail}; check that the token is valid, not expired, and has Zone:Read and DNS:Edit permissions for the zone"
-            ));
-        }
         if code == 429 {
             let wait = retry_after
                 .map(|d| format!("; retry after {} s", d.as_secs_f64()))
@@ -224,6 +219,16 @@ impl Api {
                 message: head,
                 retry_after,
             };
+        }
+        // The status decides before the body's codes: a 429 carries code 10000 too,
+        // and it means "slow down", not "bad token".
+        if code == 401
+            || code == 403
+            || (code == 400 && codes.iter().any(|c| AUTH_CODES.contains(c)))
+        {
+            return ProviderError::Auth(format!(
+                "Cloudflare refused the API token (HTTP {code}): {detail}; check that the token is valid, not expired, and has Zone:Read and DNS:Edit permissions for the zone"
+            ));
         }
         if code == 404 {
             return ProviderError::NotFound(head);
@@ -320,6 +325,26 @@ mod tests {
             matches!(&e, ProviderError::Transient { retry_after: Some(d), .. } if *d == Duration::from_secs(2)),
             "{e}"
         );
+        // A 429 whose body says 10000 ("Authentication error") is still a rate limit.
+        let e = a.failure(
+            "POST /batch",
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(&env(10000, "Authentication error")),
+            "",
+            Some(Duration::from_secs(3)),
+        );
+        assert!(
+            matches!(&e, ProviderError::Transient { retry_after: Some(d), .. } if *d == Duration::from_secs(3)),
+            "{e}"
+        );
+        let e = a.failure(
+            "GET /x",
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(&env(10000, "Authentication error")),
+            "",
+            None,
+        );
+        assert!(e.is_transient(), "{e}");
         let e = a.failure(
             "POST /x",
             StatusCode::BAD_REQUEST,

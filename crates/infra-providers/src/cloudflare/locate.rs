@@ -21,6 +21,16 @@ impl CloudflareProvider {
             .lock()
             .expect("homes lock")
             .insert(o.id.clone(), (zone_id.to_string(), zone.to_string()));
+        self.owners
+            .lock()
+            .expect("owners lock")
+            .insert(o.id.clone(), o.owner.clone());
+    }
+
+    /// A record that is gone.
+    pub(super) fn forget(&self, id: &str) {
+        self.homes.lock().expect("homes lock").remove(id);
+        self.owners.lock().expect("owners lock").remove(id);
     }
 
     /// The id of a zone by name: `GET /zones?name=` once, then remembered.

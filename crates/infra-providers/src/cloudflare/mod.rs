@@ -22,6 +22,7 @@
 
 mod api;
 mod audit;
+mod batch;
 mod convert;
 mod limit;
 mod locate;
@@ -60,6 +61,10 @@ pub static INFO: ProviderInfo = ProviderInfo {
             "zones",
             "zone names to manage, e.g. [\"example.com\"]; default every zone the token can see",
         ),
+        Setting::optional(
+            "batch_size",
+            "records per batch request, 1-3500: 200 on the Free plan (default), 3500 on paid plans",
+        ),
     ],
     check_settings: check_settings::<Written>,
     audit: Some(|d, ctx| audit::audit(d, &infra_kit::marker(&ctx.project, &d.address))),
@@ -71,9 +76,20 @@ struct Written {
     token: SecretRef,
     api_url: Option<HttpUrl>,
     zones: Option<OneOrMany>,
+    batch_size: Option<usize>,
 }
 
-impl infra_kit::Settings for Written {}
+impl infra_kit::Settings for Written {
+    fn check(&self, _project: &std::path::Path) -> Vec<infra_kit::Finding> {
+        match self.batch_size {
+            Some(n) if n == 0 || n > batch::MAX_BATCH_SIZE => vec![infra_kit::Finding::at(
+                "batch_size",
+                format!("must be from 1 to {}", batch::MAX_BATCH_SIZE),
+            )],
+            _ => Vec::new(),
+        }
+    }
+}
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
 
@@ -89,12 +105,9 @@ fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn 
     let token = w.token.resolve()?;
     let api_url = w.api_url.as_ref().map_or(DEFAULT_API_URL, HttpUrl::as_str);
     let zones = w.zones.map(OneOrMany::into_vec);
-    Ok(Arc::new(CloudflareProvider::new(
-        api_url,
-        token,
-        &ctx.project,
-        zones,
-    )?))
+    let mut p = CloudflareProvider::new(api_url, token, &ctx.project, zones)?;
+    p.batch_size = w.batch_size.unwrap_or(batch::DEFAULT_BATCH_SIZE);
+    Ok(Arc::new(p))
 }
 
 pub struct CloudflareProvider {
@@ -106,6 +119,10 @@ pub struct CloudflareProvider {
     zone_ids: Mutex<BTreeMap<String, String>>,
     /// Record id → (zone id, zone name), learnt from list/create.
     homes: Mutex<BTreeMap<String, (String, String)>>,
+    /// Record id → the address its marker names, as last read.
+    owners: Mutex<BTreeMap<String, Option<String>>>,
+    /// Records per batch request.
+    pub batch_size: usize,
     /// Addresses whose create failed in a way that may have created the record.
     uncertain: Mutex<BTreeSet<String>>,
 }
@@ -127,6 +144,8 @@ impl CloudflareProvider {
             }),
             zone_ids: Mutex::new(BTreeMap::new()),
             homes: Mutex::new(BTreeMap::new()),
+            owners: Mutex::new(BTreeMap::new()),
+            batch_size: batch::DEFAULT_BATCH_SIZE,
             uncertain: Mutex::new(BTreeSet::new()),
         })
     }
@@ -150,6 +169,17 @@ impl Provider for CloudflareProvider {
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
+    }
+
+    fn batches(&self, _kind: &str) -> bool {
+        true
+    }
+
+    async fn apply_batch(
+        &self,
+        ops: Vec<infra_kit::BatchOp>,
+    ) -> Vec<Result<infra_kit::BatchResult>> {
+        self.batch(ops).await
     }
 
     async fn create(&self, d: &Desired) -> Result<Observed> {

@@ -92,7 +92,7 @@ async fn zone_batch(
         Ok(live) => live,
         Err(e) => {
             for it in &items {
-                results[it.index] = Some(Err(dup(&e)));
+                results[it.index] = Some(Err(e.clone()));
             }
             return;
         }
@@ -166,7 +166,7 @@ async fn zone_batch(
         for (i, r) in members.drain(..end - start) {
             results[i] = Some(match &outcome {
                 Ok(()) => Ok(r),
-                Err(e) => Err(dup(e)),
+                Err(e) => Err(e.clone()),
             });
         }
         start = end;
@@ -241,27 +241,5 @@ pub(super) fn check_owner(
             key.id()
         ))),
         _ => Ok(()),
-    }
-}
-
-/// The same error again, for every change that shared one failed call.
-pub(super) fn dup(e: &ProviderError) -> ProviderError {
-    match e {
-        ProviderError::Transient {
-            message,
-            retry_after,
-        } => ProviderError::Transient {
-            message: message.clone(),
-            retry_after: *retry_after,
-        },
-        ProviderError::NotFound(m) => ProviderError::NotFound(m.clone()),
-        ProviderError::Conflict(m) => ProviderError::Conflict(m.clone()),
-        ProviderError::Rejected { status, message } => ProviderError::Rejected {
-            status: *status,
-            message: message.clone(),
-        },
-        ProviderError::Auth(m) => ProviderError::Auth(m.clone()),
-        ProviderError::Unsupported(m) => ProviderError::Unsupported(m.clone()),
-        ProviderError::NotOwned(m) => ProviderError::NotOwned(m.clone()),
     }
 }
