@@ -817,6 +817,12 @@ fn import_adopts_a_hand_made_container() {
         json!({"swap": 256})
     );
     lab.plan_code().expect(0);
+
+    // The spec names the template it was made from, which PVE never reports:
+    // not a replacement of a running guest, not even a change.
+    lab.spec("[container.legacy]\nhostname = \"legacy\"\nimage = \"local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\"\nmemory = 1024\ncores = 1\ndisk = 8\nip = \"192.168.1.80/24\"\n\n[container.legacy.proxmox]\nswap = 256\nstorage = \"fast-zfs\"\n");
+    let plan = lab.plan_code();
+    assert_eq!(plan.code, 0, "{}", plan.stdout);
 }
 
 /// The issue's request, offline interpreter: with every provider kind declared
@@ -879,5 +885,45 @@ fn the_issue_request_becomes_a_sensible_intent() {
     lab.infra(&["ask", "remove the api scanner"]).expect(0);
     lab.apply().expect(0);
     assert!(lab.pve.world(|w| w.guests.is_empty()));
+    lab.plan_code().expect(0);
+}
+
+#[test]
+fn a_partly_failed_update_records_what_was_done() {
+    let lab = Lab::new();
+    lab.spec(&container("web", ""));
+    lab.apply().expect(0);
+    // More cores (PUT config, succeeds) and a bigger disk (resize task, fails).
+    lab.spec(
+        &container("web", "")
+            .replace("cores = 1", "cores = 2")
+            .replace("disk = 8", "disk = 12"),
+    );
+    lab.pve.world(|w| {
+        w.fail_next_task = Some(("resize".into(), "disk resize failed: storage error".into()))
+    });
+    let fail = lab.apply().expect(1);
+    assert!(fail.all().contains("disk resize failed"), "{}", fail.all());
+    assert!(
+        fail.all()
+            .contains("the state records the guest as it now is"),
+        "{}",
+        fail.all()
+    );
+    let rec = &lab.recorded()["resources"]["container.web"]["attrs"];
+    assert_eq!(
+        rec["cores"],
+        json!(2),
+        "the change that was made is recorded: {rec}"
+    );
+    // The next plan is about the disk only, and blames nobody.
+    let plan = lab.plan_code().expect(2);
+    assert!(!plan.stdout.contains("outside of infra"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("disk") && !plan.stdout.contains("~ cores"),
+        "{}",
+        plan.stdout
+    );
+    lab.apply().expect(0);
     lab.plan_code().expect(0);
 }

@@ -131,8 +131,9 @@ pub(super) fn rows(sides: &Sides) -> Rows {
             (None, None) if unknown => (Mark::Add, Shown::inline(UNKNOWN)),
             (None, None) => continue,
         };
-        // Only a change can force replacement; an addition under a create cannot.
-        let forces = mark != Mark::Add && has(sides.forces, name);
+        // Under a create nothing is marked (`forces` is empty); under a replacement
+        // an attribute the live object lacks forces it as much as a changed one.
+        let forces = has(sides.forces, name);
         out.rows.push(Row {
             mark,
             name: name.to_string(),

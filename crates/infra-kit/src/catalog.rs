@@ -58,6 +58,10 @@ pub struct KindSupport {
     /// Attributes it changes in place, but which take effect only when the object
     /// restarts (a QEMU VM's memory without hotplug, for example).
     pub restart_on: &'static [&'static str],
+    /// Attributes used only at create that the API never reports back (a Proxmox
+    /// guest's template): when the live object does not show one, the spec's value
+    /// is no change at all — never a replacement of an imported object.
+    pub write_only: &'static [&'static str],
     /// Per-resource settings it takes in `[KIND.NAME.PROVIDER]`.
     pub settings: &'static [&'static str],
     /// Those it changes in place; a change of any other forces replacement.
@@ -79,6 +83,7 @@ impl KindSupport {
             kind,
             replace_on: &[],
             restart_on: &[],
+            write_only: &[],
             settings: &[],
             settings_in_place: &[],
             check_setting: any_setting,

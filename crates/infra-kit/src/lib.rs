@@ -74,6 +74,13 @@ pub enum ProviderError {
     /// The object exists but carries no infra marker (or another project's).
     #[error("{0}")]
     NotOwned(String),
+    /// An update that failed part way: some of it was done, and the object is
+    /// now as `observed` (read again after the failure), which the state records.
+    #[error("{message}")]
+    Partial {
+        message: String,
+        observed: Box<Observed>,
+    },
 }
 
 impl ProviderError {

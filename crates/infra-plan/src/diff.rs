@@ -288,9 +288,9 @@ fn compare(
     let mut reasons = Vec::new();
     let mut replace_paths = Vec::new();
     let mut restart_paths = Vec::new();
-    let (replace_on, restart_on) = d
-        .support
-        .map_or((&[][..], &[][..]), |s| (s.replace_on, s.restart_on));
+    let (replace_on, restart_on, write_only) = d.support.map_or((&[][..], &[][..], &[][..]), |s| {
+        (s.replace_on, s.restart_on, s.write_only)
+    });
     let forces = |k: &str| schema.is_force_new(k) || replace_on.contains(&k);
     let (action, before, id) = match live {
         None => {
@@ -309,7 +309,8 @@ fn compare(
             let mut changed = false;
             // Values first: the schema lookup is the slower test, and most values are equal.
             for (k, v) in &after {
-                if l.attrs.get(k) != Some(v) && !schema.is_computed(k) {
+                let unreadable = write_only.contains(&k.as_str()) && !l.attrs.contains_key(k);
+                if l.attrs.get(k) != Some(v) && !schema.is_computed(k) && !unreadable {
                     changed = true;
                     if forces(k) {
                         replace_paths.push(k.clone());

@@ -159,6 +159,26 @@ fn a_force_new_attribute_is_a_replacement() {
 }
 
 #[test]
+fn an_attribute_the_api_never_reports_is_no_change_when_the_live_object_lacks_it() {
+    // An imported guest: the template it was made from is unknown to the API.
+    static MODE_UNREADABLE: KindSupport = KindSupport {
+        write_only: &["mode"],
+        ..KindSupport::plain("file")
+    };
+    let mut spec = a();
+    spec["mode"] = json!("0600");
+    let mut d = file("a", spec);
+    d.support = Some(&MODE_UNREADABLE);
+    let mut without_mode = a();
+    without_mode.as_object_mut().unwrap().remove("mode");
+    let c = Case::new(vec![d.clone()], vec![live("a", without_mode)]);
+    assert_eq!(c.actions(), vec![], "no change, above all no replacement");
+    // Read back (infra made it, and noted it): a different value still counts.
+    let c = Case::new(vec![d], vec![live("a", a())]);
+    assert_eq!(c.actions(), one("file.a", Action::Update));
+}
+
+#[test]
 fn a_provider_that_cannot_change_an_attribute_in_place_replaces() {
     static CONTENT_FIXED: KindSupport = KindSupport {
         replace_on: &["content"],

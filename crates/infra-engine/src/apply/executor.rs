@@ -386,7 +386,16 @@ impl Job {
         let result = match self.prepare()? {
             BatchOp::Create(d) => BatchResult::Created(self.provider.create(&d).await?),
             BatchOp::Update { id, desired, live } => {
-                BatchResult::Updated(self.provider.update(&id, &desired, &live).await?)
+                match self.provider.update(&id, &desired, &live).await {
+                    Ok(o) => BatchResult::Updated(o),
+                    // Part of the change was made: record the object as it now is,
+                    // so the next plan does not blame the difference on someone else.
+                    Err(ProviderError::Partial { message, observed }) => {
+                        self.finish(BatchResult::Updated(*observed))?;
+                        return Err(Failure::Other(message));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
             BatchOp::Delete { kind, id, address } => {
                 self.provider.delete(&kind, &id, &address).await?;

@@ -83,6 +83,7 @@ const KINDS: &[KindSupport] = &[KindSupport {
         "hostname", "image", "command", "env", "ip", "ports", "gateway", "disk",
     ],
     restart_on: &[],
+    write_only: &[],
     settings: convert::SETTINGS,
     // `restart` is updated in place; extra `labels` are fixed at create.
     settings_in_place: &["restart"],

@@ -92,6 +92,9 @@ const KINDS: &[KindSupport] = &[
         replace_on: &[],
         // LXC takes cores, memory and network changes while running (PVE hotplugs them).
         restart_on: &[],
+        // PVE never reports the template a guest was made from: infra reads it
+        // back only from its own note, which an imported guest does not have.
+        write_only: &["image"],
         settings: guest::LXC_SETTINGS,
         // Storage, vmid, template, privileges, features and keys are chosen at create.
         settings_in_place: &["swap", "bridge"],
@@ -103,6 +106,7 @@ const KINDS: &[KindSupport] = &[
         // QEMU's default hotplug is network, disk and usb: new cores and memory
         // stay pending until the VM restarts, and cloud-init (ipconfig0) runs at boot.
         restart_on: &["cores", "memory", "ip", "gateway"],
+        write_only: &["image"],
         settings: guest::QEMU_SETTINGS,
         settings_in_place: &["bridge"],
         check_setting: guest::check_setting,
@@ -233,7 +237,8 @@ impl Provider for ProxmoxProvider {
             }
         }
         let params = g.update_params(r, &config);
-        if !params.is_empty() {
+        let configured = !params.is_empty();
+        if configured {
             let mut params = params;
             if let Some(d) = config.get("digest").and_then(Value::as_str) {
                 params.push(("digest", d.to_string()));
@@ -242,29 +247,22 @@ impl Provider for ProxmoxProvider {
                 .put(&format!("{}/config", self.path(g, vmid)), &params)
                 .await?;
         }
-        if let (Some(want), Some(have)) = (want_disk, live_disk) {
-            if want as f64 > have {
-                let upid = self
-                    .client
-                    .put(
-                        &format!("{}/resize", self.path(g, vmid)),
-                        &[("disk", g.disk_key().into()), ("size", format!("{want}G"))],
-                    )
-                    .await?;
-                self.client.wait_task(&upid, &self.node).await?;
+        if let Err(e) = self
+            .resize_and_power(g, vmid, r, live, (want_disk, live_disk))
+            .await
+        {
+            if !configured {
+                return Err(e);
             }
-        }
-        let want_on = r
-            .attrs
-            .get("start")
-            .and_then(Value::as_bool)
-            .unwrap_or(true);
-        let is_on = match live.attrs.get("start").and_then(Value::as_bool) {
-            Some(b) => b,
-            None => self.running(g, vmid).await?,
-        };
-        if want_on != is_on {
-            self.set_power(g, vmid, want_on).await?;
+            // The configuration changed and a later step did not: say what the
+            // guest now is, so the state does not keep the old values.
+            return match self.observe(g, vmid, None).await {
+                Ok(Some(now)) if !e.is_transient() => Err(ProviderError::Partial {
+                    message: format!("{e} (the configuration change before it was made; the state records the guest as it now is)"),
+                    observed: Box::new(now),
+                }),
+                _ => Err(e),
+            };
         }
         self.observe(g, vmid, None).await?.ok_or_else(|| {
             ProviderError::NotFound(format!("{} {vmid} vanished during the update", g.api()))

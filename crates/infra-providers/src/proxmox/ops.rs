@@ -197,4 +197,40 @@ impl ProxmoxProvider {
             _ => Ok(()),
         }
     }
+
+    /// The steps of an update after the configuration: grow the disk, power.
+    pub(super) async fn resize_and_power(
+        &self,
+        g: Guest,
+        vmid: i64,
+        r: &Desired,
+        live: &Observed,
+        (want_disk, live_disk): (Option<i64>, Option<f64>),
+    ) -> Result<()> {
+        if let (Some(want), Some(have)) = (want_disk, live_disk) {
+            if want as f64 > have {
+                let upid = self
+                    .client
+                    .put(
+                        &format!("{}/resize", self.path(g, vmid)),
+                        &[("disk", g.disk_key().into()), ("size", format!("{want}G"))],
+                    )
+                    .await?;
+                self.client.wait_task(&upid, &self.node).await?;
+            }
+        }
+        let want_on = r
+            .attrs
+            .get("start")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        let is_on = match live.attrs.get("start").and_then(Value::as_bool) {
+            Some(b) => b,
+            None => self.running(g, vmid).await?,
+        };
+        if want_on != is_on {
+            self.set_power(g, vmid, want_on).await?;
+        }
+        Ok(())
+    }
 }
