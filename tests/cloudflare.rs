@@ -1004,3 +1004,43 @@ fn bench_a_thousand_new_records() {
         reqs.len()
     );
 }
+
+#[test]
+fn a_new_record_beside_an_unmanaged_one_is_a_warning_with_the_import() {
+    let p = Project::example();
+    let theirs = p.fake.insert_record(ZONE, "www", "A", "203.0.113.99", None);
+    p.spec(&a("www", "203.0.113.10"));
+    let plan = p.infra(&["plan"]).expect(0);
+    assert!(
+        plan.stdout.contains(
+            "warning: a www A record in example.com already exists and is not managed by infra"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains(&format!("infra import dns_record.www {theirs}")),
+        "{}",
+        plan.stdout
+    );
+    let json = p.infra(&["plan", "--format", "json"]).expect(0);
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    let c = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "dns_record.www")
+        .unwrap();
+    assert_eq!(c["beside"], json!(theirs), "{c}");
+    let md = p.infra(&["plan", "--format", "markdown"]).expect(0);
+    assert!(
+        md.stdout
+            .contains(&format!("`infra import dns_record.www {theirs}`")),
+        "{}",
+        md.stdout
+    );
+    // Another name: no warning.
+    p.spec(&a("api", "203.0.113.10"));
+    assert!(!p.infra(&["plan"]).expect(0).stdout.contains("warning"));
+}

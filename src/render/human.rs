@@ -149,6 +149,19 @@ fn change_block(change: &ResourceChange, out: &mut Vec<Line>) {
             reason_text(reason, &change.address)
         )));
     }
+    if let Some(id) = &change.beside {
+        out.push(Line::new().push(Tone::Change, format!(
+            "  # warning: {} already exists and is not managed by infra (id {id}); this adds another beside it",
+            beside_what(change)
+        )));
+        out.push(Line::new().push(
+            Tone::Change,
+            format!(
+                "  #   to manage that one instead: infra import {} {id}",
+                change.address
+            ),
+        ));
+    }
     let name = change
         .address
         .strip_prefix(&format!("{}.", change.kind))
@@ -162,6 +175,32 @@ fn change_block(change: &ResourceChange, out: &mut Vec<Line>) {
         restarts: &change.restart_paths,
     };
     block(change.action.symbol(), &change.kind, name, &sides, out);
+}
+
+/// What an unmanaged neighbour shares with a create: "a www A record in
+/// example.com", "an object with path x.txt".
+fn beside_what(change: &ResourceChange) -> String {
+    let after = change.after.as_deref();
+    let get = |k: &str| {
+        after
+            .and_then(|a| a.get(k))
+            .and_then(|v| v.as_str())
+            .unwrap_or("?")
+            .to_string()
+    };
+    match change.kind.as_str() {
+        "dns_record" => format!(
+            "a {} {} record in {}",
+            get("name"),
+            get("type"),
+            get("zone")
+        ),
+        kind => {
+            let names = infra_core::spec::schema::kind(kind).map_or(&[][..], |k| k.same_name);
+            let shown: Vec<String> = names.iter().map(|n| format!("{n} {}", get(n))).collect();
+            format!("a {kind} with {}", shown.join(", "))
+        }
+    }
 }
 
 /// The explanation under a header; wording for people only (see `Reason`).

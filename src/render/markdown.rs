@@ -114,6 +114,25 @@ fn notes(plan: &Plan, out: &mut String) {
             listed.join(", ")
         ));
     }
+    let beside: Vec<String> = plan
+        .changes
+        .iter()
+        .filter_map(|c| Some((c, c.beside.as_ref()?)))
+        .take(MAX_WARNED)
+        .map(|(c, id)| {
+            format!(
+                "{} (to manage it instead: `infra import {} {id}`)",
+                code(&c.address),
+                c.address
+            )
+        })
+        .collect();
+    if !beside.is_empty() {
+        out.push_str(&format!(
+            "**Beside unmanaged objects:** an object infra does not manage already has the name of {}.\n\n",
+            beside.join(", ")
+        ));
+    }
     if let Some(text) = human::adoption_text(plan) {
         // Name them: an adoption without changes appears nowhere else.
         let adopted: Vec<&ResourceChange> = plan.adoptions().collect();

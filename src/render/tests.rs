@@ -37,6 +37,7 @@ fn change(address: &str, action: Action) -> ResourceChange {
         reasons: Vec::new(),
         depends_on: Vec::new(),
         group: None,
+        beside: None,
     }
 }
 

@@ -31,6 +31,8 @@ pub struct Project {
     deps: std::sync::OnceLock<BTreeMap<Address, BTreeSet<Address>>>,
     /// Reads started while the spec loaded (see `open_prefetching`).
     prefetch: Prefetch,
+    /// What the last refresh saw that carries no marker of this project.
+    unmanaged: std::sync::Mutex<Vec<plan::beside::Unmanaged>>,
 }
 
 /// A plan with what it was computed from.
@@ -126,6 +128,7 @@ impl Project {
             registry,
             deps: Default::default(),
             prefetch: Prefetch::default(),
+            unmanaged: Default::default(),
         }
     }
 
@@ -366,6 +369,18 @@ impl Project {
                     "refreshing {kind} objects of provider `{pname}`: {e}"
                 ))
             })?;
+            // Unmarked objects: kept (attributes only) to warn of a create beside one.
+            self.unmanaged.lock().expect("unmanaged lock").extend(
+                found
+                    .iter()
+                    .filter(|o| o.owner.is_none())
+                    .map(|o| plan::beside::Unmanaged {
+                        provider: pname.clone(),
+                        kind: kind.clone(),
+                        id: o.id.clone(),
+                        attrs: o.attrs.clone(),
+                    }),
+            );
             // Recorded objects by id first, then adoptions by marker. Each found object is
             // moved into `live`, cloned only in the odd case that it is used twice.
             let mut uses: Vec<(String, bool)> = Vec::new();
@@ -564,13 +579,14 @@ impl Project {
             state_lineage: self.state.state.lineage.clone(),
             state_serial: self.state.effective_serial(),
         };
-        let plan = plan::diff(&input).map_err(|errors| {
+        let mut plan = plan::diff(&input).map_err(|errors| {
             let lines: Vec<String> = errors
                 .iter()
                 .map(|e| format!("  {}: {}", e.address, e.message))
                 .collect();
             Error::new("cannot compute the plan").detail(lines.join("\n"))
         })?;
+        plan::beside::mark(&mut plan, &self.unmanaged.lock().expect("unmanaged lock"));
         if !opts.skip_audit {
             self.audit_resolved(&plan, &input.desired)?;
         }

@@ -162,6 +162,7 @@ pub fn diff(input: &Input<'_>) -> Result<Plan, Vec<PlanError>> {
             }],
             depends_on: recorded.map(|r| r.depends_on.clone()).unwrap_or_default(),
             group: recorded.and_then(|r| r.group.clone()),
+            beside: None,
         });
     }
 
@@ -432,6 +433,7 @@ fn compare(
         reasons,
         depends_on: d.depends_on.clone(),
         group: d.group.clone(),
+        beside: None,
     }
 }
 

@@ -4,6 +4,7 @@
 //! order), the recorded state and the live objects a refresh found. Output is the
 //! `Plan` that renderers format and the executor runs.
 
+pub mod beside;
 pub mod diff;
 pub mod model;
 pub mod policy;

@@ -80,6 +80,10 @@ pub struct ResourceChange {
     pub restart_paths: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<Reason>,
+    /// Create: an object infra does not manage already has this one's name (a DNS
+    /// record of the same name and type); its id, for `infra import`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beside: Option<String>,
     /// Addresses this resource depends on (references and depends_on).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,

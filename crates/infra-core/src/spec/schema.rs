@@ -145,6 +145,10 @@ pub struct KindSchema {
     /// The attributes that name one live object within one provider instance: two
     /// resources with equal values would fight over it (empty: none do).
     pub identity: &'static [&'static str],
+    /// The attributes that name an object where others see it (a DNS name and
+    /// type, a path): a new object beside an unmanaged one with the same values is
+    /// shown with a warning and the import that would adopt it instead.
+    pub same_name: &'static [&'static str],
 }
 
 #[derive(Debug)]
@@ -190,6 +194,7 @@ impl KindSchema {
 pub const META_ATTRS: &[&str] = &["provider", "group", "depends_on"];
 
 static CONTAINER: KindSchema = KindSchema {
+    same_name: &["hostname"],
     identity: &["hostname"],
     name: kinds::CONTAINER,
     summary: "a container (Docker, LXC on Proxmox)",
@@ -235,6 +240,7 @@ static CONTAINER: KindSchema = KindSchema {
 };
 
 static VM: KindSchema = KindSchema {
+    same_name: &["hostname"],
     identity: &["hostname"],
     name: kinds::VM,
     summary: "a virtual machine (QEMU on Proxmox)",
@@ -270,6 +276,7 @@ static VM: KindSchema = KindSchema {
 };
 
 static DNS_RECORD: KindSchema = KindSchema {
+    same_name: &["zone", "name", "type"],
     identity: &["zone", "name", "type", "content"],
     name: kinds::DNS_RECORD,
     summary: "a DNS record set",
@@ -318,6 +325,7 @@ static DNS_RECORD: KindSchema = KindSchema {
 };
 
 static PROXY_SITE: KindSchema = KindSchema {
+    same_name: &["server_name"],
     identity: &["server_name", "listen"],
     name: kinds::PROXY_SITE,
     summary: "a reverse-proxy site",
@@ -345,6 +353,7 @@ static PROXY_SITE: KindSchema = KindSchema {
 };
 
 static MONITOR: KindSchema = KindSchema {
+    same_name: &[],
     identity: &[],
     name: kinds::MONITOR,
     summary: "an HTTP check",
@@ -377,6 +386,7 @@ static MONITOR: KindSchema = KindSchema {
 };
 
 static FILE: KindSchema = KindSchema {
+    same_name: &["path"],
     identity: &["path"],
     name: kinds::FILE,
     summary: "a file under the provider's root",

@@ -706,6 +706,7 @@ mod tests {
                 reasons: vec![],
                 depends_on: vec![],
                 group: None,
+                beside: None,
             });
             desired.push(DesiredInput {
                 address,
