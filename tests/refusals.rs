@@ -36,6 +36,84 @@ fn corrupt_state_file() {
     refused(&env, &["apply", "--yes"], &["state file is not valid"]);
 }
 
+/// Run infra, killed (and failed as a hang) after 10 s.
+fn bounded(env: &TestEnv, args: &[&str]) -> common::Run {
+    let mut child = env
+        .cmd(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("infra {args:?} hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    common::Run::from(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn state_and_journal_that_are_not_regular_files_are_named_never_read() {
+    let env = TestEnv::example();
+    env.infra(&["apply", "--yes"]).expect(0);
+    let state = env.read(".infra/state.json");
+    let mkfifo = |rel: &str| {
+        let _ = std::fs::remove_file(env.p(rel));
+        assert!(std::process::Command::new("mkfifo")
+            .arg(env.p(rel))
+            .status()
+            .unwrap()
+            .success());
+    };
+    // A FIFO as the state, then as the journal: an error naming it, no hang.
+    mkfifo(".infra/state.json");
+    let run = bounded(&env, &["plan"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.all().contains(".infra/state.json") && run.all().contains("not a regular file"),
+        "{}",
+        run.all()
+    );
+    std::fs::remove_file(env.p(".infra/state.json")).unwrap();
+    env.write(".infra/state.json", &state);
+    mkfifo(".infra/journal.jsonl");
+    let run = bounded(&env, &["plan"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.all().contains(".infra/journal.jsonl") && run.all().contains("not a regular file"),
+        "{}",
+        run.all()
+    );
+    // A journal linked to /dev/zero: refused as a link, no 8 GiB read.
+    std::fs::remove_file(env.p(".infra/journal.jsonl")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", env.p(".infra/journal.jsonl")).unwrap();
+    let run = bounded(&env, &["plan"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.all().contains("symbolic link"), "{}", run.all());
+    std::fs::remove_file(env.p(".infra/journal.jsonl")).unwrap();
+    // Bytes that are not UTF-8: the line and column, not a hint about permissions.
+    let mut bytes = state.clone().into_bytes();
+    let at = state.find("\"serial\"").unwrap();
+    bytes.insert(at, 0xff);
+    std::fs::write(env.p(".infra/state.json"), bytes).unwrap();
+    let run = bounded(&env, &["plan"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.all().contains("not valid UTF-8") && !run.all().contains("permissions"),
+        "{}",
+        run.all()
+    );
+    let line = state[..at].lines().count() + usize::from(state[..at].ends_with('\n'));
+    assert!(
+        run.all().contains(&format!(".infra/state.json:{line}:")),
+        "line {line}: {}",
+        run.all()
+    );
+}
+
 #[test]
 fn state_from_a_newer_infra() {
     let env = TestEnv::example();
