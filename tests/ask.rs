@@ -595,3 +595,203 @@ fn ask_json_hides_sensitive_values_and_markdown_is_a_pr_comment() {
     assert!(md.starts_with("### infra ask"), "{md}");
     assert!(md.contains("```diff") && md.contains("+cores = 4"), "{md}");
 }
+
+/// A lab with web services made by ask: a container, DNS record, proxy site and monitor each.
+fn services(names: &[&str]) -> TestEnv {
+    let env = lab();
+    for n in names {
+        env.infra(&["ask", &format!("deploy {n}")]).expect(0);
+    }
+    env
+}
+
+fn ops(v: &Value) -> Vec<Value> {
+    v["intent"]["operations"].as_array().unwrap().clone()
+}
+
+#[test]
+fn each_clause_acts_on_what_it_names() {
+    use serde_json::json;
+    let env = services(&["grafana", "nextcloud", "jellyfin"]);
+    let set = |a: &str, attr: &str, v: Value| json!({"op": "set", "address": a, "attribute": attr, "value": v});
+    let rm = |t: &str| json!({"op": "remove", "target": t});
+    let cases = [
+        (
+            "Resize grafana to 4 cores and delete nextcloud",
+            vec![
+                set("container.grafana", "cores", json!(4)),
+                rm("group:nextcloud"),
+            ],
+        ),
+        (
+            "give jellyfin 2 GB of memory and remove the grafana monitor",
+            vec![
+                set("container.jellyfin", "memory", json!(2048)),
+                rm("monitor.grafana"),
+            ],
+        ),
+        (
+            "delete nextcloud, then give grafana 2 cores",
+            vec![
+                rm("group:nextcloud"),
+                set("container.grafana", "cores", json!(2)),
+            ],
+        ),
+        (
+            "tear down nextcloud and give jellyfin 4 GB of ram",
+            vec![
+                rm("group:nextcloud"),
+                set("container.jellyfin", "memory", json!(4096)),
+            ],
+        ),
+    ];
+    for (request, want) in cases {
+        assert_eq!(ops(&dry(&env, request)), want, "{request:?}");
+    }
+    env.infra(&["ask", "Resize grafana to 4 cores and delete nextcloud"])
+        .expect(0);
+    assert!(!env.exists("infra/nextcloud.toml"));
+    assert!(env.read("infra/grafana.toml").contains("cores = 4"));
+    assert!(!env.read("infra/jellyfin.toml").contains("cores = 4"));
+}
+
+#[test]
+fn out_of_range_quantities_are_declined_never_defaulted() {
+    let env = services(&["grafana"]);
+    for (request, said, range) in [
+        ("give grafana -5 cores", "`-5 cores`", "1 to 512"),
+        ("deploy wiki with NaN cores", "`NaN cores`", "1 to 512"),
+        ("give grafana 1e308 cores", "`1e308 cores`", "1 to 512"),
+        ("deploy wiki with -5 cores", "`-5 cores`", "1 to 512"),
+        (
+            "add a dns record www pointing to 10.20.0.5 with ttl -3",
+            "`-3`",
+            "1 to 604800 seconds",
+        ),
+        (
+            "give grafana inf GB of memory",
+            "`inf GB`",
+            "16 to 4194304 MiB",
+        ),
+        (
+            "deploy wiki with inf GB of memory",
+            "`inf GB`",
+            "16 to 4194304 MiB",
+        ),
+        (
+            "Expose http://10.20.0.5:99999 at app.lab.example.com",
+            "`99999`",
+            "1 to 65535",
+        ),
+        ("deploy wiki on port -5", "`-5`", "1 to 65535"),
+        ("move grafana to port -5", "`-5`", "1 to 65535"),
+        (
+            "check grafana every -5 minutes",
+            "`-5 minutes`",
+            "1 to 86400",
+        ),
+    ] {
+        let stderr = unchanged(&env, &["ask", request], &[said, range]);
+        assert!(
+            stderr.contains("not sure what to do"),
+            "{request}: {stderr}"
+        );
+    }
+}
+
+/// `infra ask -` with `input` on standard input.
+fn ask_stdin(env: &TestEnv, args: &[&str], input: Vec<u8>) -> common::Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut cmd = env.cmd(args);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // infra stops reading past the limit: a broken pipe is expected then.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
+
+#[test]
+fn requests_from_standard_input_and_files() {
+    let env = lab();
+    let run = ask_stdin(
+        &env,
+        &["ask", "-"],
+        b"Deploy grafana\non port 3000\n\twith 2 cores\n".to_vec(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let g = env.read("infra/grafana.toml");
+    assert!(g.contains(":3000") && g.contains("cores = 2"), "{g}");
+    let log = env.git(&["log", "-1", "--format=%B"]).stdout;
+    assert!(
+        log.contains("Requested: \"Deploy grafana on port 3000 with 2 cores\"")
+            && log.contains("Infra-Request: Deploy grafana on port 3000 with 2 cores"),
+        "one line in the commit: {log}"
+    );
+
+    // A file, relative to where infra runs; sentences on their own lines.
+    env.write(
+        "wiki-request.txt",
+        "Create a service called wiki.\nGive it 2 GB of memory.\n",
+    );
+    env.infra(&["ask", "--file", "wiki-request.txt"]).expect(0);
+    assert!(env.read("infra/wiki.toml").contains("memory = 2048"));
+
+    // Past 64 KiB: refused, saying the limit, from either source.
+    let big = "deploy wiki2 ".repeat(64 * 1024 / 13 + 1);
+    assert!(big.len() > 64 * 1024);
+    let before = env.snapshot();
+    let head = env.head();
+    let run = ask_stdin(&env, &["ask", "-"], big.clone().into_bytes());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("standard input is larger than 64 KiB")
+            && run.stderr.contains("65536 bytes"),
+        "{}",
+        run.stderr
+    );
+    env.write("big-request.txt", &big);
+    unchanged(
+        &env,
+        &["ask", "--file", "big-request.txt"],
+        &["big-request.txt is larger than 64 KiB", "65536 bytes"],
+    );
+    std::fs::remove_file(env.p("big-request.txt")).unwrap();
+    assert_eq!(env.snapshot(), before, "a refused request changed files");
+    assert_eq!(env.head(), head, "a refused request made a commit");
+}
+
+/// A project capability's own parameter: a number it cannot take is declined,
+/// not dropped for the default.
+#[test]
+fn a_number_a_project_capability_cannot_take_is_declined() {
+    let env = TestEnv::example();
+    let page = include_str!("../examples/capabilities/static-page.md").replace(
+        "[params.title]",
+        "[params.workers]\ntype = \"cores\"\ndefault = 1\ndescription = \"workers\"\n\n[params.title]",
+    );
+    env.write("capabilities/static-page.md", &page);
+    env.write(
+        "templates/static-page.toml.j2",
+        include_str!("../examples/capabilities/static-page.toml.j2"),
+    );
+    env.commit_all("a page with workers");
+    let v = dry(&env, "Add a page called soon with workers 3");
+    assert_eq!(v["intent"]["operations"][0]["params"]["workers"], 3, "{v}");
+    unchanged(
+        &env,
+        &["ask", "Add a page called soon with workers 9999"],
+        &["`workers 9999`", "1 to 512"],
+    );
+}

@@ -176,3 +176,132 @@ async fn commands_and_unknown_shapes_are_refused() {
     let intent = json!({"summary": "x", "operations": [{"op": "use_capability", "capability": "web-service", "params": {"name": "evil", "ip": "8.8.8.8"}}]});
     refused(&env, intent, "add evil", &["outside every address pool"]).await;
 }
+
+/// The lab with grafana, nextcloud and jellyfin, made by the offline interpreter.
+fn three_services() -> TestEnv {
+    let env = TestEnv::lab("");
+    for n in ["grafana", "nextcloud", "jellyfin"] {
+        env.infra(&["ask", &format!("deploy {n}")]).expect(0);
+    }
+    env
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_of_something_the_request_does_not_name_is_refused() {
+    let env = three_services();
+    let intent = json!({"summary": "tear down jellyfin", "operations": [
+        {"op": "remove", "target": "group:jellyfin"},
+        {"op": "set", "address": "container.grafana", "attribute": "image", "value": "evil; rm -rf /"}
+    ]});
+    refused(
+        &env,
+        intent,
+        "tear down the jellyfin service",
+        &["refusing to change `container.grafana`: the request does not name it"],
+    )
+    .await;
+    let intent = json!({"summary": "more cores", "operations": [
+        {"op": "adjust", "address": "container.nextcloud", "attribute": "cores", "by": 2}
+    ]});
+    refused(
+        &env,
+        intent,
+        "give grafana 2 more cores",
+        &["refusing to change `container.nextcloud`"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_operation_must_come_from_the_clause_naming_its_target() {
+    let env = three_services();
+    let request = "Resize grafana to 4 cores and delete nextcloud";
+    // Swapped: the resize on what is deleted, the delete on what is resized.
+    let intent = json!({"summary": "resize and delete", "operations": [
+        {"op": "set", "address": "container.nextcloud", "attribute": "cores", "value": 4},
+        {"op": "remove", "target": "group:grafana"}
+    ]});
+    refused(
+        &env,
+        intent,
+        request,
+        &["refusing to change `container.nextcloud`: the request names it only where it asks to remove it"],
+    )
+    .await;
+    let intent =
+        json!({"summary": "delete", "operations": [{"op": "remove", "target": "group:grafana"}]});
+    refused(
+        &env,
+        intent,
+        request,
+        &["refusing to remove `group:grafana`: the request names it, but not where it asks to remove something"],
+    )
+    .await;
+    // Read the right way round, it lands.
+    let stub = Stub::start(vec![answer(
+        json!({"summary": "resize grafana, delete nextcloud", "operations": [
+            {"op": "set", "address": "container.grafana", "attribute": "cores", "value": 4},
+            {"op": "remove", "target": "group:nextcloud"}
+        ]}),
+    )])
+    .await;
+    let run = ask(&env, &stub, request).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(env.read("infra/grafana.toml").contains("cores = 4"));
+    assert!(!env.exists("infra/nextcloud.toml"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_proposed_secret_is_refused_without_being_shown() {
+    let env = three_services();
+    let token = format!("{}{}", "ghp_", "q7Wz2Lm9Xc4Rt8Yb3Nv6Kp1J");
+    let cases = [
+        (
+            json!({"summary": "new command", "operations": [
+                {"op": "set", "address": "container.grafana", "attribute": "command", "value": format!("serve --token {token}")}
+            ]}),
+            "give grafana's command the access token",
+            "refusing the proposed value of container.grafana.command: it holds a GitHub token",
+        ),
+        (
+            json!({"summary": "add wiki", "operations": [
+                {"op": "use_capability", "capability": "web-service", "params": {"name": "wiki", "image": token}}
+            ]}),
+            "deploy a wiki from our private registry",
+            "refusing the proposed value of `web-service` parameter image: it holds a GitHub token",
+        ),
+    ];
+    for (intent, request, expect) in cases {
+        let stub = Stub::start(vec![answer(intent)]).await;
+        let before = env.snapshot();
+        let head = env.head();
+        let run = ask(&env, &stub, request).await;
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(run.stderr.contains(expect), "{}", run.stderr);
+        assert!(
+            !run.stderr.contains(&token) && !run.stdout.contains(&token),
+            "the secret was echoed:\n{}{}",
+            run.stdout,
+            run.stderr
+        );
+        assert_eq!(env.snapshot(), before, "a refused proposal changed files");
+        assert_eq!(env.head(), head, "a refused proposal made a commit");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_models_summary_is_redacted_in_the_commit() {
+    let env = three_services();
+    let secret = "hunter22hunter22";
+    let stub = Stub::start(vec![answer(json!({
+        "summary": format!("grafana gets 2 cores (db at postgres://app:{secret}@db.lan)"),
+        "operations": [{"op": "set", "address": "container.grafana", "attribute": "cores", "value": 2}]
+    }))])
+    .await;
+    let run = ask(&env, &stub, "give grafana 2 cores").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains(secret), "{}", run.stdout);
+    let log = env.git(&["log", "-1", "--format=%B"]).stdout;
+    assert!(log.starts_with("ask: grafana gets 2 cores"), "{log}");
+    assert!(!log.contains(secret), "{log}");
+}

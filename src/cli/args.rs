@@ -240,9 +240,13 @@ pub enum AskFormat {
 
 #[derive(Debug, Args)]
 pub struct AskArgs {
-    /// What you want, in words, e.g. "Create a new API scanner service".
-    #[arg(required = true, num_args = 1..)]
+    /// What you want, in words, e.g. "Create a new API scanner service"; `-` reads
+    /// it from standard input (at most 64 KiB).
+    #[arg(required_unless_present = "file", conflicts_with = "file", num_args = 1..)]
     pub request: Vec<String>,
+    /// Read the request from a file (at most 64 KiB).
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
     /// Interpreter: offline (default), anthropic or openai.
     #[arg(long)]
     pub backend: Option<String>,

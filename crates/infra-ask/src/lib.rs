@@ -19,6 +19,7 @@ pub mod redact;
 pub mod router;
 pub mod run;
 pub mod safety;
+pub mod scope;
 pub mod view;
 pub mod words;
 

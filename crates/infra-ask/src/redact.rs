@@ -1,5 +1,8 @@
 //! Secrets pasted into a request ("my token is …") are cut out before the text
 //! goes anywhere: to an interpreter, a log line, a commit message or the spec.
+//! Shapes that are secrets wherever they stand (tokens with a known prefix,
+//! `scheme://user:password@host`, PEM private keys, chat webhooks) go first, with
+//! the detector spec validation uses; then words that follow "token is …".
 
 /// Words after which the next token is a secret value.
 const KEYWORDS: &[&str] = &[
@@ -98,53 +101,72 @@ fn armed_words(w: &str) -> bool {
 }
 
 pub fn redact(text: &str) -> Redacted {
-    let mut out = Vec::new();
-    let mut found = 0;
+    let (masked, mut found) = infra_core::secrets::mask(text, MARK);
+    let mut out = String::with_capacity(masked.len());
     let mut secret_next = false;
-    for word in text.split(' ') {
-        let lower = word.to_lowercase();
-        let bare = lower.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-');
-        let filler = ["is", "=", ":", "was", "my", "the", "of"].contains(&bare) || bare.is_empty();
-        // After "token is", a value with digits or symbols (or a long one) is the secret.
-        // Paths (a key *file*) are not secrets.
-        let value_like = (bare.chars().any(|c| !c.is_ascii_alphabetic()) || bare.len() >= 12)
-            && !word.starts_with('/')
-            && !word.starts_with("./");
-        // Values published in DNS by design (site verification, SPF, DMARC) are no secrets.
-        let public = lower.contains("-verification=")
-            || lower.starts_with("v=spf")
-            || lower.starts_with("v=dmarc");
-        let is_secret = !public
-            && ((secret_next && !filler && !KEYWORDS.contains(&bare) && value_like)
-                || PREFIXES
-                    .iter()
-                    .any(|p| bare.starts_with(p) && bare.len() >= p.len() + 8)
-                || looks_random(word)
-                || (lower.contains('=')
-                    && KEYWORDS
-                        .iter()
-                        .any(|k| lower.split('=').next().is_some_and(|l| l.ends_with(k)))));
-        if is_secret {
+    // Words are split at any whitespace (a request may come from a file), and the
+    // whitespace is kept as it was.
+    let mut rest = masked.as_str();
+    while !rest.is_empty() {
+        let gap = rest
+            .find(|c: char| !c.is_whitespace())
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..gap]);
+        rest = &rest[gap..];
+        let len = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        if len == 0 {
+            break;
+        }
+        let word = &rest[..len];
+        rest = &rest[len..];
+        if secret_word(word, &mut secret_next) {
             found += 1;
-            out.push(MARK.to_string());
-            secret_next = false;
-            continue;
+            out.push_str(MARK);
+        } else {
+            out.push_str(word);
         }
-        if KEYWORDS.contains(&bare)
-            || bare.ends_with("_token")
-            || bare.ends_with("_key")
-            || bare.ends_with("password")
-        {
-            secret_next = true;
-        } else if !filler && !armed_words(bare) {
-            secret_next = false;
-        }
-        out.push(word.to_string());
     }
-    Redacted {
-        text: out.join(" "),
-        found,
+    Redacted { text: out, found }
+}
+
+/// Is this word a secret? `secret_next` carries "the word before was `token`" along.
+fn secret_word(word: &str, secret_next: &mut bool) -> bool {
+    let lower = word.to_lowercase();
+    let bare = lower.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-');
+    let filler = ["is", "=", ":", "was", "my", "the", "of"].contains(&bare) || bare.is_empty();
+    // After "token is", a value with digits or symbols (or a long one) is the secret.
+    // Paths (a key *file*) are not secrets.
+    let value_like = (bare.chars().any(|c| !c.is_ascii_alphabetic()) || bare.len() >= 12)
+        && !word.starts_with('/')
+        && !word.starts_with("./");
+    // Values published in DNS by design (site verification, SPF, DMARC) are no secrets.
+    let public = lower.contains("-verification=")
+        || lower.starts_with("v=spf")
+        || lower.starts_with("v=dmarc");
+    let is_secret = !public
+        && ((*secret_next && !filler && !KEYWORDS.contains(&bare) && value_like)
+            || PREFIXES
+                .iter()
+                .any(|p| bare.starts_with(p) && bare.len() >= p.len() + 8)
+            || looks_random(word)
+            || (lower.contains('=')
+                && KEYWORDS
+                    .iter()
+                    .any(|k| lower.split('=').next().is_some_and(|l| l.ends_with(k)))));
+    if is_secret {
+        *secret_next = false;
+        return true;
     }
+    if KEYWORDS.contains(&bare)
+        || bare.ends_with("_token")
+        || bare.ends_with("_key")
+        || bare.ends_with("password")
+    {
+        *secret_next = true;
+    } else if !filler && !armed_words(bare) {
+        *secret_next = false;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -175,9 +197,42 @@ mod tests {
             "make it accessible at api-scanner.lab.example.com on port 8080",
             "add a TXT record for _dmarc with \"v=DMARC1; p=none\"",
             "remove the monitoring key from grafana",
+            "deploy grafana\non port 3000\n\n\tand give it 2 cores",
+            "point the monitor at http://grafana.lab.example.com:3000/login",
+            "add the key file /etc/ssl/private/lab.key to the proxy",
         ] {
             let r = redact(s);
             assert_eq!(r.found, 0, "{s} → {}", r.text);
         }
+    }
+
+    #[test]
+    fn secret_shapes_are_cut_wherever_they_stand() {
+        let r = redact("back up to postgres://app:hunter22@db.lan:5432/app nightly");
+        assert_eq!(
+            r.text,
+            "back up to postgres://app:[REDACTED]@db.lan:5432/app nightly"
+        );
+        assert_eq!(r.found, 1);
+        let pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQyNTUxOQAAACDx\n-----END OPENSSH PRIVATE KEY-----";
+        let r = redact(&format!("use this key for the proxy:\n{pem}\nthanks"));
+        assert_eq!(r.text, "use this key for the proxy:\n[REDACTED]\nthanks");
+        assert_eq!(r.found, 1);
+        let r = redact("alert to https://hooks.slack.com/services/T0001/B0002/XyZ123abc when down");
+        assert!(!r.text.contains("XyZ123abc"), "{}", r.text);
+        assert!(
+            r.text
+                .starts_with("alert to https://hooks.slack.com/services/"),
+            "{}",
+            r.text
+        );
+        assert_eq!(r.found, 1);
+    }
+
+    #[test]
+    fn whitespace_is_kept_and_splits_words() {
+        let r = redact("deploy vault\n\tmy token is\nXy7fQ2pL9mN4  please\n");
+        assert_eq!(r.text, "deploy vault\n\tmy token is\n[REDACTED]  please\n");
+        assert_eq!(r.found, 1);
     }
 }

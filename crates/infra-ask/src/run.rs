@@ -24,6 +24,10 @@ use infra_plan::{Action, Plan, ResourceChange};
 /// How many capabilities the router hands to a model.
 const TOP: usize = 5;
 
+/// The longest request ask takes, in bytes: a request is a few sentences, and
+/// whatever is read must fit in a model's prompt and a commit trailer.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+
 #[derive(Debug, Clone)]
 pub struct AskOptions {
     pub backend: Option<String>,
@@ -64,6 +68,9 @@ pub async fn ask(
     if text.trim().is_empty() {
         return Err(Error::new("the request is empty")
             .hint("say what you want, e.g. infra ask \"Create a new API scanner service\""));
+    }
+    if text.len() > MAX_REQUEST_BYTES {
+        return Err(too_long("the request"));
     }
     let registry = opts.registry;
     let spec = infra_engine::project::load_spec_auditing(root, &registry, opts.color, &|_| false)
@@ -113,6 +120,12 @@ pub async fn ask(
         None => &offline,
     };
     let mut intent = interpreter.interpret(&request).await?;
+    // A model writes the summary (and questions) itself: they go into the commit
+    // message and the report, so they are cut like the request.
+    intent.summary = redact(&intent.summary).text;
+    for q in &mut intent.questions {
+        *q = redact(q).text;
+    }
     let backend = interpreter.name();
     let grammar = Grammar {
         world: &world,
@@ -138,9 +151,12 @@ pub async fn ask(
     }
     if !diags.is_empty() {
         diags.sort();
+        // The rendering quotes spec lines; a proposed secret is never echoed.
+        let (detail, _) =
+            infra_core::secrets::mask(&diags.render(&new_spec.sources, opts.color), "[REDACTED]");
         return Err(
             Error::new("the change would make the spec invalid; nothing was written")
-                .detail(diags.render(&new_spec.sources, opts.color)),
+                .detail(detail),
         );
     }
     let diff = unified_diff(&spec, &edit);
@@ -297,7 +313,8 @@ fn write_and_commit(
         }
     }
     let s = o.plan.summary();
-    let mut body = format!("Requested: \"{}\"\n\n", o.request);
+    // One line: a request read from a file must not add paragraphs (or trailers).
+    let mut body = format!("Requested: \"{}\"\n\n", one_line(&o.request));
     for c in &o.changes {
         body.push_str(&format!("{} {}\n", symbol(c.action), c.address));
     }
@@ -311,7 +328,7 @@ fn write_and_commit(
             format!("+{} ~{} -{}", s.add, s.change, s.destroy),
         ),
     ];
-    let subject: String = format!("ask: {}", o.intent.summary)
+    let subject: String = format!("ask: {}", one_line(&o.intent.summary))
         .chars()
         .take(72)
         .collect();
@@ -326,6 +343,18 @@ fn write_and_commit(
         &paths,
         &infra_git::message(&subject, Some(body.trim_end()), &trailers),
     )
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// "the request from FILE is larger than 64 KiB …".
+pub fn too_long(what: &str) -> Error {
+    Error::new(format!(
+        "{what} is larger than 64 KiB: ask takes requests of at most {MAX_REQUEST_BYTES} bytes"
+    ))
+    .hint("say what should change in a few sentences; larger changes are edits of the spec files")
 }
 
 /// The operation kinds of an intent, in order, once each ("use_capability, set").
@@ -350,5 +379,40 @@ pub fn symbol(a: Action) -> &'static str {
         Action::Replace => "-/+",
         Action::Delete => "-",
         Action::NoOp => " ",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_oversized_request_is_refused_before_anything_is_read() {
+        let opts = AskOptions {
+            backend: None,
+            branch: None,
+            dry_run: true,
+            color: false,
+            registry: Registry::new(&[]),
+        };
+        let big = "deploy wiki ".repeat(MAX_REQUEST_BYTES / 10);
+        let run = ask(
+            Path::new("/nonexistent"),
+            &big,
+            &opts,
+            &|_, _| None,
+            &|_| None,
+        );
+        let e = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(run)
+            .err()
+            .expect("refused");
+        assert!(
+            e.message.contains("larger than 64 KiB") && e.message.contains("65536 bytes"),
+            "{}",
+            e.message
+        );
     }
 }

@@ -3,18 +3,24 @@
 //! own words (never against what a model says about them):
 //!
 //! - nothing is removed unless the request has a removal verb and names what
-//!   goes (by name, host name or address);
+//!   goes (by name, host name or address), in the clause that asks to remove;
+//! - nothing that exists is changed unless a clause of the request names it,
+//!   other than one that asks to remove it;
 //! - a rename or a clone names its source in the request;
 //! - "keep X" vetoes every removal of X, also as part of its group;
+//! - no proposed value holds a secret written out (the spec is committed);
 //! - a request never removes the whole project (`infra destroy` does that).
 
 use std::collections::BTreeSet;
+
+use serde_json::Value;
 
 use super::grammar::lex::lex;
 use super::grammar::vocab::{self, Verb};
 use super::grammar::world::{self, World};
 use super::grammar::Grammar;
 use super::intent::{Intent, Operation};
+use super::scope::Scope;
 use infra_core::error::{Error, Result};
 
 pub fn check(intent: &mut Intent, request: &str, g: &Grammar) -> Result<()> {
@@ -51,6 +57,7 @@ pub fn check(intent: &mut Intent, request: &str, g: &Grammar) -> Result<()> {
                     .is_some_and(|gr| w.group_members(gr).iter().any(|m| mentioned.contains(m)))
         })
     };
+    let scope = Scope::of(g, request);
     // "keep X" in the request itself vetoes removals, whatever the interpreter said.
     for k in g.vetoes(request) {
         if !intent.keep.contains(&k) {
@@ -73,6 +80,12 @@ pub fn check(intent: &mut Intent, request: &str, g: &Grammar) -> Result<()> {
                 if !named(target) {
                     return Err(refuse(target, "the request does not name it"));
                 }
+                if !scope.may_remove(w, &members(w, target)) {
+                    return Err(refuse(
+                        target,
+                        "the request names it, but not where it asks to remove something",
+                    ));
+                }
                 if intent.keep.iter().any(|k| k == target) {
                     return Err(refuse(target, "the request says to keep it"));
                 }
@@ -88,14 +101,20 @@ pub fn check(intent: &mut Intent, request: &str, g: &Grammar) -> Result<()> {
                     ))
                     .hint("say \"rename X to Y\""));
                 }
+                no_secret(
+                    &format!("the new name of `{address}`"),
+                    &Value::from(to.as_str()),
+                )?;
             }
-            // A change that replaces an object (a new image, host name, record name
-            // or type) is licensed only by the request saying the new value.
             Operation::Set {
                 address,
                 attribute,
                 value,
             } => {
+                in_scope(w, &scope, address)?;
+                no_secret(&format!("{address}.{attribute}"), value)?;
+                // A change that replaces an object (a new image, host name, record name
+                // or type) is licensed only by the request saying the new value.
                 let force_new = address
                     .split_once('.')
                     .and_then(|(k, _)| infra_core::spec::schema::kind(k))
@@ -112,12 +131,25 @@ pub fn check(intent: &mut Intent, request: &str, g: &Grammar) -> Result<()> {
                     .hint("say the new value in the request"));
                 }
             }
-            Operation::Clone { group, .. } if !named(&format!("group:{group}")) => {
-                return Err(Error::new(format!(
-                    "refusing to copy `{group}`: the request does not name it"
-                )));
+            Operation::Adjust { address, .. } => in_scope(w, &scope, address)?,
+            Operation::Clone { group, to } => {
+                if !named(&format!("group:{group}")) {
+                    return Err(Error::new(format!(
+                        "refusing to copy `{group}`: the request does not name it"
+                    )));
+                }
+                no_secret(
+                    &format!("the name of the copy of `{group}`"),
+                    &Value::from(to.as_str()),
+                )?;
             }
-            _ => {}
+            Operation::UseCapability {
+                capability, params, ..
+            } => {
+                for (k, v) in params {
+                    no_secret(&format!("`{capability}` parameter {k}"), v)?;
+                }
+            }
         }
     }
     let kept: BTreeSet<usize> = intent.keep.iter().filter_map(|k| w.find(k)).collect();
@@ -132,6 +164,47 @@ pub fn check(intent: &mut Intent, request: &str, g: &Grammar) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A change of something that exists must come from a clause naming it. What
+/// does not exist yet is made by an earlier operation of the same intent (or the
+/// expander refuses it).
+fn in_scope(w: &World, scope: &Scope, address: &str) -> Result<()> {
+    let Some(e) = w.find(address) else {
+        return Ok(());
+    };
+    if scope.may_change(w, e) {
+        return Ok(());
+    }
+    let why = if scope.names(w, e) {
+        "the request names it only where it asks to remove it"
+    } else {
+        "the request does not name it"
+    };
+    Err(Error::new(format!("refusing to change `{address}`: {why}"))
+        .hint("a request changes only what it names, e.g. \"give grafana 2 more cores\""))
+}
+
+/// Proposed values are held to the rule spec values are: no secret written out.
+/// The message says what it looks like, never the value.
+fn no_secret(what: &str, value: &Value) -> Result<()> {
+    match secret_in(value) {
+        Some(kind) => Err(Error::new(format!(
+            "refusing the proposed value of {what}: it holds {kind}, written out"
+        ))
+        .hint("secrets never go in the spec (it is committed, planned and shown to models): keep it in the environment and write \"env:NAME\" where a setting takes a reference")),
+        None => Ok(()),
+    }
+}
+
+/// What the first secret-shaped string anywhere in a value looks like.
+fn secret_in(value: &Value) -> Option<&'static str> {
+    match value {
+        Value::String(s) => infra_core::secrets::find(s).map(|(_, kind)| kind),
+        Value::Array(items) => items.iter().find_map(secret_in),
+        Value::Object(m) => m.values().find_map(secret_in),
+        _ => None,
+    }
 }
 
 fn members(w: &World, target: &str) -> Vec<usize> {
@@ -206,5 +279,92 @@ mod tests {
             vec![rm("dns_record.gitea")]
         )
         .is_err());
+    }
+
+    fn set(address: &str, attribute: &str, value: serde_json::Value) -> Operation {
+        Operation::Set {
+            address: address.into(),
+            attribute: attribute.into(),
+            value,
+        }
+    }
+
+    fn message(r: Result<Intent>) -> String {
+        r.err().map(|e| e.message).unwrap_or_default()
+    }
+
+    #[test]
+    fn changes_stay_with_what_the_request_names() {
+        let evil = set("container.gitea", "image", "evil; rm -rf /".into());
+        assert!(message(run("tear down the client portal", vec![evil]))
+            .contains("refusing to change `container.gitea`: the request does not name it"));
+        let adjust = Operation::Adjust {
+            address: "container.client-portal".into(),
+            attribute: "cores".into(),
+            by: Some(2.0),
+            factor: None,
+        };
+        assert!(run("give gitea 2 more cores", vec![adjust.clone()]).is_err());
+        assert!(run("give the client portal 2 more cores", vec![adjust]).is_ok());
+        // Something this intent creates does not exist yet: it needs no name.
+        assert!(run(
+            "deploy wiki with 2 cores",
+            vec![set("container.wiki", "cores", 2.into())]
+        )
+        .is_ok());
+        // Background sentences name what a later "it" is.
+        assert!(run(
+            "Gitea is struggling. Could you give it 4 cores?",
+            vec![set("container.gitea", "cores", 4.into())]
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn each_clause_licenses_its_own_operation() {
+        let request = "resize gitea to 4 cores and delete the client portal";
+        assert!(run(
+            request,
+            vec![
+                set("container.gitea", "cores", 4.into()),
+                rm("group:client-portal")
+            ]
+        )
+        .is_ok());
+        assert!(message(run(
+            request,
+            vec![set("container.client-portal", "cores", 4.into())]
+        ))
+        .contains("names it only where it asks to remove it"));
+        assert!(message(run(request, vec![rm("group:gitea")]))
+            .contains("not where it asks to remove something"));
+        // A removal verb that takes a setting away still changes what it names.
+        assert!(run(
+            "drop the LAN restriction from gitea",
+            vec![set("proxy_site.gitea", "allow", serde_json::Value::Null)]
+        )
+        .is_ok());
+        // "delete it": the clause before says what.
+        assert!(run("gitea is obsolete, delete it", vec![rm("group:gitea")]).is_ok());
+    }
+
+    #[test]
+    fn proposed_values_hold_no_written_secret() {
+        let token = format!("{}{}", "ghp_", "Ab3dE6gH9jK2mN5pQ8sT1vW4");
+        let m = message(run(
+            "set gitea's image to the new one",
+            vec![set("container.gitea", "image", token.clone().into())],
+        ));
+        assert!(m.contains("holds a GitHub token"), "{m}");
+        assert!(!m.contains(&token), "{m}");
+        let create = Operation::UseCapability {
+            capability: "web-service".into(),
+            params: serde_json::json!({"name": "wiki", "image": format!("https://u:{token}@registry.example.net/wiki")})
+                .as_object()
+                .unwrap()
+                .clone(),
+            without: vec![],
+        };
+        assert!(message(run("deploy wiki", vec![create])).contains("a password inside a URL"));
     }
 }

@@ -124,9 +124,10 @@ pub fn compact(spec: &Spec) -> String {
                 !v.as_str()
                     .is_some_and(|x| x.starts_with("env:") || x.starts_with("file:"))
             })
+            // Validation refuses secret-shaped values; a model still never sees one.
             .map(|(k, v)| match v {
-                Value::String(x) => format!("{k}={x}"),
-                other => format!("{k}={other}"),
+                Value::String(x) => format!("{k}={}", masked(x)),
+                other => format!("{k}={}", masked(&other.to_string())),
             })
             .collect();
         let group = r
@@ -140,4 +141,30 @@ pub fn compact(spec: &Spec) -> String {
         out.push_str("(the spec is empty)\n");
     }
     out
+}
+
+fn masked(value: &str) -> String {
+    infra_core::secrets::mask(value, "[REDACTED]").0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn secret_shaped_values_never_reach_a_model() {
+        let toml = "[project]\nname = \"t\"\n\n[container.db]\nhostname = \"db\"\nimage = \"postgres:16\"\ncommand = \"migrate postgres://app:hunter22@db.lan/app\"\n";
+        let (spec, _) = infra_core::spec::load::load_texts(
+            Path::new("/nonexistent"),
+            vec![(PathBuf::from("infra.toml"), toml.to_string())],
+        );
+        let view = compact(&spec);
+        assert!(view.contains("image=postgres:16"), "{view}");
+        assert!(
+            view.contains("postgres://app:[REDACTED]@db.lan/app"),
+            "{view}"
+        );
+        assert!(!view.contains("hunter22"), "{view}");
+    }
 }

@@ -23,6 +23,22 @@ pub struct CommitGuard {
 }
 
 impl CommitGuard {
+    /// Remove the locks a killed infra commit left (its marker names a process
+    /// that is gone). Run when the repository is opened, so any infra command
+    /// after the kill clears the way for git too.
+    pub fn recover(git_dir: &Path, branch: Option<&str>) {
+        let marker = git_dir.join(MARKER);
+        let Some(pid) = read_pid(&marker) else { return };
+        if pid_alive(pid) {
+            return;
+        }
+        let _ = std::fs::remove_file(git_dir.join("index.lock"));
+        if let Some(b) = branch {
+            let _ = std::fs::remove_file(git_dir.join(format!("refs/heads/{b}.lock")));
+        }
+        let _ = std::fs::remove_file(&marker);
+    }
+
     /// Recover what a killed infra commit left, refuse a live git's lock, then
     /// mark the commit as in progress.
     pub fn take(git_dir: &Path, branch: &str) -> Result<CommitGuard> {
@@ -31,14 +47,7 @@ impl CommitGuard {
             git_dir.join("index.lock"),
             git_dir.join(format!("refs/heads/{branch}.lock")),
         ];
-        if let Some(pid) = read_pid(&marker) {
-            if !pid_alive(pid) {
-                for lock in &locks {
-                    let _ = std::fs::remove_file(lock);
-                }
-                let _ = std::fs::remove_file(&marker);
-            }
-        }
+        CommitGuard::recover(git_dir, Some(branch));
         if let Some(lock) = locks.iter().find(|l| l.symlink_metadata().is_ok()) {
             return Err(Error::new(format!(
                 "git: {} exists: another git command is working in this repository, or one was killed",

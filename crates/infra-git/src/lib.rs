@@ -74,12 +74,15 @@ impl Repo {
             })?;
             parts.push(s.to_string());
         }
-        Ok(Repo {
+        let opened = Repo {
             repo,
             workdir,
             prefix: parts.join("/"),
             env: |k| std::env::var(k).ok(),
-        })
+        };
+        // Locks a killed infra commit left are cleared by the next infra command.
+        guard::CommitGuard::recover(opened.repo.path(), opened.current_branch().ok().as_deref());
+        Ok(opened)
     }
 
     /// `git init` at `dir` (used by `infra init` when there is no repository yet).

@@ -1,16 +1,26 @@
 //! `infra ask "REQUEST"`: a request in words becomes a reviewed spec commit.
 
+use std::io::Read;
 use std::path::Path;
 
-use crate::ask::run::{ask, AskOptions};
+use crate::ask::run::{ask, too_long, AskOptions, MAX_REQUEST_BYTES};
 use crate::cli::args::{AskArgs, AskFormat};
 use crate::cli::output::Ui;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::report::{self, AskReport, Output};
 
 pub fn run(cwd: &Path, args: AskArgs, ui: &Ui) -> Result<i32> {
     let root = super::root(cwd)?;
-    let request = args.request.join(" ");
+    let from_stdin = args.file.is_none() && args.request == ["-"];
+    let request = match &args.file {
+        Some(path) => {
+            let file = std::fs::File::open(cwd.join(path))
+                .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
+            read_request(file, &path.display().to_string())?
+        }
+        None if from_stdin => read_request(std::io::stdin().lock(), "standard input")?,
+        None => args.request.join(" "),
+    };
     let opts = AskOptions {
         backend: args.backend.clone(),
         branch: args.branch.clone(),
@@ -18,7 +28,8 @@ pub fn run(cwd: &Path, args: AskArgs, ui: &Ui) -> Result<i32> {
         color: ui.color,
         registry: crate::providers::registry(),
     };
-    let tty = ui.stdin_tty && args.format == AskFormat::Human;
+    // Standard input held the request: there is no one to answer questions on it.
+    let tty = ui.stdin_tty && !from_stdin && args.format == AskFormat::Human;
     let prompt = move |cap: &crate::capability::Capability,
                        p: &crate::capability::Param|
           -> Option<serde_json::Value> {
@@ -51,4 +62,18 @@ pub fn run(cwd: &Path, args: AskArgs, ui: &Ui) -> Result<i32> {
     };
     report::emit(&AskReport::new(&outcome, args.dry_run), format, ui);
     Ok(0)
+}
+
+/// A request from a file or standard input: read no more than the limit (plus one
+/// byte, to tell that there is more), as UTF-8.
+fn read_request(from: impl Read, source: &str) -> Result<String> {
+    let mut bytes = Vec::new();
+    from.take(MAX_REQUEST_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::new(format!("cannot read the request from {source}: {e}")))?;
+    if bytes.len() > MAX_REQUEST_BYTES {
+        return Err(too_long(&format!("the request from {source}")));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| Error::new(format!("the request from {source} is not UTF-8 text")))
 }

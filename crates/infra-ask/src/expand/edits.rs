@@ -150,8 +150,14 @@ impl Expander<'_> {
         // A reference (`http://${container.x.address}:8010`) is checked once resolved, by validation.
         let reference = value.as_str().is_some_and(|v| v.contains("${"));
         if !value.is_null() && !reference {
-            check::check(a.ty, value)
-                .map_err(|e| Error::new(format!("{addr}.{attribute}: must be {e}")))?;
+            check::check(a.ty, value).map_err(|e| {
+                // "-5 is out of range (1 to 512)" names the value; a type name does not.
+                if e.contains("out of range") {
+                    Error::new(format!("{addr}.{attribute}: {e}"))
+                } else {
+                    Error::new(format!("{addr}.{attribute}: {value} is not {e}"))
+                }
+            })?;
         }
         let before = self.current(&addr, &path, attribute)?;
         if attribute == "disk" {
@@ -227,11 +233,19 @@ impl Expander<'_> {
             }
         };
         let whole = new.round();
-        if (new - whole).abs() > 1e-6 {
+        if !new.is_finite() || (new - whole).abs() > 1e-6 {
             return Err(Error::new(format!(
                 "{addr}.{attribute} would become {new}, which is not a whole number"
             ))
             .hint("say the value you want"));
+        }
+        if let schema::Ty::Int { min, max } = a.ty {
+            if whole < min as f64 || whole > max as f64 {
+                return Err(Error::new(format!(
+                    "{addr}.{attribute} would become {whole} (now {now}), out of range ({min} to {max})"
+                ))
+                .hint("say the value you want"));
+            }
         }
         self.set(address, attribute, &Value::from(whole as i64))
     }

@@ -10,6 +10,7 @@ use super::edit;
 use super::facts::{self, Amount, Fact};
 use super::lex::Kind;
 use super::names::{explicit_names, name_like, new_names, slug};
+use super::quantity;
 use super::subject;
 use super::vocab::{self, Verb};
 use super::{decline, Clause, Created, Ctx, Grammar};
@@ -283,7 +284,10 @@ fn create_one(
         let fact = |attr: &str| facts.iter().find(|f| f.attr == attr);
         let set = |f: Option<&Fact>| match f.map(|f| &f.amount) {
             Some(Amount::Set(v)) => Some(v.clone()),
-            Some(Amount::Delta(d)) => Some(Value::from(*d as i64)),
+            // A fraction stays one, for the parameter check to name.
+            Some(Amount::Delta(d)) => {
+                Some(quantity::whole(*d).map_or_else(|| Value::from(*d), Value::from))
+            }
             _ => None,
         };
         let v: Option<Value> = match p.ty {
@@ -358,7 +362,7 @@ fn create_one(
             used.push("ip");
         }
     }
-    named_params(cap, c, &mut params);
+    named_params(cap, c, &mut params)?;
     let without = without(c);
     let kinds = capability_kinds(g, cap);
     let group = name.to_string();
@@ -399,7 +403,12 @@ fn create_one(
 
 /// `<param> VALUE` or `<param> "a value"` for parameters the grammar has no type
 /// rule for ("with title Maintenance"): a project's own capability gets its values.
-fn named_params(cap: &Capability, c: &Clause, params: &mut Map<String, Value>) {
+/// A number its parameter cannot take is declined; a word may be an ordinary one.
+fn named_params(
+    cap: &Capability,
+    c: &Clause,
+    params: &mut Map<String, Value>,
+) -> Result<(), Error> {
     let t = &c.toks;
     let open: Vec<&infra_capability::Param> = cap
         .params
@@ -426,17 +435,27 @@ fn named_params(cap: &Capability, c: &Clause, params: &mut Map<String, Value>) {
         };
         let raw = Value::from(v.raw.clone());
         let value = match v.kind {
-            Kind::Num(n) => Value::from(n as i64),
+            Kind::Num(n) => quantity::whole(n).map_or_else(|| Value::from(n), Value::from),
             _ => match v.low.as_str() {
                 "true" | "yes" | "on" => Value::from(true),
                 "false" | "no" | "off" => Value::from(false),
                 _ => raw,
             },
         };
-        if let Ok(v) = p.ty.check(&value) {
-            params.insert(p.name.clone(), v);
+        match p.ty.check(&value) {
+            Ok(v) => {
+                params.insert(p.name.clone(), v);
+            }
+            Err(why) if matches!(v.kind, Kind::Num(_)) => {
+                return Err(decline(
+                    &format!("`{} {}` cannot be used: {why}", p.name, v.raw),
+                    &format!("{} is {}", p.name, p.ty.describe()),
+                ));
+            }
+            Err(_) => {}
         }
     }
+    Ok(())
 }
 
 /// The kinds a capability's template writes, read from its table headers.

@@ -41,6 +41,7 @@ pub fn fact_op(
         value,
     };
     Ok(Some(match &f.amount {
+        Amount::Refused(why) => return Err(decline(why, "say a value in that range")),
         Amount::Delta(d) => Operation::Adjust {
             address: address.into(),
             attribute: attr.into(),

@@ -6,6 +6,7 @@
 
 use serde_json::Value;
 
+use super::bounds;
 use super::lex::{Kind, Tok};
 use super::quantity::{self, Quantity, Unit};
 use super::vocab;
@@ -15,6 +16,9 @@ pub enum Amount {
     Set(Value),
     Delta(f64),
     Factor(f64),
+    /// A number said for the attribute that it cannot take, and why (naming the
+    /// value and the range): the clause is declined, nothing is guessed instead.
+    Refused(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -192,10 +196,18 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
         let p1 = prev(q.start, 1);
         let p2 = prev(q.start, 2);
         let p3 = prev(q.start, 3);
-        let fact = |attr, kinds, amount| Fact {
+        let said: Vec<&str> = toks[q.start..q.end.min(toks.len())]
+            .iter()
+            .map(|t| t.raw.as_str())
+            .collect();
+        let said = said.join(" ");
+        let fact = |attr: &'static str, kinds: &'static [&'static str], amount: Amount| Fact {
             attr,
             kinds,
-            amount,
+            amount: match bounds::problem(attr, kinds, &amount, q.value, &said) {
+                Some(why) => Amount::Refused(why),
+                None => amount,
+            },
             pos: q.start,
         };
         match q.unit {
@@ -234,6 +246,12 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                 let value = match attr {
                     "disk" => (mib / 1024.0).ceil(),
                     "client_max_body_size" => {
+                        // Checked in MiB, before it becomes nginx's text ("100m").
+                        let checked = fact(attr, kinds, Amount::Set(num(mib.ceil())));
+                        if matches!(checked.amount, Amount::Refused(_)) {
+                            out.push(checked);
+                            continue;
+                        }
                         let m = mib.round() as i64;
                         let text = if m % 1024 == 0 && m > 0 {
                             format!("{}g", m / 1024)
@@ -300,10 +318,9 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                                 | "replies"
                         )
                     });
-                // An out-of-range port is kept: validation refuses it, saying why.
-                if matches!(p1, "port" | "on" | "listens" | "port:")
-                    && int.is_some_and(|p| p >= 0)
-                    && n.fract() == 0.0
+                // An out-of-range port is kept, to be declined by name ("port -5").
+                if matches!(p1, "port" | "port:")
+                    || (matches!(p1, "on" | "listens") && int.is_some() && n.fract() == 0.0)
                 {
                     out.push(fact("port", PROXY, Amount::Set(num(n))));
                 } else if matches!(p1, "ttl")
@@ -348,8 +365,8 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
         match &t.kind {
             Kind::Assign => {
                 if let Some(p) = t.low.strip_prefix("port=") {
-                    if let Ok(n) = p.parse::<i64>() {
-                        out.push(fact("port", PROXY, Amount::Set(Value::from(n))));
+                    if let Ok(n) = p.parse::<f64>() {
+                        out.push(fact("port", PROXY, port(n, &t.raw)));
                     }
                 }
             }
@@ -377,9 +394,10 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                     out.push(fact(attr, kinds, Amount::Factor(*n)));
                 }
             }
-            Kind::Word if t.low.starts_with(':') && t.low[1..].parse::<u16>().is_ok() => {
-                let n: i64 = t.low[1..].parse().unwrap_or(0);
-                out.push(fact("port", PROXY, Amount::Set(Value::from(n))));
+            // ":8080", and ":99999" too: it is declined by name, not ignored.
+            Kind::Word if t.low.starts_with(':') && t.low[1..].parse::<u64>().is_ok() => {
+                let n: f64 = t.low[1..].parse().unwrap_or(f64::NAN);
+                out.push(fact("port", PROXY, port(n, &t.raw)));
             }
             Kind::Ip(_) | Kind::Cidr => out.push(fact(
                 "ip",
@@ -534,6 +552,23 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
         }
     }
     prefer(out, toks)
+}
+
+/// Why the first refused fact was refused.
+pub fn refused(facts: &[Fact]) -> Option<&str> {
+    facts.iter().find_map(|f| match &f.amount {
+        Amount::Refused(why) => Some(why.as_str()),
+        _ => None,
+    })
+}
+
+/// A port as said, or why it cannot be one.
+fn port(n: f64, said: &str) -> Amount {
+    let amount = Amount::Set(num(n));
+    match bounds::problem("port", PROXY, &amount, n, said) {
+        Some(why) => Amount::Refused(why),
+        None => amount,
+    }
 }
 
 /// Is an attribute word for sizes within a few words of this quantity?

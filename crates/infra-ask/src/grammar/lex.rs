@@ -278,7 +278,31 @@ pub fn lex(text: &str, zones: &[String]) -> Vec<Tok> {
             out.push(punct(p, word_end + k));
         }
     }
+    non_finite_numbers(&mut out);
     out
+}
+
+/// "NaN cores", "inf GB of memory", "port infinity": words that read as a number
+/// where a number belongs are one (and are then declined by name, not skipped).
+/// Elsewhere "infinity" may be a name. Digits that overflow ("1e999") always are.
+fn non_finite_numbers(toks: &mut [Tok]) {
+    for i in 0..toks.len() {
+        let n = match toks[i].low.parse::<f64>() {
+            Ok(n) if toks[i].kind == Kind::Word && !n.is_finite() => n,
+            _ => continue,
+        };
+        let digits = toks[i].low.chars().any(|c| c.is_ascii_digit());
+        let unit_after = toks
+            .get(i + 1)
+            .is_some_and(|t| super::quantity::unit(&t.low).is_some());
+        let numeric_attribute_before = toks[i.saturating_sub(2)..i].iter().any(|t| {
+            super::vocab::attribute(&t.low)
+                .is_some_and(|(kinds, attr)| super::bounds::range(attr, kinds).is_some())
+        });
+        if digits || unit_after || numeric_attribute_before {
+            toks[i].kind = Kind::Num(n);
+        }
+    }
 }
 
 fn punct(c: char, at: usize) -> Tok {
@@ -323,6 +347,7 @@ pub fn normalise(text: &str) -> String {
         ("\u{2013}", "-"),
         ("\u{2014}", "-"),
         ("\u{2192}", "->"),
+        ("\u{2212}", "-"),
         (" any more", " anymore"),
         (" Any more", " anymore"),
     ] {
@@ -386,8 +411,10 @@ fn classify(word: &str, zones: &[String]) -> Tok {
 
 /// "4gb" → (4, "gb"); "1.5g" → (1.5, "g"). Only letters may follow the number.
 fn glued(w: &str) -> Option<(f64, String)> {
-    let split = w.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-    if split == 0 {
+    // "-5gb": negative, to be declined by name rather than read as a word.
+    let sign = usize::from(w.starts_with('-'));
+    let split = sign + w[sign..].find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    if split == sign {
         return None;
     }
     let (n, unit) = w.split_at(split);
@@ -452,6 +479,19 @@ mod tests {
         assert!(t[1].hostile);
         let t = lex("to http://10.0.20.7;} server { listen 81", &[]);
         assert!(t[1].hostile);
+    }
+
+    #[test]
+    fn numbers_that_cannot_be_used_still_read_as_numbers() {
+        let k = kinds("give it NaN cores and inf GB, ttl infinity, -5gb, \u{2212}3 cores");
+        assert!(matches!(k[2].1, Kind::Num(n) if n.is_nan()));
+        assert!(matches!(k[5].1, Kind::Num(n) if n.is_infinite()));
+        assert!(matches!(k[9].1, Kind::Num(n) if n.is_infinite()));
+        assert_eq!(k[11].1, Kind::Qty(-5.0, "gb".into()));
+        assert_eq!(k[13].1, Kind::Num(-3.0));
+        assert!(matches!(kinds("1e999 cores")[0].1, Kind::Num(n) if n.is_infinite()));
+        // Elsewhere a name.
+        assert_eq!(kinds("deploy infinity")[1].1, Kind::Word);
     }
 
     #[test]

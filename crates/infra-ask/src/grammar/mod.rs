@@ -5,6 +5,7 @@
 //! model backends answer in. When a clause cannot be grounded it declines,
 //! saying what was missing and what exists.
 
+pub mod bounds;
 pub mod create;
 pub mod dns;
 pub mod edit;
@@ -136,6 +137,9 @@ impl Grammar<'_> {
                 "names are letters, digits and '-'; hosts and URLs hold no spaces, quotes, braces, `;`, `|` or `$`",
             ));
         }
+        if let Some(why) = toks.iter().find_map(bounds::bad_port) {
+            return Err(decline(&why, "a port is a whole number from 1 to 65535"));
+        }
         let mut ctx = Ctx::default();
         let toks = background(toks);
         let clauses = self.clauses(&toks, &lex::normalise(text));
@@ -212,7 +216,7 @@ impl Grammar<'_> {
     /// Split where a new verb starts after a comma, dash, colon, "and", "but" or
     /// "then"; a sentence end always splits. A clause without a verb and without
     /// something to act on joins the clause after it.
-    fn clauses(&self, toks: &[Tok], text: &str) -> Vec<Clause> {
+    pub(crate) fn clauses(&self, toks: &[Tok], text: &str) -> Vec<Clause> {
         let words: Vec<&str> = toks.iter().map(|t| t.low.as_str()).collect();
         let mut cuts = vec![0];
         let mut i = 0;
@@ -535,6 +539,12 @@ impl Grammar<'_> {
     }
 
     fn clause(&self, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
+        // A number the clause gives that its attribute cannot take declines it
+        // here, whatever the clause does: nothing further may drop or replace it.
+        let spans: Vec<(usize, usize)> = c.mentions.iter().map(|m| (m.start, m.end)).collect();
+        if let Some(why) = facts::refused(&facts::extract(&c.toks, &spans)) {
+            return Err(decline(why, "say a value in that range"));
+        }
         if vocab::keeps(&c.words()) {
             return remove::keep(self, c, ctx);
         }

@@ -193,16 +193,17 @@ impl Beneath {
         Ok(out)
     }
 
-    /// Temp files (`.NAME.tmp.PID`) under `rel` left by a write killed before its
-    /// rename: NAME accepted by `mine`, PID no longer running on this machine.
+    /// Temp files (`.NAME.tmp.PID`) under `rel` whose NAME `mine` accepts. Only a
+    /// caller holding the project lock asks: no write of this project is running,
+    /// so each is left by one that was killed before its rename. (The PID is not
+    /// consulted: after a crash it may well name some other, living process.)
     pub fn stale_temps(&self, rel: &Path, mine: &dyn Fn(&str) -> bool) -> io::Result<Vec<String>> {
         Ok(self
             .list_names(rel)?
             .into_iter()
             .filter(|rel| {
                 let base = rel.rsplit('/').next().unwrap_or(rel);
-                parse_temp_name(base)
-                    .is_some_and(|(name, pid)| mine(name) && !crate::util::pid_alive(pid))
+                parse_temp_name(base).is_some_and(|(name, _)| mine(name))
             })
             .collect())
     }

@@ -47,8 +47,8 @@ impl Lock {
             }
         }
         let previous = read_info(&mut file);
-        // Holding the lock, no other infra writes here: temp files of a state write
-        // that a kill interrupted can go.
+        // Holding the lock, no other infra writes here: every temp file of a state
+        // write is one a kill interrupted.
         if let Ok(dir) =
             infra_core::beneath::Beneath::open(path.parent().expect("lock file has a parent"))
         {

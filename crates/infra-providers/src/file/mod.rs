@@ -234,10 +234,16 @@ impl Provider for FileProvider {
     }
 
     async fn tidy(&self) -> Result<Vec<String>> {
+        // Ours: it carries this project's marker, or it was cut off before the
+        // marker line was whole (empty, or a beginning of it).
+        let start = format!("{} infra:{}/", self.comment, self.project);
         self.root
             .remove_stale_temps(
                 |_| true,
-                |data| self.split(&String::from_utf8_lossy(data)).0.is_some(),
+                |data| {
+                    start.as_bytes().starts_with(data)
+                        || self.split(&String::from_utf8_lossy(data)).0.is_some()
+                },
             )
             .await
     }

@@ -74,8 +74,8 @@ pub fn symlink(base: &Path, target: &Path, rel: &Path) -> Result<()> {
     root.symlink(target, rel).map_err(|e| err(rel, e))
 }
 
-/// Names (relative to `dir`) of `.NAME.tmp.PID` files whose NAME `mine` accepts
-/// and whose process no longer runs. Only names are read, never contents.
+/// Names (relative to `dir`) of `.NAME.tmp.PID` files whose NAME `mine` accepts.
+/// Only names are read, never contents.
 pub fn stale_temps(base: &Path, dir: &Path, mine: &dyn Fn(&str) -> bool) -> Result<Vec<String>> {
     match open(base) {
         Ok(root) => root.stale_temps(dir, mine).map_err(|e| err(dir, e)),

@@ -195,9 +195,9 @@ impl Root {
     }
 
     /// Temp files (`.NAME.tmp.PID`) left below the root by a write that was killed
-    /// before its rename, whose NAME `mine` accepts and whose process is gone (local
-    /// only: a pid means nothing on another host). Each is removed only if `owned`
-    /// says its content is this project's; returns the removed names.
+    /// before its rename, whose NAME `mine` accepts (local only; the caller holds
+    /// the project lock, so no write of this project is running). Each is removed
+    /// only if `owned` says its content is this project's; returns the removed names.
     pub async fn remove_stale_temps(
         &self,
         mine: impl Fn(&str) -> bool,
