@@ -132,32 +132,37 @@ fn webhooks(s: &str, out: &mut Vec<(Range<usize>, &'static str)>) {
 
 fn tokens(s: &str, out: &mut Vec<(Range<usize>, &'static str)>) {
     let token_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-    let bytes = s.as_bytes();
-    for (i, _) in s.char_indices() {
-        // A token starts a word.
-        if i > 0 && token_char(bytes[i - 1] as char) {
-            continue;
-        }
-        let rest = &s[i..];
-        let len = rest.find(|c: char| !token_char(c)).unwrap_or(rest.len());
-        let word = &rest[..len];
-        if let Some((_, _, what)) = PREFIXES
-            .iter()
-            .find(|(p, min, _)| word.starts_with(p) && word.len() >= p.len() + min)
-        {
-            // `sk-` alone is common in names (`sk-web`): the rest must look random.
-            if !word.starts_with("sk-") || word.starts_with("sk-ant-") || random(&word[3..]) {
-                out.push((i..i + len, what));
+    // One pass over the words (maximal runs of token characters).
+    let mut start = None;
+    for (i, c) in s.char_indices().chain(std::iter::once((s.len(), ' '))) {
+        match (token_char(c) && i < s.len(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(b)) => {
+                start = None;
+                if let Some(what) = token_kind(&s[b..i]) {
+                    out.push((b..i, what));
+                }
             }
-        } else if word.len() == 20
-            && word.starts_with("AKIA")
-            && word[4..]
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        {
-            out.push((i..i + len, "an AWS access key id"));
+            _ => {}
         }
     }
+}
+
+fn token_kind(word: &str) -> Option<&'static str> {
+    if let Some((_, _, what)) = PREFIXES
+        .iter()
+        .find(|(p, min, _)| word.starts_with(p) && word.len() >= p.len() + min)
+    {
+        // `sk-` alone is common in names (`sk-web`): the rest must look random.
+        if !word.starts_with("sk-") || word.starts_with("sk-ant-") || random(&word[3..]) {
+            return Some(what);
+        }
+        return None;
+    }
+    (word.len() == 20
+        && word.starts_with("AKIA")
+        && word[4..].bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+    .then_some("an AWS access key id")
 }
 
 /// Letters and digits mixed as in a generated key, not a name.

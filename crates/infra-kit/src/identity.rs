@@ -78,12 +78,13 @@ pub(crate) fn check(
         }
     }
     for files in paths.values() {
+        // Each path's parent directories looked up by name: linear, not pairwise.
+        let by_path: BTreeMap<&str, &Resource> = files.iter().map(|(p, r)| (*p, *r)).collect();
         for (path, r) in files {
-            let parent = files.iter().find(|(other, _)| {
-                path.len() > other.len()
-                    && path.starts_with(*other)
-                    && path.as_bytes()[other.len()] == b'/'
-            });
+            let parent = path
+                .match_indices('/')
+                .map(|(i, _)| &path[..i])
+                .find_map(|dir| by_path.get(dir).map(|owner| (dir, *owner)));
             if let Some((other, owner)) = parent {
                 d.push(
                     Diagnostic::error(format!(
