@@ -161,7 +161,9 @@ fn token_kind(word: &str) -> Option<&'static str> {
     }
     (word.len() == 20
         && word.starts_with("AKIA")
-        && word[4..].bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+        && word[4..]
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
     .then_some("an AWS access key id")
 }
 
