@@ -35,34 +35,6 @@ const POINTS: &[&str] = &[
     "git:after-branch:1",
 ];
 
-/// The state file's `git status --porcelain` code ("" when clean).
-fn state_status(env: &TestEnv) -> String {
-    let out = env
-        .git(&["status", "--porcelain", "--", ".infra/state.json"])
-        .stdout;
-    out.get(..2).unwrap_or("").to_string()
-}
-
-fn temp_files(env: &TestEnv) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![env.p("out"), env.p(".infra")];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries {
-            let e = e.unwrap();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else if name.starts_with('.') && name.contains(".tmp.") {
-                out.push(e.path().display().to_string());
-            }
-        }
-    }
-    out
-}
-
 fn files_on_disk(env: &TestEnv) -> usize {
     (0..2)
         .filter_map(|d| std::fs::read_dir(env.p(&format!("out/d{d}"))).ok())
@@ -88,7 +60,7 @@ fn kill_then_recover(env: &TestEnv, point: &str, expect_files: usize) -> bool {
     );
     // Never a new HEAD with the old record in the index (`MM`): a later
     // `git commit` would put the old state back.
-    let status = state_status(env);
+    let status = env.state_status();
     assert!(
         ["", " M", "M ", "A ", "??"].contains(&status.as_str()),
         "{point}: .infra/state.json is `{status}` after the kill"
@@ -103,9 +75,13 @@ fn kill_then_recover(env: &TestEnv, point: &str, expect_files: usize) -> bool {
         "{point}: recovery apply failed:\n{}",
         run.all()
     );
-    assert_eq!(state_status(env), "", "{point}: the state is not committed");
     assert_eq!(
-        temp_files(env),
+        env.state_status(),
+        "",
+        "{point}: the state is not committed"
+    );
+    assert_eq!(
+        env.temp_files(),
         Vec::<String>::new(),
         "{point}: temp files left"
     );
@@ -162,7 +138,7 @@ fn an_index_lock_of_a_killed_infra_is_recovered_and_a_foreign_one_is_named() {
     std::fs::remove_file(env.p(".git/index.lock")).unwrap();
     // Removing it is all the fix: the state saved by that apply is committed next.
     env.infra(&["apply", "--yes"]).expect(0);
-    assert_eq!(state_status(&env), "");
+    assert_eq!(env.state_status(), "");
     assert_eq!(files_on_disk(&env), 3);
 
     // An infra killed while git2 held the index lock: its marker names a process
@@ -174,6 +150,6 @@ fn an_index_lock_of_a_killed_infra_is_recovered_and_a_foreign_one_is_named() {
     env.infra(&["apply", "--yes"]).expect(0);
     assert!(!env.exists(".git/index.lock"));
     assert!(!env.exists(".git/infra-commit.pid"));
-    assert_eq!(state_status(&env), "");
+    assert_eq!(env.state_status(), "");
     assert_eq!(files_on_disk(&env), 4);
 }

@@ -230,33 +230,6 @@ fn infra(
         .unwrap()
 }
 
-fn status_of_state(env: &TestEnv) -> String {
-    let out = env
-        .git(&["status", "--porcelain", "--", ".infra/state.json"])
-        .stdout;
-    out.get(..2).unwrap_or("").to_string()
-}
-
-fn temp_files(env: &TestEnv) -> usize {
-    let mut n = 0;
-    let mut stack = vec![env.p("out"), env.p(".infra")];
-    while let Some(dir) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in rd {
-            let e = e.unwrap();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else if name.starts_with('.') && name.contains(".tmp.") {
-                n += 1;
-            }
-        }
-    }
-    n
-}
-
 fn soak(t: &dyn Target, kills: usize, seed: u64) -> Figures {
     let env = project(t);
     let mut rng = Rng(seed);
@@ -320,7 +293,7 @@ fn soak(t: &dyn Target, kills: usize, seed: u64) -> Figures {
         if status.signal() == Some(9) {
             f.landed_mid_apply += 1;
         }
-        if status_of_state(&env) == "MM" {
+        if env.state_status() == "MM" {
             f.stale_index += 1;
         }
         let mut plan = infra(&env, t, &["plan"], None);
@@ -335,10 +308,10 @@ fn soak(t: &dyn Target, kills: usize, seed: u64) -> Figures {
         "{}: the converging apply failed",
         t.name()
     );
-    if !status_of_state(&env).is_empty() {
+    if !env.state_status().is_empty() {
         f.uncommitted += 1;
     }
-    f.temp_files = temp_files(&env);
+    f.temp_files = env.temp_files().len();
     let owned = t.owned(&env);
     let mut unique = owned.clone();
     unique.dedup();

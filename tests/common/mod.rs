@@ -214,6 +214,34 @@ impl TestEnv {
         out
     }
 
+    /// `git status --porcelain` of the state file ("" when committed as it is).
+    pub fn state_status(&self) -> String {
+        let out = self
+            .git(&["status", "--porcelain", "--", ".infra/state.json"])
+            .stdout;
+        out.get(..2).unwrap_or("").to_string()
+    }
+
+    /// Temp files (`.NAME.tmp.PID`) below `out/` and `.infra/`, links not followed.
+    pub fn temp_files(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.p("out"), self.p(".infra")];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    stack.push(e.path());
+                } else if name.starts_with('.') && name.contains(".tmp.") {
+                    out.push(e.path().display().to_string());
+                }
+            }
+        }
+        out
+    }
+
     pub fn head(&self) -> String {
         self.git(&["rev-parse", "HEAD"]).stdout.trim().to_string()
     }

@@ -278,44 +278,36 @@ fn finish_without_changes(
         Some(repo) if !changed => !repo.dirty(&[state::STATE_FILE])?.is_empty(),
         _ => false,
     };
-    if uncommitted {
-        if let Some(repo) = repo {
-            let subject = "infra apply: record the state an interrupted apply saved";
-            let trailers = [
-                ("Infra-Plan", "+0 ~0 -0".to_string()),
-                (
-                    "Infra-Applied-Spec",
-                    head.unwrap_or("uncommitted").to_string(),
-                ),
-            ];
-            repo.commit_paths(
-                &[state::STATE_FILE],
-                &git::message(
-                    subject,
-                    Some("An earlier apply saved this state and stopped before committing it."),
-                    &trailers,
-                ),
-            )?;
-        }
-        if say {
-            println!("\nThe state an interrupted apply saved is now committed.");
-        }
+    let (subject, body, said) = if changed {
+        (
+            "infra apply: record refreshed state",
+            "The live objects differed from the recorded state; the state now records them.",
+            "The recorded state was updated to match live objects.",
+        )
+    } else if uncommitted {
+        (
+            "infra apply: record the state an interrupted apply saved",
+            "An earlier apply saved this state and stopped before committing it.",
+            "The state an interrupted apply saved is now committed.",
+        )
+    } else {
+        return Ok(0);
+    };
+    if let Some(repo) = repo {
+        let trailers = [
+            ("Infra-Plan", "+0 ~0 -0".to_string()),
+            (
+                "Infra-Applied-Spec",
+                head.unwrap_or("uncommitted").to_string(),
+            ),
+        ];
+        repo.commit_paths(
+            &[state::STATE_FILE],
+            &git::message(subject, Some(body), &trailers),
+        )?;
     }
-    if changed {
-        if let Some(repo) = repo {
-            let subject = "infra apply: record refreshed state";
-            let trailers = [
-                ("Infra-Plan", "+0 ~0 -0".to_string()),
-                (
-                    "Infra-Applied-Spec",
-                    head.unwrap_or("uncommitted").to_string(),
-                ),
-            ];
-            repo.commit_paths(&[state::STATE_FILE], &git::message(subject, Some("The live objects differed from the recorded state; the state now records them."), &trailers))?;
-        }
-        if say {
-            println!("\nThe recorded state was updated to match live objects.");
-        }
+    if say {
+        println!("\n{said}");
     }
     Ok(0)
 }
