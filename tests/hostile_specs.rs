@@ -37,6 +37,9 @@ kind = "prometheus"
 targets_dir = "targets"
 "#;
 
+/// A Proxmox node beside the others (containers then name their provider).
+const PVE: &str = "\n[providers.pve]\nkind = \"proxmox\"\nendpoint = \"https://pve.lan:8006\"\nnode = \"pve1\"\ntoken = \"env:PVE_TOKEN\"\n";
+
 const FILE: &str = "[file.a]\npath = \"a.txt\"\ncontent = \"a\"\n";
 const CONTAINER: &str =
     "[container.app]\nimage = \"nginx:1.27\"\nhostname = \"app\"\nports = [\"8080:80\"]\n";
@@ -331,7 +334,7 @@ fn unicode() -> Vec<Case> {
             "[file.a]\npath = \"{}.txt\"\ncontent = \"x\"\n",
             "n".repeat(256)
         ),
-        &["at most 255"],
+        &["at most 239"],
     ));
     out.push(case(
         "path 4097 bytes",
@@ -494,8 +497,15 @@ fn duplicates() -> Vec<Case> {
         case("same path ./", "[file.a]\npath = \"d/x.txt\"\ncontent = \"a\"\n[file.b]\npath = \"d/x.txt\"\ncontent = \"b\"\n", &["same object"]),
         case("path below file", "[file.a]\npath = \"x.txt\"\ncontent = \"a\"\n[file.b]\npath = \"x.txt/y.txt\"\ncontent = \"b\"\n", &["below"]),
         case("path below deep", "[file.a]\npath = \"d/x\"\ncontent = \"a\"\n[file.b]\npath = \"d/x/y/z\"\ncontent = \"b\"\n", &["below"]),
-        case("same hostname", "[container.a]\nimage = \"nginx\"\nhostname = \"web\"\nports = [\"81:80\"]\n[container.b]\nimage = \"nginx\"\nhostname = \"web\"\nports = [\"82:80\"]\n", &["same object"]),
-        case("same hostname case", "[container.a]\nimage = \"nginx\"\nhostname = \"Web\"\nports = [\"81:80\"]\n[container.b]\nimage = \"nginx\"\nhostname = \"web\"\nports = [\"82:80\"]\n", &["same object"]),
+        Case {
+            main: "[container.a]\nprovider = \"pve\"\nimage = \"local:vztmpl/debian-12.tar.zst\"\nhostname = \"web\"\nip = \"10.0.0.5/24\"\n[container.b]\nprovider = \"pve\"\nimage = \"local:vztmpl/debian-12.tar.zst\"\nhostname = \"web\"\nip = \"10.0.0.6/24\"\n".into(),
+            ..infra_case("same hostname on one node", PVE, &["same object"])
+        },
+        Case {
+            main: "[container.a]\nprovider = \"pve\"\nimage = \"local:vztmpl/debian-12.tar.zst\"\nhostname = \"Web\"\nip = \"10.0.0.5/24\"\n[container.b]\nprovider = \"pve\"\nimage = \"local:vztmpl/debian-12.tar.zst\"\nhostname = \"web\"\nip = \"10.0.0.6/24\"\n".into(),
+            ..infra_case("same hostname case", PVE, &["same object"])
+        },
+        case("one rrset twice", format!("{RECORD}[dns_record.www2]\nzone = \"example.com\"\nname = \"www\"\ntype = \"A\"\ncontent = \"192.0.2.2\"\n"), &["same object"]),
         case("same record", format!("{RECORD}[dns_record.www2]\nzone = \"example.com\"\nname = \"www\"\ntype = \"A\"\ncontent = \"192.0.2.1\"\n"), &["same object"]),
         case("same site", format!("{SITE}[proxy_site.b]\nserver_name = \"app.example.com\"\nupstream = \"http://127.0.0.1:9090\"\n"), &["same object"]),
         case("declared twice", "[file.a]\npath = \"a\"\ncontent = \"a\"\n[file.a]\npath = \"b\"\ncontent = \"b\"\n", &["TOML syntax", "declared twice"]),

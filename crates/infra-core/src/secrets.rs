@@ -72,7 +72,7 @@ fn pem(s: &str, out: &mut Vec<(Range<usize>, &'static str)>) {
         let Some(head_end) = head_end else { return };
         let label = &s[start + 11..head_end];
         let next = head_end + 5;
-        if label.ends_with("PRIVATE KEY") && label.len() < 40 {
+        if label.contains("PRIVATE KEY") && label.len() < 40 {
             let end = s[next..]
                 .find("-----END ")
                 .and_then(|j| {
@@ -153,8 +153,12 @@ fn token_kind(word: &str) -> Option<&'static str> {
         .iter()
         .find(|(p, min, _)| word.starts_with(p) && word.len() >= p.len() + min)
     {
-        // `sk-` alone is common in names (`sk-web`): the rest must look random.
-        if !word.starts_with("sk-") || word.starts_with("sk-ant-") || random(&word[3..]) {
+        // `sk-` alone is common in names (`sk-fra1-production-db-01`): a key has a
+        // long random part (`sk-proj-<random>`, `sk-<random>`).
+        let keyed = word[3..]
+            .split(['-', '_'])
+            .any(|part| part.len() >= 20 && random(part));
+        if !word.starts_with("sk-") || word.starts_with("sk-ant-") || keyed {
             return Some(what);
         }
         return None;
@@ -225,6 +229,8 @@ mod tests {
     fn ordinary_values_are_not_secrets() {
         for s in [
             "sk-web",
+            "sk-fra1-production-db-01",
+            "sk-learn-server-2024-v1",
             "task-runner-sk-1",
             "desk-manager-production-eu",
             "https://user@host/x",

@@ -695,7 +695,7 @@ fn check_owner(address: &str, live: &providers::Observed, provider: &str) -> Res
             ))
             .hint(format!(
                 "the state does not match what exists: restore it from git (`git checkout -- .infra/state.json`), \
-                 or forget the record with `infra state rm {address}`"
+                 or forget the record with `infra state rm {address}`; if the [project] name changed, the markers name the old one"
             )))
         }
     }

@@ -29,12 +29,23 @@ impl CommitGuard {
     pub fn recover(git_dir: &Path, branch: Option<&str>) {
         let marker = git_dir.join(MARKER);
         let Some(pid) = read_pid(&marker) else { return };
-        if pid_alive(pid) {
+        // Our own pid is a reuse (a container gives infra the same one each run).
+        if pid != std::process::id() && pid_alive(pid) {
             return;
         }
-        let _ = std::fs::remove_file(git_dir.join("index.lock"));
+        let Ok(marked) = std::fs::metadata(&marker).and_then(|m| m.modified()) else {
+            return;
+        };
+        let mut locks = vec![git_dir.join("index.lock")];
         if let Some(b) = branch {
-            let _ = std::fs::remove_file(git_dir.join(format!("refs/heads/{b}.lock")));
+            locks.push(git_dir.join(format!("refs/heads/{b}.lock")));
+        }
+        for lock in locks {
+            // Only a lock made during that commit: a later one is some git command's.
+            let made = std::fs::symlink_metadata(&lock).and_then(|m| m.modified());
+            if made.is_ok_and(|t| t <= marked + std::time::Duration::from_secs(5)) {
+                let _ = std::fs::remove_file(&lock);
+            }
         }
         let _ = std::fs::remove_file(&marker);
     }

@@ -62,6 +62,10 @@ pub struct KindSupport {
     /// guest's template): when the live object does not show one, the spec's value
     /// is no change at all — never a replacement of an imported object.
     pub write_only: &'static [&'static str],
+    /// What makes two resources one object on this provider, when it differs from
+    /// the schema's `identity` (Docker names containers by address, so hostnames
+    /// may repeat; a PowerDNS rrset is one zone, name and type).
+    pub identity: Option<&'static [&'static str]>,
     /// Per-resource settings it takes in `[KIND.NAME.PROVIDER]`.
     pub settings: &'static [&'static str],
     /// Those it changes in place; a change of any other forces replacement.
@@ -84,6 +88,7 @@ impl KindSupport {
             replace_on: &[],
             restart_on: &[],
             write_only: &[],
+            identity: None,
             settings: &[],
             settings_in_place: &[],
             check_setting: any_setting,

@@ -51,7 +51,14 @@ pub fn validate_auditing(
         |pkind: &str, kind: &str| catalog.iter().any(|i| i.kind == pkind && i.serves(kind));
     crate::identity::check(
         spec,
-        &|r| spec.provider_for(r, serves).map(|p| p.name.clone()),
+        &|r| {
+            let p = spec.provider_for(r, serves)?;
+            let support = catalog
+                .iter()
+                .find(|i| i.kind == p.kind)
+                .and_then(|i| i.kind_support(&r.address.kind));
+            Some((p.name.clone(), support))
+        },
         &mut d,
     );
     let mut contexts = BTreeMap::new();

@@ -1,7 +1,8 @@
 //! Two resources that would be one live object: the same identity (a file's path,
-//! a container's hostname, a record's zone/name/type/content) on one provider
-//! instance, or a file path below another resource's file. Apply would fail (or
-//! worse, the second write would win); validate names both places instead.
+//! a container's hostname on one node, a record's zone/name/type/content, or what
+//! the provider's `KindSupport::identity` says instead) on one provider instance,
+//! or a file path below another resource's file. Apply would fail (or worse, the
+//! second write would win); validate names both places instead.
 
 use std::collections::BTreeMap;
 
@@ -9,11 +10,14 @@ use infra_core::spec::diag::{Diagnostic, Diagnostics};
 use infra_core::spec::schema::{self, Ty};
 use infra_core::spec::{refs, Resource, Spec, Value};
 
-pub(crate) fn check(
-    spec: &Spec,
-    provider_of: &dyn Fn(&Resource) -> Option<String>,
-    d: &mut Diagnostics,
-) {
+use crate::KindSupport;
+
+/// The provider instance serving a resource, and what that provider says of the
+/// kind (its own identity, if it has one).
+pub(crate) type ProviderOf<'a> =
+    dyn Fn(&Resource) -> Option<(String, Option<&'static KindSupport>)> + 'a;
+
+pub(crate) fn check(spec: &Spec, provider_of: &ProviderOf<'_>, d: &mut Diagnostics) {
     // (provider, kind, identity values) → first resource with them.
     let mut seen: BTreeMap<(String, String, Vec<String>), &Resource> = BTreeMap::new();
     // (provider, kind) → paths of RelPath identities, for the file-below-file check.
@@ -22,24 +26,28 @@ pub(crate) fn check(
         let Some(kind) = schema::kind(&r.address.kind) else {
             continue;
         };
-        if kind.identity.is_empty() {
-            continue;
-        }
-        let Some(provider) = provider_of(r) else {
+        let Some((provider, support)) = provider_of(r) else {
             continue;
         };
+        let identity = support.and_then(|s| s.identity).unwrap_or(kind.identity);
+        if identity.is_empty() {
+            continue;
+        }
         let mut attrs = r.attrs.clone();
         kind.fill_defaults(&mut attrs, |_| false);
-        let values: Option<Vec<String>> = kind
-            .identity
+        let values: Option<Vec<String>> = identity
             .iter()
             .map(|a| match attrs.get(*a) {
                 Some(v) if refs::has_refs(v) => None,
-                // Host and DNS names compare without case; paths do not.
-                Some(Value::String(s)) if kind.attr(a).is_some_and(|t| t.ty == Ty::RelPath) => {
-                    Some(s.clone())
+                // Host and DNS names compare without case; paths and contents do not.
+                Some(Value::String(s))
+                    if kind
+                        .attr(a)
+                        .is_some_and(|t| matches!(t.ty, Ty::Hostname | Ty::DnsName | Ty::Zone)) =>
+                {
+                    Some(s.to_lowercase())
                 }
-                Some(Value::String(s)) => Some(s.to_lowercase()),
+                Some(Value::String(s)) => Some(s.clone()),
                 Some(v) => Some(v.to_string()),
                 None => Some(String::new()),
             })
@@ -52,21 +60,21 @@ pub(crate) fn check(
                     "`{}` is the same object as `{}`: both have {}",
                     r.address,
                     first.address,
-                    describe(kind.identity, &key.2)
+                    describe(identity, &key.2)
                 ))
                 .at(r.loc.clone())
                 .help(format!(
                     "`{}` is declared at {}; give one of them another {}",
                     first.address,
                     spec.sources.describe(&first.loc),
-                    kind.identity[0]
+                    identity[0]
                 )),
             ),
             None => {
                 seen.insert(key.clone(), r);
             }
         }
-        if let [attr] = kind.identity {
+        if let [attr] = identity {
             if kind.attr(attr).is_some_and(|a| a.ty == Ty::RelPath) {
                 if let Some(Value::String(p)) = r.attrs.get(*attr) {
                     paths

@@ -98,14 +98,19 @@ impl Beneath {
         let (parent, name) = split(rel)?;
         let dir = self.open_dir(parent, create_dirs)?;
         let tmp = temp_name(name);
+        // Whatever is at the temp name (a leftover, or something planted there: a
+        // FIFO would block the open, a hard link would be written through) goes first;
+        // the new one is created exclusively, never opened.
+        let _ = rustix::fs::unlinkat(&dir, tmp.as_str(), AtFlags::empty());
         let result = (|| -> io::Result<()> {
             let fd = rustix::fs::openat(
                 &dir,
                 tmp.as_str(),
                 OFlags::WRONLY
                     | OFlags::CREATE
-                    | OFlags::TRUNC
+                    | OFlags::EXCL
                     | OFlags::NOFOLLOW
+                    | OFlags::NONBLOCK
                     | OFlags::CLOEXEC,
                 Mode::from_raw_mode(mode & 0o777),
             )?;
@@ -173,7 +178,16 @@ impl Beneath {
                 }
                 // Removed (or replaced by something else) since the listing.
                 Ok(None) => Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::InvalidData => Ok(()),
+                // Not a file infra could have written (replaced meanwhile, or larger
+                // than any): not an object of this root, so not a reason to fail.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::InvalidData | io::ErrorKind::FileTooLarge
+                    ) =>
+                {
+                    Ok(())
+                }
                 Err(e) => Err(named(&self.path.join(rel).join(rel_name), e)),
             }
         })?;
@@ -229,13 +243,17 @@ impl Beneath {
         recursive: bool,
         visit: &mut dyn FnMut(BorrowedFd<'_>, &str, &str, FileType) -> io::Result<()>,
     ) -> io::Result<()> {
-        let top = match self.open_dir(rel, false) {
-            Ok(d) => d,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        let mut stack: Vec<(OwnedFd, String)> = vec![(top, String::new())];
-        while let Some((fd, prefix)) = stack.pop() {
+        // Directories still to read, by path: one open at a time, however wide
+        // the tree (each is opened again beneath the root, never through a link).
+        let mut stack: Vec<String> = vec![String::new()];
+        while let Some(prefix) = stack.pop() {
+            let fd = match self.open_dir(&rel.join(&prefix), false) {
+                Ok(d) => d,
+                Err(e) if e.kind() == io::ErrorKind::NotFound && prefix.is_empty() => return Ok(()),
+                // Removed (or replaced by a link) since it was listed.
+                Err(_) if !prefix.is_empty() => continue,
+                Err(e) => return Err(e),
+            };
             let shown = |n: &str| self.path.join(rel).join(&prefix).join(n);
             let mut entries =
                 rustix::fs::Dir::read_from(&fd).map_err(|e| named(&shown(""), e.into()))?;
@@ -255,14 +273,7 @@ impl Beneath {
                 let kind = FileType::from_raw_mode(stat.st_mode);
                 visit(fd.as_fd(), &name, &rel_name, kind)?;
                 if kind == FileType::Directory && recursive {
-                    let sub = rustix::fs::openat(
-                        &fd,
-                        entry.file_name(),
-                        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                        Mode::empty(),
-                    )
-                    .map_err(|e| named(&shown(&name), e.into()))?;
-                    stack.push((sub, format!("{rel_name}/")));
+                    stack.push(format!("{rel_name}/"));
                 }
             }
         }

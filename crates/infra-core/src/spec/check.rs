@@ -71,8 +71,9 @@ fn is_rel_path(s: &str) -> bool {
         && s.split('/').all(|c| !c.is_empty() && c != ".." && c != ".")
 }
 
-/// Longest path component and path Linux takes (NAME_MAX, PATH_MAX).
-pub const MAX_COMPONENT_BYTES: usize = 255;
+/// Longest file name and path infra writes: Linux takes 255 and 4096 (NAME_MAX,
+/// PATH_MAX), and the temp file beside a file (`.NAME.tmp.PID`) needs 16 more.
+pub const MAX_COMPONENT_BYTES: usize = 255 - ".".len() - ".tmp.".len() - 10;
 pub const MAX_PATH_BYTES: usize = 4096;
 
 /// Characters that make a name look like another: control characters, bidi

@@ -37,8 +37,14 @@ impl CloudflareProvider {
         // zone name → (index, item), in the order given.
         let mut by_zone: BTreeMap<String, Vec<(usize, Item)>> = BTreeMap::new();
         for (i, op) in ops.into_iter().enumerate() {
+            let delete = matches!(op, BatchOp::Delete { .. });
             match self.item(op).await {
                 Ok((zone, item)) => by_zone.entry(zone).or_default().push((i, item)),
+                // Already gone (deleted outside infra, or by a batch whose answer was
+                // lost): done, and not sent, which would fail its whole batch.
+                Err(ProviderError::NotFound(_)) if delete => {
+                    results[i] = Some(Ok(BatchResult::Deleted))
+                }
                 Err(e) => results[i] = Some(Err(e)),
             }
         }
@@ -189,11 +195,16 @@ impl CloudflareProvider {
             Ok(a) => a,
             Err(e) => {
                 if e.is_transient() {
-                    // The transaction may have been applied and its answer lost.
+                    // The transaction may have been applied and its answer lost: the
+                    // retry looks for the posts by marker, and reads each delete again.
                     let mut u = self.uncertain.lock().expect("uncertain lock");
                     for (_, it) in &chunk {
-                        if let Item::Post { address, .. } = it {
-                            u.insert(address.clone());
+                        match it {
+                            Item::Post { address, .. } => {
+                                u.insert(address.clone());
+                            }
+                            Item::Delete { id } => self.forget(id),
+                            Item::Patch { .. } => {}
                         }
                     }
                 }

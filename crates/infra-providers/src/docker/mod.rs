@@ -84,6 +84,8 @@ const KINDS: &[KindSupport] = &[KindSupport {
     ],
     restart_on: &[],
     write_only: &[],
+    // Containers are named after their address; hostnames may repeat.
+    identity: Some(&[]),
     settings: convert::SETTINGS,
     // `restart` is updated in place; extra `labels` are fixed at create.
     settings_in_place: &["restart"],

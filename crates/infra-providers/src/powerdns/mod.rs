@@ -53,7 +53,12 @@ pub static INFO: ProviderInfo = ProviderInfo {
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
 
-const KINDS: &[KindSupport] = &[KindSupport::plain(kinds::DNS_RECORD)];
+const KINDS: &[KindSupport] = &[KindSupport {
+    // One resource is one rrset: a second with the same zone, name and type is
+    // the same object, whatever its content.
+    identity: Some(&["zone", "name", "type"]),
+    ..KindSupport::plain(kinds::DNS_RECORD)
+}];
 
 /// Zones read at the same time during a refresh.
 const ZONE_READS: usize = 4;

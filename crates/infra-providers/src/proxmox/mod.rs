@@ -95,6 +95,7 @@ const KINDS: &[KindSupport] = &[
         // PVE never reports the template a guest was made from: infra reads it
         // back only from its own note, which an imported guest does not have.
         write_only: &["image"],
+        identity: None,
         settings: guest::LXC_SETTINGS,
         // Storage, vmid, template, privileges, features and keys are chosen at create.
         settings_in_place: &["swap", "bridge"],
@@ -107,6 +108,7 @@ const KINDS: &[KindSupport] = &[
         // stay pending until the VM restarts, and cloud-init (ipconfig0) runs at boot.
         restart_on: &["cores", "memory", "ip", "gateway"],
         write_only: &["image"],
+        identity: None,
         settings: guest::QEMU_SETTINGS,
         settings_in_place: &["bridge"],
         check_setting: guest::check_setting,
