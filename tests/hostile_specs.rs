@@ -505,7 +505,6 @@ fn duplicates() -> Vec<Case> {
             main: "[container.a]\nprovider = \"pve\"\nimage = \"local:vztmpl/debian-12.tar.zst\"\nhostname = \"Web\"\nip = \"10.0.0.5/24\"\n[container.b]\nprovider = \"pve\"\nimage = \"local:vztmpl/debian-12.tar.zst\"\nhostname = \"web\"\nip = \"10.0.0.6/24\"\n".into(),
             ..infra_case("same hostname case", PVE, &["same object"])
         },
-        case("one rrset twice", format!("{RECORD}[dns_record.www2]\nzone = \"example.com\"\nname = \"www\"\ntype = \"A\"\ncontent = \"192.0.2.2\"\n"), &["same object"]),
         case("same record", format!("{RECORD}[dns_record.www2]\nzone = \"example.com\"\nname = \"www\"\ntype = \"A\"\ncontent = \"192.0.2.1\"\n"), &["same object"]),
         case("same site", format!("{SITE}[proxy_site.b]\nserver_name = \"app.example.com\"\nupstream = \"http://127.0.0.1:9090\"\n"), &["same object"]),
         case("declared twice", "[file.a]\npath = \"a\"\ncontent = \"a\"\n[file.a]\npath = \"b\"\ncontent = \"b\"\n", &["TOML syntax", "declared twice"]),

@@ -137,12 +137,20 @@ fn change_block(change: &ResourceChange, out: &mut Vec<Line>) {
         Action::Delete => "will be destroyed",
         Action::NoOp => "has no changes",
     };
+    let renew = change.reasons.iter().find_map(|r| match r {
+        Reason::Renew { expires_in_days } => Some(expires_in_days),
+        _ => None,
+    });
+    let verb = match renew {
+        Some(days) if change.action == Action::Update => format!("will be renewed: {}", expiry_text(*days)),
+        _ => verb.to_string(),
+    };
     out.push(Line::bold(format!("  # {} {verb}", change.address)));
     // The header already says a requested replacement was requested.
     for reason in change
         .reasons
         .iter()
-        .filter(|r| **r != Reason::ReplaceRequested)
+        .filter(|r| **r != Reason::ReplaceRequested && !matches!(r, Reason::Renew { .. }))
     {
         out.push(Line::plain(format!(
             "  # ({})",
@@ -211,6 +219,18 @@ fn reason_text(reason: &Reason, address: &str) -> String {
         Reason::DeletedOutOfBand => "because it was deleted outside infra".into(),
         Reason::Adopted => "found by its ownership marker; it will be recorded in state".into(),
         Reason::ReplaceRequested => "because of --replace".into(),
+        Reason::Renew { expires_in_days } => format!("renewed: {}", expiry_text(*expires_in_days)),
+    }
+}
+
+/// "expires in 12 days", "expires today", "expired 3 days ago".
+pub fn expiry_text(days: i64) -> String {
+    match days {
+        0 => "expires today".into(),
+        1 => "expires in 1 day".into(),
+        d if d > 1 => format!("expires in {d} days"),
+        -1 => "expired 1 day ago".into(),
+        d => format!("expired {} days ago", -d),
     }
 }
 

@@ -214,6 +214,7 @@ fn changed_cell(change: &ResourceChange) -> String {
 
 fn short_reason(reason: &Reason) -> &'static str {
     match reason {
+        Reason::Renew { .. } => "renewal",
         Reason::NotInSpec => "not in the spec",
         Reason::Destroy => "infra destroy",
         Reason::DeletedOutOfBand => "deleted outside infra",

@@ -21,6 +21,7 @@ mod prefetch;
 pub mod templates;
 
 pub use prefetch::Prefetch;
+mod peers;
 
 pub struct Project {
     pub root: PathBuf,
@@ -283,28 +284,24 @@ impl Project {
                 .values()
                 .map(|r| r.provider.as_str()),
         );
+        let peers = self.prefetch.peers.clone().unwrap_or_else(|| {
+            peers::peers_for(
+                self.registry,
+                self.spec.providers.clone(),
+                self.root.clone(),
+                self.spec.project.name.clone(),
+            )
+        });
         let mut out = BTreeMap::new();
         for name in names {
-            let name = name.to_string();
-            if let Some(p) = self.prefetch.providers.get(&name) {
-                out.insert(name, p.clone());
-                continue;
+            if !self.spec.providers.contains_key(name) {
+                return Err(Error::new(format!("the state has objects of provider `{name}`, which infra.toml no longer declares"))
+                    .hint(format!("declare [providers.{name}] again so infra can delete them, or forget them with `infra state rm`")));
             }
-            let config = self.spec.providers.get(&name).ok_or_else(|| {
-                Error::new(format!("the state has objects of provider `{name}`, which infra.toml no longer declares"))
-                    .hint(format!("declare [providers.{name}] again so infra can delete them, or forget them with `infra state rm`"))
-            })?;
-            let ctx = providers::Context {
-                root: self.root.clone(),
-                project: self.spec.project.name.clone(),
-                instance: name.clone(),
-                settings: config.settings.clone(),
-            };
-            let p = self
-                .registry
-                .build(config, &ctx)
+            let p = peers
+                .get(name)
                 .map_err(|e| Error::new(format!("provider `{name}`: {e}")))?;
-            out.insert(name, p);
+            out.insert(name.to_string(), p);
         }
         Ok(out)
     }
@@ -578,6 +575,7 @@ impl Project {
             spec_commit: opts.spec_commit.clone(),
             state_lineage: self.state.state.lineage.clone(),
             state_serial: self.state.effective_serial(),
+            now: infra_core::util::unix_now(),
         };
         let mut plan = plan::diff(&input).map_err(|errors| {
             let lines: Vec<String> = errors
@@ -649,6 +647,7 @@ impl Project {
                 project: self.spec.project.name.clone(),
                 instance: d.provider.clone(),
                 settings: self.spec.providers[&d.provider].settings.clone(),
+                peers: providers::Peers::default(),
             };
             problems.extend(
                 check(&resolved, &ctx)

@@ -12,6 +12,13 @@ use crate::{Context, Desired};
 use infra_core::spec::validate::is_secret_ref;
 use infra_core::spec::{Attrs, Value};
 
+/// `check_spec`: the spec, the provider instance, and every provider kind.
+pub type SpecCheckFn = fn(
+    &infra_core::spec::Spec,
+    &infra_core::spec::ProviderConfig,
+    &[&ProviderInfo],
+) -> Vec<infra_core::spec::Diagnostic>;
+
 /// What a provider kind declares without being built (so without credentials):
 /// validation, the plan and `infra capabilities` read it from the registry.
 pub struct ProviderInfo {
@@ -23,6 +30,9 @@ pub struct ProviderInfo {
     /// Parses `[providers.NAME]` into the provider's typed settings; every problem
     /// by setting name. Usually `check_settings::<TheSettings>`.
     pub check_settings: fn(&Attrs, &Path) -> Vec<Finding>,
+    /// Checks of the resources it serves against the rest of the spec (what other
+    /// providers they work through), at `infra validate`. `None` for most.
+    pub check_spec: Option<SpecCheckFn>,
     /// What the live API would refuse or store in another form, found without
     /// calling it: run at `infra validate` and plan, and again before each write.
     /// `None` for an API that takes whatever the schema allows.

@@ -61,6 +61,17 @@ pub fn validate_auditing(
         },
         &mut d,
     );
+    for p in spec.providers.values() {
+        let check = catalog
+            .iter()
+            .find(|i| i.kind == p.kind)
+            .and_then(|i| i.check_spec);
+        if let Some(check) = check {
+            for diag in check(spec, p, catalog) {
+                d.push(diag);
+            }
+        }
+    }
     let mut contexts = BTreeMap::new();
     for r in &spec.resources {
         provider_of(spec, r, catalog, &mut d);
@@ -111,6 +122,7 @@ fn audit<'s>(
         project: spec.project.name.clone(),
         instance: p.name.clone(),
         settings: p.settings.clone(),
+        peers: crate::Peers::default(),
     });
     for f in check(&desired, ctx) {
         let loc = f

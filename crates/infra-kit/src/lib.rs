@@ -14,6 +14,7 @@ mod catalog;
 mod check;
 mod identity;
 pub mod memory;
+mod peers;
 mod registry;
 pub mod secret;
 
@@ -21,11 +22,12 @@ use async_trait::async_trait;
 
 use infra_core::spec::Attrs;
 
+pub use peers::Peers;
 pub use registry::{ProviderFactory, Registry};
 pub use secret::Secret;
 
 pub use catalog::{
-    any_setting, check_settings, parse_settings, AuditFn, Finding, HttpUrl, KindSupport, OneOrMany,
+    any_setting, check_settings, parse_settings, AuditFn, SpecCheckFn, Finding, HttpUrl, KindSupport, OneOrMany,
     ProviderInfo, SecretRef, Setting, Settings,
 };
 pub use check::{validate, validate_auditing, COMMON_SETTINGS};
@@ -110,6 +112,9 @@ pub struct Context {
     /// The instance's `[providers.NAME]` settings as written (references unresolved),
     /// for audits whose rule a setting relaxes.
     pub settings: infra_core::spec::Attrs,
+    /// The project's other provider instances, for a provider that works through
+    /// one (the acme provider answers DNS-01 through the project's DNS provider).
+    pub peers: Peers,
 }
 
 #[async_trait]
@@ -133,6 +138,18 @@ pub trait Provider: Send + Sync {
     /// start of an apply, under the project lock; returns what was removed.
     async fn tidy(&self) -> Result<Vec<String>> {
         Ok(Vec::new())
+    }
+
+    /// The DNS zones this provider serves (a DNS provider; others say `Unsupported`).
+    async fn zones(&self) -> Result<Vec<String>> {
+        Err(ProviderError::Unsupported(
+            "this provider serves no DNS zones".into(),
+        ))
+    }
+
+    /// The web server side of certificates (nginx): HTTP-01 answers and reloads.
+    fn tls_server(&self) -> Option<&dyn TlsServer> {
+        None
     }
 
     /// Can several changes of this kind go to the live system in one call?
@@ -161,6 +178,20 @@ pub trait Provider: Send + Sync {
         }
         out
     }
+}
+
+/// A web server that serves certificates infra obtains: it answers ACME HTTP-01
+/// challenges for names, and is told when a certificate it reads was renewed.
+#[async_trait]
+pub trait TlsServer: Send + Sync {
+    /// Serve `key_authorization` at `/.well-known/acme-challenge/{token}` for
+    /// `domain` on plain HTTP, until `withdraw_http01`.
+    async fn present_http01(&self, domain: &str, token: &str, key_authorization: &str) -> Result<()>;
+
+    async fn withdraw_http01(&self, domain: &str, token: &str) -> Result<()>;
+
+    /// Certificate files changed under the sites that read them: load them.
+    async fn reload_certificates(&self) -> Result<()>;
 }
 
 /// One change inside a batch.

@@ -30,6 +30,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
         "how long every call takes, in milliseconds (default 0)",
     )],
     check_settings: check_settings::<Written>,
+    check_spec: None,
     audit: Some(audit),
 };
 

@@ -65,6 +65,8 @@ pub struct Input<'a> {
     pub spec_commit: Option<String>,
     pub state_lineage: String,
     pub state_serial: u64,
+    /// Unix time the plan is made at (renewal windows are measured from it).
+    pub now: i64,
 }
 
 /// An error found while resolving values (a reference yielding an invalid value).
@@ -379,6 +381,17 @@ fn compare(
             if !replace_paths.is_empty() || input.replace.contains(&d.address) {
                 restart_paths.clear();
             }
+            // A certificate near its expiry: the same attributes, issued again.
+            let renewable = replace_paths.is_empty() && !input.replace.contains(&d.address);
+            if let Some(days) = renewable
+                .then(|| schema::renewal_due(&d.kind, &l.attrs, &after, input.now))
+                .flatten()
+            {
+                reasons.push(Reason::Renew {
+                    expires_in_days: days,
+                });
+                changed = true;
+            }
             let action = match (changed, replace_paths.is_empty()) {
                 _ if input.replace.contains(&d.address) => {
                     reasons.push(Reason::ReplaceRequested);
@@ -404,6 +417,13 @@ fn compare(
                 unknown.insert(a.name.into());
             }
             _ => {}
+        }
+    }
+    // A renewal: what the new certificate will say is known only after it.
+    if reasons.iter().any(|r| matches!(r, Reason::Renew { .. })) {
+        for name in schema::RENEWED {
+            after.remove(*name);
+            unknown.insert(name.to_string());
         }
     }
     // Names from both sides: a secret that is being removed must stay hidden too.

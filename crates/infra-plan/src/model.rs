@@ -51,6 +51,8 @@ pub enum Reason {
     Adopted,
     /// Replace: asked for with `--replace`, though nothing forces it.
     ReplaceRequested,
+    /// Update: a certificate inside its renew-before window is issued again.
+    Renew { expires_in_days: i64 },
 }
 
 /// One resource's planned change.

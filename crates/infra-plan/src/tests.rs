@@ -64,6 +64,7 @@ struct Case {
     targets: BTreeSet<String>,
     replace: BTreeSet<String>,
     destroy: bool,
+    now: i64,
 }
 
 impl Case {
@@ -74,6 +75,7 @@ impl Case {
             targets: BTreeSet::new(),
             replace: BTreeSet::new(),
             destroy: false,
+            now: 0,
         }
     }
 
@@ -93,6 +95,7 @@ impl Case {
             spec_commit: None,
             state_lineage: String::new(),
             state_serial: 0,
+            now: self.now,
         };
         diff(&input).expect("the diff succeeds")
     }
@@ -268,4 +271,57 @@ fn a_reference_to_a_value_known_only_after_apply_is_unknown() {
         .unwrap()
         .get("content")
         .is_none_or(|v| v != "${file.a.id}"));
+}
+
+fn certificate(live_attrs: Option<Value>, renew_before: i64) -> Case {
+    let want = json!({"domains": ["a.example.com"], "challenge": "dns-01", "key_type": "ec256", "renew_before": renew_before});
+    let d = DesiredInput {
+        address: "certificate.a".into(),
+        kind: "certificate".into(),
+        provider: "acme".into(),
+        ..file("a", want)
+    };
+    let live = live_attrs.map(|l| {
+        let (_, mut o) = live("a", l);
+        o.kind = "certificate".into();
+        o.provider = "acme".into();
+        ("certificate.a".to_string(), o)
+    });
+    let mut c = Case::new(vec![d], live.into_iter().collect());
+    c.now = infra_core::spec::schema::parse_utc("2030-01-01T00:00:00Z").unwrap();
+    c
+}
+
+fn issued(not_after: &str, renew_before: i64) -> Value {
+    json!({"domains": ["a.example.com"], "challenge": "dns-01", "key_type": "ec256",
+           "renew_before": renew_before, "not_after": not_after, "fingerprint": "aa",
+           "cert_path": "/c/a.crt", "key_path": "/c/a.key", "id": "x"})
+}
+
+#[test]
+fn a_certificate_inside_its_window_is_renewed() {
+    let c = certificate(Some(issued("2030-01-13T00:00:00Z", 30)), 30);
+    let plan = c.plan();
+    let change = plan.actions().next().expect("a change");
+    assert_eq!(change.action, Action::Update);
+    assert_eq!(
+        change.reasons,
+        vec![crate::Reason::Renew {
+            expires_in_days: 12
+        }]
+    );
+    // What the new certificate says is unknown; where it lives is not.
+    assert!(change.after_unknown.contains(&"fingerprint".to_string()));
+    assert_eq!(change.after.as_ref().unwrap()["cert_path"], "/c/a.crt");
+}
+
+#[test]
+fn a_certificate_outside_its_window_is_left_alone() {
+    let c = certificate(Some(issued("2030-03-01T00:00:00Z", 30)), 30);
+    assert!(c.actions().is_empty(), "{:?}", c.actions());
+    // A wider window takes it in: the setting changes and it is renewed.
+    let c = certificate(Some(issued("2030-03-01T00:00:00Z", 30)), 90);
+    let plan = c.plan();
+    let change = plan.actions().next().expect("a change");
+    assert!(matches!(change.reasons[..], [crate::Reason::Renew { expires_in_days: 59 }]));
 }

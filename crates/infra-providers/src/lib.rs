@@ -2,6 +2,7 @@
 //! with a static `FACTORY` (what it serves, its settings, how to build it);
 //! `registry()` lists them, and adding a provider adds one line there.
 
+pub mod acme;
 pub mod cloudflare;
 pub mod docker;
 pub mod file;
@@ -22,6 +23,7 @@ static FACTORIES: &[ProviderFactory] = &[
     powerdns::FACTORY,
     nginx::FACTORY,
     prometheus::FACTORY,
+    acme::FACTORY,
 ];
 
 /// Every provider this build of infra knows.

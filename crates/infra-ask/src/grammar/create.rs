@@ -320,6 +320,10 @@ fn create_one(
             ParamType::Bool if p.name.contains("internal") || p.name.contains("private") => {
                 set(fact("lan"))
             }
+            ParamType::Bool if p.name == "https" => {
+                used.push("https");
+                set(fact("https"))
+            }
             ParamType::Bool if p.name.contains("websocket") => {
                 used.push("websocket");
                 set(fact("websocket"))

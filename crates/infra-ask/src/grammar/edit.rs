@@ -117,6 +117,12 @@ pub fn fact_op(
                     set("allow", Value::Null)
                 }
             }
+            "https" => {
+                return Err(decline(
+                    &format!("HTTPS is set up when a service is created; `{address}` exists already"),
+                    "add a [certificate.NAME] with the site's name to the spec and set the site's tls_cert and tls_key to its cert_path and key_path (see `infra capabilities web-service`)",
+                ))
+            }
             "proxied" => {
                 if v.as_bool() == Some(true) {
                     if let Some(ent) = e {

@@ -452,6 +452,13 @@ pub fn extract(toks: &[Tok], mention_spans: &[(usize, usize)]) -> Vec<Fact> {
                 }
             }
             Kind::Word => match t.low.as_str() {
+                "https" | "ssl" | "tls" | "letsencrypt" | "encrypt" if https_context(toks, i) => {
+                    out.push(fact(
+                        "https",
+                        PROXY,
+                        Amount::Set(Value::Bool(!negated(toks, i))),
+                    ));
+                }
                 "websocket" | "websockets" | "ws" => {
                     out.push(fact(
                         "websocket",
@@ -594,6 +601,27 @@ fn is_duration_context(toks: &[Tok], q: &Quantity) -> bool {
 }
 
 /// "LAN only", "internal", "make it private": not "an internal DNS record".
+/// "with HTTPS", "over TLS", "and a Let's Encrypt certificate", "SSL enabled":
+/// said of how a new site is served, not a word in passing ("debug tls").
+fn https_context(toks: &[Tok], i: usize) -> bool {
+    let w = toks[i].low.as_str();
+    let prev = |k: usize| if i >= k { toks[i - k].low.as_str() } else { "" };
+    if w == "encrypt" && !matches!(prev(1), "let" | "let's" | "lets") {
+        return false;
+    }
+    let intro = (1..=4).any(|k| {
+        matches!(
+            prev(k),
+            "with" | "over" | "via" | "using" | "plus" | "and" | "behind" | "enable" | "enabled"
+        )
+    });
+    let next = toks.get(i + 1).map(|t| t.low.as_str()).unwrap_or("");
+    let after = matches!(next, "enabled" | "on" | "certificate" | "cert" | "only");
+    // A path follows a certificate that already exists: that is tls_cert's.
+    let path_near = toks[i + 1..].iter().take(4).any(|t| t.kind == Kind::Path);
+    (intro || after) && !path_near
+}
+
 fn lan_context(toks: &[Tok], i: usize) -> bool {
     let w = toks[i].low.as_str();
     if w == "lan-only" || w == "intranet" {
@@ -794,6 +822,12 @@ mod tests {
             [set("websocket", json!(true))]
         );
         assert_eq!(facts("make it LAN only"), [set("lan", json!(true))]);
+        assert_eq!(facts("with HTTPS"), [set("https", json!(true))]);
+        assert_eq!(
+            facts("and a Let's Encrypt certificate"),
+            [set("https", json!(true))]
+        );
+        assert!(facts("need to debug tls at the origin").is_empty());
         assert_eq!(
             facts("open it up to the internet"),
             [set("lan", json!(false))]

@@ -131,6 +131,14 @@ pub fn check(ty: Ty, v: &Value) -> Result<(), String> {
         }
         (Ty::Bool, Value::Bool(_)) => true,
         (Ty::List, Value::Array(items)) => items.iter().all(Value::is_string),
+        (Ty::Domains, Value::Array(items)) => {
+            !items.is_empty()
+                && items.iter().all(|v| {
+                    v.as_str().is_some_and(|s| {
+                        is_hostname(s.strip_prefix("*.").unwrap_or(s)) && s.contains('.')
+                    })
+                })
+        }
         (Ty::Map, Value::Object(m)) => m
             .values()
             .all(|v| v.is_string() || v.is_number() || v.is_boolean()),
@@ -151,6 +159,7 @@ pub fn check(ty: Ty, v: &Value) -> Result<(), String> {
             }
             Ty::Mode => s.len() >= 3 && s.len() <= 4 && s.chars().all(|c| ('0'..='7').contains(&c)),
             Ty::Name => is_name(s),
+            Ty::Choice(words) => words.contains(&s.as_str()),
             _ => false,
         },
         _ => false,

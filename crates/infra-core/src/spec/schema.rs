@@ -39,6 +39,10 @@ pub enum Ty {
     Mode,
     /// Resource or group name.
     Name,
+    /// One of these words.
+    Choice(&'static [&'static str]),
+    /// A list of host names a certificate covers (`*.` allowed as the first label).
+    Domains,
 }
 
 impl Ty {
@@ -60,6 +64,13 @@ impl Ty {
             Ty::AbsPath => "an absolute path".into(),
             Ty::Mode => "an octal file mode as a string, like \"0644\"".into(),
             Ty::Name => "a name of lowercase letters, digits and '-'".into(),
+            Ty::Choice(words) => {
+                let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+                format!("one of {}", quoted.join(", "))
+            }
+            Ty::Domains => {
+                "a list of host names, like [\"example.com\", \"*.example.com\"]".into()
+            }
         }
     }
 }
@@ -340,6 +351,11 @@ static PROXY_SITE: KindSchema = KindSchema {
         attr("listen", Ty::Str, "listen address or port").default(Default::Str("80")),
         attr("tls_cert", Ty::AbsPath, "certificate path"),
         attr("tls_key", Ty::AbsPath, "private key path"),
+        attr(
+            "http_listen",
+            Ty::Str,
+            "with TLS: where plain HTTP is answered (a redirect to https, and ACME http-01); default 80",
+        ),
         attr("allow", Ty::List, "CIDRs allowed (internal-only sites)"),
         attr("websocket", Ty::Bool, "pass websocket upgrades").default(Default::Bool(false)),
         attr(
@@ -409,6 +425,69 @@ static FILE: KindSchema = KindSchema {
     }],
 };
 
+static CERTIFICATE: KindSchema = KindSchema {
+    same_name: &[],
+    identity: &[],
+    name: kinds::CERTIFICATE,
+    summary: "a TLS certificate from an ACME CA (Let's Encrypt by default)",
+    attrs: &[
+        attr(
+            "domains",
+            Ty::Domains,
+            "names it covers; the first is the subject, e.g. [\"git.example.com\"]",
+        )
+        .required()
+        .force_new(),
+        attr(
+            "challenge",
+            Ty::Choice(CHALLENGES),
+            "how the CA checks control: dns-01 (a TXT record) or http-01 (a file on the site)",
+        )
+        .default(Default::Str("dns-01")),
+        attr(
+            "directory",
+            Ty::Url,
+            "ACME directory URL; default the provider's (Let's Encrypt)",
+        )
+        .force_new(),
+        attr(
+            "contact",
+            Ty::Str,
+            "account e-mail for expiry notices; default the provider's",
+        ),
+        attr("key_type", Ty::Choice(KEY_TYPES), "private key algorithm")
+            .default(Default::Str("ec256"))
+            .force_new(),
+        attr(
+            "renew_before",
+            Ty::Int { min: 1, max: 3650 },
+            "days before expiry at which the plan renews it",
+        )
+        .default(Default::Int(30)),
+        attr("cert_path", Ty::AbsPath, "the certificate chain (PEM)").computed(),
+        attr("key_path", Ty::AbsPath, "the private key (PEM, mode 0600)").computed(),
+        attr(
+            "not_after",
+            Ty::Str,
+            "expiry, RFC 3339 (as the CA issued it)",
+        )
+        .computed(),
+        attr(
+            "fingerprint",
+            Ty::Str,
+            "SHA-256 of the certificate (DER), hex",
+        )
+        .computed(),
+        attr("id", Ty::Str, "provider's id").computed(),
+    ],
+    one_of: &[],
+};
+
+/// ACME challenge types infra can answer.
+pub const CHALLENGES: &[&str] = &["dns-01", "http-01"];
+/// Private key algorithms for certificates.
+pub const KEY_TYPES: &[&str] = &["ec256", "ec384"];
+
 /// The resource kinds by name: the one list validation, providers, capabilities
 /// and ask refer to (a new kind adds a name here and a schema above).
 pub mod kinds {
@@ -418,9 +497,18 @@ pub mod kinds {
     pub const PROXY_SITE: &str = "proxy_site";
     pub const MONITOR: &str = "monitor";
     pub const FILE: &str = "file";
+    pub const CERTIFICATE: &str = "certificate";
 }
 
-static KINDS: &[&KindSchema] = &[&CONTAINER, &VM, &DNS_RECORD, &PROXY_SITE, &MONITOR, &FILE];
+static KINDS: &[&KindSchema] = &[
+    &CONTAINER,
+    &VM,
+    &DNS_RECORD,
+    &PROXY_SITE,
+    &MONITOR,
+    &FILE,
+    &CERTIFICATE,
+];
 
 /// The schema of a kind, or `None` for an unknown kind.
 pub fn kind(name: &str) -> Option<&'static KindSchema> {
@@ -456,5 +544,108 @@ pub fn derive_computed(kind: &str, attrs: &mut std::collections::BTreeMap<String
             }
         }
         _ => {}
+    }
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 UTC time `YYYY-MM-DDTHH:MM:SSZ`
+/// (the form infra records a certificate's expiry in).
+pub fn parse_utc(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let shape = b.len() == 20
+        && [4, 7].iter().all(|&i| b[i] == b'-')
+        && b[10] == b'T'
+        && [13, 16].iter().all(|&i| b[i] == b':')
+        && b[19] == b'Z';
+    if !shape {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    Some(days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+/// The RFC 3339 UTC form of a Unix time (inverse of `parse_utc`).
+pub fn format_utc(t: i64) -> String {
+    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Computed attributes a renewal changes.
+pub const RENEWED: &[&str] = &["not_after", "fingerprint"];
+
+/// A live object that must be rewritten though its attributes match: a
+/// certificate inside its renew-before window. `Some(days left)` (negative when
+/// already expired), read from the live `not_after` and the wanted `renew_before`.
+pub fn renewal_due(
+    kind: &str,
+    live: &std::collections::BTreeMap<String, Value>,
+    wanted: &std::collections::BTreeMap<String, Value>,
+    now: i64,
+) -> Option<i64> {
+    if kind != kinds::CERTIFICATE {
+        return None;
+    }
+    let not_after = parse_utc(live.get("not_after")?.as_str()?)?;
+    let before = wanted
+        .get("renew_before")
+        .and_then(Value::as_i64)
+        .unwrap_or(30);
+    let left = not_after - now;
+    (left <= before * 86_400).then_some(left.div_euclid(86_400))
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+
+    #[test]
+    fn utc_round_trips() {
+        for t in [0, 951_782_400, 1_796_000_000, 4_102_444_799] {
+            assert_eq!(parse_utc(&format_utc(t)), Some(t), "{}", format_utc(t));
+        }
+        assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(parse_utc("2000-02-29 00:00:00"), None);
+        assert_eq!(parse_utc("2000-13-01T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn renewal_inside_the_window_only() {
+        let live: std::collections::BTreeMap<String, Value> =
+            [("not_after".to_string(), Value::from("2030-01-31T00:00:00Z"))].into();
+        let wanted = [("renew_before".to_string(), Value::from(30))].into();
+        let jan1 = parse_utc("2030-01-01T00:00:00Z").unwrap();
+        let dec1 = parse_utc("2029-12-01T00:00:00Z").unwrap();
+        assert_eq!(renewal_due(kinds::CERTIFICATE, &live, &wanted, jan1), Some(30));
+        assert_eq!(renewal_due(kinds::CERTIFICATE, &live, &wanted, dec1), None);
+        assert_eq!(renewal_due(kinds::FILE, &live, &wanted, jan1), None);
     }
 }

@@ -21,6 +21,8 @@ type Listed = providers::Result<Vec<providers::Observed>>;
 pub struct Prefetch {
     /// Provider instances built early, by instance name; the project reuses them.
     pub providers: BTreeMap<String, Arc<dyn Provider>>,
+    /// Every instance of `infra.toml`, those above included (built on first use).
+    pub peers: Option<providers::Peers>,
     reads: Mutex<BTreeMap<(String, String), JoinHandle<Listed>>>,
 }
 
@@ -38,6 +40,13 @@ impl Prefetch {
             return out;
         };
         let (root_spec, _) = load::load_texts(root, vec![(load::ROOT_FILE.into(), text)]);
+        let peers = super::peers::peers_for(
+            *registry,
+            root_spec.providers.clone(),
+            root.to_path_buf(),
+            root_spec.project.name.clone(),
+        );
+        out.peers = Some(peers.clone());
         let mut reads = BTreeMap::new();
         for r in state.resources.values() {
             let key = (r.provider.clone(), r.kind.clone());
@@ -53,13 +62,7 @@ impl Prefetch {
             let provider = match out.providers.get(&r.provider) {
                 Some(p) => p.clone(),
                 None => {
-                    let ctx = providers::Context {
-                        root: root.to_path_buf(),
-                        project: root_spec.project.name.clone(),
-                        instance: r.provider.clone(),
-                        settings: config.settings.clone(),
-                    };
-                    let Ok(p) = registry.build(config, &ctx) else {
+                    let Ok(p) = peers.get(&r.provider) else {
                         continue;
                     };
                     out.providers.insert(r.provider.clone(), p.clone());

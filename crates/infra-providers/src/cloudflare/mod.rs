@@ -67,6 +67,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
         ),
     ],
     check_settings: check_settings::<Written>,
+    check_spec: None,
     audit: Some(|d, ctx| audit::audit(d, &infra_kit::marker(&ctx.project, &d.address))),
 };
 
@@ -180,6 +181,15 @@ impl Provider for CloudflareProvider {
         ops: Vec<infra_kit::BatchOp>,
     ) -> Vec<Result<infra_kit::BatchResult>> {
         self.batch(ops).await
+    }
+
+    async fn zones(&self) -> Result<Vec<String>> {
+        Ok(self
+            .zones_of_interest()
+            .await?
+            .into_iter()
+            .map(|(_, name)| name)
+            .collect())
     }
 
     async fn create(&self, d: &Desired) -> Result<Observed> {

@@ -48,6 +48,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
         Setting::optional("network", "network to attach containers to; default \"host\""),
     ],
     check_settings: check_settings::<Written>,
+    check_spec: None,
     audit: None,
 };
 

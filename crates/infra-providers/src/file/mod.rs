@@ -44,6 +44,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
         ),
     ],
     check_settings: check_settings::<Written>,
+    check_spec: None,
     audit: Some(audit),
 };
 

@@ -12,6 +12,7 @@
 //! marker, and files without it are never touched unless imported. Reading back
 //! is in `site.rs`. Depends on `providers::host` for the transport.
 
+mod challenge;
 mod site;
 
 use std::sync::Arc;
@@ -35,8 +36,11 @@ pub static INFO: ProviderInfo = ProviderInfo {
         Setting::optional("enabled_dir", "sites-enabled directory: files go to sites_dir and are linked here"),
         Setting::optional("nginx", "nginx binary or command prefix, e.g. \"nginx -p /srv/nginx -c /srv/nginx/nginx.conf\" (default nginx)"),
         Setting::optional("host", "ssh://user@host:port to manage a remote host"),
+        Setting::optional("challenge_dir", "directory for ACME http-01 answers; every site then serves /.well-known/acme-challenge/ from it"),
+        Setting::optional("challenge_listen", "where a name without a site yet answers http-01 while its certificate is issued (default 80)"),
     ],
     check_settings: check_settings::<Written>,
+    check_spec: None,
     audit: None,
 };
 
@@ -47,6 +51,8 @@ struct Written {
     enabled_dir: Option<String>,
     nginx: Option<OneOrMany>,
     host: Option<String>,
+    challenge_dir: Option<String>,
+    challenge_listen: Option<String>,
 }
 
 impl infra_kit::Settings for Written {
@@ -57,6 +63,7 @@ impl infra_kit::Settings for Written {
             &[
                 ("sites_dir", Some(&self.sites_dir)),
                 ("enabled_dir", self.enabled_dir.as_deref()),
+                ("challenge_dir", self.challenge_dir.as_deref()),
             ],
         );
         if self.nginx.clone().is_some_and(|n| command(n).is_empty()) {
@@ -78,6 +85,9 @@ fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn 
         .enabled_dir
         .map(|d| host::dir_setting(&host, &ctx.root, &d));
     let nginx = command(w.nginx.unwrap_or(OneOrMany::One("nginx".into())));
+    let challenge_dir = w
+        .challenge_dir
+        .map(|d| host::dir_setting(&host, &ctx.root, &d));
     Ok(Arc::new(Nginx {
         files: ObjectDir::new(
             sites_dir,
@@ -88,6 +98,8 @@ fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn 
         ),
         enabled_dir,
         nginx,
+        challenge_dir,
+        challenge_listen: w.challenge_listen.unwrap_or_else(|| "80".into()),
         project: ctx.project.clone(),
         lock: tokio::sync::Mutex::new(()),
     }))
@@ -111,12 +123,22 @@ pub struct Nginx {
     /// Where each site is linked, when nginx reads a sites-enabled directory.
     enabled_dir: Option<Root>,
     nginx: Vec<String>,
+    /// Where ACME http-01 answers are files (one per token).
+    challenge_dir: Option<Root>,
+    challenge_listen: String,
     project: String,
     /// One change at a time: write, test, reload (or restore) as a unit.
     lock: tokio::sync::Mutex<()>,
 }
 
 impl Nginx {
+    /// The challenge directory as nginx should read it.
+    fn challenge_path(&self) -> Option<String> {
+        self.challenge_dir
+            .as_ref()
+            .map(|d| d.path("").display().to_string().trim_end_matches('/').to_string())
+    }
+
     /// Link site `id` into the enabled directory (if there is one).
     async fn link(&self, id: &str) -> Result<()> {
         match &self.enabled_dir {
@@ -210,7 +232,7 @@ impl Nginx {
 
     /// Write the site for `address` into file `id`, with the whole test-and-reload dance.
     async fn put(&self, id: &str, address: &str, attrs: &Attrs) -> Result<Observed> {
-        let text = site::render_file(&marker(&self.project, address), attrs)
+        let text = site::render_file(&marker(&self.project, address), attrs, self.challenge_path().as_deref())
             .map_err(|e| ProviderError::rejected(format!("{address}: {e}")))?;
         let _one_at_a_time = self.lock.lock().await;
         let before = self.files.owned(id, Some(address)).await?;
@@ -239,6 +261,10 @@ fn nginx_text(stderr: &str) -> String {
 
 #[async_trait]
 impl Provider for Nginx {
+    fn tls_server(&self) -> Option<&dyn infra_kit::TlsServer> {
+        Some(self)
+    }
+
     async fn tidy(&self) -> Result<Vec<String>> {
         self.files.tidy().await
     }
@@ -290,7 +316,7 @@ impl Provider for Nginx {
             )));
         }
         // Same body, now with the marker: `put` checks ownership, so write directly.
-        let text = site::render_file(&marker(&self.project, address), &attrs)
+        let text = site::render_file(&marker(&self.project, address), &attrs, self.challenge_path().as_deref())
             .map_err(ProviderError::rejected)?;
         self.files.write(id, text.as_bytes(), before.mode).await?;
         self.activate(id, Some(&before)).await?;

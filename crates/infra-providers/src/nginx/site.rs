@@ -30,6 +30,7 @@ pub const ATTRS: &[&str] = &[
     "listen",
     "tls_cert",
     "tls_key",
+    "http_listen",
     "allow",
     "websocket",
     "client_max_body_size",
@@ -44,9 +45,14 @@ pub struct Site {
     pub listen: String,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
+    /// With TLS: where the plain-HTTP server (redirect, ACME answers) listens.
+    pub http_listen: Option<String>,
     pub allow: Vec<String>,
     pub websocket: bool,
     pub client_max_body_size: Option<String>,
+    /// Not an attribute: the provider's `challenge_dir`, served at
+    /// `/.well-known/acme-challenge/` on plain HTTP when set.
+    pub challenge_dir: Option<String>,
 }
 
 /// An nginx token we will write unquoted: nothing that nginx (or a shell, or a
@@ -67,6 +73,26 @@ fn token(name: &str, s: &str) -> Result<(), String> {
     }
 }
 
+/// A value for nginx's `listen`: a port or ADDRESS:PORT, then parameters.
+fn listen_ok(listen: &str) -> bool {
+    !listen.is_empty()
+        && listen.split(' ').count() <= 8
+        && listen.split(' ').all(|t| {
+            !t.is_empty()
+                && t.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '[' | ']' | '=' | '_' | '-')
+                })
+        })
+}
+
+/// The directory a rendered body serves ACME answers from.
+fn challenge_dir_in(body: &str) -> Option<String> {
+    let mut lines = body.lines().map(str::trim);
+    lines.find(|l| l.starts_with("location ^~ /.well-known/acme-challenge/"))?;
+    let alias = lines.next()?.strip_prefix("alias ")?.strip_suffix("/;")?;
+    Some(alias.to_string())
+}
+
 fn opt_str(attrs: &Attrs, name: &str) -> Result<Option<String>, String> {
     match attrs.get(name) {
         None | Some(Value::Null) => Ok(None),
@@ -84,6 +110,8 @@ impl Site {
             listen: opt_str(attrs, "listen")?.unwrap_or_else(|| "80".into()),
             tls_cert: opt_str(attrs, "tls_cert")?,
             tls_key: opt_str(attrs, "tls_key")?,
+            http_listen: opt_str(attrs, "http_listen")?,
+            challenge_dir: None,
             allow: match attrs.get("allow") {
                 None | Some(Value::Null) => Vec::new(),
                 Some(Value::Array(items)) => items
@@ -118,20 +146,29 @@ impl Site {
                 self.upstream
             ));
         }
-        let listen_ok = !self.listen.is_empty()
-            && self.listen.split(' ').count() <= 8
-            && self.listen.split(' ').all(|t| {
-                !t.is_empty()
-                    && t.chars().all(|c| {
-                        c.is_ascii_alphanumeric()
-                            || matches!(c, '.' | ':' | '[' | ']' | '=' | '_' | '-')
-                    })
-            });
-        if !listen_ok {
-            return Err(format!(
-                "`listen` = {:?} is not an nginx listen value (a port, ADDRESS:PORT, or those followed by parameters like `default_server`)",
-                self.listen
-            ));
+        let listens = std::iter::once(("listen", &self.listen))
+            .chain(self.http_listen.iter().map(|l| ("http_listen", l)));
+        for (name, listen) in listens {
+            if !listen_ok(listen) {
+                return Err(format!(
+                    "`{name}` = {listen:?} is not an nginx listen value (a port, ADDRESS:PORT, or those followed by parameters like `default_server`)"
+                ));
+            }
+        }
+        if let Some(h) = &self.http_listen {
+            if self.tls_cert.is_none() {
+                return Err(format!(
+                    "`http_listen` = {h:?} is for TLS sites (where plain HTTP redirects to https); without `tls_cert` the site answers on `listen`"
+                ));
+            }
+            if h.split(' ').next() == self.listen.split(' ').next() {
+                return Err(format!(
+                    "`http_listen` and `listen` are both {h:?}: plain HTTP and TLS need their own ports"
+                ));
+            }
+        }
+        if let Some(d) = &self.challenge_dir {
+            token("challenge_dir", d)?;
         }
         match (&self.tls_cert, &self.tls_key) {
             (Some(c), Some(k)) => {
@@ -175,6 +212,17 @@ impl Site {
         }
     }
 
+    /// `:PORT` for the https redirect, empty for 443.
+    fn https_port(&self) -> String {
+        let first = self.listen.split(' ').next().unwrap_or("");
+        let port = first.rsplit(':').next().unwrap_or(first);
+        match port {
+            "443" => String::new(),
+            p if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) => format!(":{p}"),
+            _ => String::new(),
+        }
+    }
+
     /// The `server { … }` block.
     pub fn render_body(&self) -> String {
         static ENV: OnceLock<minijinja::Environment<'static>> = OnceLock::new();
@@ -196,6 +244,8 @@ impl Site {
         });
         let mut ctx = serde_json::to_value(self).expect("a site serialises");
         ctx["listen"] = Value::from(self.listen_directive());
+        ctx["http_listen"] = Value::from(self.http_listen.as_deref().unwrap_or("80"));
+        ctx["https_port"] = Value::from(self.https_port());
         env.get_template("site.conf")
             .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(&ctx))))
             .expect("the embedded site template renders any checked site")
@@ -213,6 +263,9 @@ impl Site {
         }
         if let Some(k) = &self.tls_key {
             a.insert("tls_key".into(), Value::from(k.clone()));
+        }
+        if let Some(h) = &self.http_listen {
+            a.insert("http_listen".into(), Value::from(h.clone()));
         }
         if !self.allow.is_empty() {
             a.insert("allow".into(), Value::from(self.allow.clone()));
@@ -232,17 +285,36 @@ impl Site {
             listen: String::new(),
             tls_cert: None,
             tls_key: None,
+            http_listen: None,
             allow: Vec::new(),
             websocket: false,
             client_max_body_size: None,
+            challenge_dir: None,
         };
+        // Server blocks seen (the second is a TLS site's plain-HTTP one), and
+        // whether we are inside the ACME answer location.
+        let (mut servers, mut in_challenge) = (0, false);
         for line in body.lines() {
-            let Some(d) = line.trim().strip_suffix(';') else {
+            let line = line.trim();
+            if line == "server {" {
+                servers += 1;
+            } else if line.starts_with("location ^~ /.well-known/acme-challenge/") {
+                in_challenge = true;
+            } else if line == "}" {
+                in_challenge = false;
+            }
+            let Some(d) = line.strip_suffix(';') else {
                 continue;
             };
             let (name, value) = d.split_once(' ').unwrap_or((d, ""));
             let value = value.to_string();
             match name {
+                "alias" if in_challenge => {
+                    site.challenge_dir = Some(value.trim_end_matches('/').to_string())
+                }
+                _ if in_challenge => {}
+                "listen" if servers > 1 => site.http_listen = Some(value),
+                _ if servers > 1 => {}
                 "listen" => site.listen = value,
                 "server_name" => site.server_name = value,
                 "ssl_certificate" => site.tls_cert = Some(value),
@@ -259,6 +331,10 @@ impl Site {
                 site.listen = l.to_string();
             }
         }
+        // The default plain-HTTP port reads back as unset: the spec rarely says it.
+        if site.http_listen.as_deref() == Some("80") {
+            site.http_listen = None;
+        }
         site.check().ok()?;
         (site.render_body() == body).then_some(site)
     }
@@ -273,10 +349,13 @@ pub fn own_attrs(attrs: &Attrs) -> Attrs {
         .collect()
 }
 
-/// The whole file for a site owned by `marker`.
-pub fn render_file(marker: &str, attrs: &Attrs) -> Result<String, String> {
+/// The whole file for a site owned by `marker`, answering ACME http-01 from
+/// `challenge_dir` when the provider has one.
+pub fn render_file(marker: &str, attrs: &Attrs, challenge_dir: Option<&str>) -> Result<String, String> {
     let attrs = own_attrs(attrs);
-    let site = Site::from_attrs(&attrs)?;
+    let mut site = Site::from_attrs(&attrs)?;
+    site.challenge_dir = challenge_dir.map(String::from);
+    site.check()?;
     let json = serde_json::to_string(&attrs).expect("attributes serialise");
     Ok(format!(
         "# {marker} (managed by infra; edits by hand show as drift and are overwritten)\n{ATTRS_PREFIX}{json}\n{}",
@@ -304,11 +383,12 @@ pub fn read_back(project: &str, text: &str) -> (Option<String>, Attrs) {
         Some((h, b)) if h.starts_with(ATTRS_PREFIX) => (Some(&h[ATTRS_PREFIX.len()..]), b),
         _ => (None, rest),
     };
-    let claimed = header
+    let mut claimed = header
         .and_then(|h| serde_json::from_str::<Attrs>(h).ok())
         .map(|a| own_attrs(&a))
         .and_then(|a| Site::from_attrs(&a).ok().map(|s| (a, s)));
-    if let Some((attrs, site)) = &claimed {
+    if let Some((attrs, site)) = &mut claimed {
+        site.challenge_dir = challenge_dir_in(body);
         if site.render_body() == body {
             return (owner, attrs.clone());
         }
@@ -388,6 +468,15 @@ mod tests {
                 proxy_set_header Connection "upgrade";
             }
         }
+
+        server {
+            listen 80;
+            server_name app.example.com;
+
+            location / {
+                return 301 https://$host$request_uri;
+            }
+        }
         "#);
     }
 
@@ -441,7 +530,7 @@ mod tests {
         let mut a = full().to_attrs();
         a.insert("id".into(), json!("ignored"));
         a.insert("allow".into(), json!([]));
-        let text = render_file("infra:p/proxy_site.app", &a).unwrap();
+        let text = render_file("infra:p/proxy_site.app", &a, None).unwrap();
         let (owner, back) = read_back("p", &text);
         assert_eq!(owner.as_deref(), Some("proxy_site.app"));
         a.remove("id");
@@ -456,13 +545,13 @@ mod tests {
         a.insert("listen".into(), json!("443 ssl"));
         let site = Site::from_attrs(&a).unwrap();
         assert!(site.render_body().contains("listen 443 ssl;\n"));
-        let (_, back) = read_back("p", &render_file("infra:p/proxy_site.app", &a).unwrap());
+        let (_, back) = read_back("p", &render_file("infra:p/proxy_site.app", &a, None).unwrap());
         assert_eq!(back["listen"], json!("443 ssl"));
     }
 
     #[test]
     fn an_edited_directive_reads_back_as_that_attribute() {
-        let text = render_file("infra:p/proxy_site.app", &full().to_attrs()).unwrap();
+        let text = render_file("infra:p/proxy_site.app", &full().to_attrs(), None).unwrap();
         let edited = text.replace(
             "proxy_pass http://10.0.0.5:8080;",
             "proxy_pass http://10.0.0.6:8080;",
@@ -475,12 +564,50 @@ mod tests {
 
     #[test]
     fn lines_no_attribute_expresses_are_reported_not_hidden() {
-        let text = render_file("infra:p/proxy_site.app", &full().to_attrs()).unwrap();
+        let text = render_file("infra:p/proxy_site.app", &full().to_attrs(), None).unwrap();
         let edited = text.replace("    deny all;\n", "    deny all;\n    return 403;\n");
         let (owner, back) = read_back("p", &edited);
         assert!(owner.is_some());
         assert!(!back.contains_key("upstream"), "{back:?}");
         assert_eq!(back["edited_lines"], json!(["+ return 403;"]));
+    }
+
+    #[test]
+    fn acme_answers_are_served_on_plain_http_and_read_back() {
+        let plain = attrs(json!({"server_name": "a.test", "upstream": "http://127.0.0.1:9", "allow": ["10.0.0.0/8"]}));
+        let text = render_file("infra:p/proxy_site.a", &plain, Some("/srv/acme")).unwrap();
+        // Inside the allow list's server, yet open to the CA.
+        assert!(text.contains("alias /srv/acme/;\n        default_type text/plain;\n        allow all;"), "{text}");
+        let (_, back) = read_back("p", &text);
+        assert_eq!(back, plain);
+
+        let mut tls = plain.clone();
+        tls.remove("allow");
+        tls.insert("listen".into(), json!("127.0.0.1:8443"));
+        tls.insert("http_listen".into(), json!("127.0.0.1:8080"));
+        tls.insert("tls_cert".into(), json!("/c/a.crt"));
+        tls.insert("tls_key".into(), json!("/c/a.key"));
+        let text = render_file("infra:p/proxy_site.a", &tls, Some("/srv/acme")).unwrap();
+        assert!(text.contains("listen 127.0.0.1:8443 ssl;"), "{text}");
+        assert!(text.contains("listen 127.0.0.1:8080;"), "{text}");
+        assert!(text.contains("return 301 https://$host:8443$request_uri;"), "{text}");
+        assert_eq!(text.matches("alias /srv/acme/;").count(), 1, "{text}");
+        let (_, back) = read_back("p", &text);
+        assert_eq!(back, tls);
+        // Read without the JSON line too (a site written by hand in this shape).
+        let body = text.split_once("server {").map(|(_, b)| format!("server {{{b}")).unwrap();
+        tls.insert("websocket".into(), json!(false));
+        assert_eq!(read_back("p", &body).1, tls);
+    }
+
+    #[test]
+    fn http_listen_is_for_tls_sites_on_another_port() {
+        let mut a = attrs(json!({"server_name": "a.test", "upstream": "http://127.0.0.1:9", "http_listen": "8080"}));
+        assert!(Site::from_attrs(&a).unwrap_err().contains("TLS sites"));
+        a.insert("tls_cert".into(), json!("/c/a.crt"));
+        a.insert("tls_key".into(), json!("/c/a.key"));
+        a.insert("listen".into(), json!("8080"));
+        assert!(Site::from_attrs(&a).unwrap_err().contains("their own ports"));
     }
 
     #[test]

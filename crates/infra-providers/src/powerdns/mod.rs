@@ -48,17 +48,18 @@ pub static INFO: ProviderInfo = ProviderInfo {
         ),
     ],
     check_settings: check_settings::<Written>,
+    check_spec: None,
     audit: Some(|d, _| convert::audit(d)),
 };
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
 
-const KINDS: &[KindSupport] = &[KindSupport {
-    // One resource is one rrset: a second with the same zone, name and type is
-    // the same object, whatever its content.
-    identity: Some(&["zone", "name", "type"]),
-    ..KindSupport::plain(kinds::DNS_RECORD)
-}];
+// One resource is one rrset. Two resources of one zone, name and type with
+// different contents (SPF beside a verification TXT, round-robin A) would be two
+// rrsets of one name; validate lets them through (they are valid DNS), and the
+// second create is refused at apply as the first one's rrset. Merging them into
+// one rrset is the multi-record work of issue #17.
+const KINDS: &[KindSupport] = &[KindSupport::plain(kinds::DNS_RECORD)];
 
 /// Zones read at the same time during a refresh.
 const ZONE_READS: usize = 4;
@@ -235,6 +236,19 @@ impl Provider for PowerDns {
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
+    }
+
+    async fn zones(&self) -> Result<Vec<String>> {
+        Ok(match &self.zones {
+            Some(z) => z.clone(),
+            None => self
+                .api
+                .zones()
+                .await?
+                .into_iter()
+                .map(|z| z.id.trim_end_matches('.').to_string())
+                .collect(),
+        })
     }
 
     async fn create(&self, r: &Desired) -> Result<Observed> {

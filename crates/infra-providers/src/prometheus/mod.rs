@@ -50,6 +50,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
         Setting::optional("host", "ssh://user@host:port to manage a remote host"),
     ],
     check_settings: check_settings::<Written>,
+    check_spec: None,
     audit: Some(|d, _| match Monitor::from_attrs(&d.attrs) {
         Ok(_) => Vec::new(),
         Err(e) => vec![Finding::whole(e)],

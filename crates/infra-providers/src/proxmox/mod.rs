@@ -48,6 +48,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
         Setting::optional("tls_fingerprint", "SHA-256 fingerprint of a self-signed certificate to pin (AA:BB:…, from `pvenode cert info`)"),
     ],
     check_settings: check_settings::<Written>,
+    check_spec: None,
     audit: Some(|d, _| match Guest::for_kind(&d.kind) {
         Ok(g) => g.findings(d),
         Err(_) => Vec::new(),
