@@ -927,3 +927,53 @@ fn a_partly_failed_update_records_what_was_done() {
     lab.apply().expect(0);
     lab.plan_code().expect(0);
 }
+
+#[test]
+fn apply_prints_how_to_reach_the_group_and_output_repeats_it() {
+    let lab = Lab::new();
+    let keys = "[container.web.proxmox]\nssh_public_keys = \"ssh-ed25519 AAAAC3Nza… a@b\"\n";
+    let db = container("db", "group = \"site\"\n").replace("192.168.1.52", "192.168.1.53");
+    lab.spec(&format!(
+        "{}{db}\n[outputs]\nlogin = \"root@${{container.web.address}}\"\n",
+        container("web", &format!("group = \"site\"\n{keys}"))
+    ));
+    let run = lab.apply().expect(0);
+    // Both are created at once: which takes which VMID is up to the node.
+    let vmid = |a: &str| {
+        lab.recorded()["resources"][a]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (db, web) = (vmid("container.db"), vmid("container.web"));
+    let card = format!(
+        "site\n\
+         \x20 Address      192.168.1.53 (container.db)\n\
+         \x20              192.168.1.52 (container.web)\n\
+         \x20 Shell        pct enter {db} (on node pve1)\n\
+         \x20              ssh root@192.168.1.52\n\
+         \x20              pct enter {web} (on node pve1)\n"
+    );
+    assert!(run.stdout.contains(&card), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .ends_with("Outputs:\n\nlogin = \"root@192.168.1.52\"\n"),
+        "{}",
+        run.stdout
+    );
+
+    // The same from the state, without a call to the node.
+    let calls = lab.pve.seen().len();
+    let run = lab
+        .infra(&["output", "container.web", "--format", "json"])
+        .expect(0);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        v["groups"][0]["shells"],
+        json!([
+            {"resource": "container.web", "command": "ssh root@192.168.1.52"},
+            {"resource": "container.web", "command": format!("pct enter {web}"), "on": "pve1"}
+        ])
+    );
+    assert_eq!(lab.pve.seen().len(), calls, "output contacted the node");
+}

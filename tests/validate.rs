@@ -93,6 +93,27 @@ fn malformed_reference() {
 }
 
 #[test]
+fn bad_outputs_are_reported_where_written() {
+    check(
+        "[file.a]\npath = \"a\"\ncontent = \"x\"\n\n[outputs]\nurl = \"http://${file.b.path}/\"\nsize = \"${file.a.size}\"\nok = \"${file.a.path}\"\n",
+        &[
+            "infra/main.toml:6:7: output refers to `file.b`, which is not declared",
+            "infra/main.toml:7:8: `file.a` has no attribute `size`",
+        ],
+    );
+    // Shape problems are found while loading, each at its place.
+    let out = check(
+        "[outputs]\nAdmin = \"x\"\ncount = 3\nflag = { value = \"x\", sensitive = \"yes\" }\n",
+        &[
+            "infra/main.toml:2:1: invalid output name `Admin`",
+            "infra/main.toml:3:9: output `count` must be a string, found a number",
+            "infra/main.toml:4:35: `sensitive` of output `flag` must be true or false",
+        ],
+    );
+    assert!(out.contains("as for resources"), "{out}");
+}
+
+#[test]
 fn dependency_cycle() {
     check(
         "[file.a]\npath = \"a\"\ncontent = \"${file.b.path}\"\n\n[file.b]\npath = \"b\"\ncontent = \"x\"\ndepends_on = [\"file.a\"]\n",

@@ -38,6 +38,9 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Print the recorded state of every resource, or of one.
     Show(ShowArgs),
+    /// How to reach each group (URL, address, DNS name, shell, monitor, where its
+    /// credentials are) and the spec's [outputs], from the recorded state alone.
+    Output(OutputArgs),
     /// Inspect or edit the recorded state.
     #[command(subcommand)]
     State(StateCommand),
@@ -174,6 +177,20 @@ pub struct ShowArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// One group, or one recorded resource (e.g. container.gitea); default: every
+    /// group and the [outputs].
+    #[arg(value_name = "GROUP|ADDRESS")]
+    pub target: Option<String>,
+    /// Output format (JSON carries a format_version, as the plan's does).
+    #[arg(long, value_enum, default_value_t = TextFormat::Human)]
+    pub format: TextFormat,
+    /// Print sensitive outputs' values; only to a terminal, never into a pipe or file.
+    #[arg(long)]
+    pub show_sensitive: bool,
 }
 
 #[derive(Debug, Subcommand)]

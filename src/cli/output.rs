@@ -13,6 +13,8 @@ pub enum ColorChoice {
 pub struct Ui {
     pub color: bool,
     pub stdin_tty: bool,
+    /// Whether a person reads stdout: sensitive values are revealed only then.
+    pub stdout_tty: bool,
     pub stderr_tty: bool,
 }
 
@@ -30,6 +32,7 @@ impl Ui {
         Ui {
             color,
             stdin_tty: std::io::stdin().is_terminal(),
+            stdout_tty: std::io::stdout().is_terminal(),
             stderr_tty: std::io::stderr().is_terminal(),
         }
     }

@@ -1,7 +1,11 @@
 //! `infra apply`'s and `infra destroy`'s report: what was done, what failed.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
+use super::card::Card;
+use super::outputs::Shown;
 use super::Report;
 use crate::apply::{Op, Outcome};
 use crate::cli::output::Ui;
@@ -19,6 +23,12 @@ pub struct ApplyReport {
     pub skipped: Vec<Done>,
     /// Whether the recorded state changed (and, unless --no-commit, was committed).
     pub state_changed: bool,
+    /// Access cards of the groups this apply created or changed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Card>,
+    /// The spec's `[outputs]`, resolved against the new state (sensitive ones hidden).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<String, Shown>,
 }
 
 #[derive(Debug, Serialize)]
@@ -62,14 +72,23 @@ impl ApplyReport {
                 .collect(),
             skipped: done(&outcome.skipped),
             state_changed,
+            groups: Vec::new(),
+            outputs: BTreeMap::new(),
         }
+    }
+
+    /// With the cards and outputs to show after the summary.
+    pub fn with_access(mut self, groups: Vec<Card>, outputs: BTreeMap<String, Shown>) -> Self {
+        self.groups = groups;
+        self.outputs = outputs;
+        self
     }
 }
 
 impl Report for ApplyReport {
     fn human(&self, ui: &Ui) -> String {
         let (a, c, d) = (self.added, self.changed, self.destroyed);
-        if self.ok {
+        let mut out = if self.ok {
             format!(
                 "\n{} Resources: {a} added, {c} changed, {d} destroyed.\n",
                 ui.green("Apply complete!")
@@ -81,6 +100,11 @@ impl Report for ApplyReport {
                 self.failed.len(),
                 self.skipped.len()
             )
+        };
+        if !self.groups.is_empty() || !self.outputs.is_empty() {
+            out.push('\n');
+            out.push_str(&super::outputs::human(&self.groups, &self.outputs, ui));
         }
+        out
     }
 }

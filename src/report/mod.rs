@@ -7,8 +7,10 @@
 
 mod apply;
 mod ask;
+pub mod card;
 mod history;
 mod lists;
+pub mod outputs;
 mod show;
 mod validate;
 
@@ -16,6 +18,7 @@ pub use apply::ApplyReport;
 pub use ask::AskReport;
 pub use history::HistoryReport;
 pub use lists::{CapabilityList, StateList};
+pub use outputs::OutputReport;
 pub use show::ShowReport;
 pub use validate::ValidateReport;
 

@@ -1,5 +1,6 @@
 //! `infra apply [PLANFILE]` and `infra destroy`: plan, confirm, execute, record, commit.
 
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,7 +14,10 @@ use crate::plan::Plan;
 use crate::project::{PlanOptions, Project};
 use crate::providers::registry;
 use crate::render;
+use crate::report::card::{self, Card, Places};
+use crate::report::outputs::Shown;
 use crate::report::{self, ApplyReport, Output};
+use crate::spec::Spec;
 use crate::state;
 use infra_engine::cycle::Apply;
 
@@ -110,9 +114,13 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     if !plan.has_changes() {
         let changed = staged.record_refresh(&mut project)?;
         let code = finish_without_changes(changed, repo.as_ref(), head.as_deref(), !json)?;
+        let (_, outputs) = access(&root, &project.spec, plan, &Outcome::default(), destroy);
         if json {
-            let report = ApplyReport::new(&Outcome::default(), changed);
+            let report =
+                ApplyReport::new(&Outcome::default(), changed).with_access(vec![], outputs);
             report::emit(&report, Output::Json, ui);
+        } else if !outputs.is_empty() {
+            print!("\n{}", report::outputs::human(&[], &outputs, ui));
         }
         return Ok(code);
     }
@@ -145,7 +153,8 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         mode.exec.parallelism,
     ))?;
     let (outcome, changed) = (done.outcome, done.state_changed);
-    let summary = ApplyReport::new(&outcome, changed);
+    let (groups, outputs) = access(&root, &project.spec, plan, &outcome, destroy);
+    let summary = ApplyReport::new(&outcome, changed).with_access(groups, outputs);
     report::emit(
         &summary,
         if json { Output::Json } else { Output::Human },
@@ -181,6 +190,39 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
             .detail(lines.join("\n"))
             .hint("the state records what did happen; fix the cause and run `infra plan` to see what is left"))
     }
+}
+
+/// The cards of the groups this apply created or changed and the spec's
+/// `[outputs]`, from the state it saved (sensitive outputs hidden). Never fails
+/// the apply: what was done is recorded, and is committed next.
+fn access(
+    root: &Path,
+    spec: &Spec,
+    plan: &Plan,
+    outcome: &Outcome,
+    destroy: bool,
+) -> (Vec<Card>, BTreeMap<String, Shown>) {
+    let done: HashSet<&str> = outcome.done.iter().map(|(a, _)| a.as_str()).collect();
+    let touched: BTreeSet<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| done.contains(c.address.as_str()))
+        .filter_map(|c| c.group.as_deref())
+        .collect();
+    if destroy || (touched.is_empty() && spec.outputs.is_empty()) {
+        return Default::default();
+    }
+    let Ok(loaded) = state::load(root) else {
+        return Default::default();
+    };
+    let places = Places::of(spec);
+    let cards = touched
+        .into_iter()
+        .filter_map(|g| card::for_group(&loaded.state, g, &places))
+        // A group of files has nothing to reach: no card to read past.
+        .filter(|c| !c.is_empty())
+        .collect();
+    (cards, report::outputs::outputs(spec, &loaded.state, false))
 }
 
 fn op_name(op: Op) -> &'static str {

@@ -9,6 +9,7 @@ mod graph;
 mod history;
 mod import;
 mod init;
+mod output;
 mod plan;
 mod rollback;
 mod show;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         Command::Apply(a) => apply::run(&cwd, a, ui),
         Command::Destroy(a) => apply::destroy(&cwd, a, ui),
         Command::Show(a) => show::run(&cwd, a, ui),
+        Command::Output(a) => output::run(&cwd, a, ui),
         Command::State(c) => state::run(&cwd, c, ui),
         Command::Import(a) => import::run(&cwd, a, ui),
         Command::History(a) => history::run(&cwd, a, ui),

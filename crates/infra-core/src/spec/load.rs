@@ -158,12 +158,16 @@ impl Loader<'_> {
     fn top(&mut self, table: DeTable<'_>, is_root: bool) {
         for (key, value) in table {
             let name = key.get_ref().to_string();
-            if RESERVED.contains(&name.as_str()) {
+            if name == super::outputs::TABLE {
+                // Outputs sit beside the resources they name, in any spec file.
+                let (outputs, sources) = (&mut self.spec.outputs, &self.spec.sources);
+                super::outputs::load(self.file, value, outputs, sources, self.diags);
+            } else if RESERVED.contains(&name.as_str()) {
                 if !is_root {
                     self.err(
                         key.span(),
                         format!("[{name}] belongs in infra.toml"),
-                        "files under infra/ hold only resources",
+                        "files under infra/ hold only resources and [outputs]",
                     );
                     continue;
                 }
@@ -176,7 +180,8 @@ impl Loader<'_> {
                     schema::kinds()
                         .iter()
                         .map(|k| k.name)
-                        .chain(RESERVED.iter().copied()),
+                        .chain(RESERVED.iter().copied())
+                        .chain([super::outputs::TABLE]),
                 ) {
                     Some(s) => format!("did you mean `{s}`? known kinds: {}", kind_list()),
                     None => format!("known kinds: {}", kind_list()),

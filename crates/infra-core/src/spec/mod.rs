@@ -2,12 +2,13 @@
 //!
 //! `load` reads and parses the files (keeping source locations), `validate` checks
 //! them against the kind schemas (the provider checks are `infra_kit::validate`),
-//! `refs` handles `${address.attribute}` references. Edits to spec files are made
+//! `refs` handles `${address.attribute}` references, `outputs` the `[outputs]` table. Edits to spec files are made
 //! by `infra-ask`'s expander with toml_edit. Nothing here talks to live infrastructure.
 
 pub mod check;
 pub mod diag;
 pub mod load;
+pub mod outputs;
 pub mod refs;
 pub mod schema;
 pub mod validate;
@@ -124,6 +125,8 @@ pub struct Spec {
     pub resources: Vec<Resource>,
     /// Index into `resources` by address.
     pub index: BTreeMap<Address, usize>,
+    /// `[outputs]` of every spec file, by name.
+    pub outputs: BTreeMap<String, outputs::Output>,
 }
 
 impl Spec {

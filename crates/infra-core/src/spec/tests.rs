@@ -100,3 +100,82 @@ fn references_become_dependencies() {
         .get(&Address::new("file", "a"))
         .is_none_or(|d| d.is_empty()));
 }
+
+#[test]
+fn outputs_load_in_both_forms_beside_resources() {
+    let (spec, problems) = load(
+        "[file.a]\npath = \"a.txt\"\ncontent = \"x\"\n\n[outputs]\nwhere = \"out/${file.a.path}\"\nsecret = { value = \"${file.a.content}\", sensitive = true }\n",
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    let o = &spec.outputs["where"];
+    assert_eq!((o.value.as_str(), o.marked), ("out/${file.a.path}", false));
+    assert_eq!(spec.sources.describe(&o.loc), "infra/main.toml:6:9");
+    assert!(spec.outputs["secret"].marked);
+}
+
+#[test]
+fn bad_outputs_are_located() {
+    let (_, problems) = load(
+        "[outputs]\nBad = \"x\"\nnum = 5\ntable = { value = \"x\", sensitve = true }\nempty = { sensitive = true }\n",
+    );
+    let expect = [
+        ("infra/main.toml:2:1", "invalid output name `Bad`"),
+        (
+            "infra/main.toml:3:7",
+            "output `num` must be a string, found a number",
+        ),
+        (
+            "infra/main.toml:4:24",
+            "output `table` has no setting `sensitve`",
+        ),
+        ("infra/main.toml:5:9", "output `empty` has no value"),
+    ];
+    for (at, msg) in expect {
+        assert!(
+            problems.iter().any(|(l, m)| l == at && m == msg),
+            "{at} {msg}: {problems:?}"
+        );
+    }
+    let (_, problems) = load(
+        "[file.a]\npath = \"a.txt\"\ncontent = \"x\"\n\n[outputs]\nx = \"${file.b.path}\"\ny = \"${file.a.size}\"\nz = \"${vars.nope}\"\nw = \"${oops\"\n",
+    );
+    let expect = [
+        (
+            "infra/main.toml:6:5",
+            "output refers to `file.b`, which is not declared",
+        ),
+        ("infra/main.toml:7:5", "`file.a` has no attribute `size`"),
+        (
+            "infra/main.toml:8:5",
+            "output refers to undefined variable `vars.nope`",
+        ),
+        ("infra/main.toml:9:5", "output `w`: unclosed `${`"),
+    ];
+    for (at, msg) in expect {
+        assert!(
+            problems.iter().any(|(l, m)| l == at && m == msg),
+            "{at} {msg}: {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn an_output_declared_in_two_files_is_an_error() {
+    let texts = vec![
+        (
+            PathBuf::from("infra.toml"),
+            format!("{PROJECT}\n[outputs]\nx = \"a\"\n"),
+        ),
+        (
+            PathBuf::from("infra/main.toml"),
+            "[outputs]\nx = \"b\"\n".into(),
+        ),
+    ];
+    let (spec, diags) = load_texts(Path::new("/p"), texts);
+    let d = &diags.items[0];
+    assert_eq!(d.message, "output `x` is declared twice");
+    assert_eq!(
+        spec.sources.describe(d.loc.as_ref().unwrap()),
+        "infra/main.toml:2:1"
+    );
+}

@@ -27,6 +27,7 @@ pub fn validate(spec: &Spec) -> Diagnostics {
         attributes(spec, r, &mut d);
     }
     references(spec, &mut d);
+    super::outputs::validate(spec, &mut d);
     vars(spec, &mut d);
     secrets_by_value(spec, &mut d);
     cycles(spec, &mut d);
