@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in git curl python3-venv openssl docker.io busybox-static nginx prometheus prometheus-blackbox-exporter openssh-server openssh-client pdns-server pdns-backend-sqlite3 dnsutils sqlite3; do
+for pkg in git curl python3-venv openssl docker.io busybox-static nginx prometheus prometheus-blackbox-exporter openssh-server openssh-client pdns-server pdns-backend-sqlite3 dnsutils sqlite3 pebble; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -8,6 +8,7 @@ pub mod dockerd;
 pub mod faultproxy;
 pub mod nginx;
 pub mod pdns;
+pub mod pebble;
 pub mod prometheus;
 pub mod sshd;
 

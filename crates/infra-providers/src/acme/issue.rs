@@ -207,10 +207,25 @@ pub fn acme_err(e: instant_acme::Error) -> ProviderError {
         }
         instant_acme::Error::Hyper(_) | instant_acme::Error::Http(_) | instant_acme::Error::Timeout(_) => {
             ProviderError::Transient {
-                message: format!("the ACME server did not answer: {e}"),
+                message: format!("the ACME server did not answer: {}", with_sources(&e)),
                 retry_after: None,
             }
         }
-        other => ProviderError::rejected(format!("ACME: {other}")),
+        other => ProviderError::rejected(format!("ACME: {}", with_sources(&other))),
     }
+}
+
+/// An error with what caused it ("client error (Connect): invalid peer certificate: …").
+fn with_sources(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
 }
