@@ -142,7 +142,9 @@ fn change_block(change: &ResourceChange, out: &mut Vec<Line>) {
         _ => None,
     });
     let verb = match renew {
-        Some(days) if change.action == Action::Update => format!("will be renewed: {}", expiry_text(*days)),
+        Some(days) if change.action == Action::Update => {
+            format!("will be renewed: {}", expiry_text(*days))
+        }
         _ => verb.to_string(),
     };
     out.push(Line::bold(format!("  # {} {verb}", change.address)));

@@ -35,7 +35,11 @@ openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cer
             .current_dir(d)
             .output()
             .expect("openssl (install the openssl package)");
-        assert!(made.status.success(), "openssl: {}", String::from_utf8_lossy(&made.stderr));
+        assert!(
+            made.status.success(),
+            "openssl: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
         let (port, mgmt_port, tls_port) = (free_port(), free_port(), free_port());
         let config = serde_json::json!({"pebble": {
             "listenAddress": format!("127.0.0.1:{port}"),
@@ -58,7 +62,9 @@ openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cer
             .env("PEBBLE_VA_NOSLEEP", "1")
             .env("PEBBLE_WFE_NONCEREJECT", "0");
         let mut process = Process::spawn("pebble", cmd, &d.join("pebble.log"));
-        process.wait_until(Duration::from_secs(10), || port_open(port) && port_open(mgmt_port));
+        process.wait_until(Duration::from_secs(10), || {
+            port_open(port) && port_open(mgmt_port)
+        });
         Pebble {
             dir,
             port,
@@ -86,7 +92,11 @@ openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cer
             .arg(format!("https://127.0.0.1:{}/roots/0", self.mgmt_port))
             .output()
             .expect("curl");
-        assert!(out.status.success(), "pebble roots: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "pebble roots: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         std::fs::write(&path, &out.stdout).unwrap();
         path
     }

@@ -27,8 +27,8 @@ pub use registry::{ProviderFactory, Registry};
 pub use secret::Secret;
 
 pub use catalog::{
-    any_setting, check_settings, parse_settings, AuditFn, SpecCheckFn, Finding, HttpUrl, KindSupport, OneOrMany,
-    ProviderInfo, SecretRef, Setting, Settings,
+    any_setting, check_settings, parse_settings, AuditFn, Finding, HttpUrl, KindSupport, OneOrMany,
+    ProviderInfo, SecretRef, Setting, Settings, SpecCheckFn,
 };
 pub use check::{validate, validate_auditing, COMMON_SETTINGS};
 pub use infra_core::spec::validate::is_secret_ref;
@@ -186,7 +186,12 @@ pub trait Provider: Send + Sync {
 pub trait TlsServer: Send + Sync {
     /// Serve `key_authorization` at `/.well-known/acme-challenge/{token}` for
     /// `domain` on plain HTTP, until `withdraw_http01`.
-    async fn present_http01(&self, domain: &str, token: &str, key_authorization: &str) -> Result<()>;
+    async fn present_http01(
+        &self,
+        domain: &str,
+        token: &str,
+        key_authorization: &str,
+    ) -> Result<()>;
 
     async fn withdraw_http01(&self, domain: &str, token: &str) -> Result<()>;
 

@@ -21,8 +21,14 @@ struct Inner {
 
 impl std::fmt::Debug for Peers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let built = self.0.built.lock().map(|b| b.keys().cloned().collect::<Vec<_>>());
-        f.debug_struct("Peers").field("built", &built.unwrap_or_default()).finish()
+        let built = self
+            .0
+            .built
+            .lock()
+            .map(|b| b.keys().cloned().collect::<Vec<_>>());
+        f.debug_struct("Peers")
+            .field("built", &built.unwrap_or_default())
+            .finish()
     }
 }
 

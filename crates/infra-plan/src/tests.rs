@@ -323,5 +323,10 @@ fn a_certificate_outside_its_window_is_left_alone() {
     let c = certificate(Some(issued("2030-03-01T00:00:00Z", 30)), 90);
     let plan = c.plan();
     let change = plan.actions().next().expect("a change");
-    assert!(matches!(change.reasons[..], [crate::Reason::Renew { expires_in_days: 59 }]));
+    assert!(matches!(
+        change.reasons[..],
+        [crate::Reason::Renew {
+            expires_in_days: 59
+        }]
+    ));
 }

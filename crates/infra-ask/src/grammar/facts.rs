@@ -603,8 +603,11 @@ fn is_duration_context(toks: &[Tok], q: &Quantity) -> bool {
 /// "LAN only", "internal", "make it private": not "an internal DNS record".
 /// "with HTTPS", "over TLS", "and a Let's Encrypt certificate", "SSL enabled":
 /// said of how a new site is served, not a word in passing ("debug tls").
-fn https_context(toks: &[Tok], i: usize) -> bool {
+pub fn https_context(toks: &[Tok], i: usize) -> bool {
     let w = toks[i].low.as_str();
+    if !matches!(w, "https" | "ssl" | "tls" | "letsencrypt" | "encrypt") {
+        return false;
+    }
     let prev = |k: usize| if i >= k { toks[i - k].low.as_str() } else { "" };
     if w == "encrypt" && !matches!(prev(1), "let" | "let's" | "lets") {
         return false;

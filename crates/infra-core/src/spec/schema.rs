@@ -68,9 +68,7 @@ impl Ty {
                 let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
                 format!("one of {}", quoted.join(", "))
             }
-            Ty::Domains => {
-                "a list of host names, like [\"example.com\", \"*.example.com\"]".into()
-            }
+            Ty::Domains => "a list of host names, like [\"example.com\", \"*.example.com\"]".into(),
         }
     }
 }
@@ -644,7 +642,10 @@ mod time_tests {
         let wanted = [("renew_before".to_string(), Value::from(30))].into();
         let jan1 = parse_utc("2030-01-01T00:00:00Z").unwrap();
         let dec1 = parse_utc("2029-12-01T00:00:00Z").unwrap();
-        assert_eq!(renewal_due(kinds::CERTIFICATE, &live, &wanted, jan1), Some(30));
+        assert_eq!(
+            renewal_due(kinds::CERTIFICATE, &live, &wanted, jan1),
+            Some(30)
+        );
         assert_eq!(renewal_due(kinds::CERTIFICATE, &live, &wanted, dec1), None);
         assert_eq!(renewal_due(kinds::FILE, &live, &wanted, jan1), None);
     }

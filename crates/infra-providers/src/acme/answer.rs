@@ -52,7 +52,12 @@ impl Answerer<'_> {
         }
     }
 
-    pub async fn present(&self, name: &str, token: &str, key_auth: &KeyAuthorization) -> Result<Answer> {
+    pub async fn present(
+        &self,
+        name: &str,
+        token: &str,
+        key_auth: &KeyAuthorization,
+    ) -> Result<Answer> {
         match self {
             Answerer::Dns {
                 provider,
@@ -84,9 +89,9 @@ impl Answerer<'_> {
                 Ok(Answer::Record { id: made.id, owner })
             }
             Answerer::Http { server } => {
-                let tls = server
-                    .tls_server()
-                    .ok_or_else(|| ProviderError::rejected("the proxy provider cannot answer http-01"))?;
+                let tls = server.tls_server().ok_or_else(|| {
+                    ProviderError::rejected("the proxy provider cannot answer http-01")
+                })?;
                 tls.present_http01(name, token, key_auth.as_str()).await?;
                 Ok(Answer::Http {
                     domain: name.to_string(),

@@ -46,8 +46,8 @@ pub struct Facts {
 
 /// Read the leaf of a PEM chain.
 pub fn facts(pem: &[u8]) -> Result<Facts, String> {
-    let (_, block) = x509_parser::pem::parse_x509_pem(pem)
-        .map_err(|e| format!("no PEM certificate: {e}"))?;
+    let (_, block) =
+        x509_parser::pem::parse_x509_pem(pem).map_err(|e| format!("no PEM certificate: {e}"))?;
     let cert = block
         .parse_x509()
         .map_err(|e| format!("not an X.509 certificate: {e}"))?;
@@ -118,7 +118,11 @@ pub fn read_back(project: &str, data: &[u8]) -> (Option<String>, Attrs) {
             let mut listed: Vec<String> = attrs
                 .get("domains")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default();
             let mut issued = f.domains.clone();
             for names in [&mut listed, &mut issued] {

@@ -7,9 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use instant_acme::{
-    Account, AuthorizationStatus, Identifier, NewOrder, OrderStatus, RetryPolicy,
-};
+use instant_acme::{Account, AuthorizationStatus, Identifier, NewOrder, OrderStatus, RetryPolicy};
 
 use super::answer::Answerer;
 use infra_kit::{ProviderError, Result};
@@ -73,12 +71,12 @@ pub async fn issue(
         answerer.withdraw(&answer).await;
         checked?;
     }
-    let status = order
-        .poll_ready(&retries())
-        .await
-        .map_err(acme_err)?;
+    let status = order.poll_ready(&retries()).await.map_err(acme_err)?;
     if status != OrderStatus::Ready {
-        return Err(order_problem(&mut order, "the order is not ready to be signed"));
+        return Err(order_problem(
+            &mut order,
+            "the order is not ready to be signed",
+        ));
     }
     let key = generate_key(key_type)?;
     let mut params = rcgen::CertificateParams::new(domains.to_vec())
@@ -88,10 +86,7 @@ pub async fn issue(
         .serialize_request(&key)
         .map_err(|e| ProviderError::rejected(format!("making the request: {e}")))?;
     order.finalize_csr(csr.der()).await.map_err(acme_err)?;
-    let chain = order
-        .poll_certificate(&retries())
-        .await
-        .map_err(acme_err)?;
+    let chain = order.poll_certificate(&retries()).await.map_err(acme_err)?;
     Ok(Issued {
         chain,
         key_pem: key.serialize_pem(),
@@ -177,7 +172,10 @@ fn generate_key(key_type: &str) -> Result<rcgen::KeyPair> {
 pub fn problem_text(p: &instant_acme::Problem) -> String {
     let mut text = p.detail.clone().unwrap_or_else(|| "no detail given".into());
     if let Some(t) = &p.r#type {
-        text.push_str(&format!(" ({})", t.trim_start_matches("urn:ietf:params:acme:error:")));
+        text.push_str(&format!(
+            " ({})",
+            t.trim_start_matches("urn:ietf:params:acme:error:")
+        ));
     }
     for sub in &p.subproblems {
         if let Some(d) = &sub.detail {
@@ -205,12 +203,12 @@ pub fn acme_err(e: instant_acme::Error) -> ProviderError {
                 },
             }
         }
-        instant_acme::Error::Hyper(_) | instant_acme::Error::Http(_) | instant_acme::Error::Timeout(_) => {
-            ProviderError::Transient {
-                message: format!("the ACME server did not answer: {}", with_sources(&e)),
-                retry_after: None,
-            }
-        }
+        instant_acme::Error::Hyper(_)
+        | instant_acme::Error::Http(_)
+        | instant_acme::Error::Timeout(_) => ProviderError::Transient {
+            message: format!("the ACME server did not answer: {}", with_sources(&e)),
+            retry_after: None,
+        },
         other => ProviderError::rejected(format!("ACME: {}", with_sources(&other))),
     }
 }

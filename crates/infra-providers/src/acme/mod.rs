@@ -86,13 +86,19 @@ impl infra_kit::Settings for Written {
         }
         if let Some(c) = &self.contact {
             if !c.contains('@') || c.contains(char::is_whitespace) {
-                out.push(Finding::at("contact", format!("{c:?} is not an e-mail address")));
+                out.push(Finding::at(
+                    "contact",
+                    format!("{c:?} is not an e-mail address"),
+                ));
             }
         }
         if let Some(ca) = &self.ca_cert {
             let path = project.join(ca);
             if !path.is_file() {
-                out.push(Finding::at("ca_cert", format!("{} is not a file", path.display())));
+                out.push(Finding::at(
+                    "ca_cert",
+                    format!("{} is not a file", path.display()),
+                ));
             }
         }
         out
@@ -186,18 +192,24 @@ impl Acme {
     }
 
     /// The account for `directory`: from the account file, else registered now.
-    async fn account(&self, directory: &str, contact: Option<&str>) -> Result<instant_acme::Account> {
+    async fn account(
+        &self,
+        directory: &str,
+        contact: Option<&str>,
+    ) -> Result<instant_acme::Account> {
         let mut cached = self.account.lock().await;
         if let Some((d, a)) = cached.as_ref() {
             if d == directory {
                 return Ok(a.clone());
             }
         }
-        let builder = || match &self.ca_cert {
-            Some(ca) => instant_acme::Account::builder_with_root(ca),
-            None => instant_acme::Account::builder(),
-        }
-        .map_err(issue::acme_err);
+        let builder = || {
+            match &self.ca_cert {
+                Some(ca) => instant_acme::Account::builder_with_root(ca),
+                None => instant_acme::Account::builder(),
+            }
+            .map_err(issue::acme_err)
+        };
         let file = format!(
             "{}acme-account-{}.json",
             host::object_file_prefix(&self.project),
@@ -212,7 +224,10 @@ impl Acme {
                             self.files.show(&file)
                         ))
                     })?;
-                builder()?.from_credentials(creds).await.map_err(issue::acme_err)?
+                builder()?
+                    .from_credentials(creds)
+                    .await
+                    .map_err(issue::acme_err)?
             }
             None => {
                 let mailto = contact.map(|c| format!("mailto:{c}"));
@@ -226,8 +241,9 @@ impl Acme {
                     .create(&new, directory.to_string(), None)
                     .await
                     .map_err(issue::acme_err)?;
-                let json = serde_json::to_vec(&creds)
-                    .map_err(|e| ProviderError::rejected(format!("saving the ACME account: {e}")))?;
+                let json = serde_json::to_vec(&creds).map_err(|e| {
+                    ProviderError::rejected(format!("saving the ACME account: {e}"))
+                })?;
                 let opts = WriteOpts {
                     mode: 0o600,
                     create_dirs: false,
@@ -246,12 +262,21 @@ impl Acme {
             .attrs
             .get("domains")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default();
         if domains.is_empty() {
-            return Err(ProviderError::rejected(format!("{}: `domains` is empty", r.address)));
+            return Err(ProviderError::rejected(format!(
+                "{}: `domains` is empty",
+                r.address
+            )));
         }
-        let directory = str_attr(&r.attrs, "directory").unwrap_or(&self.directory).to_string();
+        let directory = str_attr(&r.attrs, "directory")
+            .unwrap_or(&self.directory)
+            .to_string();
         let contact = str_attr(&r.attrs, "contact").or(self.contact.as_deref());
         let challenge = str_attr(&r.attrs, "challenge").unwrap_or("dns-01");
         let key_type = str_attr(&r.attrs, "key_type").unwrap_or("ec256");
@@ -282,9 +307,13 @@ impl Acme {
             mode: 0o600,
             create_dirs: false,
         };
-        self.files.root.write(&key_file, key_text.as_bytes(), opts).await.map_err(|e| {
-            ProviderError::rejected(format!("{e} (does cert_dir exist on the web host?)"))
-        })?;
+        self.files
+            .root
+            .write(&key_file, key_text.as_bytes(), opts)
+            .await
+            .map_err(|e| {
+                ProviderError::rejected(format!("{e} (does cert_dir exist on the web host?)"))
+            })?;
         let mut attrs = r.attrs.clone();
         attrs.insert("directory".into(), Value::from(directory));
         let cert_text = files::render_cert(&self.project, &r.address, &attrs, &issued.chain);
@@ -328,12 +357,13 @@ impl Acme {
     /// Rewrite only the header (no new certificate): the chain stays as issued.
     async fn rewrite_header(&self, id: &str, r: &Desired, live_file: &[u8]) -> Result<Observed> {
         let text = String::from_utf8_lossy(live_file);
-        let chain = text
-            .find("-----BEGIN")
-            .map(|i| &text[i..])
-            .ok_or_else(|| ProviderError::rejected(format!("{}: no certificate in it", self.files.show(id))))?;
+        let chain = text.find("-----BEGIN").map(|i| &text[i..]).ok_or_else(|| {
+            ProviderError::rejected(format!("{}: no certificate in it", self.files.show(id)))
+        })?;
         let mut attrs = r.attrs.clone();
-        let directory = str_attr(&r.attrs, "directory").unwrap_or(&self.directory).to_string();
+        let directory = str_attr(&r.attrs, "directory")
+            .unwrap_or(&self.directory)
+            .to_string();
         attrs.insert("directory".into(), Value::from(directory));
         let cert_text = files::render_cert(&self.project, &r.address, &attrs, chain);
         self.files.write(id, cert_text.as_bytes(), 0o644).await?;
@@ -358,7 +388,8 @@ impl Provider for Acme {
 
     async fn update(&self, id: &str, r: &Desired, live: &Observed) -> Result<Observed> {
         let now = infra_core::util::unix_now();
-        let due = infra_core::spec::schema::renewal_due(kinds::CERTIFICATE, &live.attrs, &r.attrs, now);
+        let due =
+            infra_core::spec::schema::renewal_due(kinds::CERTIFICATE, &live.attrs, &r.attrs, now);
         let unreadable = live.attrs.contains_key("unreadable");
         if due.is_some() || unreadable {
             return self.obtain(id, r).await;
@@ -393,7 +424,8 @@ impl Provider for Acme {
     async fn tidy(&self) -> Result<Vec<String>> {
         let mut removed = self.files.tidy().await?;
         let entries = self.files.root.list(host::Depth::Flat).await?;
-        let names: std::collections::BTreeSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        let names: std::collections::BTreeSet<&str> =
+            entries.iter().map(|e| e.name.as_str()).collect();
         for e in &entries {
             let Some(stem) = e.name.strip_suffix(".key") else {
                 continue;

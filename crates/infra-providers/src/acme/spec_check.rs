@@ -15,16 +15,40 @@ pub fn check(spec: &Spec, p: &ProviderConfig, catalog: &[&ProviderInfo]) -> Vec<
     let Some(w) = super::written(&p.settings, &spec.root) else {
         return out; // the settings' own errors are reported already
     };
-    let serves = |pkind: &str, kind: &str| catalog.iter().any(|i| i.kind == pkind && i.serves(kind));
-    let dns = peer(spec, p, &serves, ("dns", w.dns.as_ref()), kinds::DNS_RECORD, &mut out);
-    let proxy = peer(spec, p, &serves, ("proxy", w.proxy.as_ref()), kinds::PROXY_SITE, &mut out);
+    let serves =
+        |pkind: &str, kind: &str| catalog.iter().any(|i| i.kind == pkind && i.serves(kind));
+    let dns = peer(
+        spec,
+        p,
+        &serves,
+        ("dns", w.dns.as_ref()),
+        kinds::DNS_RECORD,
+        &mut out,
+    );
+    let proxy = peer(
+        spec,
+        p,
+        &serves,
+        ("proxy", w.proxy.as_ref()),
+        kinds::PROXY_SITE,
+        &mut out,
+    );
     let zones = dns.map(|d| zones_of(spec, d, &serves));
 
-    for r in spec.resources.iter().filter(|r| r.address.kind == kinds::CERTIFICATE) {
+    for r in spec
+        .resources
+        .iter()
+        .filter(|r| r.address.kind == kinds::CERTIFICATE)
+    {
         if spec.provider_for(r, serves).map(|c| c.name.as_str()) != Some(p.name.as_str()) {
             continue;
         }
-        let at = |attr: &str| r.attr_locs.get(attr).cloned().unwrap_or_else(|| r.loc.clone());
+        let at = |attr: &str| {
+            r.attr_locs
+                .get(attr)
+                .cloned()
+                .unwrap_or_else(|| r.loc.clone())
+        };
         let challenge = match r.attrs.get("challenge") {
             Some(Value::String(s)) if !refs::has_refs(&Value::from(s.as_str())) => s.as_str(),
             Some(_) => continue,
@@ -159,7 +183,9 @@ fn zones_of(
         .resources
         .iter()
         .filter(|r| r.address.kind == kinds::DNS_RECORD)
-        .filter(|r| spec.provider_for(r, serves).map(|c| c.name.as_str()) == Some(dns.name.as_str()))
+        .filter(|r| {
+            spec.provider_for(r, serves).map(|c| c.name.as_str()) == Some(dns.name.as_str())
+        })
         .filter_map(|r| r.attrs.get("zone").and_then(Value::as_str))
         .filter(|z| !refs::has_refs(&Value::from(*z)))
         .map(lower)

@@ -56,12 +56,19 @@ impl Nginx {
 fn token_ok(token: &str) -> bool {
     !token.is_empty()
         && token.len() <= 128
-        && token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 #[async_trait]
 impl TlsServer for Nginx {
-    async fn present_http01(&self, domain: &str, token: &str, key_authorization: &str) -> Result<()> {
+    async fn present_http01(
+        &self,
+        domain: &str,
+        token: &str,
+        key_authorization: &str,
+    ) -> Result<()> {
         let (Some(dir), Some(path)) = (&self.challenge_dir, self.challenge_path()) else {
             return Err(ProviderError::rejected(
                 "the nginx provider has no `challenge_dir`, where http-01 answers go: set one",
@@ -78,16 +85,17 @@ impl TlsServer for Nginx {
         };
         dir.write(token, key_authorization.as_bytes(), opts)
             .await
-            .map_err(|e| ProviderError::rejected(format!("{e} (does challenge_dir exist on the nginx host?)")))?;
+            .map_err(|e| {
+                ProviderError::rejected(format!(
+                    "{e} (does challenge_dir exist on the nginx host?)"
+                ))
+            })?;
         match self.site_for(domain).await? {
             // Its site serves the location already, or is rewritten so it does.
             Some((id, owner, mut attrs)) => {
-                let serves = self
-                    .files
-                    .root
-                    .read(&id)
-                    .await?
-                    .is_some_and(|e| String::from_utf8_lossy(&e.data).contains(&format!("alias {path}/;")));
+                let serves = self.files.root.read(&id).await?.is_some_and(|e| {
+                    String::from_utf8_lossy(&e.data).contains(&format!("alias {path}/;"))
+                });
                 if serves {
                     return Ok(());
                 }
@@ -131,4 +139,3 @@ impl TlsServer for Nginx {
         self.reload().await
     }
 }
-

@@ -134,9 +134,13 @@ pub struct Nginx {
 impl Nginx {
     /// The challenge directory as nginx should read it.
     fn challenge_path(&self) -> Option<String> {
-        self.challenge_dir
-            .as_ref()
-            .map(|d| d.path("").display().to_string().trim_end_matches('/').to_string())
+        self.challenge_dir.as_ref().map(|d| {
+            d.path("")
+                .display()
+                .to_string()
+                .trim_end_matches('/')
+                .to_string()
+        })
     }
 
     /// Link site `id` into the enabled directory (if there is one).
@@ -232,8 +236,12 @@ impl Nginx {
 
     /// Write the site for `address` into file `id`, with the whole test-and-reload dance.
     async fn put(&self, id: &str, address: &str, attrs: &Attrs) -> Result<Observed> {
-        let text = site::render_file(&marker(&self.project, address), attrs, self.challenge_path().as_deref())
-            .map_err(|e| ProviderError::rejected(format!("{address}: {e}")))?;
+        let text = site::render_file(
+            &marker(&self.project, address),
+            attrs,
+            self.challenge_path().as_deref(),
+        )
+        .map_err(|e| ProviderError::rejected(format!("{address}: {e}")))?;
         let _one_at_a_time = self.lock.lock().await;
         let before = self.files.owned(id, Some(address)).await?;
         self.files.write(id, text.as_bytes(), 0o644).await?;
@@ -316,8 +324,12 @@ impl Provider for Nginx {
             )));
         }
         // Same body, now with the marker: `put` checks ownership, so write directly.
-        let text = site::render_file(&marker(&self.project, address), &attrs, self.challenge_path().as_deref())
-            .map_err(ProviderError::rejected)?;
+        let text = site::render_file(
+            &marker(&self.project, address),
+            &attrs,
+            self.challenge_path().as_deref(),
+        )
+        .map_err(ProviderError::rejected)?;
         self.files.write(id, text.as_bytes(), before.mode).await?;
         self.activate(id, Some(&before)).await?;
         Ok(self.files.observe(id, text.as_bytes()))

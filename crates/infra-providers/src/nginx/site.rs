@@ -80,7 +80,8 @@ fn listen_ok(listen: &str) -> bool {
         && listen.split(' ').all(|t| {
             !t.is_empty()
                 && t.chars().all(|c| {
-                    c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '[' | ']' | '=' | '_' | '-')
+                    c.is_ascii_alphanumeric()
+                        || matches!(c, '.' | ':' | '[' | ']' | '=' | '_' | '-')
                 })
         })
 }
@@ -351,7 +352,11 @@ pub fn own_attrs(attrs: &Attrs) -> Attrs {
 
 /// The whole file for a site owned by `marker`, answering ACME http-01 from
 /// `challenge_dir` when the provider has one.
-pub fn render_file(marker: &str, attrs: &Attrs, challenge_dir: Option<&str>) -> Result<String, String> {
+pub fn render_file(
+    marker: &str,
+    attrs: &Attrs,
+    challenge_dir: Option<&str>,
+) -> Result<String, String> {
     let attrs = own_attrs(attrs);
     let mut site = Site::from_attrs(&attrs)?;
     site.challenge_dir = challenge_dir.map(String::from);
@@ -545,7 +550,10 @@ mod tests {
         a.insert("listen".into(), json!("443 ssl"));
         let site = Site::from_attrs(&a).unwrap();
         assert!(site.render_body().contains("listen 443 ssl;\n"));
-        let (_, back) = read_back("p", &render_file("infra:p/proxy_site.app", &a, None).unwrap());
+        let (_, back) = read_back(
+            "p",
+            &render_file("infra:p/proxy_site.app", &a, None).unwrap(),
+        );
         assert_eq!(back["listen"], json!("443 ssl"));
     }
 
@@ -574,10 +582,17 @@ mod tests {
 
     #[test]
     fn acme_answers_are_served_on_plain_http_and_read_back() {
-        let plain = attrs(json!({"server_name": "a.test", "upstream": "http://127.0.0.1:9", "allow": ["10.0.0.0/8"]}));
+        let plain = attrs(
+            json!({"server_name": "a.test", "upstream": "http://127.0.0.1:9", "allow": ["10.0.0.0/8"]}),
+        );
         let text = render_file("infra:p/proxy_site.a", &plain, Some("/srv/acme")).unwrap();
         // Inside the allow list's server, yet open to the CA.
-        assert!(text.contains("alias /srv/acme/;\n        default_type text/plain;\n        allow all;"), "{text}");
+        assert!(
+            text.contains(
+                "alias /srv/acme/;\n        default_type text/plain;\n        allow all;"
+            ),
+            "{text}"
+        );
         let (_, back) = read_back("p", &text);
         assert_eq!(back, plain);
 
@@ -590,24 +605,34 @@ mod tests {
         let text = render_file("infra:p/proxy_site.a", &tls, Some("/srv/acme")).unwrap();
         assert!(text.contains("listen 127.0.0.1:8443 ssl;"), "{text}");
         assert!(text.contains("listen 127.0.0.1:8080;"), "{text}");
-        assert!(text.contains("return 301 https://$host:8443$request_uri;"), "{text}");
+        assert!(
+            text.contains("return 301 https://$host:8443$request_uri;"),
+            "{text}"
+        );
         assert_eq!(text.matches("alias /srv/acme/;").count(), 1, "{text}");
         let (_, back) = read_back("p", &text);
         assert_eq!(back, tls);
         // Read without the JSON line too (a site written by hand in this shape).
-        let body = text.split_once("server {").map(|(_, b)| format!("server {{{b}")).unwrap();
+        let body = text
+            .split_once("server {")
+            .map(|(_, b)| format!("server {{{b}"))
+            .unwrap();
         tls.insert("websocket".into(), json!(false));
         assert_eq!(read_back("p", &body).1, tls);
     }
 
     #[test]
     fn http_listen_is_for_tls_sites_on_another_port() {
-        let mut a = attrs(json!({"server_name": "a.test", "upstream": "http://127.0.0.1:9", "http_listen": "8080"}));
+        let mut a = attrs(
+            json!({"server_name": "a.test", "upstream": "http://127.0.0.1:9", "http_listen": "8080"}),
+        );
         assert!(Site::from_attrs(&a).unwrap_err().contains("TLS sites"));
         a.insert("tls_cert".into(), json!("/c/a.crt"));
         a.insert("tls_key".into(), json!("/c/a.key"));
         a.insert("listen".into(), json!("8080"));
-        assert!(Site::from_attrs(&a).unwrap_err().contains("their own ports"));
+        assert!(Site::from_attrs(&a)
+            .unwrap_err()
+            .contains("their own ports"));
     }
 
     #[test]
