@@ -3,7 +3,9 @@
 # (Docker Engine, nginx, PowerDNS, Prometheus), create a project wired to it, then
 #   infra ask "Create a new API scanner service" → infra plan → infra apply --yes
 # and show that it works (HTTP through nginx reaches the container, dig answers the
-# record, Prometheus has the target up), then tear it all down again.
+# record, Prometheus has the target up), tear it down again; then a service with
+# HTTPS: a certificate from the lab's ACME CA (pebble, proving the name through
+# PowerDNS), its card, and the page fetched over HTTPS.
 #
 #   examples/demo.sh [WORKDIR]      (the lab is stopped when the script ends)
 set -euo pipefail
@@ -54,9 +56,21 @@ kind = "nginx"
 sites_dir = "$LAB_NGINX_SITES"
 nginx = "nginx -p $LAB_NGINX_PREFIX -c $LAB_NGINX_PREFIX/nginx.conf -e $LAB_NGINX_PREFIX/logs/error.log"
 
+challenge_dir = "$LAB_NGINX_ACME"
+
 [providers.monitoring]
 kind = "prometheus"
 targets_dir = "$LAB_TARGETS_DIR"
+
+# Certificates: the lab's ACME CA (Let's Encrypt when \`directory\` is left out),
+# proving names with TXT records through the dns provider; files where nginx reads them.
+[providers.acme]
+kind = "acme"
+cert_dir = "$LAB_NGINX_CERTS"
+dns = "dns"
+proxy = "edge"
+directory = "$LAB_ACME_DIRECTORY"
+ca_cert = "$LAB_ACME_CA"
 
 # Containers use host networking and bind these loopback addresses.
 [pools.lab]
@@ -66,6 +80,7 @@ range = "127.0.100.50-127.0.100.99"
 [vars]
 "web-service.image" = "infra-lab/web:1"
 "web-service.listen" = "127.0.0.1:$LAB_NGINX_PORT"
+"web-service.tls_listen" = "127.0.0.1:$LAB_NGINX_TLS_PORT"
 TOML
 printf '.infra/lock\n.infra/journal.jsonl\n' > .gitignore
 git add -A && git commit -qm "Lab project"
@@ -130,5 +145,18 @@ bold "# Gone again:"
 wait_for_site '^404$' || nginx_trouble "nginx still serves the removed site"
 curl -sS --max-time 5 -o /dev/null -w '  nginx answers %{http_code} for api-scanner.lab.example.com\n' -H "Host: api-scanner.lab.example.com" "http://127.0.0.1:$LAB_NGINX_PORT/"
 printf '  dig: %s\n' "$(dig +short @127.0.0.1 -p "$LAB_PDNS_PORT" api-scanner.lab.example.com A || true)"
+
+step infra ask "Deploy grafana with HTTPS"
+step infra apply --yes
+step infra output grafana
+bold "# The page over HTTPS, trusting only the lab CA's root:"
+curl -sS --max-time 5 --cacert "$LAB_ACME_CA" -o "$work/acme-root.pem" "$LAB_ACME_ROOTS"
+for _ in $(seq 1 50); do
+    if curl -sS --max-time 2 --cacert "$work/acme-root.pem" --resolve "grafana.lab.example.com:$LAB_NGINX_TLS_PORT:127.0.0.1" \
+        "https://grafana.lab.example.com:$LAB_NGINX_TLS_PORT/" >/dev/null 2>&1; then break; fi
+    sleep 0.2
+done
+step curl -sS --max-time 5 --cacert "$work/acme-root.pem" --resolve "grafana.lab.example.com:$LAB_NGINX_TLS_PORT:127.0.0.1" \
+    "https://grafana.lab.example.com:$LAB_NGINX_TLS_PORT/" || { nginx_trouble "nginx did not serve grafana over HTTPS"; exit 1; }
 echo
 echo "The project is in $project; the lab stops now."

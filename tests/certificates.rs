@@ -182,6 +182,11 @@ fn dns01_issues_serves_renews_and_removes() {
         "{}",
         applied.stdout
     );
+    assert!(
+        applied.stdout.contains(&format!("{NAME}, expires in")),
+        "{}",
+        applied.stdout
+    );
     assert_eq!(lab.https_get(), BODY);
     assert_eq!(lab.served_fingerprint(), lab.cert_attr("fingerprint"));
     assert_eq!(

@@ -1,6 +1,7 @@
 //! The README's first command, end to end: `examples/demo.sh` starts the lab
 //! (tests/lab/lab.sh), asks for the API scanner, applies it, checks it through
-//! nginx, dig and Prometheus, and tears it down. Run with the binary under test.
+//! nginx, dig and Prometheus, and tears it down; then a service with HTTPS, its
+//! card, and the page over HTTPS. Run with the binary under test.
 
 use std::process::Command;
 
@@ -31,6 +32,8 @@ fn the_readme_demo_works_against_the_lab() {
         "probe_success = 1",
         "Apply complete! Resources: 0 added, 0 changed, 4 destroyed.",
         "nginx answers 404",
+        "Plan: 5 to add, 0 to change, 0 to destroy.",
+        "https://grafana.lab.example.com:",
         "lab: stopped",
     ] {
         assert!(
@@ -38,6 +41,11 @@ fn the_readme_demo_works_against_the_lab() {
             "missing {needle:?} in the demo output:\n{text}"
         );
     }
+    // Once over HTTP through nginx, once over HTTPS with the certificate infra obtained.
+    assert!(
+        text.matches("hello from the infra lab container").count() >= 2,
+        "the HTTPS page is missing:\n{text}"
+    );
     // Nothing of the lab is left running.
     let ps = Command::new("pgrep")
         .args(["-f", &work.path().display().to_string()])

@@ -96,7 +96,7 @@ fn output_reads_the_recorded_state_as_versioned_json() {
             "format_version": "1.0",
             "groups": [{
                 "name": "docs",
-                "urls": [], "addresses": [], "dns": [], "shells": [], "monitors": [],
+                "urls": [], "addresses": [], "dns": [], "shells": [], "monitors": [], "certificates": [],
                 "credentials": [
                     {"resource": "file.note", "attribute": "content", "reference": "env:NOTE_TOKEN"}
                 ]

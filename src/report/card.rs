@@ -50,7 +50,18 @@ pub struct Card {
     pub dns: Vec<Item>,
     pub shells: Vec<Shell>,
     pub monitors: Vec<Monitor>,
+    /// TLS certificates infra obtained: names, expiry, where the files are.
+    pub certificates: Vec<Certificate>,
     pub credentials: Vec<Credential>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Certificate {
+    pub resource: String,
+    pub domains: Vec<String>,
+    /// RFC 3339, as the CA issued it.
+    pub not_after: Option<String>,
+    pub cert_path: Option<String>,
 }
 
 /// One value and the resource it comes from.
@@ -120,6 +131,7 @@ impl Card {
             dns: Vec::new(),
             shells: Vec::new(),
             monitors: Vec::new(),
+            certificates: Vec::new(),
             credentials: Vec::new(),
         };
         for (address, r) in resources {
@@ -142,6 +154,21 @@ impl Card {
                     url: u.to_string(),
                     state: None,
                 })),
+                kinds::CERTIFICATE => card.certificates.push(Certificate {
+                    resource: address.clone(),
+                    domains: attrs
+                        .get("domains")
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .map(String::from)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    not_after: text(&attrs, "not_after").map(String::from),
+                    cert_path: text(&attrs, "cert_path").map(String::from),
+                }),
                 kinds::CONTAINER | kinds::VM => {
                     let ip = text(&attrs, "address");
                     card.addresses.extend(ip.map(|a| item(a.to_string())));
@@ -162,6 +189,7 @@ impl Card {
             && self.dns.is_empty()
             && self.shells.is_empty()
             && self.monitors.is_empty()
+            && self.certificates.is_empty()
             && self.credentials.is_empty()
     }
 
@@ -203,6 +231,30 @@ impl Card {
                 .map(|m| match &m.state {
                     Some(state) => format!("{} ({state})", m.url),
                     None => format!("{} (state not read by infra)", m.url),
+                })
+                .collect(),
+        );
+        let now = crate::util::unix_now();
+        labelled(
+            "Certificate",
+            self.certificates
+                .iter()
+                .map(|c| {
+                    let expiry = c
+                        .not_after
+                        .as_deref()
+                        .and_then(|t| Some((t, schema::parse_utc(t)?)))
+                        .map(|(t, at)| {
+                            let days = (at - now).div_euclid(86_400);
+                            format!(", {} ({t})", crate::render::human::expiry_text(days))
+                        })
+                        .unwrap_or_default();
+                    let path = c
+                        .cert_path
+                        .as_deref()
+                        .map(|p| format!(", {p}"))
+                        .unwrap_or_default();
+                    format!("{}{expiry}{path}", c.domains.join(" "))
                 })
                 .collect(),
         );

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A lab on loopback: Docker Engine, nginx, PowerDNS (HTTP API, zone lab.example.com),
-# Prometheus + blackbox exporter. Every file under one directory; every port on
+# Prometheus + blackbox exporter, and pebble (an ACME CA validating through that
+# PowerDNS). Every file under one directory; every port on
 # 127.0.0.1; nothing left running after `stop`.
 #
 #   lab.sh install        install the Debian packages (when missing)
@@ -12,7 +13,7 @@
 # built locally from busybox-static (no registry here): httpd on $INFRA_ADDRESS:8080.
 set -euo pipefail
 
-PACKAGES="docker.io busybox-static nginx pdns-server pdns-backend-sqlite3 dnsutils sqlite3 prometheus prometheus-blackbox-exporter curl"
+PACKAGES="docker.io busybox-static nginx pdns-server pdns-backend-sqlite3 dnsutils sqlite3 prometheus prometheus-blackbox-exporter curl pebble openssl"
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -39,9 +40,11 @@ install() {
 
 start() {
     local d; d=$(mkdir -p "$1" && cd "$1" && pwd)
-    mkdir -p "$d"/{docker,nginx/sites,nginx/logs,nginx/tmp,pdns,prometheus/targets,prometheus/data,image/rootfs/bin,image/rootfs/www}
-    local nginx_port pdns_port pdns_api prom_port bb_port
-    nginx_port=$(free_port); pdns_port=$(free_port); pdns_api=$(free_port); prom_port=$(free_port); bb_port=$(free_port)
+    mkdir -p "$d"/{docker,nginx/sites,nginx/logs,nginx/tmp,nginx/certs,nginx/acme,pdns,prometheus/targets,prometheus/data,image/rootfs/bin,image/rootfs/www,pebble}
+    chmod 755 "$d" "$d/nginx" "$d/nginx/acme"
+    local nginx_port nginx_tls_port pdns_port pdns_api prom_port bb_port acme_port acme_mgmt
+    nginx_port=$(free_port); nginx_tls_port=$(free_port); pdns_port=$(free_port); pdns_api=$(free_port); prom_port=$(free_port); bb_port=$(free_port)
+    acme_port=$(free_port); acme_mgmt=$(free_port)
     local key; key="lab-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
     # Docker Engine on its own socket; no bridge, no iptables.
@@ -139,10 +142,35 @@ CONF
     echo $! > "$d/prometheus/prometheus.pid"
     wait_for prometheus 20 curl -fsS "http://127.0.0.1:$prom_port/-/ready"
 
+    # pebble: an ACME CA whose HTTPS certificate comes from a CA of the lab's own,
+    # validating dns-01 through the lab's PowerDNS and http-01 on nginx's port.
+    (
+        cd "$d/pebble"
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 7 -subj /CN=lab-ca 2>/dev/null
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem -out leaf.csr -subj /CN=localhost 2>/dev/null
+        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > leaf.ext
+        openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cert.pem -days 7 -extfile leaf.ext 2>/dev/null
+    )
+    cat > "$d/pebble/pebble.json" <<CONF
+{"pebble": {"listenAddress": "127.0.0.1:$acme_port", "managementListenAddress": "127.0.0.1:$acme_mgmt",
+ "certificate": "$d/pebble/cert.pem", "privateKey": "$d/pebble/key.pem", "httpPort": $nginx_port, "tlsPort": $nginx_tls_port,
+ "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+CONF
+    PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 pebble -config "$d/pebble/pebble.json" -dnsserver "127.0.0.1:$pdns_port" \
+        >"$d/pebble/pebble.log" 2>&1 &
+    echo $! > "$d/pebble/pebble.pid"
+    wait_for pebble 10 curl -fsS --cacert "$d/pebble/ca.pem" "https://127.0.0.1:$acme_port/dir"
+
     cat > "$d/lab.env" <<ENV
 LAB_DIR=$d
 LAB_DOCKER_SOCKET=$d/docker/docker.sock
 LAB_NGINX_PORT=$nginx_port
+LAB_NGINX_TLS_PORT=$nginx_tls_port
+LAB_NGINX_CERTS=$d/nginx/certs
+LAB_NGINX_ACME=$d/nginx/acme
+LAB_ACME_DIRECTORY=https://127.0.0.1:$acme_port/dir
+LAB_ACME_CA=$d/pebble/ca.pem
+LAB_ACME_ROOTS=https://127.0.0.1:$acme_mgmt/roots/0
 LAB_NGINX_PREFIX=$d/nginx
 LAB_NGINX_SITES=$d/nginx/sites
 LAB_PDNS_PORT=$pdns_port
@@ -171,6 +199,7 @@ stop() {
         ids=$(DOCKER_HOST="unix://$d/docker/docker.sock" docker ps -aq 2>/dev/null || true)
         [ -n "$ids" ] && DOCKER_HOST="unix://$d/docker/docker.sock" docker rm -f $ids >/dev/null 2>&1 || true
     fi
+    stop_pid "$d/pebble/pebble.pid" TERM
     stop_pid "$d/prometheus/prometheus.pid" TERM
     stop_pid "$d/prometheus/blackbox.pid" TERM
     stop_pid "$d/pdns/pdns.pid" TERM

@@ -76,8 +76,8 @@ pub fn check(spec: &Spec, p: &ProviderConfig, catalog: &[&ProviderInfo]) -> Vec<
                         .at(at("challenge"))
                         .help(format!("set `proxy = \"NGINX-PROVIDER\"` in [providers.{}]", p.name)),
                     );
-                } else if proxy.is_some_and(|c| c.settings.get("challenge_dir").is_none()) {
-                    let c = proxy.expect("checked");
+                } else if let Some(c) = proxy.filter(|c| !c.settings.contains_key("challenge_dir"))
+                {
                     out.push(
                         Diagnostic::error(format!(
                             "`{}`: http-01 answers are files nginx serves from its `challenge_dir`, and provider `{}` has none",
