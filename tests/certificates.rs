@@ -350,3 +350,65 @@ fn validate_refuses_certificates_that_cannot_be_issued() {
     );
     env.infra(&["validate"]).expect(0);
 }
+
+/// `infra ask` learns HTTPS: a new service with a certificate and a TLS site, and
+/// an existing site given one; a project without an acme provider gets one
+/// (Let's Encrypt, through its DNS provider and nginx), in the same reviewed commit.
+#[test]
+fn ask_adds_https_to_new_and_existing_services() {
+    let env = TestEnv::lab("");
+    let run = env.infra(&["ask", "Deploy gitea with HTTPS"]).expect(0);
+    let spec = env.read("infra/gitea.toml");
+    assert!(
+        spec.contains("[certificate.gitea]"),
+        "{}\n{spec}",
+        run.all()
+    );
+    assert!(
+        spec.contains("domains = [\"gitea.lab.example.com\"]"),
+        "{spec}"
+    );
+    assert!(
+        spec.contains("tls_cert = \"${certificate.gitea.cert_path}\""),
+        "{spec}"
+    );
+    assert!(spec.contains("listen = \"443\""), "{spec}");
+    let root = env.read("infra.toml");
+    assert!(
+        root.contains("[providers.acme]\nkind = \"acme\"\ncert_dir = \"/etc/nginx/certs\""),
+        "{root}"
+    );
+    assert!(root.contains("dns = \"dns\"\nproxy = \"edge\""), "{root}");
+    env.infra(&["validate"]).expect(0);
+
+    // An existing plain site: a certificate in its group, TLS on 443.
+    env.infra(&["ask", "Deploy wiki on port 8081"]).expect(0);
+    env.infra(&[
+        "ask",
+        "get a Let's Encrypt certificate for the wiki and use it on its proxy",
+    ])
+    .expect(0);
+    let wiki = env.read("infra/wiki.toml");
+    assert!(
+        wiki.contains("[certificate.wiki]\ngroup = \"wiki\""),
+        "{wiki}"
+    );
+    assert!(
+        wiki.contains("tls_key = \"${certificate.wiki.key_path}\""),
+        "{wiki}"
+    );
+    // Asked again: it has HTTPS already, and nothing is written.
+    let head = env.head();
+    let again = env.infra(&[
+        "ask",
+        "get a Let's Encrypt certificate for the wiki and use it on its proxy",
+    ]);
+    assert_ne!(again.code, 0);
+    assert!(
+        again.all().contains("serves HTTPS already"),
+        "{}",
+        again.all()
+    );
+    assert_eq!(env.head(), head);
+    env.infra(&["validate"]).expect(0);
+}

@@ -11,6 +11,7 @@ use toml_edit::{DocumentMut, Item};
 
 mod capability;
 mod edits;
+mod providers;
 
 use super::intent::{Intent, Operation};
 use super::pool;
@@ -109,6 +110,7 @@ impl<'a> Expander<'a> {
             }
         }
         self.resolve_dangling()?;
+        self.provide_missing()?;
         for (path, doc) in self.docs {
             let text = doc.to_string();
             let empty = doc.as_table().iter().next().is_none()

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::create;
 use super::facts::{self, Amount, Fact};
@@ -141,6 +141,53 @@ pub fn fact_op(
             _ => set(attr, v.clone()),
         },
     }))
+}
+
+/// HTTPS for a site that exists: a certificate for its name in its group, the
+/// site reading it, TLS on 443 and plain HTTP (where it listened) redirecting.
+fn https_on(site: &Entity) -> Result<Vec<Operation>, Error> {
+    let address = site.address();
+    let Some(server_name) = site.str("server_name") else {
+        return Err(decline(
+            &format!("`{address}` has no server_name to get a certificate for"),
+            "give the site a server_name first",
+        ));
+    };
+    if site.str("tls_cert").is_some() {
+        return Err(decline(
+            &format!("`{address}` serves HTTPS already"),
+            "to change its certificate, change its tls_cert and tls_key",
+        ));
+    }
+    let mut params = Map::new();
+    params.insert("name".into(), Value::from(site.name.clone()));
+    params.insert("domain".into(), Value::from(server_name));
+    if let Some(group) = &site.group {
+        params.insert("group".into(), Value::from(group.clone()));
+    }
+    let set = |attribute: &str, value: Value| Operation::Set {
+        address: address.clone(),
+        attribute: attribute.into(),
+        value,
+    };
+    let cert = |attr: &str| Value::from(format!("${{certificate.{}.{attr}}}", site.name));
+    let mut ops = vec![
+        Operation::UseCapability {
+            capability: "certificate".into(),
+            params,
+            without: vec![],
+        },
+        set("tls_cert", cert("cert_path")),
+        set("tls_key", cert("key_path")),
+    ];
+    let listen = site.str("listen").unwrap_or("80");
+    if listen != "443" {
+        ops.push(set("listen", Value::from("443")));
+        if listen != "80" {
+            ops.push(set("http_listen", Value::from(listen)));
+        }
+    }
+    Ok(ops)
 }
 
 fn with_port(upstream: &str, port: i64) -> String {
@@ -380,6 +427,12 @@ pub fn edit(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
         check_ambiguous(g, c, &targets, s.weak)?;
         for &t in &targets {
             let e = &g.world.entities[t];
+            if f.attr == "https" && e.kind == "proxy_site" {
+                for op in https_on(e)? {
+                    ctx.push(op);
+                }
+                continue;
+            }
             if let Some(op) = fact_op(g, &e.address(), Some(e), f)? {
                 ctx.push(op);
             }

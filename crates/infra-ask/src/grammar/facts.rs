@@ -620,9 +620,9 @@ pub fn https_context(toks: &[Tok], i: usize) -> bool {
     });
     let next = toks.get(i + 1).map(|t| t.low.as_str()).unwrap_or("");
     let after = matches!(next, "enabled" | "on" | "certificate" | "cert" | "only");
-    // A path follows a certificate that already exists: that is tls_cert's.
-    let path_near = toks[i + 1..].iter().take(4).any(|t| t.kind == Kind::Path);
-    (intro || after) && !path_near
+    // A certificate given by its path exists already: that is tls_cert's.
+    let has_path = toks.iter().any(|t| t.kind == Kind::Path);
+    (intro || after) && !has_path
 }
 
 fn lan_context(toks: &[Tok], i: usize) -> bool {
