@@ -20,7 +20,7 @@ fn project_with_page() -> TestEnv {
 fn the_readme_worked_example() {
     let env = project_with_page();
     let check = env.infra(&["capabilities", "check"]).expect(0);
-    assert!(check.stdout.contains("9 capabilities"), "{}", check.stdout);
+    assert!(check.stdout.contains("10 capabilities"), "{}", check.stdout);
     let list = env.infra(&["capabilities", "list"]).expect(0);
     assert!(
         list.stdout.contains("static-page") && list.stdout.contains("project"),

@@ -168,12 +168,14 @@ pub fn try_create(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>
     // A certificate is asked for with the service it serves ("with a Let's
     // Encrypt certificate"); on its own there is nothing to put it on.
     let said_https = (0..c.toks.len()).any(|i| facts::https_context(&c.toks, i));
+    let names_host = c.toks.iter().any(|t| t.kind == Kind::Fqdn);
     if c.has_any(&["certificate", "cert", "certificates"])
         && !c.toks.iter().any(|t| t.kind == Kind::Path)
         && !said_https
+        && !names_host
     {
         return Err(decline(
-            "a certificate is obtained for a service's site, not on its own",
+            "it does not say which host name the certificate is for",
             "ask for the service with it (\"deploy gitea with HTTPS\"), or give the proxy a certificate you have: \"serve gitea over https with the cert at /etc/ssl/gitea.pem and the key at /etc/ssl/gitea.key\"",
         ));
     }

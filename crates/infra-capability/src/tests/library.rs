@@ -85,7 +85,7 @@ fn project_files_override_and_extend_by_name() {
     );
     assert_eq!(lib.get("web-thing").unwrap().source, Source::Project);
     assert_eq!(lib.get("container").unwrap().source, Source::Builtin);
-    assert_eq!(lib.caps.len(), 9);
+    assert_eq!(lib.caps.len(), 10);
     assert!(check(&lib, None).ok(), "{:#?}", check(&lib, None).errors);
 }
 
@@ -134,7 +134,7 @@ fn one_bad_file_does_not_break_the_others() {
         .message
         .contains("also defined in capabilities/c-dup.md"));
     assert!(lib.get("web-thing").is_some() && lib.get("lonely").is_some());
-    assert_eq!(lib.caps.len(), 10);
+    assert_eq!(lib.caps.len(), 11);
     assert_eq!(lib.errors.len(), 3, "{:#?}", lib.errors);
 }
 
