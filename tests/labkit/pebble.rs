@@ -21,6 +21,12 @@ pub struct Pebble {
 impl Pebble {
     /// Validate through the DNS server on 127.0.0.1:`dns_port`.
     pub fn start(dns_port: u16, http_port: u16) -> Pebble {
+        Pebble::start_with(dns_port, http_port, false)
+    }
+
+    /// `always_valid`: accept every challenge without looking (PEBBLE_VA_ALWAYS_VALID),
+    /// for a DNS provider pebble cannot query (the Cloudflare imitation).
+    pub fn start_with(dns_port: u16, http_port: u16, always_valid: bool) -> Pebble {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         // A CA and a leaf for 127.0.0.1 (rustls, unlike curl, refuses a CA
@@ -60,7 +66,11 @@ openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cer
             // No waiting before validation, and no nonce refused at random:
             // the tests are about infra, not about pebble's chaos.
             .env("PEBBLE_VA_NOSLEEP", "1")
-            .env("PEBBLE_WFE_NONCEREJECT", "0");
+            .env("PEBBLE_WFE_NONCEREJECT", "0")
+            .env(
+                "PEBBLE_VA_ALWAYS_VALID",
+                if always_valid { "1" } else { "0" },
+            );
         let mut process = Process::spawn("pebble", cmd, &d.join("pebble.log"));
         process.wait_until(Duration::from_secs(10), || {
             port_open(port) && port_open(mgmt_port)
