@@ -19,6 +19,7 @@ use labkit::free_port;
 use labkit::nginx::{Nginx, Upstream};
 use labkit::pdns::{Pdns, KEY};
 use labkit::pebble::Pebble;
+use labkit::sshd::Sshd;
 use serde_json::Value;
 
 const ZONE: &str = "lab.test";
@@ -33,6 +34,8 @@ struct Lab {
     _upstream: Upstream,
     tls_port: u16,
     certs: PathBuf,
+    /// When set, nginx's and acme's files are reached over ssh (the "proxy host").
+    ssh: Option<Sshd>,
 }
 
 fn dir_755(p: &Path) {
@@ -42,6 +45,10 @@ fn dir_755(p: &Path) {
 
 impl Lab {
     fn start() -> Lab {
+        Lab::start_on(None)
+    }
+
+    fn start_on(ssh: Option<Sshd>) -> Lab {
         let pdns = Pdns::start(&[ZONE]);
         let nginx = Nginx::start();
         let http_port = free_port();
@@ -53,12 +60,16 @@ impl Lab {
         let answers = nginx.dir.path().join("acme");
         dir_755(&certs);
         dir_755(&answers);
+        let host = ssh
+            .as_ref()
+            .map(|s| format!("host = \"{}\"\n", s.host_url()))
+            .unwrap_or_default();
         let providers = format!(
             "[project]\nname = \"lab\"\n\n{pdns}\n\
              [providers.web]\nkind = \"nginx\"\nsites_dir = \"{sites}\"\nnginx = \"{cmd}\"\n\
-             challenge_dir = \"{answers}\"\nchallenge_listen = \"127.0.0.1:{http_port}\"\n\n\
+             challenge_dir = \"{answers}\"\nchallenge_listen = \"127.0.0.1:{http_port}\"\n{host}\n\
              [providers.acme]\nkind = \"acme\"\ncert_dir = \"{certs}\"\ndns = \"pdns\"\nproxy = \"web\"\n\
-             directory = \"{dir}\"\nca_cert = \"{ca}\"\ncontact = \"ops@lab.test\"\n",
+             directory = \"{dir}\"\nca_cert = \"{ca}\"\ncontact = \"ops@lab.test\"\n{host}",
             pdns = pdns.provider_toml("pdns", &pdns.api_url(), &[ZONE], ""),
             sites = nginx.conf_d().display(),
             cmd = nginx.command(),
@@ -78,6 +89,7 @@ impl Lab {
             tls_port: free_port(),
             _upstream: upstream,
             certs,
+            ssh,
         }
     }
 
@@ -103,7 +115,15 @@ impl Lab {
     }
 
     fn infra(&self, args: &[&str]) -> Run {
-        self.env.infra_with_secrets(args, &[("PDNS_TEST_KEY", KEY)])
+        let Some(sshd) = &self.ssh else {
+            return self.env.infra_with_secrets(args, &[("PDNS_TEST_KEY", KEY)]);
+        };
+        let mut cmd = self.env.cmd(args);
+        cmd.env("PDNS_TEST_KEY", KEY);
+        for (k, v) in sshd.env() {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("run infra"))
     }
 
     fn state(&self) -> Value {
@@ -411,4 +431,23 @@ fn ask_adds_https_to_new_and_existing_services() {
     );
     assert_eq!(env.head(), head);
     env.infra(&["validate"]).expect(0);
+}
+
+/// The proxy on another host: key and certificate go there over ssh (the
+/// "other host" is this machine behind a private sshd, so the test can look).
+#[test]
+fn dns01_with_the_proxy_over_ssh() {
+    let lab = Lab::start_on(Some(Sshd::start()));
+    lab.write_spec(&lab.service("dns-01", 30, ""));
+    lab.infra(&["apply", "--yes"]).expect(0);
+    assert_eq!(lab.https_get(), BODY);
+    let key_path = lab.cert_attr("key_path");
+    let mode = std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{key_path}");
+    lab.infra(&["plan", "--detailed-exitcode"]).expect(0);
+    let log = lab.ssh.as_ref().unwrap().log_text();
+    assert!(log.contains("Accepted publickey"), "{log}");
+    lab.write_spec("");
+    lab.infra(&["apply", "--yes"]).expect(0);
+    assert_eq!(lab.cert_files(), Vec::<String>::new());
 }
