@@ -294,14 +294,15 @@ impl Acme {
                 }
             }
         };
+        // Files that are not ours stop it before the CA is asked (and its limits spent).
+        let before = self.files.owned(id, Some(&r.address)).await?;
+        let key_file = key_id(id);
+        self.check_key_file(&key_file, &r.address).await?;
         let account = self.account(&directory, contact).await?;
         let issued = issue::issue(&account, &domains, key_type, &answerer).await?;
 
         // Only now is anything written: the key first, so a certificate is never
         // there without its key; a failed certificate write takes the key away.
-        let before = self.files.owned(id, Some(&r.address)).await?;
-        let key_file = key_id(id);
-        self.check_key_file(&key_file, &r.address).await?;
         let key_text = files::render_key(&self.project, &r.address, &issued.key_pem);
         let opts = WriteOpts {
             mode: 0o600,
@@ -407,7 +408,8 @@ impl Provider for Acme {
         };
         let key_file = key_id(id);
         self.check_key_file(&key_file, address).await?;
-        // The certificate first: a key never stays behind without one.
+        // The certificate first, so nginx never reads a certificate whose key is
+        // gone; a key a crash leaves behind without one is removed by `tidy`.
         self.files.remove(id).await?;
         self.files.root.remove(&key_file).await
     }
