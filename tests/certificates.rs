@@ -222,6 +222,10 @@ fn dns01_issues_serves_renews_and_removes() {
     let history = lab.env.git(&["log", "-p", "--all"]).stdout;
     for text in [&history, &lab.env.read(".infra/state.json"), &applied.all()] {
         assert!(!text.contains("PRIVATE KEY"), "a key leaked:\n{text}");
+        assert!(
+            !text.contains("key_pkcs8"),
+            "the ACME account key leaked:\n{text}"
+        );
     }
     assert!(lab.cert_attr("not_after").ends_with('Z'));
 
@@ -252,6 +256,26 @@ fn dns01_issues_serves_renews_and_removes() {
         "nginx serves the renewed certificate"
     );
     assert_eq!(lab.challenge_records(), 0);
+
+    // Another name: a new certificate written over the old one once issued (no
+    // delete first, so the site never points at nothing).
+    let two = lab.service("dns-01", 30, "").replace(
+        &format!("domains = [\"{NAME}\"]"),
+        &format!("domains = [\"{NAME}\", \"git.lab.test\"]"),
+    );
+    lab.write_spec(&two);
+    let plan = lab.infra(&["plan"]).expect(0);
+    assert!(
+        plan.stdout
+            .contains("certificate.gitea will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    lab.infra(&["apply", "--yes"]).expect(0);
+    assert_ne!(lab.cert_attr("fingerprint"), after);
+    let domains = &lab.state()["resources"]["certificate.gitea"]["attrs"]["domains"];
+    assert_eq!(domains, &serde_json::json!([NAME, "git.lab.test"]));
+    assert_eq!(lab.https_get(), BODY);
 
     // Removing the group removes the site, the key and the certificate.
     lab.write_spec("");

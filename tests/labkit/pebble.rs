@@ -67,6 +67,8 @@ openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cer
             // the tests are about infra, not about pebble's chaos.
             .env("PEBBLE_VA_NOSLEEP", "1")
             .env("PEBBLE_WFE_NONCEREJECT", "0")
+            // Every order proves its names again (no authorization reused).
+            .env("PEBBLE_AUTHZREUSE", "0")
             .env(
                 "PEBBLE_VA_ALWAYS_VALID",
                 if always_valid { "1" } else { "0" },

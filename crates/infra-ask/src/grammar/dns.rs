@@ -74,6 +74,8 @@ pub fn record_type(c: &Clause) -> Option<String> {
     {
         return Some("MX".into());
     }
+    // "only Let's Encrypt may issue certificates for x" is a CAA record; "issue
+    // a certificate for x" asks for the certificate itself.
     if c.has_any(&["issue", "issuance", "issuing", "issuer", "issuers"])
         && c.has_any(&[
             "certificate",
@@ -82,6 +84,25 @@ pub fn record_type(c: &Clause) -> Option<String> {
             "issuance",
             "issuer",
             "issuers",
+        ])
+        && c.has_any(&[
+            "only",
+            "may",
+            "allowed",
+            "allow",
+            "authorise",
+            "authorize",
+            "authorised",
+            "authorized",
+            "permitted",
+            "permit",
+            "restrict",
+            "restricted",
+            "can",
+            "should",
+            "issuers",
+            "issuer",
+            "issuance",
         ])
     {
         return Some("CAA".into());

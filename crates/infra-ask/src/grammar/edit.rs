@@ -428,6 +428,15 @@ pub fn edit(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<(), Error> {
         for &t in &targets {
             let e = &g.world.entities[t];
             if f.attr == "https" && e.kind == "proxy_site" {
+                if !matches!(f.amount, Amount::Set(Value::Bool(true))) {
+                    return Err(decline(
+                        &format!(
+                            "taking HTTPS off `{}` is not something ask does",
+                            e.address()
+                        ),
+                        "remove its tls_cert and tls_key (and the certificate) in the spec",
+                    ));
+                }
                 for op in https_on(e)? {
                     ctx.push(op);
                 }

@@ -434,8 +434,7 @@ static CERTIFICATE: KindSchema = KindSchema {
             Ty::Domains,
             "names it covers; the first is the subject, e.g. [\"git.example.com\"]",
         )
-        .required()
-        .force_new(),
+        .required(),
         attr(
             "challenge",
             Ty::Choice(CHALLENGES),
@@ -446,16 +445,17 @@ static CERTIFICATE: KindSchema = KindSchema {
             "directory",
             Ty::Url,
             "ACME directory URL; default the provider's (Let's Encrypt)",
-        )
-        .force_new(),
+        ),
         attr(
             "contact",
             Ty::Str,
             "account e-mail for expiry notices; default the provider's",
         ),
+        // A change of these issues a new certificate in place (see the acme
+        // provider): never delete-then-create, which would leave a site
+        // pointing at nothing if the CA then refused.
         attr("key_type", Ty::Choice(KEY_TYPES), "private key algorithm")
-            .default(Default::Str("ec256"))
-            .force_new(),
+            .default(Default::Str("ec256")),
         attr(
             "renew_before",
             Ty::Int { min: 1, max: 3650 },
@@ -612,7 +612,14 @@ pub fn renewal_due(
     if kind != kinds::CERTIFICATE {
         return None;
     }
-    let not_after = parse_utc(live.get("not_after")?.as_str()?)?;
+    // One whose certificate cannot be read is issued again now.
+    let Some(not_after) = live
+        .get("not_after")
+        .and_then(Value::as_str)
+        .and_then(parse_utc)
+    else {
+        return live.contains_key("unreadable").then_some(0);
+    };
     let before = wanted
         .get("renew_before")
         .and_then(Value::as_i64)

@@ -49,6 +49,12 @@ pub async fn issue(
                 break; // valid already (an earlier order of this account)
             }
             let name = handle.identifier().to_string();
+            // The CA's word for the name goes into DNS and nginx: only one asked for.
+            if !domains.iter().any(|d| d.eq_ignore_ascii_case(&name)) {
+                return Err(ProviderError::rejected(format!(
+                    "the CA asked to prove {name:?}, which the certificate does not name"
+                )));
+            }
             let mut challenge = handle.challenge(kind.clone()).ok_or_else(|| {
                 ProviderError::rejected(format!(
                     "the CA offers no {} challenge for {name}",

@@ -28,7 +28,7 @@ use serde_json::Value;
 
 use crate::host::objects::ObjectDir;
 use crate::host::{self, Host, WriteOpts};
-use answer::{challenge_owner, Answerer};
+use answer::Answerer;
 use infra_core::spec::schema::kinds;
 use infra_core::spec::{Attrs, ProviderConfig};
 use infra_kit::{check_settings, parse_settings, Finding, ProviderInfo, Setting};
@@ -145,6 +145,7 @@ fn build(config: &ProviderConfig, ctx: &Context) -> std::result::Result<Arc<dyn 
         peers: ctx.peers.clone(),
         project: ctx.project.clone(),
         account: tokio::sync::Mutex::new(None),
+        issuing: tokio::sync::Mutex::new(()),
     }))
 }
 
@@ -160,6 +161,7 @@ pub struct Acme {
     project: String,
     /// The ACME account, per directory URL, loaded (or registered) once.
     account: tokio::sync::Mutex<Option<(String, instant_acme::Account)>>,
+    issuing: tokio::sync::Mutex<()>,
 }
 
 fn key_id(cert_id: &str) -> String {
@@ -297,9 +299,14 @@ impl Acme {
         // Files that are not ours stop it before the CA is asked (and its limits spent).
         let before = self.files.owned(id, Some(&r.address)).await?;
         let key_file = key_id(id);
-        self.check_key_file(&key_file, &r.address).await?;
+        let old_key = self.check_key_file(&key_file, &r.address).await?;
         let account = self.account(&directory, contact).await?;
-        let issued = issue::issue(&account, &domains, key_type, &answerer).await?;
+        // One issuance at a time: an apex and its wildcard in two certificates
+        // would answer at one TXT name.
+        let issued = {
+            let _one = self.issuing.lock().await;
+            issue::issue(&account, &domains, key_type, &answerer).await?
+        };
 
         // Only now is anything written: the key first, so a certificate is never
         // there without its key; a failed certificate write takes the key away.
@@ -319,9 +326,13 @@ impl Acme {
         attrs.insert("directory".into(), Value::from(directory));
         let cert_text = files::render_cert(&self.project, &r.address, &attrs, &issued.chain);
         if let Err(e) = self.files.write(id, cert_text.as_bytes(), 0o644).await {
-            if before.is_none() {
-                let _ = self.files.root.remove(&key_file).await;
-            }
+            // The key goes back to what matches the certificate still there.
+            let _ = match &old_key {
+                Some(k) if before.is_some() => {
+                    self.files.root.write(&key_file, &k.data, opts).await
+                }
+                _ => self.files.root.remove(&key_file).await,
+            };
             return Err(e);
         }
         if before.is_some() {
@@ -330,8 +341,8 @@ impl Acme {
         Ok(self.observe(id, cert_text.as_bytes()))
     }
 
-    /// A key file may be replaced only if it is ours (or missing).
-    async fn check_key_file(&self, key_file: &str, address: &str) -> Result<()> {
+    /// A key file may be replaced only if it is ours (or missing); what it holds now.
+    async fn check_key_file(&self, key_file: &str, address: &str) -> Result<Option<host::Entry>> {
         match self.files.root.read(key_file).await? {
             Some(e) if files::owner(&self.project, &e.data).as_deref() != Some(address) => {
                 Err(ProviderError::NotOwned(format!(
@@ -339,7 +350,7 @@ impl Acme {
                     self.files.show(key_file)
                 )))
             }
-            _ => Ok(()),
+            found => Ok(found),
         }
     }
 
@@ -391,8 +402,14 @@ impl Provider for Acme {
         let now = infra_core::util::unix_now();
         let due =
             infra_core::spec::schema::renewal_due(kinds::CERTIFICATE, &live.attrs, &r.attrs, now);
-        let unreadable = live.attrs.contains_key("unreadable");
-        if due.is_some() || unreadable {
+        // Other names, key or CA: a new certificate, written over the old one only
+        // once it is issued (the site keeps serving the old one until then).
+        let reissue = ["domains", "key_type", "directory"].iter().any(|k| {
+            r.attrs
+                .get(*k)
+                .is_some_and(|v| live.attrs.get(*k) != Some(v))
+        });
+        if due.is_some() || reissue || live.attrs.contains_key("unreadable") {
             return self.obtain(id, r).await;
         }
         // Settings only (contact, renew_before, challenge): the certificate stays.
@@ -443,10 +460,7 @@ impl Provider for Acme {
             let provider = self.peer("dns", Some(dns))?;
             for o in provider.list(kinds::DNS_RECORD).await? {
                 let Some(owner) = &o.owner else { continue };
-                let is_challenge = owner
-                    .strip_suffix("/acme-challenge")
-                    .is_some_and(|cert| challenge_owner(cert) == *owner);
-                if is_challenge {
+                if owner.ends_with("/acme-challenge") {
                     provider.delete(kinds::DNS_RECORD, &o.id, owner).await?;
                     removed.push(format!("challenge record {}", o.id));
                 }

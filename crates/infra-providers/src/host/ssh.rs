@@ -37,7 +37,7 @@ fn read_script() -> String {
 /// `$1` base, `$2` file below it, `$3` mode, `$4` 1 to create directories.
 fn write_script() -> String {
     format!(
-        r#"{NOLINK}r=$(dirname -- "$2"); b=$(basename -- "$2"); nolink "$1" "$r"; d="$1/$r"; if [ "$4" = 1 ]; then mkdir -p -- "$d" || exit 1; nolink "$1" "$r"; fi; t="$d/.$b.tmp.$$"; rm -f -- "$t"; if [ -L "$d/$b" ] || [ -d "$d/$b" ]; then echo "$d/$b is a symbolic link or a directory; infra writes only regular files" >&2; exit 6; fi; if (set -C; cat > "$t") && chmod "$3" "$t" && mv -f -- "$t" "$d/$b"; then exit 0; fi; rm -f -- "$t"; exit 1"#
+        r#"{NOLINK}r=$(dirname -- "$2"); b=$(basename -- "$2"); nolink "$1" "$r"; d="$1/$r"; if [ "$4" = 1 ]; then mkdir -p -- "$d" || exit 1; nolink "$1" "$r"; fi; t="$d/.$b.tmp.$$"; rm -f -- "$t"; if [ -L "$d/$b" ] || [ -d "$d/$b" ]; then echo "$d/$b is a symbolic link or a directory; infra writes only regular files" >&2; exit 6; fi; if (umask 077; set -C; cat > "$t") && chmod "$3" "$t" && mv -f -- "$t" "$d/$b"; then exit 0; fi; rm -f -- "$t"; exit 1"#
     )
 }
 

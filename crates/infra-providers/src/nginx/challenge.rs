@@ -25,6 +25,28 @@ impl Nginx {
         )
     }
 
+    /// Temporary challenge servers a killed apply left (their owner is never a
+    /// resource's): removed, then nginx reloads once.
+    pub(super) async fn tidy_challenges(&self) -> Result<Vec<String>> {
+        let _one_at_a_time = self.lock.lock().await;
+        let mut removed = Vec::new();
+        for o in self.files.list().await? {
+            if o.owner
+                .as_deref()
+                .is_some_and(|w| w.starts_with("acme-challenge/"))
+            {
+                self.unlink(&o.id).await?;
+                self.files.remove(&o.id).await?;
+                removed.push(self.files.show(&o.id));
+            }
+        }
+        if !removed.is_empty() {
+            self.test_config().await?;
+            self.reload().await?;
+        }
+        Ok(removed)
+    }
+
     /// The site of this project answering `domain` on plain HTTP, if any.
     async fn site_for(
         &self,
@@ -36,7 +58,7 @@ impl Nginx {
             .list()
             .await?
             .into_iter()
-            .filter(|o| o.id != temp)
+            .filter(|o| o.id != temp && o.owner.is_some())
             .find(|o| o.attrs.get("server_name").and_then(|v| v.as_str()) == Some(domain))
             .and_then(|o| Some((o.id, o.owner?, o.attrs))))
     }
@@ -118,19 +140,20 @@ impl TlsServer for Nginx {
     }
 
     async fn withdraw_http01(&self, domain: &str, token: &str) -> Result<()> {
-        if let Some(dir) = &self.challenge_dir {
-            if token_ok(token) {
-                dir.remove(token).await?;
-            }
-        }
+        // The answer file first, but a failure there must not keep the temporary
+        // server in place: it would shadow the site's own plain-HTTP server.
+        let token_gone = match &self.challenge_dir {
+            Some(dir) if token_ok(token) => dir.remove(token).await,
+            _ => Ok(()),
+        };
         let id = self.temp_id(domain);
         let _one_at_a_time = self.lock.lock().await;
-        let Some(before) = self.files.owned(&id, Some(&temp_owner(domain))).await? else {
-            return Ok(());
-        };
-        self.unlink(&id).await?;
-        self.files.remove(&id).await?;
-        self.activate(&id, Some(&before)).await
+        if let Some(before) = self.files.owned(&id, Some(&temp_owner(domain))).await? {
+            self.unlink(&id).await?;
+            self.files.remove(&id).await?;
+            self.activate(&id, Some(&before)).await?;
+        }
+        token_gone
     }
 
     async fn reload_certificates(&self) -> Result<()> {

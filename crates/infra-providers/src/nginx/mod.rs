@@ -66,6 +66,14 @@ impl infra_kit::Settings for Written {
                 ("challenge_dir", self.challenge_dir.as_deref()),
             ],
         );
+        if let Some(l) = &self.challenge_listen {
+            if !site::listen_ok(l) {
+                out.push(Finding::at(
+                    "challenge_listen",
+                    format!("{l:?} is not an nginx listen value (a port or ADDRESS:PORT)"),
+                ));
+            }
+        }
         if self.nginx.clone().is_some_and(|n| command(n).is_empty()) {
             out.push(Finding::at("nginx", "must not be empty"));
         }
@@ -274,7 +282,9 @@ impl Provider for Nginx {
     }
 
     async fn tidy(&self) -> Result<Vec<String>> {
-        self.files.tidy().await
+        let mut removed = self.files.tidy().await?;
+        removed.extend(self.tidy_challenges().await?);
+        Ok(removed)
     }
 
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {

@@ -74,7 +74,7 @@ fn token(name: &str, s: &str) -> Result<(), String> {
 }
 
 /// A value for nginx's `listen`: a port or ADDRESS:PORT, then parameters.
-fn listen_ok(listen: &str) -> bool {
+pub(super) fn listen_ok(listen: &str) -> bool {
     !listen.is_empty()
         && listen.split(' ').count() <= 8
         && listen.split(' ').all(|t| {
@@ -156,12 +156,13 @@ impl Site {
                 ));
             }
         }
-        if let Some(h) = &self.http_listen {
-            if self.tls_cert.is_none() {
-                return Err(format!(
-                    "`http_listen` = {h:?} is for TLS sites (where plain HTTP redirects to https); without `tls_cert` the site answers on `listen`"
-                ));
-            }
+        if let (Some(h), None) = (&self.http_listen, &self.tls_cert) {
+            return Err(format!(
+                "`http_listen` = {h:?} is for TLS sites (where plain HTTP redirects to https); without `tls_cert` the site answers on `listen`"
+            ));
+        }
+        if self.tls_cert.is_some() {
+            let h = self.http_listen.as_deref().unwrap_or("80");
             if h.split(' ').next() == self.listen.split(' ').next() {
                 return Err(format!(
                     "`http_listen` and `listen` are both {h:?}: plain HTTP and TLS need their own ports"
