@@ -243,7 +243,7 @@ impl Card {
                     let expiry = c
                         .not_after
                         .as_deref()
-                        .and_then(|t| Some((t, schema::parse_utc(t)?)))
+                        .and_then(|t| Some((t, crate::time::parse_utc(t)?)))
                         .map(|(t, at)| {
                             let days = (at - now).div_euclid(86_400);
                             format!(", {} ({t})", crate::render::human::expiry_text(days))

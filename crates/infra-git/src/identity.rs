@@ -5,6 +5,7 @@
 //! are honoured so tests and reproducible pipelines get stable commits.
 
 use infra_core::error::{Error, Result};
+use infra_core::time::{civil_from_days, days_from_civil};
 
 use super::{git, Repo};
 
@@ -138,36 +139,5 @@ pub(super) fn format_utc(secs: i64) -> String {
         "{y:04}-{m:02}-{d:02} {:02}:{:02}",
         rem / 3600,
         rem % 3600 / 60
-    )
-}
-
-// Howard Hinnant's proleptic-Gregorian conversions (public domain); exact for all
-// i64 days we meet, and they save a date-time dependency for two small functions.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
     )
 }

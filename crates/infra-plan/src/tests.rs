@@ -288,7 +288,7 @@ fn certificate(live_attrs: Option<Value>, renew_before: i64) -> Case {
         ("certificate.a".to_string(), o)
     });
     let mut c = Case::new(vec![d], live.into_iter().collect());
-    c.now = infra_core::spec::schema::parse_utc("2030-01-01T00:00:00Z").unwrap();
+    c.now = infra_core::time::parse_utc("2030-01-01T00:00:00Z").unwrap();
     c
 }
 

@@ -16,8 +16,8 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use infra_core::spec::schema::format_utc;
 use infra_core::spec::Attrs;
+use infra_core::time::format_utc;
 use infra_kit::{marker, parse_marker};
 
 const ATTRS_PREFIX: &str = "# infra-attrs: ";
