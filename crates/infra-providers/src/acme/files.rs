@@ -70,6 +70,19 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A certificate's `domains` attribute (empty when missing or not a list).
+pub fn domains(attrs: &Attrs) -> Vec<String> {
+    attrs
+        .get("domains")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The `.crt` file: marker, header attributes, chain.
 pub fn render_cert(project: &str, address: &str, attrs: &Attrs, chain: &str) -> String {
     let header: serde_json::Map<String, Value> = HEADER_ATTRS
@@ -115,15 +128,7 @@ pub fn read_back(project: &str, data: &[u8]) -> (Option<String>, Attrs) {
     }
     match facts(data) {
         Ok(f) => {
-            let mut listed: Vec<String> = attrs
-                .get("domains")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let mut listed = domains(&attrs);
             let mut issued = f.domains.clone();
             for names in [&mut listed, &mut issued] {
                 names.iter_mut().for_each(|n| *n = n.to_ascii_lowercase());

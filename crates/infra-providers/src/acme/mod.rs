@@ -260,16 +260,7 @@ impl Acme {
 
     /// Issue for `r` and write key then certificate into `id`.
     async fn obtain(&self, id: &str, r: &Desired) -> Result<Observed> {
-        let domains: Vec<String> = r
-            .attrs
-            .get("domains")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let domains = files::domains(&r.attrs);
         if domains.is_empty() {
             return Err(ProviderError::rejected(format!(
                 "{}: `domains` is empty",

@@ -198,16 +198,7 @@ impl PowerDns {
 impl Provider for PowerDns {
     async fn list(&self, kind: &str) -> Result<Vec<Observed>> {
         Self::check_kind(kind)?;
-        let zones = match &self.zones {
-            Some(z) => z.clone(),
-            None => self
-                .api
-                .zones()
-                .await?
-                .into_iter()
-                .map(|z| z.id.trim_end_matches('.').to_string())
-                .collect(),
-        };
+        let zones = self.zones().await?;
         let mut out = Vec::new();
         for chunk in zones.chunks(ZONE_READS) {
             let mut tasks = tokio::task::JoinSet::new();
