@@ -94,17 +94,7 @@ fn names(w: &World, named: &BTreeSet<usize>, e: usize) -> bool {
 
 fn removes(c: &Clause) -> bool {
     let words = c.words();
-    let no_longer = c.has_any(&["anymore", "longer"])
-        && c.has_any(&[
-            "shouldn't",
-            "doesn't",
-            "don't",
-            "no",
-            "not",
-            "won't",
-            "needn't",
-        ]);
-    no_longer
+    super::grammar::remove::says_no_longer(c)
         || (0..words.len()).any(|i| {
             !c.in_mention(i) && vocab::verb_at(&words, i).is_some_and(|(v, _)| v == Verb::Remove)
         })

@@ -18,8 +18,8 @@ use super::{decline, edit, Clause, Ctx, Grammar};
 use crate::intent::Operation;
 use infra_core::error::Error;
 
-/// "Moodle shouldn't go through the proxy any more": a part that is no longer wanted.
-pub fn no_longer(c: &Clause) -> bool {
+/// "… not … any more", "no longer …": something is not wanted any more.
+pub fn says_no_longer(c: &Clause) -> bool {
     c.has_any(&["anymore", "longer"])
         && c.has_any(&[
             "shouldn't",
@@ -30,6 +30,11 @@ pub fn no_longer(c: &Clause) -> bool {
             "won't",
             "needn't",
         ])
+}
+
+/// "Moodle shouldn't go through the proxy any more": a part that is no longer wanted.
+pub fn no_longer(c: &Clause) -> bool {
+    says_no_longer(c)
         && c.toks.iter().any(|t| vocab::part_kind(&t.low).is_some())
         && !c.mentions.is_empty()
 }
