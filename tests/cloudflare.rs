@@ -191,13 +191,7 @@ fn create_noop_update_replace_delete() {
     assert!(p.fake.named(ZONE, "www").is_empty());
     assert_eq!(p.one("web")["comment"], "infra:cf/dns_record.www");
     // A replacement: the old record goes, then the new one comes (two batches).
-    let sent: Vec<Value> = p
-        .fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST")
-        .map(|r| r.body)
-        .collect();
+    let sent: Vec<Value> = p.fake.posts().into_iter().map(|r| r.body).collect();
     assert_eq!(sent.len(), 2, "{:?}", p.writes());
     assert_eq!(sent[0]["deletes"], json!([{"id": id}]), "{}", sent[0]);
     assert_eq!(
@@ -386,13 +380,7 @@ fn a_burst_of_429s_is_waited_out_and_converges() {
         started.elapsed() >= Duration::from_secs(3),
         "Retry-After: 1 was honoured three times"
     );
-    let posts: Vec<u16> = p
-        .fake
-        .requests()
-        .iter()
-        .filter(|r| r.method == "POST")
-        .map(|r| r.status)
-        .collect();
+    let posts: Vec<u16> = p.fake.posts().iter().map(|r| r.status).collect();
     assert_eq!(posts, [429, 429, 429, 200]);
     assert!(run.all().contains("retry 3"), "{}", run.all());
     assert!(
@@ -746,12 +734,7 @@ fn a_create_whose_answer_was_lost_is_found_by_its_marker_not_duplicated() {
     assert_eq!(p.fake.records(ZONE).len(), 1, "no duplicate record");
     // The retry reads the zone and patches the record its marker finds,
     // instead of posting it a second time.
-    let batches: Vec<_> = p
-        .fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST")
-        .collect();
+    let batches = p.fake.posts();
     assert_eq!(batches.len(), 2, "{:?}", p.fake.calls());
     assert_eq!(batches[0].body["posts"].as_array().unwrap().len(), 1);
     assert_eq!(batches[1].body["posts"], json!([]), "{}", batches[1].body);
@@ -945,14 +928,7 @@ fn a_batch_answered_429_waits_for_retry_after_and_converges() {
         let t = scope.spawn(|| p.infra(&["apply", "--yes"]));
         // Throttle once the first batch went through.
         let deadline = Instant::now() + Duration::from_secs(30);
-        while fake
-            .requests()
-            .iter()
-            .filter(|r| r.method == "POST")
-            .count()
-            < 1
-            && Instant::now() < deadline
-        {
+        while fake.posts().is_empty() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(2));
         }
         fake.throttle(2, 1, true);
@@ -964,13 +940,7 @@ fn a_batch_answered_429_waits_for_retry_after_and_converges() {
         "retry-after was honoured"
     );
     assert_eq!(p.fake.records(ZONE).len(), 300);
-    let statuses: Vec<u16> = p
-        .fake
-        .requests()
-        .iter()
-        .filter(|r| r.method == "POST")
-        .map(|r| r.status)
-        .collect();
+    let statuses: Vec<u16> = p.fake.posts().iter().map(|r| r.status).collect();
     assert!(statuses.contains(&429), "{statuses:?}");
     assert_eq!(
         statuses.iter().filter(|s| **s == 200).count(),

@@ -321,6 +321,14 @@ impl FakeCloudflare {
         self.st().seen.clone()
     }
 
+    /// The POSTs (creates and batches) in order.
+    pub fn posts(&self) -> Vec<Seen> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == "POST")
+            .collect()
+    }
+
     pub fn clear_requests(&self) {
         self.st().seen.clear();
     }
