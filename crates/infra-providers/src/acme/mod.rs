@@ -186,10 +186,26 @@ impl Acme {
 
     /// Observed attributes: what the file says, plus where its files are.
     fn observe(&self, id: &str, data: &[u8]) -> Observed {
-        let mut o = self.files.observe(id, data);
+        self.with_paths(self.files.observe(id, data))
+    }
+
+    /// The CA a certificate comes from: its own `directory`, else the provider's.
+    fn directory_of<'a>(&'a self, r: &'a Desired) -> &'a str {
+        str_attr(&r.attrs, "directory").unwrap_or(&self.directory)
+    }
+
+    /// What the certificate file's header records: the attributes, with the CA
+    /// written out (so a later change of the provider's default shows).
+    fn header(&self, r: &Desired) -> Attrs {
+        let mut attrs = r.attrs.clone();
+        attrs.insert("directory".into(), Value::from(self.directory_of(r)));
+        attrs
+    }
+
+    fn with_paths(&self, mut o: Observed) -> Observed {
         let path = |rel: &str| Value::from(self.files.root.path(rel).display().to_string());
-        o.attrs.insert("cert_path".into(), path(id));
-        o.attrs.insert("key_path".into(), path(&key_id(id)));
+        o.attrs.insert("cert_path".into(), path(&o.id));
+        o.attrs.insert("key_path".into(), path(&key_id(&o.id)));
         o
     }
 
@@ -267,9 +283,7 @@ impl Acme {
                 r.address
             )));
         }
-        let directory = str_attr(&r.attrs, "directory")
-            .unwrap_or(&self.directory)
-            .to_string();
+        let directory = self.directory_of(r).to_string();
         let contact = str_attr(&r.attrs, "contact").or(self.contact.as_deref());
         let challenge = str_attr(&r.attrs, "challenge").unwrap_or("dns-01");
         let key_type = str_attr(&r.attrs, "key_type").unwrap_or("ec256");
@@ -313,9 +327,8 @@ impl Acme {
             .map_err(|e| {
                 ProviderError::rejected(format!("{e} (does cert_dir exist on the web host?)"))
             })?;
-        let mut attrs = r.attrs.clone();
-        attrs.insert("directory".into(), Value::from(directory));
-        let cert_text = files::render_cert(&self.project, &r.address, &attrs, &issued.chain);
+        let cert_text =
+            files::render_cert(&self.project, &r.address, &self.header(r), &issued.chain);
         if let Err(e) = self.files.write(id, cert_text.as_bytes(), 0o644).await {
             // The key goes back to what matches the certificate still there.
             let _ = match &old_key {
@@ -363,12 +376,7 @@ impl Acme {
         let chain = text.find("-----BEGIN").map(|i| &text[i..]).ok_or_else(|| {
             ProviderError::rejected(format!("{}: no certificate in it", self.files.show(id)))
         })?;
-        let mut attrs = r.attrs.clone();
-        let directory = str_attr(&r.attrs, "directory")
-            .unwrap_or(&self.directory)
-            .to_string();
-        attrs.insert("directory".into(), Value::from(directory));
-        let cert_text = files::render_cert(&self.project, &r.address, &attrs, chain);
+        let cert_text = files::render_cert(&self.project, &r.address, &self.header(r), chain);
         self.files.write(id, cert_text.as_bytes(), 0o644).await?;
         Ok(self.observe(id, cert_text.as_bytes()))
     }
@@ -377,12 +385,8 @@ impl Acme {
 #[async_trait]
 impl Provider for Acme {
     async fn list(&self, _kind: &str) -> Result<Vec<Observed>> {
-        let entries = self.files.root.list(host::Depth::Flat).await?;
-        Ok(entries
-            .iter()
-            .filter(|e| !e.name.starts_with('.') && self.files.path(&e.name).is_ok())
-            .map(|e| self.observe(&e.name, &e.data))
-            .collect())
+        let listed = self.files.list().await?;
+        Ok(listed.into_iter().map(|o| self.with_paths(o)).collect())
     }
 
     async fn create(&self, r: &Desired) -> Result<Observed> {
