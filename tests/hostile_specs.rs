@@ -575,8 +575,11 @@ fn literal_secrets() -> Vec<Case> {
         format!("{}{}", "sk-", "proj-Ab12Cd34Ef56Gh78Ij90Kl"),
         "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXX".to_string(),
         "postgres://admin:Sup3rS3cret@db.lan:5432/app".to_string(),
-        "-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----"
-            .to_string(),
+        concat!(
+            "-----BEGIN RSA ",
+            "PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----"
+        )
+        .to_string(),
     ];
     let mut out = Vec::new();
     for (i, s) in secrets.iter().enumerate() {

@@ -210,8 +210,11 @@ mod tests {
             ),
             ("postgres://app:hunter22@db.lan:5432/app".into(), "URL"),
             (
-                "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----"
-                    .into(),
+                concat!(
+                    "-----BEGIN OPENSSH ",
+                    "PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----"
+                )
+                .into(),
                 "PEM",
             ),
         ];
