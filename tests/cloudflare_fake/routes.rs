@@ -269,6 +269,10 @@ fn write(s: &mut State, zid: &str, rid: Option<&str>, body: &Value, replace: boo
                 d["value"].as_str().unwrap_or("")
             ))
         }
+        t if d.is_object() => match data_content(t, &d) {
+            Some(c) => r["content"] = json!(c),
+            None => return fail(400, 1004, "DNS Validation Error"),
+        },
         _ if !r["content"].is_string() => return fail(400, 1004, "DNS Validation Error"),
         _ => {}
     }
@@ -579,4 +583,45 @@ fn batch_apply(s: &mut State, zid: &str, list: &dyn Fn(&str) -> Vec<Value>) -> R
         return r;
     }
     ok(result)
+}
+
+/// The read-only `content` Cloudflare shows for a record given as `data`: its
+/// fields in zone-file order, as the dashboard shows them.
+fn data_content(rtype: &str, d: &Value) -> Option<String> {
+    let order: &[&str] = match rtype {
+        "SSHFP" => &["algorithm", "type", "fingerprint"],
+        "TLSA" | "SMIMEA" => &["usage", "selector", "matching_type", "certificate"],
+        "DS" => &["key_tag", "algorithm", "digest_type", "digest"],
+        "DNSKEY" => &["flags", "protocol", "algorithm", "public_key"],
+        "CERT" => &["type", "key_tag", "algorithm", "certificate"],
+        "NAPTR" => &["order", "preference", "flags", "service", "regex", "replacement"],
+        "URI" => &["weight", "target"],
+        "SVCB" | "HTTPS" => &["priority", "target", "value"],
+        "LOC" => &[
+            "lat_degrees",
+            "lat_minutes",
+            "lat_seconds",
+            "lat_direction",
+            "long_degrees",
+            "long_minutes",
+            "long_seconds",
+            "long_direction",
+            "altitude",
+            "size",
+            "precision_horz",
+            "precision_vert",
+        ],
+        _ => return None,
+    };
+    let quoted = |k: &str| matches!((rtype, k), ("NAPTR", "flags" | "service" | "regex") | ("URI", "target"));
+    let mut words = Vec::new();
+    for k in order {
+        let v = d.get(*k)?;
+        words.push(match v {
+            Value::String(s) if quoted(k) => format!("\"{s}\""),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+    }
+    Some(words.join(" "))
 }

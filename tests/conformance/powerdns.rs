@@ -58,7 +58,7 @@ impl Harness for PowerDnsHarness {
             ("content", json!("10.0.0.1")),
             ("ttl", json!(300)),
             ("fqdn", json!(Self::fqdn(name))),
-            ("id", json!(format!("{ZONE}/{name}/A"))),
+            ("id", json!(format!("{ZONE}/{name}/A/10.0.0.1"))),
         ]
     }
 
@@ -123,6 +123,9 @@ pub fn dig_answers_after_apply() {
         vec![format!("www.{ZONE}.")]
     );
     let rrset = pdns.rrset(ZONE, &format!("www.{ZONE}"), "A").unwrap();
-    assert_eq!(rrset["comments"][0]["content"], "infra:conf/dns_record.www");
+    assert_eq!(
+        rrset["comments"][0]["content"],
+        "infra:conf/dns_record.www 10.0.0.7"
+    );
     s.no_changes("apply of A, MX, TXT and CNAME records");
 }

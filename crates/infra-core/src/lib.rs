@@ -4,6 +4,7 @@
 //! writing the project's own files.
 
 pub mod beneath;
+pub mod dns;
 pub mod error;
 pub mod secrets;
 pub mod spec;

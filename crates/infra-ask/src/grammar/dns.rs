@@ -18,7 +18,7 @@ pub fn record_type(c: &Clause) -> Option<String> {
     for w in c.toks.windows(2) {
         if w[1].low.starts_with("record") || matches!(w[1].low.as_str(), "rec" | "recs") {
             let up = w[0].raw.to_ascii_uppercase();
-            if infra_core::spec::schema::DNS_TYPES.contains(&up.as_str()) {
+            if infra_core::dns::SPOKEN_TYPES.contains(&up.as_str()) {
                 return Some(up);
             }
             if matches!(
@@ -44,7 +44,7 @@ pub fn record_type(c: &Clause) -> Option<String> {
         let next_record = t
             .get(i + 1)
             .is_some_and(|n| n.low.starts_with("record") || n.kind == Kind::Punct(':'));
-        if x.kind == Kind::Word && infra_core::spec::schema::DNS_TYPES.contains(&up.as_str()) {
+        if x.kind == Kind::Word && infra_core::dns::SPOKEN_TYPES.contains(&up.as_str()) {
             let article_a = x.low == "a" && !next_record;
             if article_a || (up == "NS" && !next_record) {
                 continue;
@@ -126,7 +126,7 @@ pub fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error
     // "needs an AAAA record as well" creates; "the MX record" names one that exists.
     let article = t.windows(2).any(|w| {
         matches!(w[0].low.as_str(), "a" | "an" | "another" | "new")
-            && (infra_core::spec::schema::DNS_TYPES
+            && (infra_core::dns::SPOKEN_TYPES
                 .contains(&w[1].raw.to_ascii_uppercase().as_str())
                 || w[1].low.starts_with("record")
                 || matches!(
@@ -137,7 +137,7 @@ pub fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error
     // "the MX record" names existing records, when there are such.
     let definite = (1..t.len()).any(|i| {
         matches!(t[i - 1].low.as_str(), "the" | "its" | "that" | "this")
-            && infra_core::spec::schema::DNS_TYPES.contains(&t[i].raw.to_ascii_uppercase().as_str())
+            && infra_core::dns::SPOKEN_TYPES.contains(&t[i].raw.to_ascii_uppercase().as_str())
             && t[i].low != "a"
             && c.in_mention(i)
     });
@@ -309,7 +309,7 @@ pub fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error
                                 | "please"
                                 | "pls"
                         )
-                        && !infra_core::spec::schema::DNS_TYPES
+                        && !infra_core::dns::SPOKEN_TYPES
                             .contains(&x.raw.to_ascii_uppercase().as_str()))
                 {
                     let list = list_from(c, k);

@@ -761,7 +761,7 @@ pub fn is_common(w: &str) -> bool {
         || attribute(w).is_some()
         || super::quantity::unit(w).is_some()
         || super::quantity::word_number(w).is_some()
-        || infra_core::spec::schema::DNS_TYPES.contains(&w.to_ascii_uppercase().as_str())
+        || infra_core::dns::SPOKEN_TYPES.contains(&w.to_ascii_uppercase().as_str())
         || matches!(w, "spf" | "dmarc" | "dkim")
 }
 

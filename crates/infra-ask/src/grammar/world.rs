@@ -308,7 +308,7 @@ pub fn mentions(world: &World, toks: &[Tok]) -> Vec<Mention> {
             || t.kind != Kind::Word
             || t.low == "a"
             || !definite
-            || !infra_core::spec::schema::DNS_TYPES.contains(&up.as_str())
+            || !infra_core::dns::SPOKEN_TYPES.contains(&up.as_str())
         {
             continue;
         }

@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod diag;
+mod dns_check;
 pub mod load;
 pub mod outputs;
 pub mod refs;

@@ -73,7 +73,13 @@ impl Ty {
     }
 }
 
-pub const DNS_TYPES: &[&str] = &["A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA"];
+/// Every record type `dns_record` describes: the names of `crate::dns::TYPES`,
+/// in its order (a test keeps them equal; a const list serves `Ty::describe`).
+pub const DNS_TYPES: &[&str] = &[
+    "A", "AAAA", "CNAME", "MX", "TXT", "NS", "SRV", "CAA", "PTR", "SSHFP", "TLSA", "SMIMEA",
+    "HTTPS", "SVCB", "NAPTR", "DS", "LOC", "URI", "CERT", "OPENPGPKEY", "DNSKEY", "SPF", "ALIAS",
+    "LUA",
+];
 
 /// A default value for an attribute.
 #[derive(Debug, Clone, Copy)]
@@ -284,6 +290,12 @@ static VM: KindSchema = KindSchema {
     one_of: &[],
 };
 
+const U8: Ty = Ty::Int { min: 0, max: 255 };
+const U16: Ty = Ty::Int {
+    min: 0,
+    max: 65_535,
+};
+
 static DNS_RECORD: KindSchema = KindSchema {
     same_name: &["zone", "name", "type"],
     identity: &["zone", "name", "type", "content"],
@@ -303,7 +315,11 @@ static DNS_RECORD: KindSchema = KindSchema {
         attr("type", Ty::DnsType, "record type")
             .required()
             .force_new(),
-        attr("content", Ty::Str, "record data").required(),
+        attr(
+            "content",
+            Ty::Str,
+            "record data in zone-file form, host names without the trailing dot (or give its parts: port, target, …)",
+        ),
         attr(
             "ttl",
             Ty::Int {
@@ -319,8 +335,38 @@ static DNS_RECORD: KindSchema = KindSchema {
                 min: 0,
                 max: 65_535,
             },
-            "MX/SRV priority",
+            "priority of MX, SRV, URI, SVCB and HTTPS records",
         ),
+        // The parts of structured types, an alternative to `content` (see crate::dns).
+        attr("weight", U16, "SRV/URI weight"),
+        attr("port", U16, "SRV port"),
+        attr(
+            "target",
+            Ty::Str,
+            "SRV/SVCB/HTTPS target host (\".\" for none), URI target",
+        ),
+        attr("flags", U8, "CAA flags (128: critical)"),
+        attr("tag", Ty::Str, "CAA tag: issue, issuewild or iodef"),
+        attr("value", Ty::Str, "CAA value, e.g. letsencrypt.org"),
+        attr("algorithm", U8, "SSHFP/DS algorithm number"),
+        attr("fp_type", U8, "SSHFP fingerprint type (1 SHA-1, 2 SHA-256)"),
+        attr("fingerprint", Ty::Str, "SSHFP fingerprint, hexadecimal"),
+        attr("usage", U8, "TLSA/SMIMEA certificate usage"),
+        attr("selector", U8, "TLSA/SMIMEA selector"),
+        attr("matching_type", U8, "TLSA/SMIMEA matching type"),
+        attr(
+            "certificate",
+            Ty::Str,
+            "TLSA/SMIMEA certificate association data, hexadecimal",
+        ),
+        attr(
+            "params",
+            Ty::Str,
+            "SVCB/HTTPS parameters, e.g. alpn=\"h3,h2\" port=8443",
+        ),
+        attr("key_tag", U16, "DS key tag"),
+        attr("digest_type", U8, "DS digest type"),
+        attr("digest", Ty::Str, "DS digest, hexadecimal"),
         attr(
             "proxied",
             Ty::Bool,
@@ -527,6 +573,17 @@ pub fn derive_computed(kind: &str, attrs: &mut std::collections::BTreeMap<String
             }
         }
         kinds::DNS_RECORD => {
+            // Parts given as attributes become `content` (checked at validate),
+            // so providers, the diff and the state see one form.
+            let rtype = attrs.get("type").and_then(Value::as_str).unwrap_or("");
+            if !attrs.contains_key("content") {
+                if let Some(Ok(content)) = crate::dns::compose(rtype, attrs) {
+                    for part in crate::dns::parts_given(attrs) {
+                        attrs.remove(part);
+                    }
+                    attrs.insert("content".into(), Value::from(content));
+                }
+            }
             let zone = attrs
                 .get("zone")
                 .and_then(Value::as_str)

@@ -141,6 +141,9 @@ fn attributes(spec: &Spec, r: &super::Resource, d: &mut Diagnostics) {
             );
         }
     }
+    if r.address.kind == schema::kinds::DNS_RECORD {
+        super::dns_check::check(r, d);
+    }
     let _ = spec;
 }
 

@@ -6,12 +6,19 @@
 //! addresses: Cloudflare's edge cannot reach them, and proxying them would
 //! publish an internal service's existence for nothing. Pure, no I/O.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use serde_json::Value;
 
-use super::convert::{caa_content, caa_parts, srv_parts, PROXIABLE};
+use super::convert::PROXIABLE;
 use infra_kit::{Desired, Finding, ProviderError, Result};
+
+/// The record types Cloudflare serves (its API schema's, plus SPF and
+/// OPENPGPKEY, which it holds as plain content).
+pub const TYPES: &[&str] = &[
+    "A", "AAAA", "CAA", "CERT", "CNAME", "DNSKEY", "DS", "HTTPS", "LOC", "MX", "NAPTR", "NS",
+    "OPENPGPKEY", "PTR", "SMIMEA", "SPF", "SRV", "SSHFP", "SVCB", "TLSA", "TXT", "URI",
+];
 
 /// Cloudflare's limit on a record comment (free plans; paid plans allow 500).
 pub const COMMENT_MAX: usize = 100;
@@ -60,39 +67,31 @@ pub fn audit(d: &Desired, comment: &str) -> Vec<Finding> {
             "ttl = {ttl} is outside what Cloudflare accepts: 1 (automatic) or 60–86400 seconds (30 on Enterprise zones)"
         ));
     }
-    if priority.is_some() && !matches!(rtype, "MX" | "SRV") {
-        bad(
+    match (infra_core::dns::has_priority(rtype), priority) {
+        (false, Some(_)) => bad(
             "priority",
-            format!("priority only applies to MX and SRV records, not {rtype}"),
-        );
-    }
-    if matches!(rtype, "MX" | "SRV") && priority.is_none() {
-        bad(
+            format!("priority only applies to MX, SRV, URI, SVCB and HTTPS records, not {rtype}"),
+        ),
+        (true, None) => bad(
             "priority",
             format!("{rtype} records need a priority, e.g. priority = 10"),
-        );
+        ),
+        _ => {}
     }
-    let canonical = match rtype {
-        "A" => content.parse::<Ipv4Addr>().map(|ip| ip.to_string()).map_err(|_| "an IPv4 address"),
-        "AAAA" => content.parse::<Ipv6Addr>().map(|ip| ip.to_string()).map_err(|_| "an IPv6 address"),
-        "CNAME" | "MX" | "NS" => Ok(content.trim_end_matches('.').to_string()),
-        "SRV" => match srv_parts(content) {
-            Some((w, p, t)) => Ok(format!("{w} {p} {}", t.trim_end_matches('.'))),
-            None => Err("\"weight port target\", e.g. \"5 5060 sip.example.com\" (priority is its own attribute)"),
-        },
-        "CAA" => caa_parts(content)
-            .map(|(f, t, v)| caa_content(i64::from(f), t, v))
-            .ok_or("flags tag \"value\", e.g. 0 issue \"letsencrypt.org\""),
-        _ => Ok(content.to_string()),
-    };
-    match canonical {
-        Err(form) => bad("content", format!("{rtype} content {content:?} is not {form}")),
-        Ok(c) if c != content => {
-            bad("content", format!(
-                "write content = {c:?}: Cloudflare stores this {rtype} record in that form, so {content:?} would show as a change on every plan"
-            ))
-        }
-        Ok(_) => {}
+    if !TYPES.contains(&rtype) {
+        bad(
+            "type",
+            format!(
+                "Cloudflare does not serve {rtype} records (it serves {})",
+                TYPES.join(", ")
+            ),
+        );
+    } else if let Err(why) = infra_core::dns::check_content(rtype, content) {
+        bad("content", why);
+    } else if rtype == "CERT" && content.split_whitespace().next().is_some_and(|t| t.parse::<u16>().is_err()) {
+        bad("content", "write the CERT type as its number (PKIX 1, SPKI 2, PGP 3, …): Cloudflare holds it as a number".into());
+    } else if rtype == "LOC" && !super::data::loc_is_complete(content) {
+        bad("content", "write all twelve LOC fields, like \"51 30 12.7 N 0 7 39.6 W 0m 1m 10000m 10m\": Cloudflare holds each one".into());
     }
     if proxied {
         if !PROXIABLE.contains(&rtype) {
@@ -226,11 +225,11 @@ mod tests {
         let e = err(
             json!({"zone": "example.com", "name": "x", "type": "CNAME", "content": "target.example.net."}),
         );
-        assert!(e.contains("write content = \"target.example.net\""), "{e}");
+        assert!(e.contains("is written `target.example.net`"), "{e}");
         let e = err(
             json!({"zone": "example.com", "name": "x", "type": "AAAA", "content": "2001:DB8:0::1"}),
         );
-        assert!(e.contains("\"2001:db8::1\""), "{e}");
+        assert!(e.contains("`2001:db8::1`"), "{e}");
         let e = err(
             json!({"zone": "example.com", "name": "x", "type": "A", "content": "203.0.113.9", "proxied": true}),
         );

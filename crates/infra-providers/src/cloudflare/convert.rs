@@ -1,12 +1,13 @@
 //! Cloudflare records ⇄ infra attributes. Cloudflare names are FQDNs; infra's
-//! are relative to the zone with `@` for the apex. SRV and CAA travel as a
-//! structured `data` object (their `content` is read-only in the API) and are
-//! written in infra as one content string: SRV `"weight port target"` with the
-//! `priority` attribute, CAA `flags tag "value"`. Pure functions, no I/O.
+//! are relative to the zone with `@` for the apex. Structured types (SRV, CAA,
+//! SSHFP, TLSA, DS, NAPTR, SVCB, LOC, …) travel as a `data` object (their
+//! `content` is read-only in the API) and are written in infra as one content
+//! string, as in a zone file (see `data`). Pure functions, no I/O.
 
 use serde_json::{json, Map, Value};
 
 use infra_core::spec::Attrs;
+use super::data;
 use infra_kit::{parse_marker, Observed};
 
 /// Record types whose traffic Cloudflare can proxy.
@@ -48,56 +49,21 @@ fn num(v: &Value) -> Option<i64> {
         .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
 }
 
-/// SRV content `"weight port target"` split into its parts.
-pub fn srv_parts(content: &str) -> Option<(u16, u16, &str)> {
-    let mut it = content.split_whitespace();
-    let (w, p, t) = (it.next()?, it.next()?, it.next()?);
-    it.next().is_none().then_some(())?;
-    Some((w.parse().ok()?, p.parse().ok()?, t))
-}
-
-/// CAA content `flags tag "value"` split into its parts (quotes optional on input).
-pub fn caa_parts(content: &str) -> Option<(u8, &str, &str)> {
-    let (flags, rest) = content.trim().split_once(char::is_whitespace)?;
-    let (tag, value) = rest.trim_start().split_once(char::is_whitespace)?;
-    let value = value.trim();
-    let value = value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value);
-    Some((flags.parse().ok()?, tag, value))
-}
-
-pub fn caa_content(flags: i64, tag: &str, value: &str) -> String {
-    format!("{flags} {tag} \"{value}\"")
-}
-
 /// The request body for a record: full desired fields plus the marker comment.
-/// Callers have audited the attributes, so the parts parse.
+/// Callers have audited the attributes, so structured data parses.
 pub fn body(attrs: &Attrs, comment: &str) -> Value {
     let zone = str_attr(attrs, "zone");
     let rtype = str_attr(attrs, "type");
     let content = str_attr(attrs, "content");
+    let priority = attrs.get("priority").and_then(num);
     let mut b = Map::new();
     b.insert("type".into(), json!(rtype));
     b.insert("name".into(), json!(fqdn(str_attr(attrs, "name"), zone)));
-    match rtype {
-        "SRV" => {
-            let (weight, port, target) = srv_parts(content).unwrap_or((0, 0, ""));
-            let priority = attrs.get("priority").and_then(num).unwrap_or(0);
-            b.insert(
-                "data".into(),
-                json!({"priority": priority, "weight": weight, "port": port, "target": target}),
-            );
+    match data::data_of(rtype, content, priority) {
+        Some(d) => {
+            b.insert("data".into(), d);
         }
-        "CAA" => {
-            let (flags, tag, value) = caa_parts(content).unwrap_or((0, "", ""));
-            b.insert(
-                "data".into(),
-                json!({"flags": flags, "tag": tag, "value": value}),
-            );
-        }
-        _ => {
+        None => {
             b.insert("content".into(), json!(content));
         }
     }
@@ -112,10 +78,8 @@ pub fn body(attrs: &Attrs, comment: &str) -> Value {
             .unwrap_or(false);
         b.insert("proxied".into(), json!(proxied));
     }
-    if rtype == "MX" {
-        if let Some(p) = attrs.get("priority").and_then(num) {
-            b.insert("priority".into(), json!(p));
-        }
+    if let Some(p) = priority.filter(|_| !data::priority_in_data(rtype)) {
+        b.insert("priority".into(), json!(p));
     }
     b.insert("comment".into(), json!(comment));
     Value::Object(b)
@@ -127,19 +91,15 @@ pub fn observe(record: &Value, zone: &str, project: &str) -> Option<Observed> {
     let rtype = record["type"].as_str().unwrap_or_default();
     let name = record["name"].as_str().unwrap_or_default();
     let data = &record["data"];
-    let content = match rtype {
-        "SRV" if data.is_object() => format!(
-            "{} {} {}",
-            num(&data["weight"]).unwrap_or(0),
-            num(&data["port"]).unwrap_or(0),
-            data["target"].as_str().unwrap_or_default()
-        ),
-        "CAA" if data.is_object() => caa_content(
-            num(&data["flags"]).unwrap_or(0),
-            data["tag"].as_str().unwrap_or_default(),
-            data["value"].as_str().unwrap_or_default(),
-        ),
-        _ => record["content"].as_str().unwrap_or_default().to_string(),
+    let raw = record["content"].as_str().unwrap_or_default();
+    let content = match data::content_of(rtype, data).filter(|_| data.is_object()) {
+        Some(c) => c,
+        None => match rtype {
+            // TXT as the spec writes it: one unquoted text.
+            "TXT" | "SPF" if raw.starts_with('"') => infra_core::dns::unquote_txt(raw),
+            "CNAME" | "MX" | "NS" | "PTR" => raw.trim_end_matches('.').to_string(),
+            _ => raw.to_string(),
+        },
     };
     let mut attrs = Attrs::new();
     attrs.insert("zone".into(), json!(zone));
@@ -151,10 +111,12 @@ pub fn observe(record: &Value, zone: &str, project: &str) -> Option<Observed> {
         "proxied".into(),
         json!(record["proxied"].as_bool().unwrap_or(false)),
     );
-    let priority = match rtype {
-        "MX" => num(&record["priority"]),
-        "SRV" => num(&data["priority"]).or_else(|| num(&record["priority"])),
-        _ => None,
+    let priority = if data::priority_in_data(rtype) {
+        num(&data["priority"]).or_else(|| num(&record["priority"]))
+    } else if infra_core::dns::has_priority(rtype) {
+        num(&record["priority"])
+    } else {
+        None
     };
     if let Some(p) = priority {
         attrs.insert("priority".into(), json!(p));

@@ -24,6 +24,7 @@ mod api;
 mod audit;
 mod batch;
 mod convert;
+mod data;
 mod limit;
 mod locate;
 

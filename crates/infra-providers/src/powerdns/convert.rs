@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use infra_core::spec::Attrs;
+use infra_core::dns;
 use infra_kit::{marker, parse_marker, Desired, Finding, Observed, ProviderError, Result};
 
 /// One rrset as the API sends and receives it.
@@ -43,35 +44,48 @@ pub struct Comment {
 /// The account name on the marker comment.
 pub const ACCOUNT: &str = "infra";
 
-/// Which rrset a resource is: zone and relative name as in the spec, plus the type.
+/// Which rrset a resource is (zone and relative name as in the spec, plus the
+/// type) and, for one record of it, that record's data as PowerDNS writes it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Key {
     pub zone: String,
     pub name: String,
     pub rtype: String,
+    pub record: Option<String>,
 }
 
 impl Key {
-    /// Parse an id `ZONE/NAME/TYPE` (name relative, `@` for the apex).
+    /// Parse an id `ZONE/NAME/TYPE/DATA` (name relative, `@` for the apex). Ids
+    /// without the data (`ZONE/NAME/TYPE`) are from before records were owned one
+    /// by one and name the rrset's only record.
     pub fn parse(id: &str) -> Result<Key> {
-        let mut parts = id.splitn(3, '/');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(zone), Some(name), Some(rtype))
+        let mut parts = id.splitn(4, '/');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(zone), Some(name), Some(rtype), record)
                 if !zone.is_empty() && !name.is_empty() && !rtype.is_empty() =>
             {
                 Ok(Key {
                     zone: zone.into(),
                     name: name.into(),
                     rtype: rtype.into(),
+                    record: record.map(str::to_string),
                 })
             }
             _ => Err(ProviderError::rejected(format!(
-                "`{id}` is not a PowerDNS record id (ZONE/NAME/TYPE)"
+                "`{id}` is not a PowerDNS record id (ZONE/NAME/TYPE/DATA)"
             ))),
         }
     }
 
     pub fn id(&self) -> String {
+        match &self.record {
+            Some(r) => format!("{}/{}/{}/{r}", self.zone, self.name, self.rtype),
+            None => self.rrset_id(),
+        }
+    }
+
+    /// The rrset's part of the id, for messages.
+    pub fn rrset_id(&self) -> String {
         format!("{}/{}/{}", self.zone, self.name, self.rtype)
     }
 
@@ -99,7 +113,13 @@ impl Key {
             zone: zone.to_string(),
             name,
             rtype: rtype.to_string(),
+            record: None,
         }
+    }
+
+    pub fn with_record(mut self, wire: &str) -> Key {
+        self.record = Some(wire.to_string());
+        self
     }
 }
 
@@ -160,48 +180,38 @@ pub fn audit(d: &Desired) -> Vec<Finding> {
             ));
         }
     }
-    let priority = d.attrs.get("priority").and_then(Value::as_u64);
-    match rtype {
-        "MX" | "SRV" => {
-            if priority.is_none() {
-                out.push(Finding::at(
-                    "priority",
-                    format!("{rtype} records need `priority`"),
-                ));
-            }
-            host(
-                &mut out,
-                "content",
-                "target",
-                content.rsplit(' ').next().unwrap_or(content),
-            );
-        }
-        _ if priority.is_some() => out.push(Finding::at(
-            "priority",
-            format!("`priority` applies to MX and SRV records, not {rtype}"),
-        )),
-        "CNAME" | "NS" => host(&mut out, "content", "target", content),
-        "A" | "AAAA" => match content.parse::<std::net::IpAddr>() {
-            Err(_) => out.push(Finding::at(
-                "content",
-                format!("`{content}` is not an IP address"),
-            )),
-            Ok(ip) if ip.to_string() != content => out.push(Finding::at(
-                "content",
-                format!(
-                "write the address as `{ip}` (the form PowerDNS stores), so plans compare equal"
+    if !TYPES.contains(&rtype) {
+        out.push(Finding::at(
+            "type",
+            format!(
+                "PowerDNS does not serve {rtype} records through infra (it serves {})",
+                TYPES.join(", ")
             ),
-            )),
-            Ok(_) => {}
-        },
+        ));
+    } else if let Err(why) = dns::check_content(rtype, content) {
+        out.push(Finding::at("content", why));
+    }
+    let priority = d.attrs.get("priority").and_then(Value::as_u64);
+    match (dns::has_priority(rtype), priority) {
+        (true, None) => out.push(Finding::at(
+            "priority",
+            format!("{rtype} records need `priority`"),
+        )),
+        (false, Some(_)) => out.push(Finding::at(
+            "priority",
+            format!("`priority` applies to MX, SRV, URI, SVCB and HTTPS records, not {rtype}"),
+        )),
         _ => {}
     }
     out
 }
 
-/// Check a resource and build the rrset that a REPLACE sends (records + marker
-/// comment, plus `keep` comments someone else wrote on the rrset).
-pub fn to_rrset(d: &Desired, project: &str, keep: &[Comment]) -> Result<(Key, RRSet)> {
+/// The record types this provider writes: every type of the spec's table.
+pub const TYPES: &[&str] = infra_core::spec::schema::DNS_TYPES;
+
+/// A checked resource as (its rrset's key, the record's data as PowerDNS writes
+/// it, the rrset's TTL).
+pub fn record_of(d: &Desired) -> Result<(Key, String, u32)> {
     if let Some(f) = audit(d).into_iter().next() {
         return Err(reject(d, f.message));
     }
@@ -215,37 +225,116 @@ pub fn to_rrset(d: &Desired, project: &str, keep: &[Comment]) -> Result<(Key, RR
         .and_then(Value::as_u64)
         .and_then(|t| u32::try_from(t).ok())
         .unwrap_or(300);
-    let wire = match rtype {
-        "MX" | "SRV" => {
-            let p = d.attrs.get("priority").and_then(Value::as_u64).unwrap_or(0);
-            format!("{p} {content}.")
-        }
-        "CNAME" | "NS" => format!("{content}."),
-        "TXT" => quote_txt(content),
-        _ => content.to_string(),
-    };
+    let priority = d.attrs.get("priority").and_then(Value::as_u64);
+    let wire = dns::to_presentation(rtype, priority, content);
     let key = Key {
         zone: zone.into(),
         name: name.into(),
         rtype: rtype.into(),
+        record: None,
     };
-    let mut comments: Vec<Comment> = keep.to_vec();
-    comments.push(Comment {
-        content: marker(project, &d.address),
+    Ok((key.with_record(&wire), wire, ttl))
+}
+
+/// Who owns a record of an rrset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// This project, for this address.
+    Ours(String),
+    /// Another infra project (its marker, for messages).
+    Theirs(String),
+    /// No marker: made by hand or by another tool.
+    Nobody,
+}
+
+/// The marker comment of one record: `infra:PROJECT/ADDRESS DATA`.
+pub fn record_marker(project: &str, address: &str, wire: &str) -> Comment {
+    Comment {
+        content: format!("{} {wire}", marker(project, address)),
         account: ACCOUNT.into(),
-    });
-    let rrset = RRSet {
+    }
+}
+
+/// The owner of each record of `rrset`, in record order, with the data its id
+/// names it by. A marker names its record by data, so an id stays the same
+/// when the record is edited by hand (that is drift, shown and repaired):
+/// records are paired with markers by equal data first, then the rest in order.
+/// A marker without data (written before records were owned one by one)
+/// names the record by the rrset alone. Records left over are nobody's.
+pub fn owners(rrset: &RRSet, project: &str) -> Vec<(Owner, Option<String>)> {
+    // (data the marker names, owner), one per infra marker.
+    let mut markers: Vec<(Option<&str>, Owner)> = Vec::new();
+    for c in &rrset.comments {
+        let Some(rest) = c.content.strip_prefix("infra:") else {
+            continue;
+        };
+        let (who, data) = match rest.split_once(' ') {
+            Some((who, data)) => (who, Some(data)),
+            None => (rest, None),
+        };
+        let owner = match parse_marker(project, &format!("infra:{who}")) {
+            Some(address) => Owner::Ours(address.to_string()),
+            None => Owner::Theirs(c.content.clone()),
+        };
+        markers.push((data, owner));
+    }
+    let mut out: Vec<Option<(Owner, Option<String>)>> = vec![None; rrset.records.len()];
+    let mut used = vec![false; markers.len()];
+    for (slot, r) in out.iter_mut().zip(&rrset.records) {
+        if let Some(m) = (0..markers.len())
+            .find(|&m| !used[m] && markers[m].0 == Some(r.content.as_str()))
+        {
+            used[m] = true;
+            *slot = Some((markers[m].1.clone(), Some(r.content.clone())));
+        }
+    }
+    let mut left = (0..markers.len()).filter(|&m| !used[m]);
+    for slot in out.iter_mut().filter(|s| s.is_none()) {
+        let Some(m) = left.next() else { break };
+        *slot = Some((markers[m].1.clone(), markers[m].0.map(str::to_string)));
+    }
+    out.into_iter()
+        .map(|o| o.unwrap_or((Owner::Nobody, None)))
+        .zip(&rrset.records)
+        .map(|((owner, named), r)| match owner {
+            Owner::Nobody => (Owner::Nobody, Some(r.content.clone())),
+            _ => (owner, named),
+        })
+        .collect()
+}
+
+/// The rrset REPLACE that holds `records` (data, owner address), with the
+/// comments people wrote kept. An empty list deletes the rrset.
+pub fn rrset_with(
+    key: &Key,
+    ttl: u32,
+    records: &[(String, String)],
+    keep: &[Comment],
+    project: &str,
+) -> RRSet {
+    if records.is_empty() {
+        return delete_rrset(key);
+    }
+    let mut comments: Vec<Comment> = keep.to_vec();
+    comments.extend(
+        records
+            .iter()
+            .map(|(wire, address)| record_marker(project, address, wire)),
+    );
+    RRSet {
         name: key.fqdn(),
-        rtype: rtype.into(),
+        rtype: key.rtype.clone(),
         ttl: Some(ttl),
         changetype: Some("REPLACE".into()),
-        records: vec![Record {
-            content: wire,
-            disabled: false,
-        }],
+        records: records
+            .iter()
+            .map(|(wire, _)| Record {
+                content: wire.clone(),
+                disabled: false,
+            })
+            .collect(),
         comments,
-    };
-    Ok((key, rrset))
+    }
 }
 
 /// The DELETE change for an rrset.
@@ -260,15 +349,6 @@ pub fn delete_rrset(key: &Key) -> RRSet {
     }
 }
 
-/// The address in this project's marker comment, if any.
-pub fn owner(rrset: &RRSet, project: &str) -> Option<String> {
-    rrset
-        .comments
-        .iter()
-        .find_map(|c| parse_marker(project, &c.content))
-        .map(str::to_string)
-}
-
 /// Comments that are not infra markers (kept when infra rewrites the rrset).
 pub fn foreign_comments(rrset: &RRSet) -> Vec<Comment> {
     rrset
@@ -279,116 +359,50 @@ pub fn foreign_comments(rrset: &RRSet) -> Vec<Comment> {
         .collect()
 }
 
-/// One rrset read from zone `zone` (API id, trailing dot) as an `Observed`.
-/// An rrset of several records shows them one per line; a disabled record is
-/// prefixed `(disabled) `, so either differs from any spec and shows as drift.
-pub fn observe(zone: &str, rrset: &RRSet, project: &str) -> Observed {
+/// Each record of an rrset read from zone `zone` (API id, trailing dot) as an
+/// `Observed` in the spec's form. A disabled record's content is prefixed
+/// `(disabled) `, so it differs from any spec and shows as drift.
+pub fn observe(zone: &str, rrset: &RRSet, project: &str) -> Vec<Observed> {
     let key = Key::of(zone, &rrset.name, &rrset.rtype);
-    let mut priority = None;
-    let contents: Vec<String> = rrset
-        .records
-        .iter()
-        .map(|r| {
-            let (p, c) = from_wire(&rrset.rtype, &r.content);
-            priority = priority.or(p);
-            if r.disabled {
-                format!("(disabled) {c}")
+    let fqdn = key.fqdn().trim_end_matches('.').to_string();
+    owners(rrset, project)
+        .into_iter()
+        .zip(&rrset.records)
+        .map(|((owner, named), r)| {
+            let (priority, content) = dns::from_presentation(&rrset.rtype, &r.content);
+            let content = if r.disabled {
+                format!("(disabled) {content}")
             } else {
-                c
+                content
+            };
+            let id = match named {
+                Some(data) => key.clone().with_record(&data).id(),
+                None => key.id(),
+            };
+            let mut attrs = Attrs::new();
+            attrs.insert("zone".into(), Value::from(key.zone.clone()));
+            attrs.insert("name".into(), Value::from(key.name.clone()));
+            attrs.insert("type".into(), Value::from(key.rtype.clone()));
+            attrs.insert("content".into(), Value::from(content));
+            if let Some(ttl) = rrset.ttl {
+                attrs.insert("ttl".into(), Value::from(ttl));
+            }
+            if let Some(p) = priority {
+                attrs.insert("priority".into(), Value::from(p));
+            }
+            attrs.insert("proxied".into(), Value::from(false));
+            attrs.insert("fqdn".into(), Value::from(fqdn.clone()));
+            attrs.insert("id".into(), Value::from(id.clone()));
+            Observed {
+                id,
+                owner: match owner {
+                    Owner::Ours(a) => Some(a),
+                    _ => None,
+                },
+                attrs,
             }
         })
-        .collect();
-    let fqdn = key.fqdn().trim_end_matches('.').to_string();
-    let mut attrs = Attrs::new();
-    attrs.insert("zone".into(), Value::from(key.zone.clone()));
-    attrs.insert("name".into(), Value::from(key.name.clone()));
-    attrs.insert("type".into(), Value::from(key.rtype.clone()));
-    attrs.insert("content".into(), Value::from(contents.join("\n")));
-    if let Some(ttl) = rrset.ttl {
-        attrs.insert("ttl".into(), Value::from(ttl));
-    }
-    if let Some(p) = priority {
-        attrs.insert("priority".into(), Value::from(p));
-    }
-    attrs.insert("proxied".into(), Value::from(false));
-    attrs.insert("fqdn".into(), Value::from(fqdn));
-    attrs.insert("id".into(), Value::from(key.id()));
-    Observed {
-        id: key.id(),
-        owner: owner(rrset, project),
-        attrs,
-    }
+        .collect()
 }
 
-/// Record content in the spec's form: (priority, content).
-fn from_wire(rtype: &str, content: &str) -> (Option<u64>, String) {
-    let host = |s: &str| s.strip_suffix('.').unwrap_or(s).to_string();
-    match rtype {
-        "MX" | "SRV" => match content.split_once(' ') {
-            Some((p, rest)) if p.parse::<u64>().is_ok() => (p.parse().ok(), host(rest)),
-            _ => (None, content.to_string()),
-        },
-        "CNAME" | "NS" => (None, host(content)),
-        "TXT" => (None, unquote_txt(content)),
-        _ => (None, content.to_string()),
-    }
-}
-
-/// TXT data as zone-file text: quoted character-strings of at most 255 bytes,
-/// `"` and `\` escaped. UTF-8 stays as it is (PowerDNS stores it so).
-pub fn quote_txt(text: &str) -> String {
-    let mut chunks: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    let mut len = 0;
-    for ch in text.chars() {
-        if len + ch.len_utf8() > 255 {
-            chunks.push(std::mem::take(&mut cur));
-            len = 0;
-        }
-        len += ch.len_utf8();
-        if ch == '"' || ch == '\\' {
-            cur.push('\\');
-        }
-        cur.push(ch);
-    }
-    chunks.push(cur);
-    chunks
-        .iter()
-        .map(|c| format!("\"{c}\""))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The data of zone-file TXT text: character-strings concatenated (as SPF and
-/// DKIM read them), escapes (`\"`, `\\`, `\DDD`) resolved. Unquoted words count
-/// as strings too.
-pub fn unquote_txt(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    let mut quoted = false;
-    while i < bytes.len() {
-        let b = bytes[i];
-        match b {
-            b'"' => quoted = !quoted,
-            b'\\' if i + 1 < bytes.len() => {
-                let digits = &bytes[i + 1..(i + 4).min(bytes.len())];
-                if digits.len() == 3 && digits.iter().all(u8::is_ascii_digit) {
-                    let n = digits
-                        .iter()
-                        .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
-                    out.push(u8::try_from(n).unwrap_or(b'?'));
-                    i += 4;
-                    continue;
-                }
-                out.push(bytes[i + 1]);
-                i += 2;
-                continue;
-            }
-            b' ' | b'\t' if !quoted => {}
-            _ => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+pub use infra_core::dns::{quote_txt, unquote_txt};

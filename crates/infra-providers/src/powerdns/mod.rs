@@ -1,10 +1,11 @@
 //! The `powerdns` provider: `dns_record` resources as rrsets of a PowerDNS
 //! Authoritative server, through its HTTP API (4.7 and later).
 //!
-//! One resource is one rrset (name + type) holding one record. Ownership is a
-//! comment on the rrset whose content is the marker (`infra:PROJECT/ADDRESS`,
-//! account `infra`); rrsets without it are never changed or deleted unless
-//! `infra import` adopts them. Refresh reads whole zones (one GET per zone: the
+//! One resource is one record; the records of one name and type are one rrset,
+//! which may hold several resources (round-robin A, an SPF beside a
+//! verification TXT). Ownership is one comment per record on the rrset,
+//! `infra:PROJECT/ADDRESS DATA` (account `infra`); an rrset holding a record
+//! without it is never changed or deleted unless `infra adopt`/`import` takes it. Refresh reads whole zones (one GET per zone: the
 //! zones named in the `zones` setting, or every zone of the server when it is not
 //! set), and writes are batched: all changes of a zone in one PATCH.
 
@@ -26,7 +27,7 @@ use infra_kit::{
     check_settings, parse_settings, Finding, HttpUrl, ProviderInfo, SecretRef, Setting,
 };
 use infra_kit::{
-    marker, BatchOp, BatchResult, Context, Desired, KindSupport, Observed, Provider, ProviderError,
+    BatchOp, BatchResult, Context, Desired, KindSupport, Observed, Provider, ProviderError,
     Result, Secret,
 };
 use serde::Deserialize;
@@ -54,11 +55,6 @@ pub static INFO: ProviderInfo = ProviderInfo {
 
 pub const FACTORY: infra_kit::ProviderFactory = infra_kit::ProviderFactory { info: &INFO, build };
 
-// One resource is one rrset. Two resources of one zone, name and type with
-// different contents (SPF beside a verification TXT, round-robin A) would be two
-// rrsets of one name; validate lets them through (they are valid DNS), and the
-// second create is refused at apply as the first one's rrset. Merging them into
-// one rrset is the multi-record work of issue #17.
 const KINDS: &[KindSupport] = &[KindSupport::plain(kinds::DNS_RECORD)];
 
 /// Zones read at the same time during a refresh.
@@ -215,14 +211,10 @@ impl Provider for PowerDns {
                     .map_err(|e| ProviderError::rejected(format!("reading a zone failed: {e}")))?;
                 // A zone named in `zones` that the server lacks holds nothing yet.
                 let Some(rrsets) = rrsets? else { continue };
-                let mut comments = snapshot::Comments::with_capacity(rrsets.len());
-                for rrset in rrsets {
-                    if rrset.rtype != "SOA" {
-                        out.push(convert::observe(&zone, &rrset, &self.project));
-                    }
-                    comments.insert((rrset.name, rrset.rtype), rrset.comments);
+                for rrset in rrsets.iter().filter(|r| r.rtype != "SOA") {
+                    out.extend(convert::observe(&zone, rrset, &self.project));
                 }
-                self.snapshots.store(&zone, read_at, comments);
+                self.snapshots.store(&zone, read_at, rrsets);
             }
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -274,38 +266,59 @@ impl Provider for PowerDns {
     async fn adopt(&self, kind: &str, id: &str, address: &str) -> Result<Observed> {
         Self::check_kind(kind)?;
         let key = Key::parse(id)?;
-        let live = self
-            .rrset(&key)
-            .await?
-            .ok_or_else(|| ProviderError::NotFound(format!("rrset {id} does not exist")))?;
-        if let Some(o) = convert::owner(&live, &self.project) {
-            if o != address {
+        let live = self.rrset(&key).await?.ok_or_else(|| {
+            ProviderError::NotFound(format!("rrset {} does not exist", key.rrset_id()))
+        })?;
+        // The record: the one the id names, or an rrset's only record.
+        let index = match &key.record {
+            Some(wire) => live.records.iter().position(|r| r.content == *wire),
+            None if live.records.len() == 1 => Some(0),
+            None => None,
+        }
+        .ok_or_else(|| {
+            ProviderError::NotFound(format!(
+                "rrset {} has no record {}",
+                key.rrset_id(),
+                key.record.as_deref().unwrap_or("(it has several: name one as ZONE/NAME/TYPE/DATA)")
+            ))
+        })?;
+        let owners = convert::owners(&live, &self.project);
+        let observed = |rrset: &convert::RRSet| {
+            convert::observe(&key.zone, rrset, &self.project).swap_remove(index)
+        };
+        match &owners[index].0 {
+            convert::Owner::Ours(o) if o == address => return Ok(observed(&live)),
+            convert::Owner::Ours(o) => {
                 return Err(ProviderError::NotOwned(format!(
-                    "rrset {id} already belongs to {o}"
-                )));
+                    "record {id} already belongs to {o}"
+                )))
             }
-            return Ok(convert::observe(&key.zone, &live, &self.project));
+            convert::Owner::Theirs(m) => {
+                return Err(ProviderError::NotOwned(format!(
+                    "record {id} belongs to another infra project ({m})"
+                )))
+            }
+            convert::Owner::Nobody => {}
         }
-        if let Some(c) = live
-            .comments
-            .iter()
-            .find(|c| c.content.starts_with("infra:"))
-        {
-            return Err(ProviderError::NotOwned(format!(
-                "rrset {id} belongs to another infra project ({})",
-                c.content
-            )));
-        }
+        // Rewrite the markers one per record (a marker without data would
+        // otherwise stop naming its record once the rrset has two).
         let mut marked = live.clone();
         marked.changetype = Some("REPLACE".into());
-        marked.comments.push(convert::Comment {
-            content: marker(&self.project, address),
-            account: convert::ACCOUNT.into(),
-        });
+        marked.comments = convert::foreign_comments(&live);
+        for (i, (r, (o, _))) in live.records.iter().zip(&owners).enumerate() {
+            let owner = match o {
+                _ if i == index => address,
+                convert::Owner::Ours(a) => a.as_str(),
+                _ => continue,
+            };
+            marked
+                .comments
+                .push(convert::record_marker(&self.project, owner, &r.content));
+        }
         self.api
             .patch(&key.zone, std::slice::from_ref(&marked))
             .await?;
-        Ok(convert::observe(&key.zone, &marked, &self.project))
+        Ok(observed(&marked))
     }
 
     fn batches(&self, kind: &str) -> bool {

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::convert::{
-    self, observe, quote_txt, to_rrset, unquote_txt, Comment, Key, RRSet, Record,
+    self, observe, quote_txt, record_of, rrset_with, unquote_txt, Comment, Key, RRSet, Record,
 };
 use infra_core::spec::Attrs;
 use infra_kit::{Desired, ProviderError};
@@ -22,15 +22,20 @@ fn desired(attrs: Value) -> Desired {
     }
 }
 
+fn to_rrset(d: &Desired, project: &str, keep: &[Comment]) -> Result<RRSet, ProviderError> {
+    let (key, wire, ttl) = record_of(d)?;
+    Ok(rrset_with(&key, ttl, &[(wire, d.address.clone())], keep, project))
+}
+
 fn wire(d: &Desired) -> RRSet {
-    to_rrset(d, "lab", &[]).unwrap().1
+    to_rrset(d, "lab", &[]).unwrap()
 }
 
 /// The spec's attributes survive a trip through the wire form unchanged.
 fn round_trip(attrs: Value) {
     let d = desired(attrs);
     let rrset = wire(&d);
-    let o = observe("example.com.", &rrset, "lab");
+    let o = observe("example.com.", &rrset, "lab").remove(0);
     for (k, v) in &d.attrs {
         assert_eq!(o.attrs.get(k), Some(v), "{k} in {rrset:?} -> {:?}", o.attrs);
     }
@@ -77,7 +82,7 @@ fn wire_form_is_what_powerdns_stores() {
     assert_eq!(
         mx.comments,
         vec![Comment {
-            content: "infra:lab/dns_record.www".into(),
+            content: "infra:lab/dns_record.www 10 mail.example.com.".into(),
             account: "infra".into()
         }]
     );
@@ -110,7 +115,7 @@ fn audit_rejects_what_would_not_read_back_equal() {
     )
     .contains("need `priority`"));
     assert!(rejected(json!({"zone": "example.com", "name": "www", "type": "A", "content": "1.2.3.4", "priority": 1}))
-        .contains("MX and SRV"));
+        .contains("MX, SRV"));
     assert!(rejected(
         json!({"zone": "example.com", "name": "c", "type": "CNAME", "content": "www.example.com."})
     )
@@ -130,7 +135,7 @@ fn audit_rejects_what_would_not_read_back_equal() {
     assert!(rejected(
         json!({"zone": "example.com", "name": "www", "type": "A", "content": "not-an-ip"})
     )
-    .contains("not an IP"));
+    .contains("not an IPv4 address"));
 }
 
 #[test]
@@ -146,6 +151,9 @@ fn ids_and_names() {
         "example.com/a.b/TXT"
     );
     assert!(Key::parse("example.com/www").is_err());
+    let r = Key::parse("example.com/t/TXT/\"a/b\"").unwrap();
+    assert_eq!(r.record.as_deref(), Some("\"a/b\""));
+    assert_eq!(r.rrset_id(), "example.com/t/TXT");
 }
 
 #[test]
@@ -177,16 +185,19 @@ fn foreign_and_odd_rrsets_read_as_drift_not_as_ours() {
         ],
     };
     let o = observe("example.com.", &rrset, "lab");
-    assert_eq!(o.owner, None, "another project's marker is not ours");
-    assert_eq!(o.attrs["content"], json!("10.0.0.1\n(disabled) 10.0.0.2"));
+    assert!(
+        o.iter().all(|o| o.owner.is_none()),
+        "another project's marker is not ours"
+    );
+    assert_eq!(o[0].attrs["content"], json!("10.0.0.1"));
+    assert_eq!(o[1].attrs["content"], json!("(disabled) 10.0.0.2"));
     assert_eq!(convert::foreign_comments(&rrset).len(), 1);
     let ours = to_rrset(
         &desired(json!({"zone": "example.com", "name": "www", "type": "A", "content": "10.0.0.1"})),
         "lab",
         &convert::foreign_comments(&rrset),
     )
-    .unwrap()
-    .1;
+    .unwrap();
     assert_eq!(
         ours.comments.len(),
         2,
@@ -204,4 +215,83 @@ fn api_key_never_prints() {
         timeout: std::time::Duration::from_secs(1),
     };
     assert!(!format!("{s:?}").contains("sekrit"));
+}
+
+#[test]
+fn one_rrset_holds_records_of_several_resources() {
+    let mut rrset = RRSet {
+        name: "@.example.com.".into(),
+        rtype: "TXT".into(),
+        ttl: Some(300),
+        changetype: None,
+        records: vec![
+            Record {
+                content: "\"v=spf1 -all\"".into(),
+                disabled: false,
+            },
+            Record {
+                content: "\"verify=1\"".into(),
+                disabled: false,
+            },
+        ],
+        comments: vec![
+            convert::record_marker("lab", "dns_record.spf", "\"v=spf1 -all\""),
+            convert::record_marker("lab", "dns_record.verify", "\"verify=1\""),
+        ],
+    };
+    let owners: Vec<Option<String>> = observe("example.com.", &rrset, "lab")
+        .into_iter()
+        .map(|o| o.owner)
+        .collect();
+    assert_eq!(
+        owners,
+        vec![
+            Some("dns_record.spf".to_string()),
+            Some("dns_record.verify".to_string())
+        ]
+    );
+    // A marker from before per-record ownership names an rrset's only record.
+    rrset.records.pop();
+    rrset.comments = vec![Comment {
+        content: "infra:lab/dns_record.spf".into(),
+        account: "infra".into(),
+    }];
+    assert_eq!(
+        convert::owners(&rrset, "lab"),
+        vec![(convert::Owner::Ours("dns_record.spf".into()), None)]
+    );
+    // A record edited by hand keeps its owner and its id: that is drift.
+    rrset.comments = vec![convert::record_marker("lab", "dns_record.spf", "\"v=spf1 +all\"")];
+    let o = observe("example.com.", &rrset, "lab").remove(0);
+    assert_eq!(o.owner.as_deref(), Some("dns_record.spf"));
+    assert_eq!(o.id, "example.com/@/TXT/\"v=spf1 +all\"");
+    assert_eq!(o.attrs["content"], "v=spf1 -all");
+}
+
+#[test]
+fn every_type_round_trips_through_the_wire_form() {
+    for (rtype, content, priority) in [
+        ("PTR", "nas.example.com", None),
+        ("SSHFP", "4 2 9f3cab", None),
+        ("TLSA", "3 1 1 0c72ab", None),
+        ("SMIMEA", "3 1 1 0c72ab", None),
+        ("HTTPS", ". alpn=\"h3,h2\"", Some(1)),
+        ("SVCB", "svc.example.com alpn=\"h2\" port=8443", Some(16)),
+        ("NAPTR", "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.example.com", None),
+        ("DS", "2371 13 2 1F98AB", None),
+        ("LOC", "51 30 12.748 N 0 7 39.611 W 0.00m 1.00m 10000.00m 10.00m", None),
+        ("URI", "1 \"https://www.example.com/\"", Some(10)),
+        ("CERT", "PGP 0 0 mQINBF", None),
+        ("OPENPGPKEY", "mQINBFab", None),
+        ("DNSKEY", "257 3 13 mdsswUyr", None),
+        ("ALIAS", "lb.example.net", None),
+        ("LUA", "A \"ifportup(443, {'192.0.2.1'})\"", None),
+        ("SPF", "v=spf1 mx -all", None),
+    ] {
+        let mut attrs = json!({"zone": "example.com", "name": "x", "type": rtype, "content": content});
+        if let Some(p) = priority {
+            attrs["priority"] = json!(p);
+        }
+        round_trip(attrs);
+    }
 }
