@@ -311,7 +311,10 @@ async fn adopt_marks_a_foreign_rrset_and_keeps_its_comments() {
         .collect();
     assert_eq!(
         comments,
-        vec!["set up by hand in 2019", "infra:lab/dns_record.old 192.0.2.5"]
+        vec![
+            "set up by hand in 2019",
+            "infra:lab/dns_record.old 192.0.2.5"
+        ]
     );
     // An update through infra keeps the hand-written comment too.
     let out = p

@@ -79,7 +79,8 @@ impl Lab {
             .rrset(zone, &format!("{name}.{zone}"), "A")
             .is_some_and(|r| {
                 r["records"][0]["content"] == content
-                    && r["comments"][0]["content"] == format!("infra:faults/dns_record.{name} {content}")
+                    && r["comments"][0]["content"]
+                        == format!("infra:faults/dns_record.{name} {content}")
             })
     }
 }

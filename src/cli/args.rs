@@ -46,6 +46,9 @@ pub enum Command {
     State(StateCommand),
     /// Adopt an existing object into the state under ADDR.
     Import(ImportArgs),
+    /// Describe what the providers serve that infra does not track as spec
+    /// files, and record it as adopted (one reviewed commit; nothing live changes).
+    Adopt(AdoptArgs),
     /// List requests and applies recorded in git.
     History(HistoryArgs),
     /// Restore the spec of REV as a new commit (then plan/apply brings live state back).
@@ -216,6 +219,30 @@ pub struct ImportArgs {
     pub address: String,
     /// The provider's id for the object (for files: the path under the root).
     pub id: String,
+    #[arg(long)]
+    pub no_commit: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// Provider instances to read (default: every one in infra.toml).
+    pub providers: Vec<String>,
+    /// Only DNS records of this zone.
+    #[arg(long)]
+    pub zone: Option<String>,
+    /// Only this resource kind (dns_record, container, vm, proxy_site, monitor, file).
+    #[arg(long)]
+    pub only: Option<String>,
+    /// Only objects whose name matches this glob, e.g. "*.example.com".
+    #[arg(long = "match", value_name = "GLOB")]
+    pub pattern: Option<String>,
+    /// Show the files that would be written; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Commit on a new branch NAME (for a pull request) instead of the current one.
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// Write the files and the state, commit nothing.
     #[arg(long)]
     pub no_commit: bool,
 }

@@ -43,7 +43,7 @@ pub(super) fn lines(plan: &Plan) -> Vec<Line> {
                  so there is nothing to undo.",
             ));
         }
-        if plan.adoptions().next().is_some() {
+        if plan.adoptions().next().is_some() || plan.marks().next().is_some() {
             out.push(Line::plain(""));
         }
         adoption_line(plan, &mut out);
@@ -222,6 +222,7 @@ fn reason_text(reason: &Reason, address: &str) -> String {
         Reason::Adopted => "found by its ownership marker; it will be recorded in state".into(),
         Reason::ReplaceRequested => "because of --replace".into(),
         Reason::Renew { expires_in_days } => format!("renewed: {}", expiry_text(*expires_in_days)),
+        Reason::Mark => "adopted: infra's ownership marker is written first".into(),
     }
 }
 
@@ -260,6 +261,20 @@ fn symbol_column(line: Line, symbol: &str) -> Line {
 fn adoption_line(plan: &Plan, out: &mut Vec<Line>) {
     if let Some(text) = adoption_text(plan) {
         out.push(Line::plain(text));
+    }
+    if let Some(text) = mark_text(plan) {
+        out.push(Line::plain(text));
+    }
+}
+
+/// "N adopted objects get infra's ownership marker at the next apply."
+pub(super) fn mark_text(plan: &Plan) -> Option<String> {
+    match plan.marks().count() {
+        0 => None,
+        1 => Some("1 adopted object gets infra's ownership marker at the next apply; nothing else about it changes unless shown above.".into()),
+        n => Some(format!(
+            "{n} adopted objects get infra's ownership marker at the next apply; nothing else about them changes unless shown above."
+        )),
     }
 }
 

@@ -147,6 +147,9 @@ fn notes(plan: &Plan, out: &mut String) {
         let text = text.trim_end_matches('.');
         out.push_str(&format!("{text}: {}.\n\n", names.join(", ")));
     }
+    if let Some(text) = human::mark_text(plan) {
+        out.push_str(&format!("{text}\n\n"));
+    }
 }
 
 /// One row per action, destroys and replacements first so they are not missed.
@@ -220,6 +223,7 @@ fn short_reason(reason: &Reason) -> &'static str {
         Reason::DeletedOutOfBand => "deleted outside infra",
         Reason::Adopted => "adopted",
         Reason::ReplaceRequested => "as requested",
+        Reason::Mark => "marked as infra's",
     }
 }
 

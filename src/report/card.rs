@@ -394,6 +394,7 @@ mod tests {
             depends_on: vec![],
             group: Some("gitea".into()),
             settings: None,
+            unmarked: false,
         }
     }
 

@@ -144,6 +144,7 @@ mod tests {
                 depends_on: vec![],
                 group: None,
                 settings: None,
+                unmarked: false,
             },
         );
         s

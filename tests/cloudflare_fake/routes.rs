@@ -594,7 +594,14 @@ fn data_content(rtype: &str, d: &Value) -> Option<String> {
         "DS" => &["key_tag", "algorithm", "digest_type", "digest"],
         "DNSKEY" => &["flags", "protocol", "algorithm", "public_key"],
         "CERT" => &["type", "key_tag", "algorithm", "certificate"],
-        "NAPTR" => &["order", "preference", "flags", "service", "regex", "replacement"],
+        "NAPTR" => &[
+            "order",
+            "preference",
+            "flags",
+            "service",
+            "regex",
+            "replacement",
+        ],
         "URI" => &["weight", "target"],
         "SVCB" | "HTTPS" => &["priority", "target", "value"],
         "LOC" => &[
@@ -613,7 +620,12 @@ fn data_content(rtype: &str, d: &Value) -> Option<String> {
         ],
         _ => return None,
     };
-    let quoted = |k: &str| matches!((rtype, k), ("NAPTR", "flags" | "service" | "regex") | ("URI", "target"));
+    let quoted = |k: &str| {
+        matches!(
+            (rtype, k),
+            ("NAPTR", "flags" | "service" | "regex") | ("URI", "target")
+        )
+    };
     let mut words = Vec::new();
     for k in order {
         let v = d.get(*k)?;

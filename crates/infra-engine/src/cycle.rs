@@ -107,6 +107,7 @@ impl Before {
     fn new(loaded: &state::Loaded, plan: &Plan, entries: &[Entry]) -> Before {
         let addresses = plan
             .actions()
+            .chain(plan.marks())
             .map(|c| c.address.as_str())
             .chain(entries.iter().map(Entry::address));
         Before {
@@ -164,6 +165,7 @@ fn refresh_entries(
                 .and_then(|o| o.group.clone())
                 .or_else(|| change.and_then(|c| c.group.clone())),
             settings: old.and_then(|o| o.settings.clone()),
+            unmarked: false,
         };
         if old != Some(&resource) {
             entries.push(Entry::Put {

@@ -284,14 +284,7 @@ impl Project {
                 .values()
                 .map(|r| r.provider.as_str()),
         );
-        let peers = self.prefetch.peers.clone().unwrap_or_else(|| {
-            peers::peers_for(
-                self.registry,
-                self.spec.providers.clone(),
-                self.root.clone(),
-                self.spec.project.name.clone(),
-            )
-        });
+        let peers = self.peers();
         let mut out = BTreeMap::new();
         for name in names {
             if !self.spec.providers.contains_key(name) {
@@ -304,6 +297,25 @@ impl Project {
             out.insert(name.to_string(), p);
         }
         Ok(out)
+    }
+
+    /// Every provider instance infra.toml declares, built on first use.
+    fn peers(&self) -> infra_kit::Peers {
+        self.prefetch.peers.clone().unwrap_or_else(|| {
+            peers::peers_for(
+                self.registry,
+                self.spec.providers.clone(),
+                self.root.clone(),
+                self.spec.project.name.clone(),
+            )
+        })
+    }
+
+    /// One provider instance by name, whether or not the spec uses it yet.
+    pub fn provider(&self, name: &str) -> Result<Arc<dyn Provider>> {
+        self.peers()
+            .get(name)
+            .map_err(|e| Error::new(format!("provider `{name}`: {e}")))
     }
 
     /// How calls to a provider instance are retried (its `retries` setting).
@@ -380,7 +392,8 @@ impl Project {
             );
             // Recorded objects by id first, then adoptions by marker. Each found object is
             // moved into `live`, cloned only in the odd case that it is used twice.
-            let mut uses: Vec<(String, bool)> = Vec::new();
+            // (address, (found by marker, recorded without one)).
+            let mut uses: Vec<(String, (bool, bool))> = Vec::new();
             let mut used_by: Vec<Vec<usize>> = vec![Vec::new(); found.len()];
             let by_id: HashMap<&str, usize> = found
                 .iter()
@@ -393,9 +406,21 @@ impl Project {
                 .filter(|(_, r)| r.provider == pname && r.kind == kind)
             {
                 if let Some(&i) = by_id.get(rec.id.as_str()) {
-                    check_owner(address, &found[i], &pname)?;
+                    // Adopted and not yet marked: no marker is expected, and one
+                    // the spec no longer names is left alone (never deleted).
+                    let unmarked = rec.unmarked && found[i].owner.is_none();
+                    if unmarked
+                        && Address::parse(address)
+                            .and_then(|a| self.spec.resource(&a))
+                            .is_none()
+                    {
+                        continue;
+                    }
+                    if !unmarked {
+                        check_owner(address, &found[i], &pname)?;
+                    }
                     used_by[i].push(uses.len());
-                    uses.push((address.clone(), false));
+                    uses.push((address.clone(), (false, unmarked)));
                     taken.insert(address);
                 }
             }
@@ -417,7 +442,7 @@ impl Project {
                 };
                 if wanted_here {
                     used_by[i].push(uses.len());
-                    uses.push((owner.clone(), true));
+                    uses.push((owner.clone(), (true, false)));
                     taken.insert(owner);
                 }
             }
@@ -435,7 +460,8 @@ impl Project {
                     provider: pname.clone(),
                     kind: kind.clone(),
                     attrs: o.attrs.into(),
-                    adopted: uses[last].1,
+                    adopted: uses[last].1 .0,
+                    unmarked: uses[last].1 .1,
                 });
             }
             for ((address, _), object) in uses.into_iter().zip(objects) {
@@ -450,7 +476,7 @@ impl Project {
         o: &providers::Observed,
         pname: &str,
         kind: &str,
-        adopted: bool,
+        (adopted, unmarked): (bool, bool),
     ) -> LiveObject {
         LiveObject {
             id: o.id.clone(),
@@ -458,6 +484,7 @@ impl Project {
             kind: kind.to_string(),
             attrs: o.attrs.clone().into(),
             adopted,
+            unmarked,
         }
     }
 
@@ -551,6 +578,7 @@ impl Project {
                             kind: r.kind.clone(),
                             attrs: r.attrs.clone().into(),
                             adopted: false,
+                            unmarked: false,
                         },
                     )
                 })

@@ -273,6 +273,7 @@ async fn an_object_without_the_marker_is_never_deleted() {
             depends_on: vec![],
             group: None,
             settings: None,
+            unmarked: false,
         },
     );
     state::save(dir.path(), &recorded).unwrap();

@@ -43,6 +43,8 @@ pub struct LiveObject {
     pub attrs: SharedAttrs,
     /// Found by ownership marker, not in recorded state.
     pub adopted: bool,
+    /// Recorded by `infra adopt`, without infra's marker yet.
+    pub unmarked: bool,
 }
 
 /// What the diff reads. Borrowed, so a plan over 10,000 resources does not copy
@@ -308,6 +310,9 @@ fn compare(
         Some(l) => {
             if l.adopted {
                 reasons.push(Reason::Adopted);
+            }
+            if l.unmarked {
+                reasons.push(Reason::Mark);
             }
             let mut changed = false;
             // Values first: the schema lookup is the slower test, and most values are equal.

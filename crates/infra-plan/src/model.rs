@@ -53,6 +53,9 @@ pub enum Reason {
     ReplaceRequested,
     /// Update: a certificate inside its renew-before window is issued again.
     Renew { expires_in_days: i64 },
+    /// Adopted by `infra adopt`: apply writes infra's ownership marker into the
+    /// object (nothing else about it changes unless another reason says so).
+    Mark,
 }
 
 /// One resource's planned change.
@@ -183,9 +186,21 @@ impl Plan {
         self.changes.iter().any(|c| c.action != Action::NoOp)
     }
 
+    /// Anything for apply to do: changes, or ownership markers to write.
+    pub fn has_work(&self) -> bool {
+        self.has_changes() || self.marks().next().is_some()
+    }
+
     /// Changes that do something (NoOps left out).
     pub fn actions(&self) -> impl Iterator<Item = &ResourceChange> {
         self.changes.iter().filter(|c| c.action != Action::NoOp)
+    }
+
+    /// Adopted objects whose ownership marker apply writes, with or without other changes.
+    pub fn marks(&self) -> impl Iterator<Item = &ResourceChange> {
+        self.changes
+            .iter()
+            .filter(|c| c.reasons.contains(&Reason::Mark))
     }
 
     /// Objects found by marker and not yet recorded: apply records them even without changes.

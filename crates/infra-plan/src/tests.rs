@@ -37,6 +37,7 @@ fn live(name: &str, a: Value) -> (String, LiveObject) {
             kind: "file".into(),
             attrs: Arc::new(attrs(a)),
             adopted: false,
+            unmarked: false,
         },
     )
 }
@@ -52,6 +53,7 @@ fn recorded(live: &BTreeMap<String, LiveObject>) -> BTreeMap<String, ResourceSta
                 depends_on: vec![],
                 group: None,
                 settings: None,
+                unmarked: false,
             };
             (a.clone(), r)
         })

@@ -111,7 +111,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     }
 
     let staged = Apply::prepare(&project, &planned, opts.refresh);
-    if !plan.has_changes() {
+    if !plan.has_work() {
         let changed = staged.record_refresh(&mut project)?;
         let code = finish_without_changes(changed, repo.as_ref(), head.as_deref(), !json)?;
         let (_, outputs) = access(&root, &project.spec, plan, &Outcome::default(), destroy);
@@ -230,6 +230,7 @@ fn op_name(op: Op) -> &'static str {
         Op::Create => "create",
         Op::Update => "update",
         Op::Delete => "delete",
+        Op::Mark => "mark",
     }
 }
 
@@ -383,6 +384,7 @@ fn commit_state(
             Op::Create => "+",
             Op::Update => "~",
             Op::Delete => "-",
+            Op::Mark => "=",
         };
         body.push_str(&format!("{sym} {a}\n"));
     }

@@ -56,6 +56,7 @@ pub fn run(cwd: &Path, args: ImportArgs, ui: &Ui) -> Result<i32> {
             group: resource.group.clone(),
             // What it was created with is unknown: compared only after infra changes it.
             settings: None,
+            unmarked: false,
         },
     );
     next.serial = project.state.effective_serial() + 1;

@@ -1,5 +1,6 @@
 //! One file per command; this file dispatches and holds the few helpers they share.
 
+mod adopt;
 mod apply;
 mod ask;
 pub(super) mod capabilities;
@@ -42,6 +43,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         Command::Output(a) => output::run(&cwd, a, ui),
         Command::State(c) => state::run(&cwd, c, ui),
         Command::Import(a) => import::run(&cwd, a, ui),
+        Command::Adopt(a) => adopt::run(&cwd, a, ui),
         Command::History(a) => history::run(&cwd, a, ui),
         Command::Rollback(a) => rollback::run(&cwd, a, ui),
         Command::Graph => graph::run(&cwd, ui),

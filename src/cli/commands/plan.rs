@@ -59,7 +59,7 @@ pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
     } else if format == render::Format::Human && plan.has_changes() {
         println!("\nNote: You didn't use the --out option to save this plan, so infra can't guarantee to take exactly these actions if you run \"infra apply\" now.");
     }
-    let code = if args.detailed_exitcode && plan.has_changes() {
+    let code = if args.detailed_exitcode && plan.has_work() {
         2
     } else {
         0

@@ -126,8 +126,7 @@ pub fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error
     // "needs an AAAA record as well" creates; "the MX record" names one that exists.
     let article = t.windows(2).any(|w| {
         matches!(w[0].low.as_str(), "a" | "an" | "another" | "new")
-            && (infra_core::dns::SPOKEN_TYPES
-                .contains(&w[1].raw.to_ascii_uppercase().as_str())
+            && (infra_core::dns::SPOKEN_TYPES.contains(&w[1].raw.to_ascii_uppercase().as_str())
                 || w[1].low.starts_with("record")
                 || matches!(
                     w[1].low.as_str(),

@@ -39,8 +39,7 @@ pub(super) fn runs(c: &Clause, skip: &BTreeSet<usize>) -> Vec<Subject> {
                         "and" | "or" | "the" | "its" | "their" | "both" | "all"
                     )
                     || vocab::part_kind(&t.low).is_some()
-                    || infra_core::dns::SPOKEN_TYPES
-                        .contains(&t.raw.to_ascii_uppercase().as_str())
+                    || infra_core::dns::SPOKEN_TYPES.contains(&t.raw.to_ascii_uppercase().as_str())
             })
         });
         if joined {

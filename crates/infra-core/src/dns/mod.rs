@@ -27,6 +27,20 @@ pub fn has_priority(rtype: &str) -> bool {
 /// everyday words or mean something else in a request ("https", "alias",
 /// "cert", "uri", "loc", "ds", "lua"), and SPF, which requests mean as TXT.
 pub const SPOKEN_TYPES: &[&str] = &[
-    "A", "AAAA", "CNAME", "MX", "TXT", "NS", "SRV", "CAA", "PTR", "SSHFP", "TLSA", "SMIMEA",
-    "SVCB", "NAPTR", "OPENPGPKEY", "DNSKEY",
+    "A",
+    "AAAA",
+    "CNAME",
+    "MX",
+    "TXT",
+    "NS",
+    "SRV",
+    "CAA",
+    "PTR",
+    "SSHFP",
+    "TLSA",
+    "SMIMEA",
+    "SVCB",
+    "NAPTR",
+    "OPENPGPKEY",
+    "DNSKEY",
 ];

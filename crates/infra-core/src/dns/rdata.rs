@@ -121,11 +121,7 @@ pub fn check_content(rtype: &str, content: &str) -> Result<(), String> {
     let words = split_words(content);
     let layout = || {
         let names: Vec<&str> = t.parts.iter().map(|p| p.name).collect();
-        format!(
-            "{rtype} data is {}, like `{}`",
-            names.join(" "),
-            t.example
-        )
+        format!("{rtype} data is {}, like `{}`", names.join(" "), t.example)
     };
     let mut i = 0;
     for p in t.parts {
@@ -264,12 +260,7 @@ pub fn compose(rtype: &str, attrs: &BTreeMap<String, Value>) -> Option<Result<St
     let Some(t) = record_type(rtype) else {
         return Some(Err(format!("`{rtype}` is not a record type infra knows")));
     };
-    let own: Vec<&str> = t
-        .parts
-        .iter()
-        .filter(|p| p.attr)
-        .map(|p| p.name)
-        .collect();
+    let own: Vec<&str> = t.parts.iter().filter(|p| p.attr).map(|p| p.name).collect();
     if let Some(stray) = given.iter().find(|g| !own.contains(g)) {
         return Some(Err(if own.is_empty() {
             format!("{rtype} records take `content` only, not `{stray}`")
@@ -374,7 +365,14 @@ mod tests {
     fn words_keep_quoted_strings_whole() {
         assert_eq!(
             split_words(r#"10 100 "S" "SIP+D2U" "!^.*$!sip:a b@c!" ."#),
-            vec!["10", "100", "\"S\"", "\"SIP+D2U\"", "\"!^.*$!sip:a b@c!\"", "."]
+            vec![
+                "10",
+                "100",
+                "\"S\"",
+                "\"SIP+D2U\"",
+                "\"!^.*$!sip:a b@c!\"",
+                "."
+            ]
         );
         assert_eq!(
             split_words(r#"1 . alpn="h3, h2" port=443"#),
@@ -388,13 +386,19 @@ mod tests {
             ("MX", "10 mail.example.com."),
             ("SRV", "10 20 30 foo-1.unit.tests."),
             ("SRV", "0 0 0 ."),
-            ("NAPTR", r#"10 100 "S" "SIP+D2U" "!^.*$!sip:info@bar.example.com!" ."#),
+            (
+                "NAPTR",
+                r#"10 100 "S" "SIP+D2U" "!^.*$!sip:info@bar.example.com!" ."#,
+            ),
             ("SVCB", r#"1 www.unit.tests. alpn="h3,h2""#),
             ("HTTPS", "1 ."),
             ("URI", r#"1 2 "https://www.unit.tests./foo""#),
             ("CNAME", "unit.tests."),
             ("DS", "2371 13 2 0123456789ABCDEF"),
-            ("LOC", "31 58 52.100 S 115 49 11.700 E 20.00m 10.00m 10.00m 2.00m"),
+            (
+                "LOC",
+                "31 58 52.100 S 115 49 11.700 E 20.00m 10.00m 10.00m 2.00m",
+            ),
             ("LUA", r#"A "'1.2.3.42'""#),
         ];
         for (t, w) in wire {
@@ -402,7 +406,10 @@ mod tests {
             assert_eq!(to_presentation(t, p, &content), w, "{t}");
             check_content(t, &content).unwrap_or_else(|e| panic!("{t} {content}: {e}"));
         }
-        assert_eq!(from_presentation("MX", "10 mail.example.com."), (Some(10), "mail.example.com".into()));
+        assert_eq!(
+            from_presentation("MX", "10 mail.example.com."),
+            (Some(10), "mail.example.com".into())
+        );
     }
 
     #[test]
@@ -455,7 +462,10 @@ mod tests {
         assert!(e.contains("`content` only"), "{e}");
         let mut short = attrs.clone();
         short.remove("port");
-        assert!(compose("SRV", &short).unwrap().unwrap_err().contains("`port`"));
+        assert!(compose("SRV", &short)
+            .unwrap()
+            .unwrap_err()
+            .contains("`port`"));
     }
 
     #[test]

@@ -12,7 +12,12 @@ pub(super) fn check(r: &Resource, d: &mut Diagnostics) {
     let Some(t) = dns::record_type(rtype) else {
         return; // the type itself is reported by the schema check
     };
-    let loc = |name: &str| r.attr_locs.get(name).cloned().or_else(|| Some(r.loc.clone()));
+    let loc = |name: &str| {
+        r.attr_locs
+            .get(name)
+            .cloned()
+            .or_else(|| Some(r.loc.clone()))
+    };
     let parts = dns::parts_given(&r.attrs);
     let content = r.attrs.get("content");
     match (content, parts.first()) {
@@ -27,7 +32,10 @@ pub(super) fn check(r: &Resource, d: &mut Diagnostics) {
         (None, None) => d.push(
             Diagnostic::error(format!("`{}` needs `content`", r.address))
                 .at(r.loc.clone())
-                .help(format!("for a {rtype} record, like content = \"{}\"", t.example)),
+                .help(format!(
+                    "for a {rtype} record, like content = \"{}\"",
+                    t.example
+                )),
         ),
         (Some(v @ Value::String(c)), None) if !refs::has_refs(v) => {
             if let Err(why) = dns::check_content(rtype, c) {
@@ -47,7 +55,11 @@ pub(super) fn check(r: &Resource, d: &mut Diagnostics) {
                 ),
                 Some(Ok(c)) => {
                     if let Err(why) = dns::check_content(rtype, &c) {
-                        d.push(Diagnostic::error(why).at_opt(loc(first)).label("record part"));
+                        d.push(
+                            Diagnostic::error(why)
+                                .at_opt(loc(first))
+                                .label("record part"),
+                        );
                     }
                 }
                 None => {}
@@ -59,7 +71,9 @@ pub(super) fn check(r: &Resource, d: &mut Diagnostics) {
         (true, false) => d.push(
             Diagnostic::error(format!("`{}` needs `priority`", r.address))
                 .at(r.loc.clone())
-                .help(format!("{rtype} records have a priority, like priority = 10")),
+                .help(format!(
+                    "{rtype} records have a priority, like priority = 10"
+                )),
         ),
         (false, true) => d.push(
             Diagnostic::error(format!(

@@ -400,6 +400,7 @@ mod tests {
                 depends_on: vec![],
                 group: None,
                 settings: None,
+                unmarked: false,
             },
         );
         let vars: Attrs = serde_json::from_value(json!({"who": "ops"})).unwrap();

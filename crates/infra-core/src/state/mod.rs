@@ -76,6 +76,10 @@ pub struct ResourceState {
     /// provider without such settings), and then never compared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<Attrs>,
+    /// Recorded by `infra adopt` without infra's ownership marker in the object:
+    /// the next apply writes the marker; until then it is never deleted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unmarked: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -281,6 +285,7 @@ mod tests {
                 depends_on: vec![],
                 group: None,
                 settings: None,
+                unmarked: false,
             },
         );
         s.resources.insert(
@@ -293,6 +298,7 @@ mod tests {
                 depends_on: vec![],
                 group: None,
                 settings: None,
+                unmarked: false,
             },
         );
         let json = s.to_json();

@@ -15,7 +15,7 @@ use infra_core::spec::{Address, Attrs};
 use infra_core::state::journal::{Entry, Journal};
 use infra_core::state::{ResourceState, State};
 use infra_kit::{BatchOp, BatchResult, Desired, Observed, Provider, ProviderError};
-use infra_plan::{resolve_attrs, Action, DesiredInput, Plan};
+use infra_plan::{resolve_attrs, Action, DesiredInput, Plan, Reason};
 
 pub struct ExecOptions {
     pub parallelism: usize,
@@ -145,11 +145,11 @@ pub async fn execute(
         while tasks.len() < opts.parallelism.max(1) {
             let Some(node) = ready.pop_front() else { break };
             let job = make_job(&node);
-            if job.provider.batches(&job.kind) {
+            if job.provider.batches(&job.kind) && node.1 != Op::Mark {
                 // Everything ready for the same provider instance and kind goes in one call.
                 let (same, rest): (Vec<Node>, Vec<Node>) = ready.drain(..).partition(|n| {
                     let c = changes[n.0.as_str()];
-                    c.provider == job.provider_name && c.kind == job.kind
+                    c.provider == job.provider_name && c.kind == job.kind && n.1 != Op::Mark
                 });
                 ready = rest.into();
                 let mut jobs = vec![job];
@@ -199,7 +199,10 @@ fn graph(plan: &Plan) -> (Vec<Node>, Vec<(Node, Node)>) {
     let mut nodes = Vec::new();
     let mut edges = Vec::new();
     let mut ops: BTreeMap<&str, Vec<Op>> = BTreeMap::new();
-    for c in plan.actions() {
+    for c in plan
+        .actions()
+        .chain(plan.marks().filter(|c| c.action == Action::NoOp))
+    {
         let list: &[Op] = match c.action {
             Action::Create => &[Op::Create],
             Action::Update => &[Op::Update],
@@ -207,6 +210,15 @@ fn graph(plan: &Plan) -> (Vec<Node>, Vec<(Node, Node)>) {
             Action::Replace => &[Op::Delete, Op::Create],
             Action::NoOp => &[],
         };
+        // An adopted object is marked as infra's before anything else touches
+        // it: the provider refuses to change an object without the marker.
+        let marked = c.reasons.contains(&Reason::Mark);
+        if marked {
+            nodes.push((c.address.clone(), Op::Mark));
+            if let Some(first) = list.first() {
+                edges.push(((c.address.clone(), Op::Mark), (c.address.clone(), *first)));
+            }
+        }
         for op in list {
             nodes.push((c.address.clone(), *op));
         }
@@ -282,6 +294,9 @@ impl Job {
     fn prepare(&self) -> Result<BatchOp, Failure> {
         let address = &self.node.0;
         match self.node.1 {
+            Op::Mark => Err(Failure::Other(format!(
+                "{address}: a marker is written by adopt, not in a batch"
+            ))),
             Op::Delete => {
                 let id = self
                     .current_id()
@@ -341,6 +356,7 @@ impl Job {
             settings: d
                 .filter(|d| d.takes_settings())
                 .and_then(|d| self.applied_settings(d, created)),
+            unmarked: false,
         };
         Entry::Put { address, resource }
     }
@@ -383,6 +399,14 @@ impl Job {
     }
 
     async fn once(&self) -> Result<(), Failure> {
+        if self.node.1 == Op::Mark {
+            let id = self
+                .current_id()
+                .or_else(|| self.id.clone())
+                .ok_or_else(|| Failure::Other(format!("{} has no recorded id", self.node.0)))?;
+            let observed = self.provider.adopt(&self.kind, &id, &self.node.0).await?;
+            return self.finish(BatchResult::Updated(observed));
+        }
         let result = match self.prepare()? {
             BatchOp::Create(d) => BatchResult::Created(self.provider.create(&d).await?),
             BatchOp::Update { id, desired, live } => {

@@ -9,6 +9,8 @@ pub enum Op {
     Create,
     Update,
     Delete,
+    /// Write infra's ownership marker into an adopted object.
+    Mark,
 }
 
 impl Op {
@@ -17,6 +19,7 @@ impl Op {
             Op::Create => "Creating",
             Op::Update => "Modifying",
             Op::Delete => "Destroying",
+            Op::Mark => "Marking",
         }
     }
 
@@ -25,6 +28,7 @@ impl Op {
             Op::Create => "Creation complete",
             Op::Update => "Modifications complete",
             Op::Delete => "Destruction complete",
+            Op::Mark => "Ownership marker written",
         }
     }
 }

@@ -16,8 +16,28 @@ use infra_kit::{Desired, Finding, ProviderError, Result};
 /// The record types Cloudflare serves (its API schema's, plus SPF and
 /// OPENPGPKEY, which it holds as plain content).
 pub const TYPES: &[&str] = &[
-    "A", "AAAA", "CAA", "CERT", "CNAME", "DNSKEY", "DS", "HTTPS", "LOC", "MX", "NAPTR", "NS",
-    "OPENPGPKEY", "PTR", "SMIMEA", "SPF", "SRV", "SSHFP", "SVCB", "TLSA", "TXT", "URI",
+    "A",
+    "AAAA",
+    "CAA",
+    "CERT",
+    "CNAME",
+    "DNSKEY",
+    "DS",
+    "HTTPS",
+    "LOC",
+    "MX",
+    "NAPTR",
+    "NS",
+    "OPENPGPKEY",
+    "PTR",
+    "SMIMEA",
+    "SPF",
+    "SRV",
+    "SSHFP",
+    "SVCB",
+    "TLSA",
+    "TXT",
+    "URI",
 ];
 
 /// Cloudflare's limit on a record comment (free plans; paid plans allow 500).
@@ -88,7 +108,12 @@ pub fn audit(d: &Desired, comment: &str) -> Vec<Finding> {
         );
     } else if let Err(why) = infra_core::dns::check_content(rtype, content) {
         bad("content", why);
-    } else if rtype == "CERT" && content.split_whitespace().next().is_some_and(|t| t.parse::<u16>().is_err()) {
+    } else if rtype == "CERT"
+        && content
+            .split_whitespace()
+            .next()
+            .is_some_and(|t| t.parse::<u16>().is_err())
+    {
         bad("content", "write the CERT type as its number (PKIX 1, SPKI 2, PGP 3, …): Cloudflare holds it as a number".into());
     } else if rtype == "LOC" && !super::data::loc_is_complete(content) {
         bad("content", "write all twelve LOC fields, like \"51 30 12.7 N 0 7 39.6 W 0m 1m 10000m 10m\": Cloudflare holds each one".into());

@@ -6,8 +6,8 @@
 
 use serde_json::{json, Map, Value};
 
-use infra_core::spec::Attrs;
 use super::data;
+use infra_core::spec::Attrs;
 use infra_kit::{parse_marker, Observed};
 
 /// Record types whose traffic Cloudflare can proxy.

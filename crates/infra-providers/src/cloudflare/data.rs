@@ -208,13 +208,12 @@ mod tests {
     use super::*;
     use infra_core::dns::Field;
 
-/// The spec's field kinds agree with the table (host fields lose their dot).
-fn host_field(rtype: &str, index: usize) -> bool {
-    infra_core::dns::record_type(rtype)
-        .and_then(|t| t.parts.get(index))
-        .is_some_and(|p| p.field == Field::Host)
-}
-
+    /// The spec's field kinds agree with the table (host fields lose their dot).
+    fn host_field(rtype: &str, index: usize) -> bool {
+        infra_core::dns::record_type(rtype)
+            .and_then(|t| t.parts.get(index))
+            .is_some_and(|p| p.field == Field::Host)
+    }
 
     #[test]
     fn every_structured_type_round_trips() {
@@ -227,14 +226,22 @@ fn host_field(rtype: &str, index: usize) -> bool {
             ("DS", "1 13 2 B5BB9D80", None),
             ("DNSKEY", "257 3 13 mdsswUyr 3DPW", None),
             ("CERT", "3 0 0 mQINBF", None),
-            ("NAPTR", "30 100 \"S\" \"SIP+D2T\" \"\" _sip._tls.unit.tests", None),
+            (
+                "NAPTR",
+                "30 100 \"S\" \"SIP+D2T\" \"\" _sip._tls.unit.tests",
+                None,
+            ),
             ("URI", "2 \"https://www.unit.tests/\"", None),
             ("SVCB", "www.unit.tests alpn=\"h3,h2\"", Some(1)),
             ("HTTPS", ".", Some(1)),
             ("LOC", "31 58 52.1 S 115 49 11.7 E 20m 10m 10m 2m", None),
         ] {
             let data = data_of(rtype, content, priority).unwrap();
-            assert_eq!(content_of(rtype, &data).unwrap(), content, "{rtype}: {data}");
+            assert_eq!(
+                content_of(rtype, &data).unwrap(),
+                content,
+                "{rtype}: {data}"
+            );
             for (i, w) in split_words(content).iter().enumerate() {
                 if host_field(rtype, i) && *w != "." {
                     assert!(!w.ends_with('.'));

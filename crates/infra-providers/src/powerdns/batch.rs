@@ -34,6 +34,7 @@ struct Item {
 
 /// Apply `ops`; one result per op, in order.
 pub(super) async fn run(p: &PowerDns, ops: Vec<BatchOp>) -> Vec<Result<BatchResult>> {
+    let _one_writer = p.writes.lock().await;
     let mut results: Vec<Option<Result<BatchResult>>> = (0..ops.len()).map(|_| None).collect();
     let mut by_zone: BTreeMap<String, Vec<Item>> = BTreeMap::new();
     for (index, op) in ops.into_iter().enumerate() {
@@ -295,4 +296,3 @@ async fn read_live(
             .collect(),
     ))
 }
-

@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use infra_core::spec::Attrs;
 use infra_core::dns;
+use infra_core::spec::Attrs;
 use infra_kit::{marker, parse_marker, Desired, Finding, Observed, ProviderError, Result};
 
 /// One rrset as the API sends and receives it.
@@ -281,8 +281,8 @@ pub fn owners(rrset: &RRSet, project: &str) -> Vec<(Owner, Option<String>)> {
     let mut out: Vec<Option<(Owner, Option<String>)>> = vec![None; rrset.records.len()];
     let mut used = vec![false; markers.len()];
     for (slot, r) in out.iter_mut().zip(&rrset.records) {
-        if let Some(m) = (0..markers.len())
-            .find(|&m| !used[m] && markers[m].0 == Some(r.content.as_str()))
+        if let Some(m) =
+            (0..markers.len()).find(|&m| !used[m] && markers[m].0 == Some(r.content.as_str()))
         {
             used[m] = true;
             *slot = Some((markers[m].1.clone(), Some(r.content.clone())));

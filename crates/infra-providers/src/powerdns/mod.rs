@@ -27,8 +27,8 @@ use infra_kit::{
     check_settings, parse_settings, Finding, HttpUrl, ProviderInfo, SecretRef, Setting,
 };
 use infra_kit::{
-    BatchOp, BatchResult, Context, Desired, KindSupport, Observed, Provider, ProviderError,
-    Result, Secret,
+    BatchOp, BatchResult, Context, Desired, KindSupport, Observed, Provider, ProviderError, Result,
+    Secret,
 };
 use serde::Deserialize;
 
@@ -140,6 +140,9 @@ pub struct PowerDns {
     zones: Option<Vec<String>>,
     /// What the last refresh read, for the ownership check of the write after it.
     snapshots: snapshot::Snapshots,
+    /// Held by every write: each one reads rrsets, changes their records and
+    /// writes them back, and two resources may be records of one rrset.
+    writes: tokio::sync::Mutex<()>,
 }
 
 impl PowerDns {
@@ -154,6 +157,7 @@ impl PowerDns {
             api,
             project: project.to_string(),
             zones: settings.zones,
+            writes: tokio::sync::Mutex::new(()),
             snapshots: Default::default(),
         })
     }
@@ -266,6 +270,7 @@ impl Provider for PowerDns {
     async fn adopt(&self, kind: &str, id: &str, address: &str) -> Result<Observed> {
         Self::check_kind(kind)?;
         let key = Key::parse(id)?;
+        let _one_writer = self.writes.lock().await;
         let live = self.rrset(&key).await?.ok_or_else(|| {
             ProviderError::NotFound(format!("rrset {} does not exist", key.rrset_id()))
         })?;
@@ -279,7 +284,9 @@ impl Provider for PowerDns {
             ProviderError::NotFound(format!(
                 "rrset {} has no record {}",
                 key.rrset_id(),
-                key.record.as_deref().unwrap_or("(it has several: name one as ZONE/NAME/TYPE/DATA)")
+                key.record
+                    .as_deref()
+                    .unwrap_or("(it has several: name one as ZONE/NAME/TYPE/DATA)")
             ))
         })?;
         let owners = convert::owners(&live, &self.project);

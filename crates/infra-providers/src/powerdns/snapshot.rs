@@ -41,5 +41,7 @@ impl Snapshots {
 
 /// The rrsets of `names` in the snapshot.
 pub(super) fn rrsets_of(zone: Zone, names: &HashSet<String>) -> Vec<RRSet> {
-    zone.into_iter().filter(|r| names.contains(&r.name)).collect()
+    zone.into_iter()
+        .filter(|r| names.contains(&r.name))
+        .collect()
 }

@@ -24,7 +24,13 @@ fn desired(attrs: Value) -> Desired {
 
 fn to_rrset(d: &Desired, project: &str, keep: &[Comment]) -> Result<RRSet, ProviderError> {
     let (key, wire, ttl) = record_of(d)?;
-    Ok(rrset_with(&key, ttl, &[(wire, d.address.clone())], keep, project))
+    Ok(rrset_with(
+        &key,
+        ttl,
+        &[(wire, d.address.clone())],
+        keep,
+        project,
+    ))
 }
 
 fn wire(d: &Desired) -> RRSet {
@@ -261,7 +267,11 @@ fn one_rrset_holds_records_of_several_resources() {
         vec![(convert::Owner::Ours("dns_record.spf".into()), None)]
     );
     // A record edited by hand keeps its owner and its id: that is drift.
-    rrset.comments = vec![convert::record_marker("lab", "dns_record.spf", "\"v=spf1 +all\"")];
+    rrset.comments = vec![convert::record_marker(
+        "lab",
+        "dns_record.spf",
+        "\"v=spf1 +all\"",
+    )];
     let o = observe("example.com.", &rrset, "lab").remove(0);
     assert_eq!(o.owner.as_deref(), Some("dns_record.spf"));
     assert_eq!(o.id, "example.com/@/TXT/\"v=spf1 +all\"");
@@ -277,9 +287,17 @@ fn every_type_round_trips_through_the_wire_form() {
         ("SMIMEA", "3 1 1 0c72ab", None),
         ("HTTPS", ". alpn=\"h3,h2\"", Some(1)),
         ("SVCB", "svc.example.com alpn=\"h2\" port=8443", Some(16)),
-        ("NAPTR", "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.example.com", None),
+        (
+            "NAPTR",
+            "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.example.com",
+            None,
+        ),
         ("DS", "2371 13 2 1F98AB", None),
-        ("LOC", "51 30 12.748 N 0 7 39.611 W 0.00m 1.00m 10000.00m 10.00m", None),
+        (
+            "LOC",
+            "51 30 12.748 N 0 7 39.611 W 0.00m 1.00m 10000.00m 10.00m",
+            None,
+        ),
         ("URI", "1 \"https://www.example.com/\"", Some(10)),
         ("CERT", "PGP 0 0 mQINBF", None),
         ("OPENPGPKEY", "mQINBFab", None),
@@ -288,7 +306,8 @@ fn every_type_round_trips_through_the_wire_form() {
         ("LUA", "A \"ifportup(443, {'192.0.2.1'})\"", None),
         ("SPF", "v=spf1 mx -all", None),
     ] {
-        let mut attrs = json!({"zone": "example.com", "name": "x", "type": rtype, "content": content});
+        let mut attrs =
+            json!({"zone": "example.com", "name": "x", "type": rtype, "content": content});
         if let Some(p) = priority {
             attrs["priority"] = json!(p);
         }
