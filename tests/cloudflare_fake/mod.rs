@@ -188,7 +188,8 @@ impl FakeCloudflare {
     /// Load octoDNS's 27 recorded `unit.tests` records into `zone` (zone ids and
     /// names rewritten). Records the contract's response schema rejects (the
     /// fixtures were hand-trimmed: an `SOA`, data-only SRV/CAA without
-    /// `content`) are left out and returned with the reasons.
+    /// `content`) are left out and returned with the reasons; repeated or
+    /// malformed ids are replaced by fresh ones.
     pub fn seed_octodns_records(&self, zone: &str) -> (usize, Vec<String>) {
         let dir = openapi::contracts_dir().join("cloudflare/octodns-fixtures");
         let schema = self.contract.schema("dns-records_dns-record");
@@ -206,6 +207,12 @@ impl FakeCloudflare {
                 r["name"] = json!(format!("{rel}{zone}"));
                 r["zone_id"] = json!(z.id);
                 r["zone_name"] = json!(zone);
+                // Cloudflare's ids are unique 32-character hex: the hand-made
+                // fixtures repeat some and have two of 33 characters.
+                let id = r["id"].as_str().unwrap_or_default().to_string();
+                if id.len() != 32 || z.records.iter().any(|o| o["id"] == id.as_str()) {
+                    r["id"] = json!(format!("{:032x}", 0xadd0_0000_u64 + z.records.len() as u64));
+                }
                 let errs = self.contract.validate(schema, &r, Mode::Response);
                 if errs.is_empty() {
                     z.records.push(r);

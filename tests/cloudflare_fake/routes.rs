@@ -620,6 +620,23 @@ fn data_content(rtype: &str, d: &Value) -> Option<String> {
         ],
         _ => return None,
     };
+    if rtype == "LOC" {
+        // As Cloudflare shows it: a zone-file line with metres marked.
+        let metres = ["altitude", "size", "precision_horz", "precision_vert"];
+        let words: Option<Vec<String>> = order
+            .iter()
+            .map(|k| {
+                let v = d.get(*k)?;
+                let t = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                Some(if metres.contains(k) {
+                    format!("{t}m")
+                } else {
+                    t
+                })
+            })
+            .collect();
+        return Some(format!("IN LOC {}", words?.join(" ")));
+    }
     let quoted = |k: &str| {
         matches!(
             (rtype, k),

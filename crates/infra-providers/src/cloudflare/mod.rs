@@ -310,6 +310,43 @@ impl Provider for CloudflareProvider {
             }
             None => {}
         }
-        self.patch(&zid, &zone, id, &live.attrs, address).await
+        // Only the comment changes: the record stays exactly as it is (a body
+        // rebuilt from its attributes would respell TXT quoting or a dot).
+        // A person's comment stays after the marker when both fit.
+        let marker = self.marker(address);
+        let kept = format!("{marker} {comment}");
+        let comment = if comment.is_empty() || kept.chars().count() > audit::COMMENT_MAX {
+            marker
+        } else {
+            kept
+        };
+        // The record's own fields as Cloudflare returned them (its contract
+        // wants type, name and content in a PATCH), plus the comment.
+        let mut body = serde_json::Map::new();
+        // A record held as `data` has a read-only `content`.
+        let structured = raw["data"].is_object();
+        for k in [
+            "type", "name", "content", "data", "ttl", "proxied", "priority",
+        ] {
+            if k == "content" && structured {
+                continue;
+            }
+            if let Some(v) = raw.get(k).filter(|v| !v.is_null()) {
+                body.insert(k.into(), v.clone());
+            }
+        }
+        body.insert("comment".into(), Value::from(comment));
+        let body = Value::Object(body);
+        let rec = self
+            .api
+            .call(
+                Method::PATCH,
+                &record_path(&zid, Some(id)),
+                &[],
+                Some(&body),
+            )
+            .await?
+            .result;
+        self.observed(&rec, &zid, &zone)
     }
 }
