@@ -12,7 +12,7 @@ pub mod report;
 
 pub use infra_ask as ask;
 pub use infra_capability as capability;
-pub use infra_core::{err, error, spec, state, time, util};
+pub use infra_core::{dns, err, error, spec, state, time, util};
 pub use infra_engine::{apply, project};
 pub use infra_git as git;
 pub use infra_plan as plan;

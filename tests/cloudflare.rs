@@ -1029,7 +1029,7 @@ fn the_structured_types_travel_as_data_and_read_back_as_written() {
         record("smime", "name = \"x._smimecert\"\ntype = \"SMIMEA\"\ncontent = \"3 0 1 aabb\""),
         record("ds", "name = \"sub\"\ntype = \"DS\"\nkey_tag = 2371\nalgorithm = 13\ndigest_type = 2\ndigest = \"1F98AB\""),
         record("key", "name = \"sub\"\ntype = \"DNSKEY\"\ncontent = \"257 3 13 mdsswUyr 3DPW\""),
-        record("cert", "name = \"pgp\"\ntype = \"CERT\"\ncontent = \"3 0 0 mQINBF\""),
+        record("cert", "name = \"pgp\"\ntype = \"CERT\"\ncontent = \"3 0 0 mQINBFab\""),
         record("naptr", "name = \"@\"\ntype = \"NAPTR\"\ncontent = \"100 10 \\\"S\\\" \\\"SIP+D2U\\\" \\\"\\\" _sip._udp.example.com\""),
         record("uri", "name = \"_ftp._tcp\"\ntype = \"URI\"\npriority = 10\nweight = 1\ntarget = \"ftp://ftp.example.com/\""),
         record("svc", "name = \"_8443._https.api\"\ntype = \"SVCB\"\npriority = 1\ntarget = \"api.example.com\"\nparams = \"alpn=\\\"h2\\\" port=8443\""),

@@ -133,7 +133,15 @@ pub fn check_content(rtype: &str, content: &str) -> Result<(), String> {
             }
             for w in tail {
                 check_field(p.field, w)
-                    .map_err(|what| format!("{rtype} {} `{w}` is not {what}", p.name))?;
+                    .map_err(|what| format!("{rtype} {} `{w}` {what}", p.name))?;
+            }
+            let joined: String = tail.concat();
+            if p.field == Field::Base64 && !joined.len().is_multiple_of(4) {
+                return Err(format!(
+                    "{rtype} {} is not whole base64 (its length, {} without spaces, is not a multiple of 4)",
+                    p.name,
+                    joined.len()
+                ));
             }
             continue;
         }
@@ -210,7 +218,10 @@ fn check_field(f: Field, w: &str) -> Result<(), String> {
             }
         }
         Field::Hex => {
-            if !w.is_empty() && w.len() % 2 == 0 && w.chars().all(|c| c.is_ascii_hexdigit()) {
+            if !w.is_empty()
+                && w.len().is_multiple_of(2)
+                && w.chars().all(|c| c.is_ascii_hexdigit())
+            {
                 Ok(())
             } else {
                 Err("is not hexadecimal (an even number of 0-9 and a-f)".into())

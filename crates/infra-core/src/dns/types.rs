@@ -200,14 +200,14 @@ pub static TYPES: &[RecordType] = &[
     rt(
         "CERT",
         &[
-            field("cert_type", Word),
+            field("cert_type", U16),
             field("key_tag", U16),
             field("algorithm", U8),
             field("certificate", Base64),
         ],
-        "PGP 0 0 mQINBF…",
+        "3 0 0 mQINBFab",
     ),
-    rt("OPENPGPKEY", &[field("key", Base64)], "mQINBF…"),
+    rt("OPENPGPKEY", &[field("key", Base64)], "mQINBFab"),
     rt(
         "DNSKEY",
         &[
@@ -216,7 +216,7 @@ pub static TYPES: &[RecordType] = &[
             field("algorithm", U8),
             field("public_key", Base64),
         ],
-        "257 3 13 mdsswUyr…",
+        "257 3 13 mdsswUyr3DPW",
     ),
     rt("SPF", &[field("text", Text)], "v=spf1 mx -all"),
     // PowerDNS only: an apex alias resolved by the server, and records computed by Lua.

@@ -190,6 +190,23 @@ pub fn audit(d: &Desired) -> Vec<Finding> {
         ));
     } else if let Err(why) = dns::check_content(rtype, content) {
         out.push(Finding::at("content", why));
+    } else if let Some(stored) = stored_form(rtype, content) {
+        out.push(Finding::at(
+            "content",
+            format!("write content = `{stored}`: PowerDNS takes {rtype} data only in the form it stores"),
+        ));
+    }
+    // Where PowerDNS allows a type (it refuses the whole PATCH otherwise).
+    match (rtype, name) {
+        ("DNSKEY", n) if n != "@" => out.push(Finding::at(
+            "name",
+            "PowerDNS allows DNSKEY records only at the apex: name = \"@\"",
+        )),
+        ("DS", "@") => out.push(Finding::at(
+            "name",
+            "PowerDNS refuses a DS record at the apex: it belongs in the parent zone, or at a delegated name",
+        )),
+        _ => {}
     }
     let priority = d.attrs.get("priority").and_then(Value::as_u64);
     match (dns::has_priority(rtype), priority) {
@@ -204,6 +221,35 @@ pub fn audit(d: &Desired) -> Vec<Finding> {
         _ => {}
     }
     out
+}
+
+/// The form PowerDNS stores (and insists on) when `content` differs from it:
+/// hex in lower case, SVCB and HTTPS parameter values unquoted unless they
+/// hold a space.
+fn stored_form(rtype: &str, content: &str) -> Option<String> {
+    let t = dns::record_type(rtype)?;
+    let words: Vec<String> = dns::split_words(content)
+        .into_iter()
+        .enumerate()
+        .map(|(i, w)| match w.split_once('=') {
+            // Digests and fingerprints: PowerDNS prints hex in lower case.
+            _ if t.parts.get(i).is_some_and(|p| p.field == dns::Field::Hex) => {
+                w.to_ascii_lowercase()
+            }
+            _ if !matches!(rtype, "SVCB" | "HTTPS") => w.to_string(),
+            Some((k, v)) if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') => {
+                let inner = &v[1..v.len() - 1];
+                if inner.contains(char::is_whitespace) || inner.contains('\\') {
+                    w.to_string()
+                } else {
+                    format!("{k}={inner}")
+                }
+            }
+            _ => w.to_string(),
+        })
+        .collect();
+    let stored = words.join(" ");
+    (stored != content).then_some(stored)
 }
 
 /// The record types this provider writes: every type of the spec's table.
