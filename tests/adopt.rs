@@ -7,6 +7,7 @@ mod common;
 mod labkit;
 
 use common::{Run, TestEnv};
+use labkit::faultproxy::FaultProxy;
 use labkit::pdns::{Pdns, KEY};
 use serde_json::{json, Value};
 
@@ -216,4 +217,29 @@ fn filters_pick_what_is_adopted() {
     let run = lab.infra(&["adopt", "nosuch"]);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.all().contains("no provider `nosuch`"), "{}", run.all());
+}
+
+#[test]
+fn adopting_a_zone_reads_it_once_and_writes_nothing() {
+    let lab = Lab::new();
+    let proxy = FaultProxy::start(lab.pdns.api_port);
+    lab.env.write(
+        "infra.toml",
+        &format!(
+            "[project]\nname = \"adopt\"\n\n{}",
+            lab.pdns.provider_toml("dns", &proxy.url(), &[ZONE], "")
+        ),
+    );
+    lab.env.commit_all("through the proxy");
+    lab.infra(&["adopt"]).expect(0);
+    let calls: Vec<String> = proxy
+        .seen()
+        .iter()
+        .map(|s| format!("{} {}", s.method, s.path))
+        .collect();
+    assert_eq!(calls.len(), 1, "one read of the zone, no write: {calls:?}");
+    assert!(
+        calls[0].starts_with("GET ") && calls[0].contains(ZONE),
+        "{calls:?}"
+    );
 }
