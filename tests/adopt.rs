@@ -243,3 +243,22 @@ fn adopting_a_zone_reads_it_once_and_writes_nothing() {
         "{calls:?}"
     );
 }
+
+#[test]
+fn a_record_of_another_infra_project_is_left_to_it() {
+    let lab = Lab::new();
+    lab.pdns.patch(
+        ZONE,
+        json!([{"name": format!("theirs.{ZONE}."), "type": "A", "ttl": 300, "changetype": "REPLACE",
+            "records": [{"content": "192.0.2.99", "disabled": false}],
+            "comments": [{"content": "infra:other/dns_record.theirs 192.0.2.99", "account": "infra"}]}]),
+    );
+    let run = lab.infra(&["adopt", "--match", "theirs.*"]).expect(0);
+    assert!(
+        run.stdout
+            .contains("another infra project's marker (infra:other/dns_record.theirs"),
+        "{}",
+        run.all()
+    );
+    assert!(run.stdout.contains("Nothing to adopt"), "{}", run.all());
+}

@@ -247,3 +247,23 @@ fn powerdns_asks_for_svcb_parameters_as_it_stores_them() {
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.all().contains("`. alpn=h2`"), "{}", run.all());
 }
+
+#[test]
+fn records_of_one_rrset_must_agree_on_their_ttl() {
+    let env = TestEnv::new();
+    env.write("infra.toml", &provider("http://127.0.0.1:9"));
+    env.write(
+        "infra/main.toml",
+        &format!(
+            "[dns_record.a1]\nzone = \"{ZONE}\"\nname = \"www\"\ntype = \"A\"\ncontent = \"192.0.2.1\"\n\n\
+             [dns_record.a2]\nzone = \"{ZONE}\"\nname = \"www\"\ntype = \"A\"\ncontent = \"192.0.2.2\"\nttl = 60\n"
+        ),
+    );
+    let run = env.infra(&["validate"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.all().contains("infra/main.toml:12:") && run.all().contains("one rrset, with one TTL"),
+        "{}",
+        run.all()
+    );
+}

@@ -92,7 +92,7 @@ fn cloudflare_settings_and_audit() {
         "[dns_record.nas]\nzone = \"example.com\"\nname = \"nas\"\ntype = \"A\"\ncontent = \"192.168.1.52\"\nproxied = true\nttl = 1\n\n[dns_record.v6]\nzone = \"example.com\"\nname = \"v6\"\ntype = \"AAAA\"\ncontent = \"2001:db8:0:0::1\"\n",
         &[
             ("infra/main.toml", "proxied = true", "proxied = true is refused for 192.168.1.52"),
-            ("infra/main.toml", "2001:db8:0:0::1", "write content = \"2001:db8::1\""),
+            ("infra/main.toml", "2001:db8:0:0::1", "is written `2001:db8::1`"),
         ],
     );
     // Audited as apply would send it: the schema's default ttl (300) included.

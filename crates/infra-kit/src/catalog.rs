@@ -83,6 +83,9 @@ pub struct KindSupport {
     /// Checks one setting's value (its name is one of `settings`), so a bad value
     /// is an error of the spec, found before a replacement deletes anything.
     pub check_setting: fn(&str, &Value) -> Result<(), String>,
+    /// Why a live object of this kind cannot be taken over by `infra adopt`
+    /// (the provider cannot add infra's marker to it); `None`: it can.
+    pub unadoptable: Option<&'static str>,
 }
 
 /// For kinds whose settings need no check beyond their names.
@@ -102,6 +105,7 @@ impl KindSupport {
             settings: &[],
             settings_in_place: &[],
             check_setting: any_setting,
+            unadoptable: None,
         }
     }
 }

@@ -50,6 +50,9 @@ pub struct Observed {
     /// Address from the ownership marker; `None` for objects infra does not own.
     pub owner: Option<String>,
     pub attrs: Attrs,
+    /// Another infra project's marker, where the object carries one: `infra
+    /// adopt` leaves such an object alone.
+    pub claimed_by: Option<String>,
 }
 
 /// Why a provider call failed. Only `Transient` is retried, and only by the engine.

@@ -197,6 +197,7 @@ impl Memory {
                 .and_then(|m| parse_marker(&self.project, m))
                 .map(str::to_string),
             attrs: attrs.clone(),
+            claimed_by: None,
         }
     }
 

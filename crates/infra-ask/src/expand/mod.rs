@@ -12,6 +12,7 @@ use toml_edit::{DocumentMut, Item};
 mod capability;
 mod edits;
 mod providers;
+mod rrsets;
 
 use super::intent::{Intent, Operation};
 use super::pool;
@@ -110,6 +111,7 @@ impl<'a> Expander<'a> {
             }
         }
         self.resolve_dangling()?;
+        self.share_rrset_ttls()?;
         self.provide_missing()?;
         for (path, doc) in self.docs {
             let text = doc.to_string();

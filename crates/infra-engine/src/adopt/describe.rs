@@ -21,6 +21,9 @@ pub fn attrs(kind: &str, observed: &Attrs) -> Result<Attrs, String> {
             }
         }
     }
+    if kind == kinds::PROXY_SITE && !observed.contains_key("server_name") {
+        return Err("a site that is not a plain reverse proxy: infra describes server_name, listen, one proxy_pass, TLS files, allow lines, websocket and body size".into());
+    }
     let mut out = Attrs::new();
     for a in schema.attrs.iter().filter(|a| !a.computed) {
         let Some(v) = observed.get(a.name) else {
@@ -71,6 +74,8 @@ mod tests {
         .unwrap_err();
         assert!(e.contains("disabled"), "{e}");
         let e = attrs("proxy_site", &obj(json!({"listen": "80"}))).unwrap_err();
-        assert!(e.contains("server_name"), "{e}");
+        assert!(e.contains("not a plain reverse proxy"), "{e}");
+        let e = attrs("monitor", &obj(json!({"interval": 30}))).unwrap_err();
+        assert!(e.contains("`url`"), "{e}");
     }
 }

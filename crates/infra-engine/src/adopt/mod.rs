@@ -144,7 +144,14 @@ pub async fn discover(
                 if filter.pattern.as_deref().is_some_and(|p| !glob(p, &label)) {
                     continue;
                 }
-                match describe::attrs(kind, &o.attrs) {
+                let described = match (&o.claimed_by, support.unadoptable) {
+                    (Some(marker), _) => Err(format!(
+                        "it carries another infra project's marker ({marker}); that project manages it"
+                    )),
+                    (None, Some(why)) => Err(why.to_string()),
+                    (None, None) => describe::attrs(kind, &o.attrs),
+                };
+                match described {
                     Ok(attrs) => found.push(Described {
                         provider: pname.clone(),
                         kind: kind.to_string(),

@@ -457,6 +457,7 @@ impl Job {
             id: id.to_string(),
             owner: Some(self.node.0.clone()),
             attrs,
+            claimed_by: None,
         }
     }
 
@@ -701,6 +702,7 @@ mod tests {
                         id: d.address.clone(),
                         owner: Some(d.address.clone()),
                         attrs: d.attrs,
+                        claimed_by: None,
                     })),
                     _ => Ok(BatchResult::Deleted),
                 })

@@ -123,12 +123,20 @@ pub fn observe(record: &Value, zone: &str, project: &str) -> Option<Observed> {
     }
     attrs.insert("fqdn".into(), json!(name.trim_end_matches('.')));
     attrs.insert("id".into(), json!(id));
-    let owner = record["comment"]
+    let marker = record["comment"]
         .as_str()
         .and_then(|c| c.split_whitespace().next())
+        .filter(|m| m.starts_with("infra:"));
+    let owner = marker
         .and_then(|m| parse_marker(project, m))
         .map(str::to_string);
-    Some(Observed { id, owner, attrs })
+    let claimed_by = marker.filter(|_| owner.is_none()).map(str::to_string);
+    Some(Observed {
+        id,
+        owner,
+        attrs,
+        claimed_by,
+    })
 }
 
 #[cfg(test)]

@@ -393,7 +393,12 @@ pub fn observe(project: &str, c: &ContainerInspectResponse) -> Observed {
         // Not infra's: report the command as Docker runs it, nothing echoed.
         None => put("command", config.cmd.map(|c| Value::from(c.join(" ")))),
     }
-    Observed { id, owner, attrs }
+    Observed {
+        id,
+        owner,
+        attrs,
+        claimed_by: None,
+    }
 }
 
 /// A listed container infra does not own: what the list already says, no inspect.
@@ -410,6 +415,7 @@ pub fn observe_summary(c: &ContainerSummary) -> Observed {
         id,
         owner: None,
         attrs,
+        claimed_by: None,
     }
 }
 

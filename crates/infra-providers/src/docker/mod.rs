@@ -91,6 +91,9 @@ const KINDS: &[KindSupport] = &[KindSupport {
     // `restart` is updated in place; extra `labels` are fixed at create.
     settings_in_place: &["restart"],
     check_setting: convert::check_setting,
+    unadoptable: Some(
+        "Docker cannot add infra's ownership label to an existing container: recreate it under infra (declare it, remove the old one, apply)",
+    ),
 }];
 
 /// The host network is the default: the container shares the host's addresses, so

@@ -168,6 +168,7 @@ impl FileProvider {
             id: rel.to_string(),
             owner,
             attrs,
+            claimed_by: None,
         }
     }
 

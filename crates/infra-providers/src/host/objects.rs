@@ -81,6 +81,7 @@ impl ObjectDir {
             id: id.to_string(),
             owner,
             attrs,
+            claimed_by: None,
         }
     }
 

@@ -439,13 +439,16 @@ pub fn observe(zone: &str, rrset: &RRSet, project: &str) -> Vec<Observed> {
             attrs.insert("proxied".into(), Value::from(false));
             attrs.insert("fqdn".into(), Value::from(fqdn.clone()));
             attrs.insert("id".into(), Value::from(id.clone()));
+            let (owner, claimed_by) = match owner {
+                Owner::Ours(a) => (Some(a), None),
+                Owner::Theirs(m) => (None, Some(m)),
+                Owner::Nobody => (None, None),
+            };
             Observed {
                 id,
-                owner: match owner {
-                    Owner::Ours(a) => Some(a),
-                    _ => None,
-                },
+                owner,
                 attrs,
+                claimed_by,
             }
         })
         .collect()

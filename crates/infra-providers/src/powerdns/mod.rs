@@ -13,6 +13,7 @@ mod api;
 mod batch;
 pub mod convert;
 mod snapshot;
+mod spec_check;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,7 +50,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
         ),
     ],
     check_settings: check_settings::<Written>,
-    check_spec: None,
+    check_spec: Some(spec_check::check),
     audit: Some(|d, _| convert::audit(d)),
 };
 

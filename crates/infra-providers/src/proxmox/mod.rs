@@ -101,6 +101,7 @@ const KINDS: &[KindSupport] = &[
         // Storage, vmid, template, privileges, features and keys are chosen at create.
         settings_in_place: &["swap", "bridge"],
         check_setting: guest::check_setting,
+        unadoptable: None,
     },
     KindSupport {
         kind: kinds::VM,
@@ -113,6 +114,7 @@ const KINDS: &[KindSupport] = &[
         settings: guest::QEMU_SETTINGS,
         settings_in_place: &["bridge"],
         check_setting: guest::check_setting,
+        unadoptable: None,
     },
 ];
 
@@ -175,6 +177,7 @@ impl Provider for ProxmoxProvider {
                 id: vmid.to_string(),
                 owner: None,
                 attrs,
+                claimed_by: None,
             });
         }
         out.sort_by_key(|o| o.id.parse::<i64>().unwrap_or(0));

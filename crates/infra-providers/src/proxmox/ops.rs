@@ -60,6 +60,7 @@ impl ProxmoxProvider {
             id: vmid.to_string(),
             owner: self.owner(&config),
             attrs: g.observe(vmid, &config, running),
+            claimed_by: None,
         }))
     }
 
