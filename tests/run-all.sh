@@ -17,6 +17,13 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
+# taplo, the TOML checker editors use, checks spec files against `infra schema`
+# in tests/schema.rs; it comes from npm (the Debian packages have none).
+if ! command -v taplo >/dev/null 2>&1; then
+    echo "== installing taplo (npm @taplo/cli)"
+    npm install -g --no-fund --no-audit @taplo/cli@0.7.0
+fi
+
 export CARGO_TERM_COLOR=never
 if cargo nextest --version >/dev/null 2>&1; then
     run() { cargo nextest run --workspace --no-fail-fast --failure-output final "$@"; }

@@ -59,6 +59,8 @@ pub enum Command {
     ForceUnlock(ForceUnlockArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
+    /// Print the JSON Schema of spec files, for editors (taplo) and CI.
+    Schema(SchemaArgs),
     /// List, show, scaffold and check capabilities (built-in and the project's own).
     #[command(subcommand)]
     Capabilities(super::commands::capabilities::CapabilitiesCommand),
@@ -267,6 +269,17 @@ pub struct RollbackArgs {
 pub struct ForceUnlockArgs {
     /// The lock id printed in the lock error (checked when given).
     pub id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Write it to FILE instead of standard output.
+    #[arg(long, value_name = "FILE", conflicts_with = "write")]
+    pub output: Option<PathBuf>,
+    /// Refresh the project's .infra/schema.json, the file `infra init`'s
+    /// .taplo.toml points editors at (after an upgrade of infra, say).
+    #[arg(long)]
+    pub write: bool,
 }
 
 #[derive(Debug, Args)]

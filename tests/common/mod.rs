@@ -2,6 +2,8 @@
 //! temp HOME, no global git config, fixed git identity and dates, no colour.
 #![allow(dead_code)]
 
+pub mod schema;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -116,8 +118,11 @@ impl TestEnv {
         c
     }
 
+    /// Runs infra; a spec it accepted is checked against `infra schema` too.
     pub fn infra(&self, args: &[&str]) -> Run {
-        Run::from(self.cmd(args).output().expect("run infra"))
+        let run = Run::from(self.cmd(args).output().expect("run infra"));
+        schema::check_accepted(self.path(), args, run.code);
+        run
     }
 
     /// infra with secrets in its environment, as `(NAME, value)`: no value may
@@ -128,6 +133,7 @@ impl TestEnv {
             cmd.env(name, value);
         }
         let run = Run::from(cmd.output().expect("run infra"));
+        schema::check_accepted(self.path(), args, run.code);
         // Shown (on failure or on request) with every secret masked.
         let masked = secrets
             .iter()

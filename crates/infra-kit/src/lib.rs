@@ -13,6 +13,7 @@
 mod catalog;
 mod check;
 mod identity;
+pub mod json_schema;
 pub mod memory;
 mod peers;
 mod registry;

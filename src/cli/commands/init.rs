@@ -1,5 +1,6 @@
-//! `infra init [--example local]`: write a commented infra.toml and the
-//! .gitignore lines; create the git repository if there is none. Commits nothing.
+//! `infra init [--example local]`: write a commented infra.toml, the .gitignore
+//! lines, and the spec schema with a .taplo.toml that points editors at it;
+//! create the git repository if there is none. Commits nothing.
 
 use std::path::Path;
 
@@ -13,6 +14,17 @@ use crate::spec::load::ROOT_FILE;
 static LOCAL_EXAMPLE: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/examples/local");
 
 const GITIGNORE_LINES: &[&str] = &[".infra/lock", ".infra/journal.jsonl", ".infra/.*.tmp.*"];
+
+/// taplo's configuration: the rule that ties the spec files to the schema.
+const TAPLO_RULE: &str = r#"# Editors that use taplo (VS Code's Even Better TOML, for one) check and
+# complete infra's spec files against this schema; `infra schema --write`
+# refreshes it after an upgrade of infra.
+[[rule]]
+include = ["infra.toml", "infra/**/*.toml"]
+
+[rule.schema]
+path = "{schema}"
+"#;
 
 const EMPTY: &str = r#"# infra.toml: project settings, providers, address pools and policy.
 # Resources go in infra/*.toml (or below) as [<kind>.<name>] tables;
@@ -80,6 +92,12 @@ pub fn run(cwd: &Path, args: InitArgs, ui: &Ui) -> Result<i32> {
             write_dir(&LOCAL_EXAMPLE, cwd, &mut written)?;
         }
     }
+    // Committed with the spec, so every clone's editor and CI has it.
+    super::schema::write_project_copy(cwd)?;
+    written.push(super::schema::SCHEMA_FILE.into());
+    if let Some(file) = add_taplo_rule(cwd)? {
+        written.push(file.into());
+    }
     let mut ignore: Vec<&str> = GITIGNORE_LINES.to_vec();
     if matches!(args.example, Some(Example::Local)) {
         ignore.push("/out/");
@@ -114,6 +132,32 @@ fn write_dir(dir: &Dir<'_>, dest: &Path, written: &mut Vec<String>) -> Result<()
         write_dir(sub, dest, written)?;
     }
     Ok(())
+}
+
+/// Add the schema rule to taplo's configuration unless it is there already:
+/// .taplo.toml, or taplo.toml when only that one exists (taplo reads the first
+/// it finds, so a new .taplo.toml would hide it). Returns the file it changed.
+fn add_taplo_rule(dir: &Path) -> Result<Option<&'static str>> {
+    let name = match (
+        dir.join(".taplo.toml").exists(),
+        dir.join("taplo.toml").exists(),
+    ) {
+        (false, true) => "taplo.toml",
+        _ => ".taplo.toml",
+    };
+    let path = dir.join(name);
+    let existing = fs_err::read_to_string(&path).unwrap_or_default();
+    if existing.contains(super::schema::SCHEMA_FILE) {
+        return Ok(None);
+    }
+    let mut text = existing;
+    if !text.is_empty() {
+        // An array-of-tables entry may follow anything at the end of a file.
+        text.push_str(if text.ends_with('\n') { "\n" } else { "\n\n" });
+    }
+    text.push_str(&TAPLO_RULE.replace("{schema}", super::schema::SCHEMA_FILE));
+    fs_err::write(&path, text)?;
+    Ok(Some(name))
 }
 
 /// Append the lines .gitignore lacks; returns whether it changed.

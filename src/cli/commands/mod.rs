@@ -13,6 +13,7 @@ mod init;
 mod output;
 mod plan;
 mod rollback;
+mod schema;
 mod show;
 mod state;
 mod validate;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         Command::Graph => graph::run(&cwd, ui),
         Command::ForceUnlock(a) => force_unlock::run(&cwd, a),
         Command::Completions(a) => completions::run(a),
+        Command::Schema(a) => schema::run(&cwd, a),
         Command::Capabilities(c) => capabilities::run(&cwd, c, ui),
     }
 }

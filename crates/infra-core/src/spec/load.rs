@@ -598,6 +598,13 @@ pub fn to_json(v: DeValue<'_>) -> Value {
     }
 }
 
+/// A spec file's text as JSON, each value read as `load` reads it: what the
+/// JSON schema of spec files (`infra schema`) describes. `Err`: the TOML syntax error.
+pub fn file_json(text: &str) -> Result<Value, String> {
+    let table = DeTable::parse(text).map_err(|e| e.message().trim_end().to_string())?;
+    Ok(to_json(DeValue::Table(table.into_inner())))
+}
+
 fn parse_range(s: &str) -> Option<(std::net::IpAddr, std::net::IpAddr)> {
     let (a, b) = s.split_once('-')?;
     let (a, b): (std::net::IpAddr, std::net::IpAddr) =
