@@ -262,3 +262,26 @@ fn a_record_of_another_infra_project_is_left_to_it() {
     );
     assert!(run.stdout.contains("Nothing to adopt"), "{}", run.all());
 }
+
+#[test]
+fn ask_hands_a_request_to_take_over_the_zone_to_adopt() {
+    let lab = Lab::new();
+    let run = lab.infra(&["ask", "Bring the DNS zone under infra, please"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.all().contains("infra adopt --only dns_record"),
+        "{}",
+        run.all()
+    );
+    assert!(lab.env.exists("infra/dns-unit-tests.toml"));
+    let log = lab.env.git(&["log", "-1", "--format=%s"]).stdout;
+    assert!(log.starts_with("infra adopt:"), "{log}");
+    // The project has no provider of containers: nothing to take over.
+    let run = lab.infra(&["ask", "adopt the containers too"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.all().contains("--only container") && run.all().contains("Nothing to adopt"),
+        "{}",
+        run.all()
+    );
+}

@@ -795,3 +795,63 @@ fn a_number_a_project_capability_cannot_take_is_declined() {
         &["`workers 9999`", "1 to 512"],
     );
 }
+
+/// A PowerDNS project with a container `nas` and its A record; `zones` as given.
+fn dns_project(zones: &str) -> TestEnv {
+    let env = TestEnv::new();
+    env.git(&["init", "-q", "-b", "main"]);
+    env.write(
+        "infra.toml",
+        &format!(
+            "[project]\nname = \"rdns\"\ndomain = \"home.example.net\"\n\n[providers.pve]\nkind = \"proxmox\"\nendpoint = \"https://127.0.0.1:9\"\nnode = \"pve\"\ntoken = \"env:PVE_TOKEN\"\n\n[providers.dns]\nkind = \"powerdns\"\napi_url = \"http://127.0.0.1:9\"\napi_key = \"env:PDNS_KEY\"\nzones = [{zones}]\n"
+        ),
+    );
+    env.write(
+        "infra/nas.toml",
+        "[container.nas]\ngroup = \"nas\"\nhostname = \"nas\"\nimage = \"debian-12\"\nip = \"10.0.20.5/24\"\n\n\
+         [dns_record.nas]\ngroup = \"nas\"\nzone = \"home.example.net\"\nname = \"nas\"\ntype = \"A\"\ncontent = \"${container.nas.address}\"\n",
+    );
+    env.write(".gitignore", ".infra/lock\n.infra/journal.jsonl\n");
+    env.commit_all("nas");
+    env
+}
+
+#[test]
+fn reverse_dns_goes_in_the_reverse_zone_that_holds_the_address() {
+    let env = dns_project("\"home.example.net\", \"20.0.10.in-addr.arpa\"");
+    env.infra(&["ask", "add reverse DNS for nas"]).expect(0);
+    let files = env
+        .git(&["show", "--name-only", "--format=", "HEAD"])
+        .stdout;
+    let text: String = files
+        .lines()
+        .filter(|f| f.starts_with("infra/"))
+        .map(|f| env.read(f))
+        .collect();
+    let ptr = text
+        .split("\n[")
+        .find(|t| t.contains("type = \"PTR\""))
+        .unwrap_or_else(|| panic!("no PTR record in:\n{text}"));
+    for line in [
+        "zone = \"20.0.10.in-addr.arpa\"",
+        "name = \"5\"",
+        "content = \"nas.home.example.net\"",
+        "group = \"nas\"",
+    ] {
+        assert!(ptr.contains(line), "{line} missing from:\n{ptr}");
+    }
+    env.infra(&["validate"]).expect(0);
+}
+
+#[test]
+fn reverse_dns_without_a_reverse_zone_is_declined_saying_what_to_add() {
+    let env = dns_project("\"home.example.net\"");
+    unchanged(
+        &env,
+        &["ask", "add reverse DNS for nas"],
+        &[
+            "no reverse zone (in-addr.arpa) that holds 10.0.20.5",
+            "20.0.10.in-addr.arpa",
+        ],
+    );
+}

@@ -66,6 +66,20 @@ pub enum Operation {
     /// Copy a whole group under a new name: same sizes and ports, its own address,
     /// DNS name and proxy site.
     Clone { group: String, to: String },
+    /// Bring what already runs (made by hand or by another tool) under infra, as
+    /// `infra adopt` does: described as spec files and recorded, nothing live
+    /// changed. Only on its own ("bring the DNS zone under infra").
+    Adopt {
+        /// Provider instances to read, by name (all when empty).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        providers: Vec<String>,
+        /// Only DNS records of this zone.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        zone: Option<String>,
+        /// Only this resource kind: dns_record, container, vm, proxy_site, monitor, file.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<String>,
+    },
 }
 
 /// What `set` accepts: a scalar, a list of strings, or null to unset.
@@ -84,7 +98,7 @@ impl Operation {
     /// The address or group an operation works on, as written.
     pub fn target(&self) -> Option<&str> {
         match self {
-            Operation::UseCapability { .. } => None,
+            Operation::UseCapability { .. } | Operation::Adopt { .. } => None,
             Operation::Set { address, .. }
             | Operation::Adjust { address, .. }
             | Operation::Rename { address, .. } => Some(address),
@@ -144,6 +158,23 @@ impl Operation {
             Operation::Remove { target } => format!("remove {target}"),
             Operation::Rename { address, to } => format!("rename {address} → {to}"),
             Operation::Clone { group, to } => format!("clone group {group} as {to}"),
+            Operation::Adopt {
+                providers,
+                zone,
+                kind,
+            } => {
+                let mut what = vec!["adopt what already runs".to_string()];
+                if let Some(k) = kind {
+                    what.push(format!("({k})"));
+                }
+                if !providers.is_empty() {
+                    what.push(format!("on {}", providers.join(", ")));
+                }
+                if let Some(z) = zone {
+                    what.push(format!("in zone {z}"));
+                }
+                what.join(" ")
+            }
         }
     }
 }

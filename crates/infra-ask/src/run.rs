@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::expand::{Edit, Expander, Prompt};
 use super::grammar::world::World;
 use super::grammar::Grammar;
-use super::intent::Intent;
+use super::intent::{Intent, Operation};
 use super::interpreter::{Interpreter, Request};
 use super::offline::Offline;
 use super::redact::redact;
@@ -58,13 +58,25 @@ pub struct AskOutcome {
     pub warnings: Vec<String>,
 }
 
+/// What a request came to: a spec edit (made, or shown for a dry run), or an
+/// adoption for `infra adopt` to carry out (ask never reads live systems).
+pub enum Asked {
+    Edit(Box<AskOutcome>),
+    Adopt {
+        request: String,
+        providers: Vec<String>,
+        zone: Option<String>,
+        kind: Option<String>,
+    },
+}
+
 pub async fn ask(
     root: &Path,
     text: &str,
     opts: &AskOptions,
     prompt: Prompt<'_>,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<AskOutcome> {
+) -> Result<Asked> {
     if text.trim().is_empty() {
         return Err(Error::new("the request is empty")
             .hint("say what you want, e.g. infra ask \"Create a new API scanner service\""));
@@ -133,6 +145,19 @@ pub async fn ask(
         router: &router,
     };
     super::safety::check(&mut intent, &redacted.text, &grammar)?;
+    if let [Operation::Adopt {
+        providers,
+        zone,
+        kind,
+    }] = intent.operations.as_slice()
+    {
+        return Ok(Asked::Adopt {
+            request: redacted.text,
+            providers: providers.clone(),
+            zone: zone.clone(),
+            kind: kind.clone(),
+        });
+    }
 
     let edit = Expander::new(&library, &spec, &state.state).expand(&intent, prompt)?;
     if edit.files.is_empty() {
@@ -199,7 +224,7 @@ pub async fn ask(
     if let Some(repo) = repo {
         outcome.commit = write_and_commit(root, &repo, &outcome, opts.branch.as_deref())?;
     }
-    Ok(outcome)
+    Ok(Asked::Edit(Box::new(outcome)))
 }
 
 /// The repository must exist, be on a branch, and have no uncommitted spec changes.

@@ -65,6 +65,13 @@ pub fn check(intent: &mut Intent, request: &str, g: &Grammar) -> Result<()> {
         }
     }
     let mut removed: BTreeSet<usize> = BTreeSet::new();
+    if let Some(adopt) = intent
+        .operations
+        .iter()
+        .find(|o| matches!(o, Operation::Adopt { .. }))
+    {
+        return check_adopt(adopt, intent.operations.len(), g);
+    }
     for op in &intent.operations {
         match op {
             Operation::Remove { target } => {
@@ -150,6 +157,7 @@ pub fn check(intent: &mut Intent, request: &str, g: &Grammar) -> Result<()> {
                     no_secret(&format!("`{capability}` parameter {k}"), v)?;
                 }
             }
+            Operation::Adopt { .. } => {}
         }
     }
     let kept: BTreeSet<usize> = intent.keep.iter().filter_map(|k| w.find(k)).collect();
@@ -367,4 +375,35 @@ mod tests {
         };
         assert!(message(run("deploy wiki", vec![create])).contains("a password inside a URL"));
     }
+}
+
+/// An adoption stands alone and names only providers and kinds that exist.
+fn check_adopt(op: &Operation, ops: usize, g: &Grammar) -> Result<()> {
+    let Operation::Adopt {
+        providers, kind, ..
+    } = op
+    else {
+        return Ok(());
+    };
+    if ops > 1 {
+        return Err(Error::new(
+            "adopting what already runs is a step of its own, not part of another change",
+        )
+        .hint("ask for the adoption first, then for the change"));
+    }
+    if let Some(p) = providers
+        .iter()
+        .find(|p| !g.world.providers.contains_key(*p))
+    {
+        return Err(Error::new(format!(
+            "there is no provider `{p}` in infra.toml"
+        )));
+    }
+    if let Some(k) = kind
+        .as_deref()
+        .filter(|k| infra_core::spec::schema::kind(k).is_none())
+    {
+        return Err(Error::new(format!("`{k}` is not a resource kind")));
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::ask::run::{ask, too_long, AskOptions, MAX_REQUEST_BYTES};
+use crate::ask::run::{ask, too_long, AskOptions, Asked, MAX_REQUEST_BYTES};
 use crate::cli::args::{AskArgs, AskFormat};
 use crate::cli::output::Ui;
 use crate::error::{Error, Result};
@@ -44,7 +44,39 @@ pub fn run(cwd: &Path, args: AskArgs, ui: &Ui) -> Result<i32> {
         p.ty.check(&serde_json::Value::from(answer)).ok()
     };
     let env = |k: &str| std::env::var(k).ok();
-    let outcome = super::runtime()?.block_on(ask(&root, &request, &opts, &prompt, &env))?;
+    let outcome = match super::runtime()?.block_on(ask(&root, &request, &opts, &prompt, &env))? {
+        Asked::Edit(outcome) => outcome,
+        // Taking over what runs reads the providers: that is `infra adopt`'s job.
+        Asked::Adopt {
+            request,
+            providers,
+            zone,
+            kind,
+        } => {
+            let mut line = vec!["infra adopt".to_string()];
+            line.extend(providers.iter().cloned());
+            if let Some(z) = &zone {
+                line.push(format!("--zone {z}"));
+            }
+            if let Some(k) = &kind {
+                line.push(format!("--only {k}"));
+            }
+            eprintln!(
+                "\"{request}\" asks to take over what already runs: {}",
+                line.join(" ")
+            );
+            let adopt = crate::cli::args::AdoptArgs {
+                providers,
+                zone,
+                only: kind,
+                pattern: None,
+                dry_run: args.dry_run,
+                branch: args.branch.clone(),
+                no_commit: false,
+            };
+            return super::adopt::run(cwd, adopt, ui);
+        }
+    };
 
     for w in &outcome.warnings {
         eprintln!("warning: capability not loaded: {w}");

@@ -108,6 +108,10 @@ impl<'a> Expander<'a> {
                 Operation::Remove { target } => self.remove(target)?,
                 Operation::Rename { address, to } => self.rename(address, to)?,
                 Operation::Clone { group, to } => self.clone_group(group, to)?,
+                // Read from the providers by `infra adopt`, never expanded here.
+                Operation::Adopt { .. } => {
+                    return Err(Error::new("an adoption is not a spec edit"))
+                }
             }
         }
         self.resolve_dangling()?;

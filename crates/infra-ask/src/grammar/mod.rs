@@ -5,6 +5,7 @@
 //! model backends answer in. When a clause cannot be grounded it declines,
 //! saying what was missing and what exists.
 
+mod adopt;
 pub mod bounds;
 pub mod create;
 pub mod dns;
@@ -14,6 +15,7 @@ pub mod lex;
 pub mod names;
 pub mod quantity;
 pub mod remove;
+mod reverse;
 pub mod subject;
 pub mod vocab;
 pub mod world;
@@ -545,6 +547,10 @@ impl Grammar<'_> {
         if let Some(why) = facts::refused(&facts::extract(&c.toks, &spans)) {
             return Err(decline(why, "say a value in that range"));
         }
+        if let Some(op) = adopt::adopt(self, c) {
+            ctx.push(op);
+            return Ok(());
+        }
         if vocab::keeps(&c.words()) {
             return remove::keep(self, c, ctx);
         }
@@ -562,6 +568,9 @@ impl Grammar<'_> {
             Some(Verb::Remove) if !edit::is_quantity_change(c) => remove::remove(self, c, ctx),
             None if remove::no_longer(c) => remove::remove_parts(self, c, ctx),
             _ => {
+                if reverse::reverse(self, c, ctx)?.is_some() {
+                    return Ok(());
+                }
                 if let Some(done) = create::try_create(self, c, ctx)? {
                     if done {
                         return Ok(());
@@ -744,6 +753,7 @@ fn summary(ops: &[Operation]) -> String {
             Operation::Remove { target } => format!("remove {target}"),
             Operation::Rename { address, to } => format!("rename {address} to {to}"),
             Operation::Clone { group, to } => format!("clone {group} as {to}"),
+            Operation::Adopt { .. } => op.describe(),
         };
         let s = s.trim().to_string();
         if !parts.contains(&s) {
