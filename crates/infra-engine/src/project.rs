@@ -356,8 +356,18 @@ impl Project {
             let p = providers[&pname].clone();
             let early = self.prefetch.take(&pname, &kind, &p);
             let policy = self.retry_policy(&pname);
+            // Adopted objects not yet marked: a listing may show them only in
+            // part (as any object not infra's), so they are read in full.
+            let unmarked: Vec<String> = self
+                .state
+                .state
+                .resources
+                .values()
+                .filter(|r| r.unmarked && r.provider == pname && r.kind == kind)
+                .map(|r| r.id.clone())
+                .collect();
             tasks.spawn(async move {
-                let found = match early {
+                let mut found = match early {
                     Some(read) => read.await.unwrap_or_else(|e| {
                         Err(providers::ProviderError::rejected(format!(
                             "read failed: {e}"
@@ -365,6 +375,22 @@ impl Project {
                     }),
                     None => list_with_retries(p.as_ref(), &kind, policy).await,
                 };
+                if let Ok(objects) = &mut found {
+                    for id in &unmarked {
+                        match p.describe(&kind, id).await {
+                            Ok(Some(full)) => {
+                                if let Some(o) = objects.iter_mut().find(|o| o.id == *id) {
+                                    *o = full;
+                                }
+                            }
+                            Ok(None) => {}
+                            Err(e) => {
+                                found = Err(e);
+                                break;
+                            }
+                        }
+                    }
+                }
                 (pname, kind, found)
             });
         }

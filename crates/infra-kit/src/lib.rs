@@ -137,6 +137,13 @@ pub trait Provider: Send + Sync {
     /// Take over an existing unmarked object (`infra import`): write the marker.
     async fn adopt(&self, kind: &str, id: &str, address: &str) -> Result<Observed>;
 
+    /// Everything the provider can say about one object `list` reports only in
+    /// part (a guest the bulk listing shows by name and size): read for
+    /// `infra adopt`, which describes it as a spec. `None`: `list` said it all.
+    async fn describe(&self, _kind: &str, _id: &str) -> Result<Option<Observed>> {
+        Ok(None)
+    }
+
     /// Remove what a killed apply left behind: temp files of a write that never
     /// reached its rename, carrying this project's marker. Called once at the
     /// start of an apply, under the project lock; returns what was removed.

@@ -22,7 +22,10 @@ pub fn attrs(kind: &str, observed: &Attrs) -> Result<Attrs, String> {
         }
     }
     if kind == kinds::PROXY_SITE && !observed.contains_key("server_name") {
-        return Err("a site that is not a plain reverse proxy: infra describes server_name, listen, one proxy_pass, TLS files, allow lines, websocket and body size".into());
+        return Err("a site that is not a plain reverse proxy in the form infra writes (server_name, listen, one proxy_pass, TLS files, allow lines, websocket, body size)".into());
+    }
+    if kind == kinds::MONITOR && !observed.contains_key("url") {
+        return Err("a target file not in the form infra writes (one target with interval, timeout and status labels)".into());
     }
     let mut out = Attrs::new();
     for a in schema.attrs.iter().filter(|a| !a.computed) {
@@ -76,6 +79,6 @@ mod tests {
         let e = attrs("proxy_site", &obj(json!({"listen": "80"}))).unwrap_err();
         assert!(e.contains("not a plain reverse proxy"), "{e}");
         let e = attrs("monitor", &obj(json!({"interval": 30}))).unwrap_err();
-        assert!(e.contains("`url`"), "{e}");
+        assert!(e.contains("one target with interval"), "{e}");
     }
 }

@@ -144,6 +144,17 @@ pub async fn discover(
                 if filter.pattern.as_deref().is_some_and(|p| !glob(p, &label)) {
                     continue;
                 }
+                // What the listing shows in part, the provider reads in full.
+                let o = match provider.describe(kind, &o.id).await {
+                    Ok(Some(full)) if full.owner.is_none() => full,
+                    Ok(_) => o,
+                    Err(e) => {
+                        return Err(Error::new(format!(
+                            "reading {kind} {} of provider `{pname}`: {e}",
+                            o.id
+                        )))
+                    }
+                };
                 let described = match (&o.claimed_by, support.unadoptable) {
                     (Some(marker), _) => Err(format!(
                         "it carries another infra project's marker ({marker}); that project manages it"

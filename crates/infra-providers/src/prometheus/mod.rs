@@ -192,14 +192,24 @@ impl Monitor {
                 .parse::<i64>()
                 .ok()
         };
-        let owner = labels.get(OWNER)?.as_str()?.to_string();
+        // Without the owner label: a file in this shape made by hand (adoptable).
+        let owner = match labels.get(OWNER) {
+            Some(o) => o.as_str()?.to_string(),
+            None => String::new(),
+        };
         let m = Monitor {
             url: url.to_string(),
             interval: secs(INTERVAL)?,
             timeout: secs(TIMEOUT)?,
             expect_status: labels.get(STATUS)?.as_str()?.parse().ok()?,
         };
-        (m.doc(&owner) == *doc).then_some((m, owner))
+        let mut expected = m.doc(&owner);
+        if owner.is_empty() {
+            if let Some(l) = expected[0]["labels"].as_object_mut() {
+                l.remove(OWNER);
+            }
+        }
+        (expected == *doc).then_some((m, owner))
     }
 }
 

@@ -298,6 +298,11 @@ impl Provider for ProxmoxProvider {
         self.client.wait_task(&upid, &self.node).await
     }
 
+    async fn describe(&self, kind: &str, id: &str) -> Result<Option<Observed>> {
+        let g = Guest::for_kind(kind)?;
+        self.observe(g, vmid_of(id)?, None).await
+    }
+
     async fn adopt(&self, kind: &str, id: &str, address: &str) -> Result<Observed> {
         let g = Guest::for_kind(kind)?;
         let vmid = vmid_of(id)?;
