@@ -285,3 +285,27 @@ fn ask_hands_a_request_to_take_over_the_zone_to_adopt() {
         run.all()
     );
 }
+
+#[test]
+fn adopt_on_a_branch_leaves_the_current_one_as_it_was() {
+    let lab = Lab::new();
+    let head = lab.env.git(&["rev-parse", "main"]).stdout;
+    lab.infra(&["adopt", "--branch", "adopt-zone"]).expect(0);
+    assert_eq!(
+        lab.env.git(&["branch", "--show-current"]).stdout.trim(),
+        "adopt-zone"
+    );
+    assert_eq!(
+        lab.env.git(&["rev-parse", "main"]).stdout,
+        head,
+        "main untouched"
+    );
+    let files = lab
+        .env
+        .git(&["show", "--name-only", "--format=", "HEAD"])
+        .stdout;
+    assert!(
+        files.contains("infra/dns-unit-tests.toml") && files.contains(".infra/state.json"),
+        "{files}"
+    );
+}
