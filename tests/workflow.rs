@@ -215,7 +215,8 @@ fn formats_json_and_markdown() {
     let env = TestEnv::example();
     let json = env.infra(&["plan", "--format", "json"]).expect(0);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("plan json parses");
-    assert_eq!(v["format_version"], "1.0");
+    assert_eq!(v["format_version"], "1.1");
+    assert_eq!(v["digest"].as_str().map(str::len), Some(64));
     assert_eq!(v["changes"].as_array().unwrap().len(), 3);
     let md = env.infra(&["plan", "--format", "markdown"]).expect(0);
     assert!(md.stdout.contains("3 to add"), "{}", md.stdout);

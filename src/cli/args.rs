@@ -161,6 +161,10 @@ pub struct ExecFlags {
 pub struct ApplyArgs {
     /// A plan saved with `infra plan --out`; applied exactly, or refused if stale.
     pub plan_file: Option<PathBuf>,
+    /// Apply only if a fresh plan has this digest (the `digest` of `infra plan
+    /// --format json`, shown under a Markdown plan): what a reviewer approved.
+    #[arg(long, value_name = "DIGEST")]
+    pub expect_digest: Option<String>,
     #[command(flatten)]
     pub flags: PlanFlags,
     #[command(flatten)]

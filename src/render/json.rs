@@ -1,8 +1,9 @@
-//! The stable JSON form of a plan, for tools (format_version "1.0": minor bumps
+//! The stable JSON form of a plan, for tools (format_version "1.1": minor bumps
 //! only add fields). It is the `Plan` as serialised, with two differences: every
 //! sensitive value (in `before`, `after` and `drift`) is replaced by
 //! `"(sensitive)"`, because unlike Terraform's `show -json` we never hand secrets
-//! to CI logs, and a top-level `summary` is added so tools need not count actions.
+//! to CI logs, and a top-level `summary` is added so tools need not count actions,
+//! and the plan's `digest`, the unit a reviewer approves (`apply --expect-digest`).
 //! Keys are sorted and the output is pretty-printed with a trailing newline, so
 //! the same plan always gives the same bytes.
 
@@ -10,13 +11,16 @@ use serde_json::{Map, Value};
 
 use crate::plan::Plan;
 
-pub fn render(plan: &Plan) -> String {
-    let mut plan = plan.clone();
+pub fn render(original: &Plan) -> String {
+    let mut plan = original.clone();
     crate::plan::redact::plan(&mut plan);
     let summary = plan.summary();
+    // Of the plan as made (secrets are hashed, never shown).
+    let digest = original.digest();
 
     let mut value = serde_json::to_value(&plan).expect("a plan serialises");
     if let Value::Object(fields) = &mut value {
+        fields.insert("digest".into(), Value::from(digest));
         fields.insert(
             "summary".into(),
             serde_json::json!({

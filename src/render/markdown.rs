@@ -38,6 +38,8 @@ pub fn render(plan: &Plan) -> String {
     if plan.has_changes() {
         table(plan, &mut out);
     }
+    // What a reviewer approves: `infra apply --expect-digest` applies only this plan.
+    out.push_str(&format!("Plan digest: `{}`\n\n", plan.digest()));
     // The details hold the drift section too, so show them whenever there is any.
     if plan.has_changes() || !plan.drift.is_empty() {
         let text = finish_diff(&human::lines(plan));

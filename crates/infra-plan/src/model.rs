@@ -12,7 +12,7 @@ use infra_core::spec::Attrs;
 pub type SharedAttrs = Arc<Attrs>;
 
 /// Saved-plan and JSON format version: minor bumps only add fields.
-pub const FORMAT_VERSION: &str = "1.0";
+pub const FORMAT_VERSION: &str = "1.1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -165,6 +165,26 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The approval unit: a hash of what the plan does (its changes, with the
+    /// markers it writes, and the drift it saw), the spec tree it was made from
+    /// and the state it was made against. A reviewed digest applies only if a
+    /// fresh plan has the same one (`infra apply --expect-digest`). The infra
+    /// version, and whether live objects were read, are left out.
+    pub fn digest(&self) -> String {
+        let view = serde_json::json!({
+            "changes": self.changes,
+            "drift": self.drift,
+            "spec_digest": self.spec_digest,
+            "state_lineage": self.state_lineage,
+            "state_serial": self.state_serial,
+            "targets": self.targets,
+            "replace": self.replace,
+            "destroy": self.destroy,
+        });
+        let bytes = serde_json::to_vec(&view).expect("a plan serialises");
+        infra_core::util::sha256_hex(&bytes)
+    }
+
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
         for c in &self.changes {

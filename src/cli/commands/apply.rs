@@ -23,6 +23,8 @@ use infra_engine::cycle::Apply;
 
 struct Mode {
     saved: Option<PathBuf>,
+    /// The digest a reviewer approved: nothing else is applied.
+    expect_digest: Option<String>,
     flags: PlanFlags,
     destroy: bool,
     exec: ExecFlags,
@@ -31,6 +33,7 @@ struct Mode {
 pub fn run(cwd: &Path, a: ApplyArgs, ui: &Ui) -> Result<i32> {
     let mode = Mode {
         saved: a.plan_file,
+        expect_digest: a.expect_digest,
         flags: a.flags,
         destroy: false,
         exec: a.exec,
@@ -41,6 +44,7 @@ pub fn run(cwd: &Path, a: ApplyArgs, ui: &Ui) -> Result<i32> {
 pub fn destroy(cwd: &Path, a: DestroyArgs, ui: &Ui) -> Result<i32> {
     let mode = Mode {
         saved: None,
+        expect_digest: None,
         flags: a.flags,
         destroy: true,
         exec: a.exec,
@@ -51,7 +55,9 @@ pub fn destroy(cwd: &Path, a: DestroyArgs, ui: &Ui) -> Result<i32> {
 fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     let root = super::root(cwd)?;
     let json = mode.exec.format == TextFormat::Json;
-    if json && !mode.exec.yes && mode.saved.is_none() {
+    // A reviewed digest is the approval: it needs no question at a terminal.
+    let approved = mode.expect_digest.is_some();
+    if json && !mode.exec.yes && mode.saved.is_none() && !approved {
         return Err(Error::new("--format json needs --yes (or a saved plan)")
             .hint("nothing can be confirmed while the output is JSON; review the plan with `infra plan` first"));
     }
@@ -106,6 +112,9 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     if let Some(saved) = &saved {
         check_not_stale(saved, plan)?;
     }
+    if let Some(expected) = &mode.expect_digest {
+        check_digest(expected, plan)?;
+    }
     if !json {
         print!("{}", render::render(plan, render::Format::Human, ui.color));
     }
@@ -124,7 +133,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         }
         return Ok(code);
     }
-    if saved.is_none() && !mode.exec.yes {
+    if saved.is_none() && !mode.exec.yes && !approved {
         let (question, detail) = if destroy {
             ("Do you really want to destroy all resources?", "infra will destroy all your managed infrastructure, as shown above.\n  There is no undo.")
         } else {
@@ -256,6 +265,34 @@ fn check_committed(repo: &Repo, allow_dirty: bool) -> Result<Option<String>> {
     } else {
         Ok(None)
     }
+}
+
+/// The fresh plan must be the one a reviewer approved, to the byte.
+fn check_digest(expected: &str, now: &Plan) -> Result<()> {
+    let digest = now.digest();
+    if digest == expected.trim() {
+        return Ok(());
+    }
+    let s = now.summary();
+    let mut moved = vec![format!(
+        "the plan now: +{} ~{} -{} (digest {digest})",
+        s.add, s.change, s.destroy
+    )];
+    moved.extend(
+        now.actions()
+            .map(|c| format!("  {} {}", c.action.symbol(), c.address)),
+    );
+    moved.push(format!(
+        "made from spec {} against state serial {}",
+        &now.spec_digest[..now.spec_digest.len().min(12)],
+        now.state_serial
+    ));
+    Err(Error::new(format!(
+        "the plan changed since it was reviewed (expected digest {}); nothing was applied",
+        expected.trim()
+    ))
+    .detail(moved.join("\n"))
+    .hint("review the new plan (`infra plan`) and approve its digest"))
 }
 
 fn check_not_stale(saved: &Plan, now: &Plan) -> Result<()> {
