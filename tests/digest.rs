@@ -52,3 +52,20 @@ fn the_reviewed_digest_is_applied_and_nothing_else() {
     let run = env.infra(&["apply", "--expect-digest", &now]);
     assert_eq!(run.code, 1, "{}", run.all());
 }
+
+#[test]
+fn a_ci_run_never_waits_for_an_answer_and_says_which_flag_gives_it() {
+    let env = TestEnv::with_resources(SPEC);
+    let before = env.snapshot();
+    let out = env
+        .cmd(&["apply"])
+        .env("CI", "true")
+        .output()
+        .expect("run infra");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for needle in ["this is a CI run (CI=true)", "--yes", "--expect-digest"] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    assert_eq!(env.snapshot(), before);
+}

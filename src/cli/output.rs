@@ -12,6 +12,8 @@ pub enum ColorChoice {
 
 pub struct Ui {
     pub color: bool,
+    /// Someone can answer a question: standard input is a terminal and this is
+    /// not a CI run (`CI=true`), where anything that would ask fails closed.
     pub stdin_tty: bool,
     /// Whether a person reads stdout: sensitive values are revealed only then.
     pub stdout_tty: bool,
@@ -31,7 +33,7 @@ impl Ui {
         console::set_colors_enabled_stderr(color);
         Ui {
             color,
-            stdin_tty: std::io::stdin().is_terminal(),
+            stdin_tty: std::io::stdin().is_terminal() && !in_ci(),
             stdout_tty: std::io::stdout().is_terminal(),
             stderr_tty: std::io::stderr().is_terminal(),
         }
@@ -48,4 +50,9 @@ impl Ui {
     pub fn green(&self, s: &str) -> String {
         console::style(s).green().to_string()
     }
+}
+
+/// `CI=true` (or `1`), as GitHub Actions, GitLab CI and most runners set it.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1"))
 }

@@ -71,8 +71,13 @@ pub fn root(cwd: &std::path::Path) -> Result<PathBuf> {
 /// Ask for "yes" on the terminal, as Terraform does.
 pub fn confirm(ui: &Ui, question: &str, detail: &str) -> Result<bool> {
     if !ui.stdin_tty {
-        return Err(Error::new("refusing to apply without confirmation: standard input is not a terminal")
-            .hint("review the plan and pass --yes, or save it with `infra plan --out FILE` and run `infra apply FILE`"));
+        let why = if crate::cli::output::in_ci() {
+            "this is a CI run (CI=true)"
+        } else {
+            "standard input is not a terminal"
+        };
+        return Err(Error::new(format!("refusing to apply without confirmation: {why}"))
+            .hint("review the plan and pass --yes, approve its digest with --expect-digest D, or save it with `infra plan --out FILE` and run `infra apply FILE`"));
     }
     eprintln!(
         "\n{}\n  {detail}\n  Only 'yes' will be accepted to approve.\n",
