@@ -557,19 +557,31 @@ pub fn dns(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, Error
             }
             _ => {}
         }
-        ctx.push(Operation::UseCapability {
-            capability: "dns-record".into(),
-            params,
-            without: vec![],
-        });
-        ctx.created.push(Created {
-            name: name.clone(),
-            group: name,
-            fqdn: Some(joined(&zone, &label)),
-            kinds: vec!["dns_record".into()],
-        });
+        push_record(ctx, params, &name, &name, joined(&zone, &label));
     }
     Ok(Some(true))
+}
+
+/// One new record through the dns-record capability, remembered as created
+/// (so "it" and later clauses can refer to it).
+pub fn push_record(
+    ctx: &mut Ctx,
+    params: Map<String, Value>,
+    name: &str,
+    group: &str,
+    fqdn: String,
+) {
+    ctx.push(Operation::UseCapability {
+        capability: "dns-record".into(),
+        params,
+        without: vec![],
+    });
+    ctx.created.push(Created {
+        name: name.to_string(),
+        group: group.to_string(),
+        fqdn: Some(fqdn),
+        kinds: vec!["dns_record".into()],
+    });
 }
 
 /// The clause's text from a token to its end, as written.

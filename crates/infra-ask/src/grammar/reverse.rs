@@ -8,8 +8,7 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use super::world::Entity;
-use super::{decline, Clause, Created, Ctx, Grammar};
-use crate::intent::Operation;
+use super::{decline, Clause, Ctx, Grammar};
 use infra_core::error::Error;
 
 /// Does the clause ask for reverse DNS in words ("reverse DNS", "rDNS")?
@@ -165,17 +164,8 @@ pub fn reverse(g: &Grammar, c: &Clause, ctx: &mut Ctx) -> Result<Option<bool>, E
     if let Some(g) = &group {
         params.insert("group".into(), Value::from(g.clone()));
     }
-    ctx.push(Operation::UseCapability {
-        capability: "dns-record".into(),
-        params,
-        without: vec![],
-    });
-    ctx.created.push(Created {
-        name: name.clone(),
-        group: group.unwrap_or(name),
-        fqdn: Some(full),
-        kinds: vec!["dns_record".into()],
-    });
+    let group = group.unwrap_or_else(|| name.clone());
+    super::dns::push_record(ctx, params, &name, &group, full);
     Ok(Some(true))
 }
 
