@@ -855,3 +855,31 @@ fn reverse_dns_without_a_reverse_zone_is_declined_saying_what_to_add() {
         ],
     );
 }
+
+#[test]
+fn records_of_the_newer_types_are_asked_for_by_name() {
+    let env = dns_project("\"home.example.net\"");
+    env.infra(&[
+        "ask",
+        "add a TLSA record _443._tcp.nas: 3 1 1 0c72ab0123456789",
+    ])
+    .expect(0);
+    env.infra(&["ask", "add an SSHFP record for nas: 4 2 9f3cab0123456789"])
+        .expect(0);
+    let committed = env.git(&["show", "HEAD~1:infra", "HEAD:infra"]).stdout;
+    for line in [
+        "name = \"_443._tcp.nas\"",
+        "type = \"TLSA\"",
+        "content = \"3 1 1 0c72ab0123456789\"",
+        "type = \"SSHFP\"",
+        "content = \"4 2 9f3cab0123456789\"",
+    ] {
+        assert!(
+            env.git(&["grep", "-q", "-F", line, "HEAD", "--", "infra"])
+                .code
+                == 0,
+            "{line} not committed:\n{committed}"
+        );
+    }
+    env.infra(&["validate"]).expect(0);
+}

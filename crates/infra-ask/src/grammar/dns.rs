@@ -691,6 +691,12 @@ fn record_resource_name(
             .replace("._", "-")
             .replace(['.', '_'], "-"),
     };
+    // "_443._tcp.www" (TLSA) starts with a digit: names start with a letter.
+    let base = if base.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("{}-{base}", ty.to_ascii_lowercase())
+    } else {
+        base
+    };
     let base = slug(&base)?;
     let taken = |n: &str| {
         g.world.find(&format!("dns_record.{n}")).is_some()
