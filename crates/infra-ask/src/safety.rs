@@ -227,6 +227,37 @@ fn refuse(target: &str, why: &str) -> Error {
         .hint("name what should go with a removal verb, e.g. \"remove the printer record\"; `infra destroy` removes everything")
 }
 
+/// An adoption stands alone and names only providers and kinds that exist.
+fn check_adopt(op: &Operation, ops: usize, g: &Grammar) -> Result<()> {
+    let Operation::Adopt {
+        providers, kind, ..
+    } = op
+    else {
+        return Ok(());
+    };
+    if ops > 1 {
+        return Err(Error::new(
+            "adopting what already runs is a step of its own, not part of another change",
+        )
+        .hint("ask for the adoption first, then for the change"));
+    }
+    if let Some(p) = providers
+        .iter()
+        .find(|p| !g.world.providers.contains_key(*p))
+    {
+        return Err(Error::new(format!(
+            "there is no provider `{p}` in infra.toml"
+        )));
+    }
+    if let Some(k) = kind
+        .as_deref()
+        .filter(|k| infra_core::spec::schema::kind(k).is_none())
+    {
+        return Err(Error::new(format!("`{k}` is not a resource kind")));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::grammar::world::tests::homelab;
@@ -375,35 +406,4 @@ mod tests {
         };
         assert!(message(run("deploy wiki", vec![create])).contains("a password inside a URL"));
     }
-}
-
-/// An adoption stands alone and names only providers and kinds that exist.
-fn check_adopt(op: &Operation, ops: usize, g: &Grammar) -> Result<()> {
-    let Operation::Adopt {
-        providers, kind, ..
-    } = op
-    else {
-        return Ok(());
-    };
-    if ops > 1 {
-        return Err(Error::new(
-            "adopting what already runs is a step of its own, not part of another change",
-        )
-        .hint("ask for the adoption first, then for the change"));
-    }
-    if let Some(p) = providers
-        .iter()
-        .find(|p| !g.world.providers.contains_key(*p))
-    {
-        return Err(Error::new(format!(
-            "there is no provider `{p}` in infra.toml"
-        )));
-    }
-    if let Some(k) = kind
-        .as_deref()
-        .filter(|k| infra_core::spec::schema::kind(k).is_none())
-    {
-        return Err(Error::new(format!("`{k}` is not a resource kind")));
-    }
-    Ok(())
 }
