@@ -244,17 +244,25 @@ fn soak(t: &dyn Target, kills: usize, seed: u64) -> Figures {
         orphans_or_duplicates: 0,
         seconds: 0.0,
     };
-    // How long a full apply takes here: timer kills fall inside it.
+    // How long a full apply takes here: timer kills fall inside it. The
+    // shorter of two applies (the first pays for first-time costs, and a busy
+    // CI machine stretches any one run), less a fifth, so a kill lands while
+    // the apply still runs.
     let mut generation = 0;
     let mut count = 6;
-    env.write("infra/main.toml", &t.spec(count, generation));
-    env.commit_all("calibration");
-    let t0 = Instant::now();
-    assert!(infra(&env, t, &["apply", "--yes"], None)
-        .wait()
-        .unwrap()
-        .success());
-    let full_ms = (t0.elapsed().as_millis() as u64).clamp(5, t.max_delay_ms());
+    let mut full_ms = u64::MAX;
+    for _ in 0..2 {
+        generation += 1;
+        env.write("infra/main.toml", &t.spec(count, generation));
+        env.commit_all(&format!("calibration {generation}"));
+        let t0 = Instant::now();
+        assert!(infra(&env, t, &["apply", "--yes"], None)
+            .wait()
+            .unwrap()
+            .success());
+        full_ms = full_ms.min(t0.elapsed().as_millis() as u64);
+    }
+    let full_ms = (full_ms * 4 / 5).clamp(5, t.max_delay_ms());
     while f.kills < kills {
         // A new spec before every kill: each apply has creates, updates or deletes to do.
         generation += 1;
