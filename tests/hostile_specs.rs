@@ -577,7 +577,8 @@ fn literal_secrets() -> Vec<Case> {
         "postgres://admin:Sup3rS3cret@db.lan:5432/app".to_string(),
         concat!(
             "-----BEGIN RSA ",
-            "PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----"
+            "PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA\\n-----END RSA ",
+            "PRIVATE KEY-----"
         )
         .to_string(),
     ];

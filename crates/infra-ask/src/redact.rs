@@ -214,7 +214,11 @@ mod tests {
             "back up to postgres://app:[REDACTED]@db.lan:5432/app nightly"
         );
         assert_eq!(r.found, 1);
-        let pem = concat!("-----BEGIN OPENSSH ", "PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQyNTUxOQAAACDx\n-----END OPENSSH PRIVATE KEY-----");
+        let pem = concat!(
+            "-----BEGIN OPENSSH ",
+            "PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQyNTUxOQAAACDx\n-----END OPENSSH ",
+            "PRIVATE KEY-----"
+        );
         let r = redact(&format!("use this key for the proxy:\n{pem}\nthanks"));
         assert_eq!(r.text, "use this key for the proxy:\n[REDACTED]\nthanks");
         assert_eq!(r.found, 1);

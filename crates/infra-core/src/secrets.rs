@@ -212,7 +212,8 @@ mod tests {
             (
                 concat!(
                     "-----BEGIN OPENSSH ",
-                    "PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----"
+                    "PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH ",
+                    "PRIVATE KEY-----"
                 )
                 .into(),
                 "PEM",

@@ -5,7 +5,7 @@
 //!                         # infra-attrs: {"challenge":"dns-01",...}
 //!                         -----BEGIN CERTIFICATE----- ... (the chain, leaf first)
 //! {project}--{name}.key   # infra:PROJECT/certificate.NAME
-//!                         -----BEGIN PRIVATE KEY----- ... (mode 0600)
+//!                         the PEM private key block ... (mode 0600)
 //! ```
 //! OpenSSL (so nginx) skips text before a PEM block, so the marker can live in
 //! the files themselves. What the certificate says (its names, expiry and
