@@ -14,7 +14,7 @@ use infra_core::error::Error;
 /// Does the clause ask for reverse DNS in words ("reverse DNS", "rDNS")?
 fn asks_in_words(c: &Clause) -> bool {
     let t = &c.toks;
-    let reverse = t.windows(2).any(|w| {
+    t.windows(2).any(|w| {
         matches!(w[0].low.as_str(), "reverse" | "rdns")
             && matches!(
                 w[1].low.as_str(),
@@ -28,8 +28,7 @@ fn asks_in_words(c: &Clause) -> bool {
                     | "resolution"
                     | "zone"
             )
-    }) || t.iter().any(|x| x.low == "rdns");
-    reverse
+    }) || t.iter().any(|x| x.low == "rdns")
 }
 
 /// `a.b.c.d` → `d.c.b.a.in-addr.arpa`; IPv6 by nibbles under `ip6.arpa`.

@@ -108,13 +108,6 @@ fn record_base(a: &Attrs) -> String {
     }
 }
 
-fn fqdn(a: &Attrs) -> String {
-    match text(a, "name") {
-        "@" => text(a, "zone").to_string(),
-        n => format!("{n}.{}", text(a, "zone")),
-    }
-}
-
 /// Place every object: its name, group, file and references.
 pub fn place(
     objects: Vec<Described>,
@@ -129,19 +122,14 @@ pub fn place(
         _ => 4,
     };
     let mut objects = objects;
-    objects.sort_by(|a, b| {
+    // The key once per object: record_base allocates.
+    objects.sort_by_cached_key(|o| {
         (
-            rank(&a.kind),
-            text(&a.attrs, "zone"),
-            record_base(&a.attrs),
-            &a.id,
+            rank(&o.kind),
+            text(&o.attrs, "zone").to_string(),
+            record_base(&o.attrs),
+            o.id.clone(),
         )
-            .cmp(&(
-                rank(&b.kind),
-                text(&b.attrs, "zone"),
-                record_base(&b.attrs),
-                &b.id,
-            ))
     });
     // address → (guest address for references, group)
     let mut guests: HashMap<String, (String, String)> = HashMap::new();
@@ -185,7 +173,7 @@ pub fn place(
                     _ => names.take(&o.kind, &record_base(&o.attrs)),
                 };
                 if let Some(g) = &group {
-                    hosts.insert(fqdn(&o.attrs), g.clone());
+                    hosts.insert(super::label(kinds::DNS_RECORD, &o.attrs), g.clone());
                 }
             }
             kinds::PROXY_SITE => {

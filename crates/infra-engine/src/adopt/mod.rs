@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use infra_core::error::{Error, Result};
+use infra_core::spec::schema::kinds;
 use infra_core::spec::Value;
 use infra_core::state::{ResourceState, State};
 
@@ -51,17 +52,19 @@ pub struct Proposal {
     pub state: State,
 }
 
-/// The name an object is matched against `--match` with.
+/// The name an object goes by: a record's full name, a guest's host name, a
+/// site's server name, a monitor's URL, a file's path (what `--match` matches,
+/// and what a record is found by when grouping).
 fn label(kind: &str, a: &infra_core::spec::Attrs) -> String {
     let t = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     match kind {
-        "dns_record" => match t("name").as_str() {
+        kinds::DNS_RECORD => match t("name").as_str() {
             "@" => t("zone"),
             n => format!("{n}.{}", t("zone")),
         },
-        "container" | "vm" => t("hostname"),
-        "proxy_site" => t("server_name"),
-        "monitor" => t("url"),
+        kinds::CONTAINER | kinds::VM => t("hostname"),
+        kinds::PROXY_SITE => t("server_name"),
+        kinds::MONITOR => t("url"),
         _ => t("path"),
     }
 }

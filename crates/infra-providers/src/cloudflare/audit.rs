@@ -89,13 +89,6 @@ pub fn audit(d: &Desired, comment: &str) -> Vec<Finding> {
         );
     } else if let Err(why) = infra_core::dns::check_content(rtype, content) {
         bad("content", why);
-    } else if rtype == "CERT"
-        && content
-            .split_whitespace()
-            .next()
-            .is_some_and(|t| t.parse::<u16>().is_err())
-    {
-        bad("content", "write the CERT type as its number (PKIX 1, SPKI 2, PGP 3, …): Cloudflare holds it as a number".into());
     } else if rtype == "LOC" && !super::data::loc_is_complete(content) {
         bad("content", "write all twelve LOC fields, like \"51 30 12.7 N 0 7 39.6 W 0m 1m 10000m 10m\": Cloudflare holds each one".into());
     }
