@@ -25,6 +25,10 @@ if ! command -v taplo >/dev/null 2>&1; then
 fi
 
 export CARGO_TERM_COLOR=never
+# A one-off build gains nothing from incremental caches, which would double
+# the target directory's size.
+export CARGO_INCREMENTAL=0
+echo "== disk: $(df -h . | awk 'NR == 2 { print $4 " free of " $2 }')"
 if cargo nextest --version >/dev/null 2>&1; then
     run() { cargo nextest run --workspace --no-fail-fast --failure-output final "$@"; }
     run_ignored() { cargo nextest run --workspace --run-ignored only --no-capture "$@"; }
@@ -56,6 +60,8 @@ log=$(mktemp -t infra-llm.XXXXXX.log)
 pid=$(tests/llm/serve.sh "$port" "$log")
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
 INFRA_TEST_LLM_URL="http://127.0.0.1:$port" INFRA_TEST_LLM_LOG="$log" run_ignored --test ask_llm 2>&1 | tee -a "$summary"
+
+echo "== target directory: $(du -sh target 2>/dev/null | cut -f1)"
 
 # One closing line for the whole suite, both groups.
 pattern='^test result:'
