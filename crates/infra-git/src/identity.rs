@@ -54,6 +54,16 @@ pub(super) fn identity(
 }
 
 impl Repo {
+    /// "Name <email>" of whoever commits here: who holds a lock, in its message.
+    pub fn who(&self) -> String {
+        let config = self.repo.config().ok();
+        let lookup = |key: &str| config.as_ref().and_then(|c| c.get_string(key).ok());
+        match identity(Role::Committer, self.env, lookup) {
+            Ok(id) => format!("{} <{}>", id.name, id.email),
+            Err(_) => "infra <infra@localhost>".to_string(),
+        }
+    }
+
     /// The git2 signature for `role`, from the environment, config or fallback.
     pub(super) fn signature(&self, role: Role) -> Result<git2::Signature<'static>> {
         let config = self.repo.config().map_err(git("reading git config"))?;

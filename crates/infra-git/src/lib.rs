@@ -9,6 +9,8 @@ mod guard;
 mod history;
 mod identity;
 mod paths;
+mod rebase;
+mod remote;
 mod restore;
 #[cfg(test)]
 mod tests;
@@ -22,6 +24,8 @@ use infra_core::error::{Error, Result};
 
 pub use commit::message;
 pub use history::HistoryEntry;
+pub use rebase::Standing;
+pub use remote::{Pushed, Remote, RemoteLock};
 
 /// A repository opened at a project root, which may sit below the work tree's top.
 pub struct Repo {
@@ -101,6 +105,11 @@ impl Repo {
             dir.display()
         )))?;
         Repo::open(dir)
+    }
+
+    /// The work tree's top directory (canonical).
+    pub fn workdir(&self) -> &Path {
+        &self.workdir
     }
 
     /// HEAD commit id (hex), None when the branch is unborn (no commits yet).

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use super::shared_state::{publish, share};
 use crate::apply::lock::Lock;
 use crate::cli::args::AdoptArgs;
 use crate::cli::output::Ui;
@@ -30,6 +31,13 @@ pub fn run(cwd: &Path, args: AdoptArgs, ui: &Ui) -> Result<i32> {
     };
     let _lock = Lock::acquire(&root, "infra adopt")?;
     let project = Project::open(&root, registry(), ui.color)?;
+    // On a review branch the state travels with the pull request, not to the
+    // shared branch; a dry run records nothing.
+    let shared = if args.branch.is_none() && !args.dry_run {
+        share(repo.as_ref(), &project.spec.state, false, "infra adopt")?
+    } else {
+        None
+    };
     let filter = Filter {
         providers: args.providers.clone(),
         zone: args.zone.clone(),
@@ -109,6 +117,7 @@ pub fn run(cwd: &Path, args: AdoptArgs, ui: &Ui) -> Result<i32> {
         );
         repo.commit_paths(&paths, &msg)?;
     }
+    publish(shared, repo.as_ref())?;
     println!(
         "Adopted {summary}.\nRun `infra plan`: it should show no change but the ownership markers the next apply writes."
     );

@@ -14,6 +14,7 @@ use crate::plan::Plan;
 use crate::project::{PlanOptions, Project};
 use crate::providers::registry;
 use crate::render;
+use super::shared_state::{publish, share};
 use crate::report::card::{self, Card, Places};
 use crate::report::outputs::Shown;
 use crate::report::{self, ApplyReport, Output};
@@ -72,14 +73,12 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         Some(r) => check_committed(r, mode.exec.allow_dirty)?,
         None => None,
     };
-    let _lock = Lock::acquire(
-        &root,
-        if mode.destroy {
-            "infra destroy"
-        } else {
-            "infra apply"
-        },
-    )?;
+    let operation = if mode.destroy {
+        "infra destroy"
+    } else {
+        "infra apply"
+    };
+    let _lock = Lock::acquire(&root, operation)?;
     let refresh = saved.as_ref().map_or(mode.flags.refresh, |p| p.refreshed);
     let rt = super::runtime()?;
     let mut project = if refresh {
@@ -87,6 +86,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     } else {
         Project::open(&root, registry(), ui.color)?
     };
+    let shared = share(repo.as_ref(), &project.spec.state, mode.exec.push, operation)?;
     let (targets, replace, destroy) = match &saved {
         Some(p) => (p.targets.clone(), p.replace.clone(), p.destroy),
         None => (
@@ -123,6 +123,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     if !plan.has_work() {
         let changed = staged.record_refresh(&mut project)?;
         let code = finish_without_changes(changed, repo.as_ref(), head.as_deref(), !json)?;
+        publish(shared, repo.as_ref())?;
         let (_, outputs) = access(&root, &project.spec, plan, &Outcome::default(), destroy);
         if json {
             let report =
@@ -181,6 +182,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
             )?;
         }
     }
+    publish(shared, repo.as_ref())?;
     // The process ends soon: freeing 10,000 resources' worth of maps one by one is wasted work.
     std::mem::forget((planned, project));
     if outcome.ok() {

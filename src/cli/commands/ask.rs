@@ -93,7 +93,24 @@ pub fn run(cwd: &Path, args: AskArgs, ui: &Ui) -> Result<i32> {
         AskFormat::Markdown => Output::Markdown,
     };
     report::emit(&AskReport::new(&outcome, args.dry_run), format, ui);
+    if args.push {
+        push_branch(&root)?;
+    }
     Ok(0)
+}
+
+/// `--push`: the branch ask committed on goes to the remote for review.
+fn push_branch(root: &Path) -> Result<()> {
+    let (spec, _) = crate::spec::load::load(root)?;
+    let name = super::shared_state::remote_name(&spec.state, true).unwrap_or_default();
+    let repo = crate::git::Repo::open(root)?;
+    let remote = repo.remote(&name)?;
+    remote.publish_branch()?;
+    eprintln!(
+        "Pushed branch {} to {name}; open a pull request from it.",
+        remote.branch
+    );
+    Ok(())
 }
 
 /// A request from a file or standard input: read no more than the limit (plus one

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::shared_state::{publish, share};
 use crate::apply::lock::Lock;
 use crate::cli::args::ImportArgs;
 use crate::cli::output::Ui;
@@ -26,6 +27,7 @@ pub fn run(cwd: &Path, args: ImportArgs, ui: &Ui) -> Result<i32> {
     }
     let _lock = Lock::acquire(&root, "infra import")?;
     let project = Project::open(&root, registry(), ui.color)?;
+    let shared = share(repo.as_ref(), &project.spec.state, false, "infra import")?;
     let addr = Address::parse(&args.address)
         .ok_or_else(|| Error::new(format!("`{}` is not a resource address", args.address)))?;
     let resource = project.spec.resource(&addr).ok_or_else(|| {
@@ -65,7 +67,7 @@ pub fn run(cwd: &Path, args: ImportArgs, ui: &Ui) -> Result<i32> {
         "Imported {} (id {}). Run `infra plan` to see how it differs from the spec.",
         args.address, args.id
     );
-    if let Some(repo) = repo {
+    if let Some(repo) = &repo {
         let msg = git::message(
             &format!("infra import: {}", args.address),
             Some(&format!("Adopted the existing object {}.", args.id)),
@@ -73,5 +75,6 @@ pub fn run(cwd: &Path, args: ImportArgs, ui: &Ui) -> Result<i32> {
         );
         repo.commit_paths(&[state::STATE_FILE], &msg)?;
     }
+    publish(shared, repo.as_ref())?;
     Ok(0)
 }

@@ -4,16 +4,19 @@ mod adopt;
 mod apply;
 mod ask;
 pub(super) mod capabilities;
+pub(super) mod ci;
 mod completions;
 mod force_unlock;
 mod graph;
 mod history;
 mod import;
 mod init;
+mod lock;
 mod output;
 mod plan;
 mod rollback;
 mod schema;
+mod shared_state;
 mod show;
 mod state;
 mod validate;
@@ -49,6 +52,8 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         Command::Rollback(a) => rollback::run(&cwd, a, ui),
         Command::Graph => graph::run(&cwd, ui),
         Command::ForceUnlock(a) => force_unlock::run(&cwd, a),
+        Command::Lock(c) => lock::run(&cwd, c),
+        Command::Ci(c) => ci::run(&cwd, c),
         Command::Completions(a) => completions::run(a),
         Command::Schema(a) => schema::run(&cwd, a),
         Command::Capabilities(c) => capabilities::run(&cwd, c, ui),

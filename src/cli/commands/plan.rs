@@ -51,6 +51,12 @@ pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
         Format::Markdown => render::Format::Markdown,
     };
     print!("{}", render::render(plan, format, ui.color));
+    if let Some(path) = &args.json_out {
+        // The same plan as printed, for tools: one refresh, two renderings.
+        let text = render::render(plan, render::Format::Json, false);
+        crate::util::write_atomic(path, text.as_bytes())
+            .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
+    }
     if let Some(out) = &args.out {
         save(out, plan)?;
         if format == render::Format::Human {

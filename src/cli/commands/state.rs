@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use super::shared_state::{publish, share};
 use crate::apply::lock::Lock;
 use crate::cli::args::StateCommand;
 use crate::cli::output::Ui;
@@ -31,6 +32,8 @@ pub fn run(cwd: &Path, cmd: StateCommand, ui: &Ui) -> Result<i32> {
                 r.current_branch()?;
             }
             let _lock = Lock::acquire(&root, "infra state rm")?;
+            let (spec, _) = crate::spec::load::load(&root)?;
+            let shared = share(repo.as_ref(), &spec.state, false, "infra state rm")?;
             let loaded = state::load(&root)?;
             let mut next = loaded.state.clone();
             for a in &addresses {
@@ -44,7 +47,7 @@ pub fn run(cwd: &Path, cmd: StateCommand, ui: &Ui) -> Result<i32> {
             for a in &addresses {
                 println!("Removed {a} from the state (the live object was not touched).");
             }
-            if let Some(repo) = repo {
+            if let Some(repo) = &repo {
                 let msg = git::message(
                     &format!("infra state rm: {}", addresses.join(", ")),
                     Some("Forgotten without deleting the live objects."),
@@ -52,6 +55,7 @@ pub fn run(cwd: &Path, cmd: StateCommand, ui: &Ui) -> Result<i32> {
                 );
                 repo.commit_paths(&[state::STATE_FILE], &msg)?;
             }
+            publish(shared, repo.as_ref())?;
             Ok(0)
         }
     }

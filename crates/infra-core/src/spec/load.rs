@@ -13,6 +13,7 @@ use toml::Spanned;
 
 use super::{
     schema, Address, Attrs, Diagnostic, Diagnostics, Loc, Policy, Pool, ProviderConfig, Resource,
+    StateSettings,
     Spec, Value,
 };
 
@@ -21,7 +22,9 @@ pub const SPEC_DIR: &str = "infra";
 /// Everything the desired state is made of: what git must have committed before
 /// an apply, what ask refuses to mix with its own change, what rollback restores.
 pub const SPEC_PATHS: &[&str] = &["infra.toml", "infra", "templates", "capabilities"];
-pub const RESERVED: &[&str] = &["project", "providers", "pools", "ai", "policy", "vars"];
+pub const RESERVED: &[&str] = &[
+    "project", "providers", "pools", "ai", "policy", "vars", "state",
+];
 
 /// Walk up from `start` to the first directory holding `infra.toml`.
 pub fn find_root(start: &Path) -> Option<PathBuf> {
@@ -206,6 +209,7 @@ impl Loader<'_> {
             "providers" => self.named_tables(table, "providers", |l, n, s, t| l.provider(n, s, t)),
             "pools" => self.named_tables(table, "pools", |l, n, s, t| l.pool(n, s, t)),
             "policy" => self.policy(table),
+            "state" => self.state(table),
             "ai" => (self.spec.ai, self.spec.ai_locs) = self.plain_attrs(table),
             "vars" => (self.spec.vars, self.spec.var_locs) = self.plain_attrs(table),
             _ => self.err(span, format!("unexpected table {name}"), ""),
@@ -380,6 +384,36 @@ impl Loader<'_> {
             }
         }
         self.spec.policy = policy;
+    }
+
+    fn state(&mut self, table: DeTable<'_>) {
+        let mut state = StateSettings::default();
+        for (key, value) in table {
+            let vspan = value.span();
+            match (key.get_ref().as_ref(), value.into_inner()) {
+                ("remote", DeValue::String(s)) if !s.trim().is_empty() => {
+                    state.remote = Some(s.to_string())
+                }
+                ("lock_stale_after", DeValue::String(s)) => match parse_duration(&s) {
+                    Some(secs) => state.lock_stale_after = Some(secs),
+                    None => self.err(
+                        vspan,
+                        format!("`{s}` is not a duration"),
+                        "a number and a unit: \"90m\", \"2h\", \"1d\"",
+                    ),
+                },
+                ("remote", _) => self.err(vspan, "expected a remote's name", "e.g. remote = \"origin\""),
+                ("lock_stale_after", _) => {
+                    self.err(vspan, "expected a duration", "e.g. lock_stale_after = \"2h\"")
+                }
+                (other, _) => self.err(
+                    key.span(),
+                    format!("unknown state setting `{other}`"),
+                    "known: remote, lock_stale_after",
+                ),
+            }
+        }
+        self.spec.state = state;
     }
 
     fn kind(&mut self, kind: &str, span: std::ops::Range<usize>, value: Spanned<DeValue<'_>>) {
@@ -570,6 +604,21 @@ impl Loader<'_> {
 }
 
 /// TOML value → JSON value (datetimes become strings).
+/// "90s", "30m", "2h", "1d" → seconds.
+pub fn parse_duration(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let unit_at = s.find(|c: char| !c.is_ascii_digit())?;
+    let n: u64 = s[..unit_at].parse().ok()?;
+    let unit = match s[unit_at..].trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(unit)
+}
+
 pub fn to_json(v: DeValue<'_>) -> Value {
     match v {
         DeValue::String(s) => Value::String(s.into_owned()),

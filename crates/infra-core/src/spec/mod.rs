@@ -92,6 +92,19 @@ pub struct Policy {
     pub max_destroy: Option<u64>,
 }
 
+/// `[state]`: where the recorded state is shared.
+#[derive(Debug, Clone, Default)]
+pub struct StateSettings {
+    /// The git remote applies fetch from, lock on and push to (a team's shared
+    /// state); None keeps the state in this clone.
+    pub remote: Option<String>,
+    /// Seconds after which a held remote lock is reported as probably stale.
+    pub lock_stale_after: Option<u64>,
+}
+
+/// A remote lock held longer than this is reported as probably stale.
+pub const DEFAULT_LOCK_STALE_AFTER: u64 = 3600;
+
 #[derive(Debug, Clone)]
 pub struct Resource {
     pub address: Address,
@@ -117,6 +130,7 @@ pub struct Spec {
     pub providers: BTreeMap<String, ProviderConfig>,
     pub pools: BTreeMap<String, Pool>,
     pub policy: Policy,
+    pub state: StateSettings,
     pub ai: Attrs,
     /// Where each `[ai]` value is written.
     pub ai_locs: BTreeMap<String, Loc>,
