@@ -18,7 +18,10 @@ use support::stub::{Reply, Seen, Stub};
 const MARKER: &str = "<!-- infra:plan -->";
 
 fn digest_of(body: &str) -> String {
-    let at = body.find("Plan digest: `").expect("the comment shows the digest") + 14;
+    let at = body
+        .find("Plan digest: `")
+        .expect("the comment shows the digest")
+        + 14;
     body[at..at + 64].to_string()
 }
 
@@ -37,10 +40,17 @@ fn project_with_secret() -> TestEnv {
 fn the_github_workflow_passes_actionlint_and_names_the_spec_secrets() {
     let env = project_with_secret();
     let run = env.infra(&["ci", "init", "github"]).expect(0);
-    assert!(run.stdout.contains("Wrote .github/workflows/infra.yml"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Wrote .github/workflows/infra.yml"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("PDNS_API_KEY"), "{}", run.stdout);
     let wf = env.read(".github/workflows/infra.yml");
-    assert!(wf.contains("  PDNS_API_KEY: ${{ secrets.PDNS_API_KEY }}\n"), "{wf}");
+    assert!(
+        wf.contains("  PDNS_API_KEY: ${{ secrets.PDNS_API_KEY }}\n"),
+        "{wf}"
+    );
     assert!(wf.contains("branches: [main]"), "{wf}");
     assert!(wf.contains("infra apply --expect-digest"), "{wf}");
     assert!(wf.contains("infra ci comment plan.md"), "{wf}");
@@ -57,9 +67,16 @@ fn the_github_workflow_passes_actionlint_and_names_the_spec_secrets() {
     );
     // A second init would overwrite a file people may have edited.
     let run = env.infra(&["ci", "init", "github"]).expect(1);
-    assert!(run.stderr.contains("already exists") && run.stderr.contains("--force"), "{}", run.stderr);
-    env.infra(&["ci", "init", "github", "--force", "--branch", "prod"]).expect(0);
-    assert!(env.read(".github/workflows/infra.yml").contains("branches: [prod]"));
+    assert!(
+        run.stderr.contains("already exists") && run.stderr.contains("--force"),
+        "{}",
+        run.stderr
+    );
+    env.infra(&["ci", "init", "github", "--force", "--branch", "prod"])
+        .expect(0);
+    assert!(env
+        .read(".github/workflows/infra.yml")
+        .contains("branches: [prod]"));
 }
 
 /// infra in a GitHub Actions job's environment, against the stub's API.
@@ -82,24 +99,53 @@ fn run_blocking(mut cmd: Command) -> Run {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_plan_comment_is_posted_once_then_updated() {
     let env = TestEnv::with_resources("[file.motd]\npath = \"motd.txt\"\ncontent = \"hi\\n\"\n");
-    let plan = env.infra(&["plan", "--format", "markdown", "--json-out", "plan.json"]).expect(0).stdout;
+    let plan = env
+        .infra(&["plan", "--format", "markdown", "--json-out", "plan.json"])
+        .expect(0)
+        .stdout;
     env.write("plan.md", &plan);
-    let json_digest = serde_json::from_str::<serde_json::Value>(&env.read("plan.json")).unwrap()["digest"]
+    let json_digest = serde_json::from_str::<serde_json::Value>(&env.read("plan.json")).unwrap()
+        ["digest"]
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(digest_of(&plan), json_digest, "the JSON artifact is the same plan");
+    assert_eq!(
+        digest_of(&plan),
+        json_digest,
+        "the JSON artifact is the same plan"
+    );
 
     // First push: no comment yet, so one is created.
-    let stub = Stub::start(vec![Reply::ok(json!([])), Reply::status(201, json!({"id": 55}))]).await;
+    let stub = Stub::start(vec![
+        Reply::ok(json!([])),
+        Reply::status(201, json!({"id": 55})),
+    ])
+    .await;
     let run = run_blocking(github_cmd(&env, &stub, &["ci", "comment", "plan.md"])).expect(0);
-    assert!(run.stdout.contains("Posted the plan comment on pull request #12"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Posted the plan comment on pull request #12"),
+        "{}",
+        run.stdout
+    );
     let seen = stub.requests();
     assert_eq!(seen.len(), 2);
-    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("GET", "/repos/acme/infra/issues/12/comments?per_page=100&page=1"));
-    assert_eq!(seen[0].header("authorization"), Some("Bearer ghs_testtoken123"));
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path.as_str()),
+        (
+            "GET",
+            "/repos/acme/infra/issues/12/comments?per_page=100&page=1"
+        )
+    );
+    assert_eq!(
+        seen[0].header("authorization"),
+        Some("Bearer ghs_testtoken123")
+    );
     assert_eq!(seen[0].header("x-github-api-version"), Some("2022-11-28"));
-    assert_eq!((seen[1].method.as_str(), seen[1].path.as_str()), ("POST", "/repos/acme/infra/issues/12/comments"));
+    assert_eq!(
+        (seen[1].method.as_str(), seen[1].path.as_str()),
+        ("POST", "/repos/acme/infra/issues/12/comments")
+    );
     let body = seen[1].json()["body"].as_str().unwrap().to_string();
     assert!(body.starts_with(MARKER), "{body}");
     assert_eq!(digest_of(&body), json_digest);
@@ -111,9 +157,16 @@ async fn the_plan_comment_is_posted_once_then_updated() {
     ])
     .await;
     let run = run_blocking(github_cmd(&env, &stub, &["ci", "comment", "plan.md"])).expect(0);
-    assert!(run.stdout.contains("Updated the plan comment"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Updated the plan comment"),
+        "{}",
+        run.stdout
+    );
     let seen = stub.requests();
-    assert_eq!((seen[1].method.as_str(), seen[1].path.as_str()), ("PATCH", "/repos/acme/infra/issues/comments/55"));
+    assert_eq!(
+        (seen[1].method.as_str(), seen[1].path.as_str()),
+        ("PATCH", "/repos/acme/infra/issues/comments/55")
+    );
 
     // The merged pull request's comment gives the digest to apply.
     let stub = Stub::start(vec![
@@ -126,26 +179,56 @@ async fn the_plan_comment_is_posted_once_then_updated() {
     let run = run_blocking(cmd).expect(0);
     assert_eq!(run.stdout.trim(), json_digest);
     let seen: Vec<Seen> = stub.requests();
-    assert_eq!(seen[0].path, "/repos/acme/infra/commits/0123456789abcdef0123456789abcdef01234567/pulls");
-    assert_eq!(seen[1].path, "/repos/acme/infra/issues/12/comments?per_page=100&page=1");
+    assert_eq!(
+        seen[0].path,
+        "/repos/acme/infra/commits/0123456789abcdef0123456789abcdef01234567/pulls"
+    );
+    assert_eq!(
+        seen[1].path,
+        "/repos/acme/infra/issues/12/comments?per_page=100&page=1"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_refusals_and_missing_reviews_fail_with_the_apis_words() {
     let env = TestEnv::with_resources("[file.motd]\npath = \"motd.txt\"\ncontent = \"hi\\n\"\n");
     env.write("plan.md", "a plan\n");
-    let stub = Stub::start(vec![Reply::status(403, json!({"message": "Resource not accessible by integration"}))]).await;
+    let stub = Stub::start(vec![Reply::status(
+        403,
+        json!({"message": "Resource not accessible by integration"}),
+    )])
+    .await;
     let run = run_blocking(github_cmd(&env, &stub, &["ci", "comment", "plan.md"])).expect(1);
-    assert!(run.stderr.contains("403") && run.stderr.contains("Resource not accessible by integration"), "{}", run.stderr);
-    assert!(!run.all().contains("ghs_testtoken123"), "the token never shows");
+    assert!(
+        run.stderr.contains("403")
+            && run
+                .stderr
+                .contains("Resource not accessible by integration"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.all().contains("ghs_testtoken123"),
+        "the token never shows"
+    );
 
     let stub = Stub::start(vec![Reply::ok(json!([]))]).await;
     let run = run_blocking(github_cmd(&env, &stub, &["ci", "reviewed-digest"])).expect(1);
-    assert!(run.stderr.contains("came from no merged pull request with a reviewed infra plan"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("came from no merged pull request with a reviewed infra plan"),
+        "{}",
+        run.stderr
+    );
 
     // Outside a pipeline there is no platform to talk to.
     let run = env.infra(&["ci", "comment", "plan.md"]).expect(1);
-    assert!(run.stderr.contains("neither a GitHub Actions nor a GitLab CI job"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("neither a GitHub Actions nor a GitLab CI job"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// The GitLab pipeline, run by gitlab-ci-local in a clone whose origin is a
@@ -172,9 +255,14 @@ impl GitLab {
                 live.path().display()
             ),
         );
-        clone.write(".gitignore", ".infra/lock\n.infra/journal.jsonl\n.gitlab-ci-local/\nplan.json\nplan.md\n");
+        clone.write(
+            ".gitignore",
+            ".infra/lock\n.infra/journal.jsonl\n.gitlab-ci-local/\nplan.json\nplan.md\n",
+        );
         clone.write("infra/main.toml", &file("motd", "v1"));
-        clone.infra(&["ci", "init", "gitlab", "--install", "infra --version"]).expect(0);
+        clone
+            .infra(&["ci", "init", "gitlab", "--install", "infra --version"])
+            .expect(0);
         clone.commit_all("spec and pipeline");
         clone.git(&["push", "-q", "origin", "main"]);
         GitLab {
@@ -188,7 +276,11 @@ impl GitLab {
     /// Run one job of the pipeline; `vars` are the pipeline's variables.
     fn job(&self, job: &str, api: &Stub, vars: &[(&str, &str)]) -> Run {
         let bin_dir = infra_bin().parent().unwrap().to_path_buf();
-        let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+        let path = format!(
+            "{}:{}",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         let mut cmd = Command::new("gitlab-ci-local");
         cmd.current_dir(self.clone.path())
             .env_clear()
@@ -256,24 +348,47 @@ async fn the_gitlab_pipeline_plans_a_merge_request_and_applies_only_the_reviewed
     c.git(&["switch", "-q", "-c", "banner"]);
     c.write("infra/banner.toml", &file("banner", "welcome"));
     c.commit_all("add a banner");
-    let api = Stub::start(vec![Reply::ok(json!([])), Reply::status(201, json!({"id": 900}))]).await;
+    let api = Stub::start(vec![
+        Reply::ok(json!([])),
+        Reply::status(201, json!({"id": 900})),
+    ])
+    .await;
     let run = gl.job("infra:plan", &api, &refs(&mr_vars("1")));
     assert_eq!(run.code, 0, "{}", run.all());
     let seen = api.requests();
     assert_eq!(seen.len(), 2, "{}", run.all());
-    assert_eq!(seen[0].path, "/api/v4/projects/42/merge_requests/1/notes?per_page=100&page=1");
+    assert_eq!(
+        seen[0].path,
+        "/api/v4/projects/42/merge_requests/1/notes?per_page=100&page=1"
+    );
     assert_eq!(seen[0].header("private-token"), Some("glpat-testtoken"));
-    assert_eq!((seen[1].method.as_str(), seen[1].path.as_str()), ("POST", "/api/v4/projects/42/merge_requests/1/notes"));
+    assert_eq!(
+        (seen[1].method.as_str(), seen[1].path.as_str()),
+        ("POST", "/api/v4/projects/42/merge_requests/1/notes")
+    );
     let reviewed = seen[1].json()["body"].as_str().unwrap().to_string();
-    assert!(reviewed.contains("file.banner") && reviewed.contains("file.motd"), "{reviewed}");
+    assert!(
+        reviewed.contains("file.banner") && reviewed.contains("file.motd"),
+        "{reviewed}"
+    );
     let artifact: serde_json::Value = serde_json::from_str(&c.read("plan.json")).unwrap();
     assert_eq!(artifact["digest"].as_str().unwrap(), digest_of(&reviewed));
-    assert!(!run.all().contains("glpat-testtoken"), "the token never shows");
+    assert!(
+        !run.all().contains("glpat-testtoken"),
+        "the token never shows"
+    );
     assert_eq!(gl.live("banner.txt"), None, "a plan changes nothing");
 
     // Merged: the apply job on main applies that plan and pushes the state.
     c.git(&["switch", "-q", "main"]);
-    c.git(&["merge", "-q", "--no-ff", "banner", "-m", "Merge branch 'banner'"]);
+    c.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "banner",
+        "-m",
+        "Merge branch 'banner'",
+    ]);
     c.git(&["push", "-q", "origin", "main"]);
     let head = c.head();
     let api = Stub::start(vec![
@@ -283,26 +398,50 @@ async fn the_gitlab_pipeline_plans_a_merge_request_and_applies_only_the_reviewed
     .await;
     let run = gl.job("infra:apply", &api, &[("CI_PIPELINE_SOURCE", "push")]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_eq!(api.requests()[0].path, format!("/api/v4/projects/42/repository/commits/{head}/merge_requests"));
+    assert_eq!(
+        api.requests()[0].path,
+        format!("/api/v4/projects/42/repository/commits/{head}/merge_requests")
+    );
     assert_eq!(gl.live("banner.txt").as_deref(), Some("welcome\n"));
     assert_eq!(gl.live("motd.txt").as_deref(), Some("v1\n"));
     let subject = gl.remote_git(&["log", "-1", "--format=%s", "main"]);
-    assert!(subject.starts_with("infra apply"), "the state commit is on the remote: {subject}");
-    assert_eq!(gl.remote_git(&["for-each-ref", "refs/infra/"]), "", "the lock was let go");
+    assert!(
+        subject.starts_with("infra apply"),
+        "the state commit is on the remote: {subject}"
+    );
+    assert_eq!(
+        gl.remote_git(&["for-each-ref", "refs/infra/"]),
+        "",
+        "the lock was let go"
+    );
 
     // Merge request !2 is reviewed, then main moves before it is merged.
     c.git(&["pull", "-q", "--ff-only", "origin", "main"]);
     c.git(&["switch", "-q", "-c", "motd-v2"]);
     c.write("infra/main.toml", &file("motd", "v2"));
     c.commit_all("motd v2");
-    let api = Stub::start(vec![Reply::ok(json!([])), Reply::status(201, json!({"id": 901}))]).await;
+    let api = Stub::start(vec![
+        Reply::ok(json!([])),
+        Reply::status(201, json!({"id": 901})),
+    ])
+    .await;
     let run = gl.job("infra:plan", &api, &refs(&mr_vars("2")));
     assert_eq!(run.code, 0, "{}", run.all());
-    let reviewed2 = api.requests()[1].json()["body"].as_str().unwrap().to_string();
+    let reviewed2 = api.requests()[1].json()["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
     c.git(&["switch", "-q", "main"]);
     c.write("infra/banner.toml", &file("banner", "changed on main"));
     c.commit_all("banner edited on main");
-    c.git(&["merge", "-q", "--no-ff", "motd-v2", "-m", "Merge branch 'motd-v2'"]);
+    c.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "motd-v2",
+        "-m",
+        "Merge branch 'motd-v2'",
+    ]);
     c.git(&["push", "-q", "origin", "main"]);
     let api = Stub::start(vec![
         Reply::ok(json!([{"iid": 2, "state": "merged"}])),
@@ -311,8 +450,16 @@ async fn the_gitlab_pipeline_plans_a_merge_request_and_applies_only_the_reviewed
     .await;
     let run = gl.job("infra:apply", &api, &[("CI_PIPELINE_SOURCE", "push")]);
     assert_ne!(run.code, 0, "{}", run.all());
-    assert!(run.all().contains("the plan changed since it was reviewed"), "{}", run.all());
-    assert_eq!(gl.live("motd.txt").as_deref(), Some("v1\n"), "nothing was applied");
+    assert!(
+        run.all().contains("the plan changed since it was reviewed"),
+        "{}",
+        run.all()
+    );
+    assert_eq!(
+        gl.live("motd.txt").as_deref(),
+        Some("v1\n"),
+        "nothing was applied"
+    );
     assert_eq!(gl.live("banner.txt").as_deref(), Some("welcome\n"));
     assert_eq!(gl.remote_git(&["for-each-ref", "refs/infra/"]), "");
 

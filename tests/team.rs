@@ -7,6 +7,7 @@
 mod common;
 use common::{Run, TestEnv};
 
+use std::os::unix::fs::PermissionsExt;
 use std::process::Child;
 
 struct Team {
@@ -55,9 +56,9 @@ impl Team {
 
     /// git in the bare remote.
     fn remote_git(&self, args: &[&str]) -> String {
-        let mut all = vec!["--git-dir", &self.url()].iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        all.extend(args.iter().map(|s| s.to_string()));
-        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        let url = self.url();
+        let mut all = vec!["--git-dir", url.as_str()];
+        all.extend_from_slice(args);
         self.clones[0].git(&all).stdout
     }
 
@@ -135,12 +136,17 @@ fn racing_applies_from_three_clones_never_overlap_nor_fork_the_state() {
             .enumerate()
             .map(|(i, r)| format!("--- clone {i} (exit {})\n{}", r.code, r.all()))
             .collect();
-        assert_eq!(winners.len(), 1, "round {round}: exactly one apply wins\n{report}");
+        assert_eq!(
+            winners.len(),
+            1,
+            "round {round}: exactly one apply wins\n{report}"
+        );
         let winner = winners[0];
         for (i, run) in runs.iter().enumerate().filter(|(i, _)| *i != winner) {
             let all = run.all();
-            let told_holder =
-                all.contains(&format!("the project is locked on origin: infra apply by Clone {winner} <"));
+            let told_holder = all.contains(&format!(
+                "the project is locked on origin: infra apply by Clone {winner} <"
+            ));
             let told_newer = all.contains("is newer than this clone's");
             assert!(
                 run.code == 1 && (told_holder || told_newer),
@@ -153,7 +159,11 @@ fn racing_applies_from_three_clones_never_overlap_nor_fork_the_state() {
         serial += 1;
         assert_eq!(team.remote_serial(), serial, "round {round}\n{report}");
         assert_eq!(team.live("motd.txt"), Some(format!("round {round}\n")));
-        assert_eq!(team.lock_ref(), "", "round {round}: the lock was let go\n{report}");
+        assert_eq!(
+            team.lock_ref(),
+            "",
+            "round {round}: the lock was let go\n{report}"
+        );
     }
     // The race was real: applies met a held lock (a late starter may instead
     // find the state moved on, which `a_clone_behind…` checks on its own).
@@ -206,7 +216,8 @@ fn a_clone_behind_the_remote_state_is_refused_and_changes_nothing() {
     let head = b.head();
     let run = b.infra(&["apply", "--yes"]).expect(1);
     assert!(
-        run.stderr.contains("the state on origin/main is newer than this clone's")
+        run.stderr
+            .contains("the state on origin/main is newer than this clone's")
             && run.stderr.contains("git pull --rebase"),
         "{}",
         run.stderr
@@ -231,7 +242,8 @@ fn a_killed_apply_leaves_the_remote_lock_until_force_unlock_names_it() {
     let run = wait(spawn_apply(b, 1, &[]));
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
-        run.stderr.contains("the project is locked on origin: infra apply by Clone 0 <"),
+        run.stderr
+            .contains("the project is locked on origin: infra apply by Clone 0 <"),
         "{}",
         run.stderr
     );
@@ -242,26 +254,47 @@ fn a_killed_apply_leaves_the_remote_lock_until_force_unlock_names_it() {
             && status.contains("Probably stale: held longer than 1s"),
         "{status}"
     );
-    let json = b.infra(&["lock", "status", "--format", "json"]).expect(0).stdout;
+    let json = b
+        .infra(&["lock", "status", "--format", "json"])
+        .expect(0)
+        .stdout;
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["remote"]["stale"], true, "{json}");
     let id = v["remote"]["holder"]["id"].as_str().unwrap().to_string();
-    assert!(v["remote"]["holder"]["where"].as_str().unwrap().contains("branch main"));
+    assert!(v["remote"]["holder"]["where"]
+        .as_str()
+        .unwrap()
+        .contains("branch main"));
 
     // Never taken over silently: the next apply is still refused, now with the way out.
     let run = b.infra(&["apply", "--yes"]).expect(1);
     assert!(
-        run.stderr.contains("probably stale") && run.stderr.contains(&format!("infra force-unlock {id}")),
+        run.stderr.contains("probably stale")
+            && run.stderr.contains(&format!("infra force-unlock {id}")),
         "{}",
         run.stderr
     );
     let run = b.infra(&["force-unlock"]).expect(1);
-    assert!(run.stderr.contains(&format!("infra force-unlock {id}")), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("infra force-unlock {id}")),
+        "{}",
+        run.stderr
+    );
     let run = b.infra(&["force-unlock", "000000000000"]).expect(1);
-    assert!(run.stderr.contains(&format!("has id {id}, not 000000000000")), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("has id {id}, not 000000000000")),
+        "{}",
+        run.stderr
+    );
     assert_ne!(team.lock_ref(), "");
     let run = b.infra(&["force-unlock", &id]).expect(0);
-    assert!(run.stdout.contains("Removed the lock on origin held by infra apply by Clone 0"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Removed the lock on origin held by infra apply by Clone 0"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(team.lock_ref(), "");
     b.infra(&["lock", "status"]).expect(0);
     b.infra(&["apply", "--yes"]).expect(0);
@@ -273,10 +306,18 @@ fn push_without_a_remote_is_refused_before_anything_changes() {
     let env = TestEnv::with_resources(&motd("x"));
     let before = env.snapshot();
     let run = env.infra(&["apply", "--yes", "--push"]).expect(1);
-    assert!(run.stderr.contains("the repository has no remote `origin`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the repository has no remote `origin`"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(env.snapshot(), before);
     let run = env.infra(&["apply", "--yes", "--push", "--no-commit"]);
-    assert!(run.code != 0 && run.stderr.contains("cannot be used with"), "{}", run.stderr);
+    assert!(
+        run.code != 0 && run.stderr.contains("cannot be used with"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -287,10 +328,15 @@ fn push_shares_the_state_of_a_project_without_the_setting() {
     env.git(&["init", "-q", "--bare", "-b", "main", url.to_str().unwrap()]);
     env.git(&["remote", "add", "origin", url.to_str().unwrap()]);
     env.infra(&["apply", "--yes", "--push"]).expect(0);
-    let pushed = env.git(&["--git-dir", url.to_str().unwrap(), "rev-parse", "main"]).stdout;
+    let pushed = env
+        .git(&["--git-dir", url.to_str().unwrap(), "rev-parse", "main"])
+        .stdout;
     assert_eq!(pushed.trim(), env.head());
     let status = env.infra(&["lock", "status", "--push"]).expect(0).stdout;
-    assert!(status.contains("Remote lock (origin refs/infra/lock): free"), "{status}");
+    assert!(
+        status.contains("Remote lock (origin refs/infra/lock): free"),
+        "{status}"
+    );
 }
 
 #[test]
@@ -301,16 +347,34 @@ fn ask_pushes_its_branch_for_review() {
     env.git(&["init", "-q", "--bare", "-b", "main", url.to_str().unwrap()]);
     env.git(&["remote", "add", "origin", url.to_str().unwrap()]);
     let run = env
-        .infra(&["ask", "--branch", "add-www", "--push", "add an A record www pointing to 10.20.0.5"])
+        .infra(&[
+            "ask",
+            "--branch",
+            "add-www",
+            "--push",
+            "add an A record www pointing to 10.20.0.5",
+        ])
         .expect(0);
-    assert!(run.stderr.contains("Pushed branch add-www to origin"), "{}", run.all());
-    let pushed = env.git(&["ls-remote", "origin", "refs/heads/add-www"]).stdout;
+    assert!(
+        run.stderr.contains("Pushed branch add-www to origin"),
+        "{}",
+        run.all()
+    );
+    let pushed = env
+        .git(&["ls-remote", "origin", "refs/heads/add-www"])
+        .stdout;
     assert!(pushed.starts_with(&env.head()), "{pushed}");
-    let upstream = env.git(&["rev-parse", "--abbrev-ref", "add-www@{upstream}"]).stdout;
+    let upstream = env
+        .git(&["rev-parse", "--abbrev-ref", "add-www@{upstream}"])
+        .stdout;
     assert_eq!(upstream.trim(), "origin/add-www");
     // --push needs the branch it pushes.
     let run = env.infra(&["ask", "--push", "add an A record w2 pointing to 10.20.0.6"]);
-    assert!(run.code != 0 && run.stderr.contains("--branch"), "{}", run.stderr);
+    assert!(
+        run.code != 0 && run.stderr.contains("--branch"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -322,7 +386,75 @@ fn bad_state_settings_are_reported_where_they_are() {
     );
     let run = env.infra(&["validate"]).expect(1);
     let all = run.all();
-    assert!(all.contains("infra.toml:9:10") && all.contains("expected a remote's name"), "{all}");
-    assert!(all.contains("infra.toml:10:20") && all.contains("`soon` is not a duration"), "{all}");
-    assert!(all.contains("infra.toml:11:1") && all.contains("unknown state setting `colour`"), "{all}");
+    assert!(
+        all.contains("infra.toml:9:10") && all.contains("expected a remote's name"),
+        "{all}"
+    );
+    assert!(
+        all.contains("infra.toml:10:20") && all.contains("`soon` is not a duration"),
+        "{all}"
+    );
+    assert!(
+        all.contains("infra.toml:11:1") && all.contains("unknown state setting `colour`"),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_state_the_remote_refuses_keeps_the_lock_until_it_is_pushed() {
+    let team = Team::new(2, "");
+    let (a, b) = (&team.clones[0], &team.clones[1]);
+    // The remote refuses branch updates (as branch protection would), not the lock.
+    let hook = team.remote.path().join("infra.git/hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\nwhile read old new ref; do case \"$ref\" in refs/heads/*) echo \"main is protected\"; exit 1;; esac; done\nexit 0\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let run = wait(spawn_apply(a, 0, &[]));
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("pre-receive hook declined")
+            && run.stderr.contains("main is protected"),
+        "the remote's own words: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("the lock on origin stays held"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        team.live("motd.txt").as_deref(),
+        Some("round 0\n"),
+        "the apply itself happened"
+    );
+    assert!(
+        a.git(&["log", "-1", "--format=%s"])
+            .stdout
+            .starts_with("infra apply"),
+        "committed here"
+    );
+    let status = b.infra(&["lock", "status"]).expect(0).stdout;
+    assert!(
+        status.contains("held by infra apply by Clone 0"),
+        "{status}"
+    );
+    let run = b.infra(&["apply", "--yes"]).expect(1);
+    assert!(run.stderr.contains("locked on origin"), "{}", run.stderr);
+
+    // Pushed by hand once allowed, then unlocked: the other clone pulls and finds nothing to do.
+    std::fs::remove_file(&hook).unwrap();
+    a.git(&["push", "-q", "origin", "main"]);
+    let json = a
+        .infra(&["lock", "status", "--format", "json"])
+        .expect(0)
+        .stdout;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let id = v["remote"]["holder"]["id"].as_str().unwrap().to_string();
+    a.infra(&["force-unlock", &id]).expect(0);
+    b.git(&["pull", "-q", "--ff-only"]);
+    b.infra(&["plan", "--detailed-exitcode"]).expect(0);
 }

@@ -89,7 +89,10 @@ impl Repo {
             let tree_id = index
                 .write_tree_to(&self.repo)
                 .map_err(git("writing a rebased tree"))?;
-            let tree = self.repo.find_tree(tree_id).map_err(git("reading a tree"))?;
+            let tree = self
+                .repo
+                .find_tree(tree_id)
+                .map_err(git("reading a tree"))?;
             let new = self
                 .repo
                 .commit(
@@ -101,7 +104,10 @@ impl Repo {
                     &[&tip],
                 )
                 .map_err(git("writing a rebased commit"))?;
-            tip = self.repo.find_commit(new).map_err(git("reading a commit"))?;
+            tip = self
+                .repo
+                .find_commit(new)
+                .map_err(git("reading a commit"))?;
         }
         Ok(tip.id().to_string())
     }
@@ -131,7 +137,10 @@ impl Repo {
                 .repo
                 .reference_matching(&refname, target.id(), true, h.id(), reflog)
                 .map(drop),
-            None => self.repo.reference(&refname, target.id(), false, reflog).map(drop),
+            None => self
+                .repo
+                .reference(&refname, target.id(), false, reflog)
+                .map(drop),
         }
         .map_err(git(format!("moving {branch}")))
     }

@@ -35,16 +35,17 @@ pub struct RemoteLock {
 pub enum Pushed {
     Done,
     /// The remote refused: the ref was not what we expected (another holder, a
-    /// branch that moved on).
-    Rejected,
+    /// branch that moved on). With git's reason, e.g. "[rejected] (stale info)".
+    Rejected(String),
 }
 
 impl Repo {
     /// The remote `name` and the current branch, checked to exist.
     pub fn remote(&self, name: &str) -> Result<Remote<'_>> {
         self.repo.find_remote(name).map_err(|_| {
-            Error::new(format!("the repository has no remote `{name}`"))
-                .hint("add it (`git remote add origin URL`) or set `remote` under [state] in infra.toml")
+            Error::new(format!("the repository has no remote `{name}`")).hint(
+                "add it (`git remote add origin URL`) or set `remote` under [state] in infra.toml",
+            )
         })?;
         let branch = self.current_branch()?;
         let lock_ref = if self.prefix.is_empty() {
@@ -72,7 +73,10 @@ impl Remote<'_> {
             if missing_ref(&out) {
                 return Ok(None);
             }
-            return Err(failed(&format!("fetching {} from {}", self.branch, self.name), &out));
+            return Err(failed(
+                &format!("fetching {} from {}", self.branch, self.name),
+                &out,
+            ));
         }
         self.local_ref(&tracking)
     }
@@ -85,8 +89,14 @@ impl Remote<'_> {
         let lease = format!("--force-with-lease={}:", self.lock_ref);
         match self.push(&lease, &format!("{sha}:{}", self.lock_ref))? {
             Pushed::Done => Ok(Ok(sha)),
-            Pushed::Rejected => match self.read_lock()? {
+            Pushed::Rejected(reason) => match self.read_lock()? {
                 Some(held) => Ok(Err(held)),
+                // The remote itself refuses the ref (a hook, a protected namespace).
+                None if reason.starts_with("[remote rejected]") => Err(Error::new(format!(
+                    "{} refused the lock ref {}: {reason}",
+                    self.name, self.lock_ref
+                ))
+                .hint("allow pushes to refs/infra/* on the remote; infra keeps its lock there")),
                 // Released between our push and our read: the caller may try again.
                 None => Ok(Err(RemoteLock {
                     sha: String::new(),
@@ -105,7 +115,10 @@ impl Remote<'_> {
 
     /// The lock the remote holds now, if any.
     pub fn read_lock(&self) -> Result<Option<RemoteLock>> {
-        let seen = format!("refs/infra/seen/{}", self.lock_ref.trim_start_matches("refs/infra/"));
+        let seen = format!(
+            "refs/infra/seen/{}",
+            self.lock_ref.trim_start_matches("refs/infra/")
+        );
         let spec = format!("+{}:{seen}", self.lock_ref);
         let out = self.git(&["fetch", "--quiet", "--no-tags", &self.name, &spec])?;
         if !out.status.success() {
@@ -132,9 +145,23 @@ impl Remote<'_> {
     }
 
     /// Push `sha` to the shared branch; never forced, so a branch that moved on
-    /// is Rejected and nothing on the remote is lost.
+    /// is Rejected and nothing on the remote is lost. A refusal by the remote
+    /// itself (a hook, branch protection) is an error in its own words: trying
+    /// again would not help.
     pub fn push_branch(&self, sha: &str) -> Result<Pushed> {
-        self.push("--no-force-with-lease", &format!("{sha}:refs/heads/{}", self.branch))
+        let refspec = format!("{sha}:refs/heads/{}", self.branch);
+        let out = self.git(&["push", "--porcelain", &self.name, &refspec])?;
+        match refused(&out) {
+            None if out.status.success() => Ok(Pushed::Done),
+            Some(reason) if !reason.starts_with("[remote rejected]") => {
+                Ok(Pushed::Rejected(reason))
+            }
+            Some(reason) => Err(failed(
+                &format!("pushing {} to {} ({reason})", self.branch, self.name),
+                &out,
+            )),
+            None => Err(failed(&format!("pushing to {}", self.name), &out)),
+        }
     }
 
     /// Push a branch for review (`infra ask --branch NAME --push`), setting its upstream.
@@ -144,7 +171,10 @@ impl Remote<'_> {
         if out.status.success() {
             Ok(())
         } else {
-            Err(failed(&format!("pushing {} to {}", self.branch, self.name), &out))
+            Err(failed(
+                &format!("pushing {} to {}", self.branch, self.name),
+                &out,
+            ))
         }
     }
 
@@ -155,7 +185,9 @@ impl Remote<'_> {
             .treebuilder(None)
             .and_then(|b| b.write())
             .map_err(git("writing the empty tree"))?;
-        let tree = r.find_tree(tree_id).map_err(git("reading the empty tree"))?;
+        let tree = r
+            .find_tree(tree_id)
+            .map_err(git("reading the empty tree"))?;
         let sig = self.repo.signature(Role::Committer)?;
         let id = r
             .commit(None, &sig, &sig, message, &tree, &[])
@@ -168,11 +200,11 @@ impl Remote<'_> {
         if out.status.success() {
             return Ok(Pushed::Done);
         }
-        // Porcelain marks a refused ref with `!`; anything else (no network, no
-        // rights) is an error the person must see as git said it.
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        if stdout.lines().any(|l| l.starts_with('!')) {
-            return Ok(Pushed::Rejected);
+        // Any refusal of a lock ref means someone else's lock stands (or was
+        // being written at that instant); anything else (no network, no rights)
+        // is an error the person must see as git said it.
+        if let Some(reason) = refused(&out) {
+            return Ok(Pushed::Rejected(reason));
         }
         Err(failed(&format!("pushing to {}", self.name), &out))
     }
@@ -205,13 +237,26 @@ pub(super) fn run_git(dir: &Path, args: &[&str]) -> Result<Output> {
         })
 }
 
+/// The reason porcelain output gives for a refused ref (its line starts with
+/// `!`: "[rejected] (fetch first)", "[remote rejected] (pre-receive hook declined)").
+fn refused(out: &Output) -> Option<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with('!'))
+        .map(|l| l.rsplit('\t').next().unwrap_or(l).trim().to_string())
+}
+
 fn missing_ref(out: &Output) -> bool {
     String::from_utf8_lossy(&out.stderr).contains("couldn't find remote ref")
 }
 
 fn failed(what: &str, out: &Output) -> Error {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let said: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let said: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     Error::new(format!("git: {what} failed"))
         .detail(said.join("\n"))
         .hint("check the remote's address and your access (`git fetch` shows the same)")

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::shared_state::{publish, share};
 use crate::apply::{lock::Lock, Op, Outcome};
 use crate::cli::args::{ApplyArgs, DestroyArgs, ExecFlags, PlanFlags, TextFormat};
 use crate::cli::output::Ui;
@@ -14,7 +15,6 @@ use crate::plan::Plan;
 use crate::project::{PlanOptions, Project};
 use crate::providers::registry;
 use crate::render;
-use super::shared_state::{publish, share};
 use crate::report::card::{self, Card, Places};
 use crate::report::outputs::Shown;
 use crate::report::{self, ApplyReport, Output};
@@ -86,7 +86,12 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     } else {
         Project::open(&root, registry(), ui.color)?
     };
-    let shared = share(repo.as_ref(), &project.spec.state, mode.exec.push, operation)?;
+    let shared = share(
+        repo.as_ref(),
+        &project.spec.state,
+        mode.exec.push,
+        operation,
+    )?;
     let (targets, replace, destroy) = match &saved {
         Some(p) => (p.targets.clone(), p.replace.clone(), p.destroy),
         None => (

@@ -63,19 +63,18 @@ fn remote(root: &Path, name: &str, id: Option<&str>) -> Result<i32> {
         )));
     };
     if id != holder.id {
-        return Err(Error::new(format!(
-            "the lock on {name} has id {}, not {id}",
-            holder.id
-        ))
-        .detail(format!("held by {}", holder.describe()))
-        .hint("check `infra lock status`: the lock may have changed hands"));
+        return Err(
+            Error::new(format!("the lock on {name} has id {}, not {id}", holder.id))
+                .detail(format!("held by {}", holder.describe()))
+                .hint("check `infra lock status`: the lock may have changed hands"),
+        );
     }
     match remote.release_lock(&lock.sha)? {
         Pushed::Done => {
             println!("Removed the lock on {name} held by {}.", holder.describe());
             Ok(0)
         }
-        Pushed::Rejected => Err(Error::new(format!(
+        Pushed::Rejected(_) => Err(Error::new(format!(
             "the lock on {name} changed while it was being removed"
         ))
         .hint("check `infra lock status` and try again")),

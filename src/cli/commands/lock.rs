@@ -60,7 +60,10 @@ pub fn run(cwd: &Path, command: LockCommand) -> Result<i32> {
                 .age()
                 .map(|a| format!(", {} ago", shared_state::duration(a.max(0) as u64)))
                 .unwrap_or_default();
-            println!("Remote lock ({name} {lock_ref}): held by {}{age}", h.describe());
+            println!(
+                "Remote lock ({name} {lock_ref}): held by {}{age}",
+                h.describe()
+            );
             println!("  id: {}", h.id);
             if h.stale(settings) {
                 println!(

@@ -66,7 +66,9 @@ impl Holder {
     }
 
     pub fn stale(&self, settings: &StateSettings) -> bool {
-        let limit = settings.lock_stale_after.unwrap_or(DEFAULT_LOCK_STALE_AFTER);
+        let limit = settings
+            .lock_stale_after
+            .unwrap_or(DEFAULT_LOCK_STALE_AFTER);
         self.age().is_some_and(|a| a > limit as i64)
     }
 }
@@ -91,8 +93,9 @@ pub fn share<'r>(
         return Ok(None);
     };
     let repo = repo.ok_or_else(|| {
-        Error::new("--no-commit cannot be used with a shared state")
-            .hint("the state is shared as a commit on the remote ([state] remote); drop --no-commit")
+        Error::new("--no-commit cannot be used with a shared state").hint(
+            "the state is shared as a commit on the remote ([state] remote); drop --no-commit",
+        )
     })?;
     Shared::begin(repo, &name, operation, settings).map(Some)
 }
@@ -119,7 +122,12 @@ pub struct Shared<'r> {
 
 impl<'r> Shared<'r> {
     /// Take the remote's lock and check this clone's state is the remote's newest.
-    pub fn begin(repo: &'r Repo, name: &str, operation: &str, settings: &StateSettings) -> Result<Shared<'r>> {
+    pub fn begin(
+        repo: &'r Repo,
+        name: &str,
+        operation: &str,
+        settings: &StateSettings,
+    ) -> Result<Shared<'r>> {
         let remote = repo.remote(name)?;
         let holder = Holder {
             id: crate::util::sha256_hex(
@@ -150,8 +158,10 @@ impl<'r> Shared<'r> {
             }
         }
         let lock = taken.ok_or_else(|| {
-            Error::new(format!("could not take the lock on {name}: it changed hands three times"))
-                .hint("try again")
+            Error::new(format!(
+                "could not take the lock on {name}: it changed hands three times"
+            ))
+            .hint("try again")
         })?;
         crate::util::kill_point("remote-lock-taken");
         let mut shared = Shared {
@@ -202,7 +212,7 @@ impl<'r> Shared<'r> {
                 None => head.clone(),
             };
             match self.remote.push_branch(&tip).map_err(|e| self.keep(e))? {
-                Pushed::Rejected => continue,
+                Pushed::Rejected(_) => continue,
                 Pushed::Done => {
                     if tip != head {
                         if let Err(e) = repo.advance(&tip) {
@@ -237,7 +247,7 @@ impl Drop for Shared<'_> {
         }
         match self.remote.release_lock(&self.lock) {
             Ok(Pushed::Done) => {}
-            Ok(Pushed::Rejected) => eprintln!(
+            Ok(Pushed::Rejected(_)) => eprintln!(
                 "warning: the lock on {} was no longer this apply's (someone forced it open)",
                 self.remote.name
             ),
@@ -268,7 +278,9 @@ fn held_error(remote: &Remote<'_>, holder: &Holder, settings: &StateSettings) ->
 }
 
 pub fn stale_limit(settings: &StateSettings) -> String {
-    let secs = settings.lock_stale_after.unwrap_or(DEFAULT_LOCK_STALE_AFTER);
+    let secs = settings
+        .lock_stale_after
+        .unwrap_or(DEFAULT_LOCK_STALE_AFTER);
     duration(secs)
 }
 
@@ -303,7 +315,11 @@ pub fn holder(remote: &Remote<'_>) -> Result<Option<(RemoteLock, Holder)>> {
 /// The branch, and in CI the job (so a stale lock can be traced to its run).
 fn place(branch: &str) -> String {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let job = match (var("GITHUB_SERVER_URL"), var("GITHUB_REPOSITORY"), var("GITHUB_RUN_ID")) {
+    let job = match (
+        var("GITHUB_SERVER_URL"),
+        var("GITHUB_REPOSITORY"),
+        var("GITHUB_RUN_ID"),
+    ) {
         (Some(s), Some(r), Some(id)) => Some(format!("{s}/{r}/actions/runs/{id}")),
         _ => var("CI_JOB_URL"),
     };

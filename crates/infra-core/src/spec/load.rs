@@ -13,8 +13,7 @@ use toml::Spanned;
 
 use super::{
     schema, Address, Attrs, Diagnostic, Diagnostics, Loc, Policy, Pool, ProviderConfig, Resource,
-    StateSettings,
-    Spec, Value,
+    Spec, StateSettings, Value,
 };
 
 pub const ROOT_FILE: &str = "infra.toml";
@@ -23,7 +22,13 @@ pub const SPEC_DIR: &str = "infra";
 /// an apply, what ask refuses to mix with its own change, what rollback restores.
 pub const SPEC_PATHS: &[&str] = &["infra.toml", "infra", "templates", "capabilities"];
 pub const RESERVED: &[&str] = &[
-    "project", "providers", "pools", "ai", "policy", "vars", "state",
+    "project",
+    "providers",
+    "pools",
+    "ai",
+    "policy",
+    "vars",
+    "state",
 ];
 
 /// Walk up from `start` to the first directory holding `infra.toml`.
@@ -402,10 +407,16 @@ impl Loader<'_> {
                         "a number and a unit: \"90m\", \"2h\", \"1d\"",
                     ),
                 },
-                ("remote", _) => self.err(vspan, "expected a remote's name", "e.g. remote = \"origin\""),
-                ("lock_stale_after", _) => {
-                    self.err(vspan, "expected a duration", "e.g. lock_stale_after = \"2h\"")
-                }
+                ("remote", _) => self.err(
+                    vspan,
+                    "expected a remote's name",
+                    "e.g. remote = \"origin\"",
+                ),
+                ("lock_stale_after", _) => self.err(
+                    vspan,
+                    "expected a duration",
+                    "e.g. lock_stale_after = \"2h\"",
+                ),
                 (other, _) => self.err(
                     key.span(),
                     format!("unknown state setting `{other}`"),

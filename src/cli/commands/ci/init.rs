@@ -29,7 +29,10 @@ pub fn run(
     }
     let secrets = env_refs(&spec);
     let (path, text) = match platform {
-        Platform::Github => (".github/workflows/infra.yml", github(install, &branch, &secrets)),
+        Platform::Github => (
+            ".github/workflows/infra.yml",
+            github(install, &branch, &secrets),
+        ),
         Platform::Gitlab => (".gitlab-ci.yml", gitlab(install, &branch, &secrets)),
     };
     // Pipelines live at the repository's top, which may sit above the project.
@@ -96,7 +99,10 @@ fn env_refs(spec: &Spec) -> BTreeSet<String> {
     }
     for r in &spec.resources {
         r.attrs.values().for_each(&mut walk);
-        r.settings.values().flat_map(|a| a.values()).for_each(&mut walk);
+        r.settings
+            .values()
+            .flat_map(|a| a.values())
+            .for_each(&mut walk);
     }
     spec.ai.values().for_each(&mut walk);
     out

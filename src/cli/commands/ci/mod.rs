@@ -21,7 +21,11 @@ pub enum CiCommand {
         #[arg(value_enum)]
         platform: Platform,
         /// The command a job runs to install infra.
-        #[arg(long, value_name = "COMMAND", default_value = "cargo install --locked infra")]
+        #[arg(
+            long,
+            value_name = "COMMAND",
+            default_value = "cargo install --locked infra"
+        )]
         install: String,
         /// The branch merges land on, where apply runs (default: the current branch).
         #[arg(long)]
@@ -32,9 +36,7 @@ pub enum CiCommand {
     },
     /// Post FILE (a Markdown plan) as the pull request's infra comment, replacing
     /// the one an earlier push posted.
-    Comment {
-        file: PathBuf,
-    },
+    Comment { file: PathBuf },
     /// Print the plan digest of the reviewed pull request that brought a commit
     /// to the branch (default: HEAD); fails when there is none.
     ReviewedDigest {

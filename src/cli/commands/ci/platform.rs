@@ -47,7 +47,10 @@ impl Platform {
                 Kind::GitHub,
                 var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
                 need("GITHUB_REPOSITORY", "GitHub Actions sets it in every job")?,
-                need("GITHUB_TOKEN", "pass it to the step: `env: GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}`")?,
+                need(
+                    "GITHUB_TOKEN",
+                    "pass it to the step: `env: GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}`",
+                )?,
             )
         } else if var("CI_PROJECT_ID").is_some() && var("CI_API_V4_URL").is_some() {
             (
@@ -100,18 +103,18 @@ impl Platform {
             Kind::GitLab => env("CI_MERGE_REQUEST_IID").and_then(|v| v.parse().ok()),
         };
         number.ok_or_else(|| {
-            Error::new(format!("this job does not run for a {}", self.request_word()))
-                .hint("run the plan comment step only in pull-request (merge-request) pipelines")
+            Error::new(format!(
+                "this job does not run for a {}",
+                self.request_word()
+            ))
+            .hint("run the plan comment step only in pull-request (merge-request) pipelines")
         })
     }
 
     pub async fn comments(&self, number: u64) -> Result<Vec<Comment>> {
         let path = match self.kind {
             Kind::GitHub => format!("/repos/{}/issues/{number}/comments", self.project),
-            Kind::GitLab => format!(
-                "/projects/{}/merge_requests/{number}/notes",
-                self.project
-            ),
+            Kind::GitLab => format!("/projects/{}/merge_requests/{number}/notes", self.project),
         };
         let mut out = Vec::new();
         for page in 1..=MAX_PAGES {
@@ -135,10 +138,7 @@ impl Platform {
     pub async fn create_comment(&self, number: u64, body: &str) -> Result<()> {
         let path = match self.kind {
             Kind::GitHub => format!("/repos/{}/issues/{number}/comments", self.project),
-            Kind::GitLab => format!(
-                "/projects/{}/merge_requests/{number}/notes",
-                self.project
-            ),
+            Kind::GitLab => format!("/projects/{}/merge_requests/{number}/notes", self.project),
         };
         self.send(Method::POST, &path, Some(json!({ "body": body })))
             .await

@@ -27,7 +27,10 @@ pub fn comment(cwd: &Path, file: &Path) -> Result<i32> {
     let path = cwd.join(file);
     let size = fs_err::metadata(&path)?.len();
     if size > MAX_FILE {
-        return Err(Error::new(format!("{} is too big for a comment ({size} bytes)", file.display())));
+        return Err(Error::new(format!(
+            "{} is too big for a comment ({size} bytes)",
+            file.display()
+        )));
     }
     let text = fs_err::read_to_string(&path)?;
     let body = format!("{MARKER}\n{}", fit(&text));
@@ -41,7 +44,10 @@ pub fn comment(cwd: &Path, file: &Path) -> Result<i32> {
             .into_iter()
             .find(|c| c.body.starts_with(MARKER));
         match mine {
-            Some(c) => platform.update_comment(number, c.id, &body).await.map(|()| true),
+            Some(c) => platform
+                .update_comment(number, c.id, &body)
+                .await
+                .map(|()| true),
             None => platform.create_comment(number, &body).await.map(|()| false),
         }
     })?;
@@ -54,7 +60,10 @@ pub fn comment(cwd: &Path, file: &Path) -> Result<i32> {
 }
 
 pub fn reviewed_digest(cwd: &Path, commit: Option<String>) -> Result<i32> {
-    let sha = match commit.or_else(|| env("GITHUB_SHA")).or_else(|| env("CI_COMMIT_SHA")) {
+    let sha = match commit
+        .or_else(|| env("GITHUB_SHA"))
+        .or_else(|| env("CI_COMMIT_SHA"))
+    {
         Some(s) => s,
         None => {
             let root = super::super::root(cwd)?;
