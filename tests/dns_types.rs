@@ -153,6 +153,34 @@ fn a_bad_value_of_every_type_is_reported_at_its_line() {
         );
     }
     assert_eq!(env.snapshot(), before, "validate changes nothing");
+    // Each bad record is one problem: the spec's check, not the provider's
+    // audit saying the same again.
+    let json = env.infra(&["validate", "--format", "json"]).stdout;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut places: Vec<(u64, u64)> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["line"].as_u64().unwrap(), p["column"].as_u64().unwrap()))
+        .collect();
+    let all = places.len();
+    places.dedup();
+    assert_eq!(places.len(), all, "one problem per place: {json}");
+    assert!(all >= BAD.len(), "{json}");
+}
+
+#[test]
+fn a_missing_priority_is_said_once() {
+    let env = TestEnv::new();
+    env.write("infra.toml", &provider("http://127.0.0.1:9"));
+    env.write(
+        "infra/main.toml",
+        &record(0, "@", "MX", "mail.example.com", None),
+    );
+    let run = env.infra(&["validate"]).expect(1);
+    let all = run.all();
+    assert!(all.contains("needs `priority`"), "{all}");
+    assert!(all.contains("the spec has 1 error"), "{all}");
 }
 
 #[test]

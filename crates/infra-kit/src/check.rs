@@ -131,6 +131,11 @@ fn audit<'s>(
             .and_then(|k| r.attr_locs.get(k))
             .cloned()
             .unwrap_or_else(|| r.loc.clone());
+        // The spec's own checks (record data, a missing priority) already spoke
+        // here: the audit saying it again in other words is noise.
+        if d.items.iter().any(|x| x.loc.as_ref() == Some(&loc)) {
+            continue;
+        }
         d.push(
             Diagnostic::error(format!("`{}`: {}", r.address, f.message))
                 .at(loc)
