@@ -76,6 +76,27 @@ async fn a_valid_proposal_lands_as_a_commit() {
         user.contains("container.api-scanner"),
         "the spec view is sent: {user}"
     );
+    // The spec schema, compact, for the kinds the spec holds: what `set` may name.
+    let system = body["messages"][0]["content"].as_str().unwrap();
+    assert!(
+        system.contains("Attributes `set` may change, by kind"),
+        "{system}"
+    );
+    let schema: Value = serde_json::from_str(&env.infra(&["schema"]).expect(0).stdout).unwrap();
+    let dns_line = system
+        .lines()
+        .find(|l| l.starts_with("dns_record: "))
+        .unwrap_or_else(|| panic!("no dns_record line: {system}"));
+    for part in dns_line["dns_record: ".len()..].split(", ") {
+        let name = part.split([' ', '*']).next().unwrap();
+        assert!(
+            schema["definitions"]["dns_record"]["properties"]
+                .get(name)
+                .is_some(),
+            "the prompt names `{name}`, which the schema does not have"
+        );
+    }
+    assert!(dns_line.contains("type* string (A|AAAA|"), "{dns_line}");
     assert!(
         !seen.body.contains("Zq8wX3vB7nM2kL5p"),
         "a pasted secret reached the model"

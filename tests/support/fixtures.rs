@@ -65,6 +65,7 @@ pub fn request(k: &Key) -> Request {
             "provider.pdns api_key = \"{}\"\ncontainer.db (group db) cores = 2",
             k.reference
         ),
+        kinds_view: "container: hostname* string, cores integer 1–512\n".into(),
     }
 }
 

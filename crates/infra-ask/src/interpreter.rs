@@ -16,6 +16,9 @@ pub struct Request {
     pub capabilities: Vec<CapabilityDoc>,
     /// A compact view of the current spec (addresses, groups, key attributes; no secrets).
     pub spec_view: String,
+    /// The spec schema (`infra schema`) in one line per kind the spec holds:
+    /// attributes, types, allowed values and ranges.
+    pub kinds_view: String,
 }
 
 #[async_trait]

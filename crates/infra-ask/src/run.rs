@@ -119,6 +119,7 @@ pub async fn ask(
             .map(|r| library.caps[r.index].doc())
             .collect(),
         spec_view: view::compact(&spec),
+        kinds_view: kinds_view(&spec, &registry),
     };
     let offline = Offline {
         library: &library,
@@ -440,4 +441,18 @@ mod tests {
             e.message
         );
     }
+}
+
+/// The schema `infra schema` prints, for the kinds this spec holds (the ones a
+/// `set` can touch), in the compact form a model's prompt has room for.
+fn kinds_view(spec: &infra_core::spec::Spec, registry: &infra_kit::Registry) -> String {
+    let mut kinds: Vec<&str> = spec
+        .resources
+        .iter()
+        .map(|r| r.address.kind.as_str())
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let schema = infra_kit::json_schema::spec_schema(&registry.infos());
+    infra_kit::json_schema::compact(&schema, &kinds)
 }

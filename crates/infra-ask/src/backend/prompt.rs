@@ -19,6 +19,8 @@ pub const TOOL_DESCRIPTION: &str =
 pub const BODY_CHARS: usize = 1500;
 /// The spec view is cut past this so a large project cannot crowd out the rules.
 pub const SPEC_CHARS: usize = 4000;
+/// The attribute view (the spec schema, compact) is cut past this.
+pub const KINDS_CHARS: usize = 1200;
 const EXAMPLES: usize = 3;
 
 const RULES: &str = "You translate infrastructure requests into an Intent for the `infra` tool \
@@ -56,6 +58,15 @@ pub fn build(req: &Request) -> Prompt {
         if !body.is_empty() {
             let _ = write!(system, "\nAbout {}:\n{body}\n", top.name);
         }
+    }
+
+    let kinds = req.kinds_view.trim();
+    if !kinds.is_empty() {
+        let _ = write!(
+            system,
+            "\nAttributes `set` may change, by kind (from the spec schema; * = required):\n{}\n",
+            cut(kinds, KINDS_CHARS)
+        );
     }
 
     let spec = req.spec_view.trim();
@@ -153,6 +164,7 @@ mod tests {
             text: "Create a new API scanner service".into(),
             capabilities: caps,
             spec_view: "container.db (group db)".into(),
+            kinds_view: "container: hostname* string, memory integer 16–1048576\n".into(),
         }
     }
 
@@ -205,6 +217,7 @@ mod tests {
             text: "x".into(),
             capabilities: vec![cap("big", &"word ".repeat(1000))],
             spec_view: "r\n".repeat(5000),
+            kinds_view: String::new(),
         });
         assert!(
             p.system.len() < 3500,

@@ -8,6 +8,7 @@
 //! provider serves what, the providers' audits), and one schema serves both files,
 //! so it lets a `[project]` under `infra/` through.
 
+mod compact;
 mod providers;
 mod resources;
 mod values;
@@ -22,6 +23,7 @@ use infra_core::spec::outputs;
 use infra_core::spec::schema::kinds;
 
 use crate::ProviderInfo;
+pub use compact::compact;
 use values::{ADDRESS_PATTERN, NAME_PATTERN};
 
 /// The schema of a spec file, for the providers of `catalog` (the CLI passes

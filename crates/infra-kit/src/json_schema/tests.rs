@@ -396,3 +396,40 @@ fn patterns_are_never_stricter_than_check() {
     // Looser only where an exact pattern would be long: IPv6, prefix lengths, a URL's port.
     assert!(looser.len() <= 8, "looser than check: {looser:#?}");
 }
+
+#[test]
+fn the_compact_view_names_attributes_types_values_and_ranges() {
+    let schema = spec_schema(&catalog());
+    let text = super::compact(&schema, &["dns_record", "no_such_kind"]);
+    eprintln!(
+        "{}",
+        super::compact(
+            &schema,
+            &["container", "dns_record", "proxy_site", "monitor"]
+        )
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let line = text.lines().next().unwrap();
+    assert!(line.starts_with("dns_record: "), "{line}");
+    assert!(line.contains("zone* string"), "{line}");
+    assert!(
+        line.contains(&format!("type* string ({}", DNS_TYPES[0])),
+        "{line}"
+    );
+    assert!(line.contains("ttl integer"), "{line}");
+    // Meta attributes and provider tables are the same everywhere: left out.
+    assert!(
+        !line.contains("depends_on") && !line.contains("group "),
+        "{line}"
+    );
+    // Every attribute the view names is one the schema accepts.
+    for part in line["dns_record: ".len()..].split(", ") {
+        let name = part.split([' ', '*']).next().unwrap();
+        assert!(
+            schema["definitions"]["dns_record"]["properties"]
+                .get(name)
+                .is_some(),
+            "{name}"
+        );
+    }
+}
