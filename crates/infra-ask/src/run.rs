@@ -408,6 +408,20 @@ pub fn symbol(a: Action) -> &'static str {
     }
 }
 
+/// The schema `infra schema` prints, for the kinds this spec holds (the ones a
+/// `set` can touch), in the compact form a model's prompt has room for.
+fn kinds_view(spec: &infra_core::spec::Spec, registry: &infra_kit::Registry) -> String {
+    let mut kinds: Vec<&str> = spec
+        .resources
+        .iter()
+        .map(|r| r.address.kind.as_str())
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let schema = infra_kit::json_schema::spec_schema(&registry.infos());
+    infra_kit::json_schema::compact(&schema, &kinds)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,18 +455,4 @@ mod tests {
             e.message
         );
     }
-}
-
-/// The schema `infra schema` prints, for the kinds this spec holds (the ones a
-/// `set` can touch), in the compact form a model's prompt has room for.
-fn kinds_view(spec: &infra_core::spec::Spec, registry: &infra_kit::Registry) -> String {
-    let mut kinds: Vec<&str> = spec
-        .resources
-        .iter()
-        .map(|r| r.address.kind.as_str())
-        .collect();
-    kinds.sort_unstable();
-    kinds.dedup();
-    let schema = infra_kit::json_schema::spec_schema(&registry.infos());
-    infra_kit::json_schema::compact(&schema, &kinds)
 }
