@@ -36,6 +36,17 @@ if ! command -v gitlab-ci-local >/dev/null 2>&1; then
     npm install -g --no-fund --no-audit gitlab-ci-local@4.56.2
 fi
 
+# `infra mcp` is driven by the real MCP clients: the Python SDK (PyPI mcp) and
+# the MCP Inspector's command-line mode (npm).
+if ! python3 -c 'import mcp' >/dev/null 2>&1; then
+    echo "== installing the MCP Python SDK (PyPI mcp)"
+    python3 -m pip install -q mcp==2.3.0
+fi
+if ! command -v mcp-inspector >/dev/null 2>&1; then
+    echo "== installing the MCP Inspector (npm)"
+    npm install -g --no-fund --no-audit @modelcontextprotocol/inspector@2.12.0
+fi
+
 export CARGO_TERM_COLOR=never
 # A one-off build gains nothing from incremental caches, which would double
 # the target directory's size.

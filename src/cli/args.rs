@@ -57,6 +57,9 @@ pub enum Command {
     Graph,
     /// Remove a stale apply lock (the remote's, when the state is shared).
     ForceUnlock(ForceUnlockArgs),
+    /// Serve infra to an AI assistant over MCP (stdio): read, plan and propose
+    /// changes on new branches; never apply.
+    Mcp,
     /// Pipelines for a team: plan on pull requests, apply on merge, drift checks.
     #[command(subcommand)]
     Ci(super::commands::ci::CiCommand),

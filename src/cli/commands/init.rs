@@ -13,7 +13,12 @@ use crate::spec::load::ROOT_FILE;
 
 static LOCAL_EXAMPLE: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/examples/local");
 
-const GITIGNORE_LINES: &[&str] = &[".infra/lock", ".infra/journal.jsonl", ".infra/.*.tmp.*"];
+const GITIGNORE_LINES: &[&str] = &[
+    ".infra/lock",
+    ".infra/journal.jsonl",
+    ".infra/.*.tmp.*",
+    ".infra/mcp.log",
+];
 
 /// taplo's configuration: the rule that ties the spec files to the schema.
 const TAPLO_RULE: &str = r#"# Editors that use taplo (VS Code's Even Better TOML, for one) check and

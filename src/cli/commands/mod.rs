@@ -12,6 +12,7 @@ mod history;
 mod import;
 mod init;
 mod lock;
+mod mcp;
 mod output;
 mod plan;
 mod rollback;
@@ -54,6 +55,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         Command::ForceUnlock(a) => force_unlock::run(&cwd, a),
         Command::Lock(c) => lock::run(&cwd, c),
         Command::Ci(c) => ci::run(&cwd, c),
+        Command::Mcp => mcp::run(&cwd),
         Command::Completions(a) => completions::run(a),
         Command::Schema(a) => schema::run(&cwd, a),
         Command::Capabilities(c) => capabilities::run(&cwd, c, ui),

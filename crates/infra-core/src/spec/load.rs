@@ -12,8 +12,8 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use super::{
-    schema, Address, Attrs, Diagnostic, Diagnostics, Loc, Policy, Pool, ProviderConfig, Resource,
-    Spec, StateSettings, Value,
+    schema, Address, Attrs, Diagnostic, Diagnostics, Loc, McpSettings, Policy, Pool,
+    ProviderConfig, Resource, Spec, StateSettings, Value, MCP_TOOLS,
 };
 
 pub const ROOT_FILE: &str = "infra.toml";
@@ -29,6 +29,7 @@ pub const RESERVED: &[&str] = &[
     "policy",
     "vars",
     "state",
+    "mcp",
 ];
 
 /// Walk up from `start` to the first directory holding `infra.toml`.
@@ -215,6 +216,7 @@ impl Loader<'_> {
             "pools" => self.named_tables(table, "pools", |l, n, s, t| l.pool(n, s, t)),
             "policy" => self.policy(table),
             "state" => self.state(table),
+            "mcp" => self.mcp(table),
             "ai" => (self.spec.ai, self.spec.ai_locs) = self.plain_attrs(table),
             "vars" => (self.spec.vars, self.spec.var_locs) = self.plain_attrs(table),
             _ => self.err(span, format!("unexpected table {name}"), ""),
@@ -389,6 +391,43 @@ impl Loader<'_> {
             }
         }
         self.spec.policy = policy;
+    }
+
+    fn mcp(&mut self, table: DeTable<'_>) {
+        let mut mcp = McpSettings::default();
+        for (key, value) in table {
+            let vspan = value.span();
+            match (key.get_ref().as_ref(), value.into_inner()) {
+                ("tools", DeValue::Array(items)) => {
+                    let mut tools = Vec::new();
+                    for item in items {
+                        let ispan = item.span();
+                        match item.into_inner() {
+                            DeValue::String(s) if MCP_TOOLS.contains(&s.as_ref()) => {
+                                tools.push(s.to_string())
+                            }
+                            _ => self.err(
+                                ispan,
+                                "expected the name of an infra mcp tool",
+                                format!("known tools: {}", MCP_TOOLS.join(", ")),
+                            ),
+                        }
+                    }
+                    mcp.tools = Some(tools);
+                }
+                ("tools", _) => self.err(
+                    vspan,
+                    "expected a list of tool names",
+                    "e.g. tools = [\"validate\", \"plan\"]",
+                ),
+                (other, _) => self.err(
+                    key.span(),
+                    format!("unknown mcp setting `{other}`"),
+                    "known: tools",
+                ),
+            }
+        }
+        self.spec.mcp = mcp;
     }
 
     fn state(&mut self, table: DeTable<'_>) {

@@ -102,6 +102,24 @@ pub struct StateSettings {
     pub lock_stale_after: Option<u64>,
 }
 
+/// `[mcp]`: what `infra mcp` offers an assistant.
+#[derive(Debug, Clone, Default)]
+pub struct McpSettings {
+    /// The tools a client may call (None: every tool).
+    pub tools: Option<Vec<String>>,
+}
+
+/// Every tool `infra mcp` has; `[mcp] tools` names a subset.
+pub const MCP_TOOLS: &[&str] = &[
+    "capabilities",
+    "validate",
+    "plan",
+    "propose",
+    "show",
+    "history",
+    "diff",
+];
+
 /// A remote lock held longer than this is reported as probably stale.
 pub const DEFAULT_LOCK_STALE_AFTER: u64 = 3600;
 
@@ -131,6 +149,7 @@ pub struct Spec {
     pub pools: BTreeMap<String, Pool>,
     pub policy: Policy,
     pub state: StateSettings,
+    pub mcp: McpSettings,
     pub ai: Attrs,
     /// Where each `[ai]` value is written.
     pub ai_locs: BTreeMap<String, Loc>,
@@ -145,6 +164,34 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// Every environment variable the spec names as a secret (`env:NAME`):
+    /// provider settings, resources and their provider tables, [ai].
+    pub fn env_refs(&self) -> std::collections::BTreeSet<String> {
+        fn collect(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+            match v {
+                Value::String(s) if validate::is_secret_ref(s) => {
+                    if let Some(name) = s.strip_prefix("env:") {
+                        out.insert(name.to_string());
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|i| collect(i, out)),
+                Value::Object(map) => map.values().for_each(|i| collect(i, out)),
+                _ => {}
+            }
+        }
+        let mut out = std::collections::BTreeSet::new();
+        let providers = self.providers.values().flat_map(|p| p.settings.values());
+        let resources = self.resources.iter().flat_map(|r| {
+            r.attrs
+                .values()
+                .chain(r.settings.values().flat_map(|a| a.values()))
+        });
+        for v in providers.chain(resources).chain(self.ai.values()) {
+            collect(v, &mut out);
+        }
+        out
+    }
+
     pub fn resource(&self, addr: &Address) -> Option<&Resource> {
         self.index.get(addr).map(|&i| &self.resources[i])
     }

@@ -6,7 +6,6 @@ use std::path::Path;
 
 use super::Platform;
 use crate::error::{Error, Result};
-use crate::spec::{Spec, Value};
 
 const GITHUB: &str = include_str!("github.yml");
 const GITLAB: &str = include_str!("gitlab.yml");
@@ -27,7 +26,7 @@ pub fn run(
     if install.trim().is_empty() || install.contains('\n') {
         return Err(Error::new("--install must be one command line"));
     }
-    let secrets = env_refs(&spec);
+    let secrets = spec.env_refs();
     let (path, text) = match platform {
         Platform::Github => (
             ".github/workflows/infra.yml",
@@ -88,37 +87,4 @@ fn gitlab(install: &str, branch: &str, secrets: &BTreeSet<String>) -> String {
         .replace("@INSTALL@", install)
         .replace("@BRANCH@", branch)
         .replace("@SECRET_LIST@", &list)
-}
-
-/// Every `env:NAME` the spec refers to: provider settings, resources, [ai].
-fn env_refs(spec: &Spec) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut walk = |v: &Value| collect(v, &mut out);
-    for p in spec.providers.values() {
-        p.settings.values().for_each(&mut walk);
-    }
-    for r in &spec.resources {
-        r.attrs.values().for_each(&mut walk);
-        r.settings
-            .values()
-            .flat_map(|a| a.values())
-            .for_each(&mut walk);
-    }
-    spec.ai.values().for_each(&mut walk);
-    out
-}
-
-fn collect(v: &Value, out: &mut BTreeSet<String>) {
-    match v {
-        Value::String(s) => {
-            if let Some(name) = s.strip_prefix("env:") {
-                if crate::spec::validate::is_secret_ref(s) {
-                    out.insert(name.to_string());
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|i| collect(i, out)),
-        Value::Object(map) => map.values().for_each(|i| collect(i, out)),
-        _ => {}
-    }
 }

@@ -1,0 +1,199 @@
+//! `infra mcp`: infra for AI assistants over the Model Context Protocol (stdio,
+//! the official `rmcp` SDK). Proposal-only: the tools read (capabilities,
+//! validate, plan, show, history, diff) or propose a change on a new branch;
+//! none applies. `[mcp] tools` narrows what may be called, and is enforced on
+//! every call, not only in the list. No secret value crosses the protocol, and
+//! every call is logged to `.infra/mcp.log`.
+
+mod log;
+mod propose;
+mod redact;
+mod server;
+mod tools;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+pub fn run(cwd: &Path) -> Result<i32> {
+    let root = super::root(cwd)?;
+    let infra = Infra::open(&root)?;
+    let rt = super::runtime()?;
+    rt.block_on(server::serve(infra))?;
+    Ok(0)
+}
+
+/// What the server knows of the project: where it is, what may be called,
+/// which values are secret, where calls are logged.
+pub struct Infra {
+    root: PathBuf,
+    allowed: Vec<&'static str>,
+    redactor: redact::Redactor,
+    log: log::CallLog,
+    /// The Markdown of the last plan a client asked for: the `infra://plan/last` resource.
+    last_plan: std::sync::Mutex<Option<String>>,
+}
+
+/// How a call ended, for the protocol layer.
+pub enum Outcome {
+    /// The tool ran: its structured result.
+    Done(Value),
+    /// The tool ran and failed, or its arguments were wrong: the caller reads why.
+    ToolError(String),
+    /// Not callable here (unknown, or outside `[mcp] tools`): a protocol error.
+    Refused(String),
+}
+
+impl Infra {
+    pub fn open(root: &Path) -> Result<Infra> {
+        let (spec, diags) = crate::spec::load::load(root)?;
+        // The settings must read; a spec with other problems is still served
+        // (validate is one of the tools).
+        if let Some(d) = diags
+            .items
+            .iter()
+            .find(|d| d.message.contains("mcp setting") || d.message.contains("infra mcp tool"))
+        {
+            return Err(Error::new(format!("infra.toml [mcp]: {}", d.message)));
+        }
+        let allowed = crate::spec::MCP_TOOLS
+            .iter()
+            .copied()
+            .filter(|t| {
+                spec.mcp
+                    .tools
+                    .as_ref()
+                    .is_none_or(|list| list.iter().any(|x| x == t))
+            })
+            .collect();
+        Ok(Infra {
+            root: root.to_path_buf(),
+            allowed,
+            redactor: redact::Redactor::from_env(spec.env_refs()),
+            log: log::CallLog::new(root),
+            last_plan: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// The tools a client sees: the allowed ones.
+    pub fn tools(&self) -> Vec<tools::ToolDef> {
+        tools::defs()
+            .into_iter()
+            .filter(|t| self.allowed.contains(&t.name))
+            .collect()
+    }
+
+    /// Run one call. The allowlist is checked here, on every call, whatever
+    /// the client listed.
+    pub fn call(&self, name: &str, args: Option<Map<String, Value>>) -> Outcome {
+        let args = args.unwrap_or_default();
+        let args_value = Value::Object(args.clone());
+        let outcome = self.dispatch(name, &args, &args_value);
+        let said = match &outcome {
+            Outcome::Done(_) => "ok".to_string(),
+            Outcome::ToolError(e) => format!("error: {}", e.lines().next().unwrap_or_default()),
+            Outcome::Refused(e) => format!("refused: {e}"),
+        };
+        let tool = if name.len() > 100 { &name[..100] } else { name };
+        self.log.record(tool, &args_value, &said, &self.redactor);
+        outcome
+    }
+
+    fn dispatch(&self, name: &str, args: &Map<String, Value>, args_value: &Value) -> Outcome {
+        let Some(def) = tools::defs().into_iter().find(|t| t.name == name) else {
+            return Outcome::Refused(format!(
+                "no tool named `{}`",
+                name.chars().take(100).collect::<String>()
+            ));
+        };
+        if !self.allowed.contains(&def.name) {
+            return Outcome::Refused(format!(
+                "the tool `{name}` is not allowed here ([mcp] tools in infra.toml allows: {})",
+                self.allowed.join(", ")
+            ));
+        }
+        if let Err(tools::CallError::Invalid(why)) = tools::check_args(&def, args_value) {
+            return Outcome::ToolError(format!(
+                "invalid arguments for {name}: {}",
+                self.redactor.text(&why)
+            ));
+        }
+        let cx = tools::Context {
+            root: &self.root,
+            redactor: &self.redactor,
+        };
+        match cx.call(name, args) {
+            Ok(v) => {
+                if name == "plan" {
+                    if let Some(md) = v["markdown"].as_str() {
+                        *self.last_plan.lock().expect("plan lock") = Some(md.to_string());
+                    }
+                }
+                Outcome::Done(self.redactor.value(&v))
+            }
+            Err(tools::CallError::Invalid(e) | tools::CallError::Failed(e)) => {
+                Outcome::ToolError(self.redactor.text(&e))
+            }
+        }
+    }
+
+    /// Resources: the spec files, the last plan, the spec schema.
+    pub fn resources(&self) -> Vec<(String, &'static str, String)> {
+        let mut out: Vec<(String, &'static str, String)> = tools::spec_files(&self.root)
+            .into_iter()
+            .map(|p| {
+                let rel = p.display().to_string();
+                (
+                    format!("infra://spec/{rel}"),
+                    "text/x-toml",
+                    format!("spec file {rel}"),
+                )
+            })
+            .collect();
+        out.push((
+            "infra://schema".into(),
+            "application/schema+json",
+            "JSON Schema of spec files (infra schema)".into(),
+        ));
+        if self.last_plan.lock().expect("plan lock").is_some() {
+            out.push((
+                "infra://plan/last".into(),
+                "text/markdown",
+                "the last plan the plan tool made".into(),
+            ));
+        }
+        out
+    }
+
+    /// A resource's text, or None when there is no such resource.
+    pub fn read(&self, uri: &str) -> Option<(String, &'static str)> {
+        if uri == "infra://schema" {
+            let schema =
+                crate::providers::json_schema::spec_schema(&crate::providers::registry().infos());
+            return Some((
+                serde_json::to_string_pretty(&schema).ok()?,
+                "application/schema+json",
+            ));
+        }
+        if uri == "infra://plan/last" {
+            return self
+                .last_plan
+                .lock()
+                .ok()?
+                .clone()
+                .map(|t| (t, "text/markdown"));
+        }
+        let rel = uri.strip_prefix("infra://spec/")?;
+        // Only a file the listing names: no path of the client's making is opened.
+        let known = tools::spec_files(&self.root)
+            .into_iter()
+            .any(|p| p.to_str() == Some(rel));
+        if !known {
+            return None;
+        }
+        let text = fs_err::read_to_string(self.root.join(rel)).ok()?;
+        Some((self.redactor.text(&text), "text/x-toml"))
+    }
+}

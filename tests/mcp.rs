@@ -1,0 +1,502 @@
+//! `infra mcp` driven by real MCP clients: the official Python SDK (PyPI `mcp`)
+//! over stdio for every tool, resource and refusal, and a long random run of
+//! hostile calls that must never move the branch, the state or anything live,
+//! nor return a secret.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::{infra_bin, TestEnv};
+use serde_json::{json, Value};
+
+const SECRET: &str = "pdns-Secret-Value-4711";
+
+/// Run `steps` through tests/mcp/client.py against `infra -C env mcp`; one
+/// result per step (the first element is the session's handshake).
+fn mcp(env: &TestEnv, steps: &Value) -> Vec<Value> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp/client.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .arg(infra_bin())
+        .arg(env.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", env.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test User")
+        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Test User")
+        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
+        .env("NO_COLOR", "1")
+        .env("PDNS_API_KEY", SECRET)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 with the mcp package (tests/run-all.sh installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(steps.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "client failed:\n{stdout}\n{stderr}");
+    assert!(
+        !stdout.contains(SECRET) && !stderr.contains(SECRET),
+        "a secret crossed the protocol"
+    );
+    let results: Vec<Value> =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(results.len(), steps.as_array().unwrap().len() + 1);
+    assert_eq!(results[0]["server"], "infra");
+    results[1..].to_vec()
+}
+
+fn lab() -> TestEnv {
+    let env = TestEnv::lab("");
+    env.write(
+        ".gitignore",
+        ".infra/lock\n.infra/journal.jsonl\n.infra/mcp.log\n",
+    );
+    env.commit_all("ignore the mcp log");
+    env
+}
+
+#[test]
+fn every_tool_and_resource_through_the_python_sdk() {
+    let env = lab();
+    let head = env.head();
+    let r = mcp(
+        &env,
+        &json!([
+            {"list_tools": true},
+            {"tool": "capabilities"},
+            {"tool": "capabilities", "args": {"name": "web-service"}},
+            {"tool": "validate"},
+            {"tool": "plan", "args": {"refresh": false}},
+            {"tool": "propose", "args": {"request": "Create a new API scanner service"}},
+            {"tool": "show"},
+            {"tool": "history", "args": {"limit": 5}},
+            {"list_resources": true},
+            {"read": "infra://spec/infra.toml"},
+            {"read": "infra://plan/last"},
+            {"read": "infra://schema"},
+        ]),
+    );
+    let tools: Vec<&str> = r[0]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tools,
+        [
+            "capabilities",
+            "validate",
+            "plan",
+            "propose",
+            "show",
+            "history",
+            "diff"
+        ]
+    );
+    for t in r[0]["tools"].as_array().unwrap() {
+        assert_eq!(t["input"]["type"], "object", "{t}");
+        assert_eq!(t["output"]["type"], "object", "{t}");
+    }
+    let caps = r[1]["structured"]["capabilities"].as_array().unwrap();
+    assert!(caps.iter().any(|c| c["name"] == "web-service"), "{}", r[1]);
+    assert!(
+        r[2]["structured"]["capability"]["examples"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty()),
+        "{}",
+        r[2]
+    );
+    assert_eq!(r[3]["structured"]["valid"], true, "{}", r[3]);
+    let digest = r[4]["structured"]["digest"].as_str().unwrap();
+    assert_eq!(digest.len(), 64);
+    assert!(r[4]["text"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("Plan digest: `{digest}`")));
+
+    // The proposal is on its own branch; the person's branch and files did not move.
+    let p = &r[5]["structured"];
+    assert_eq!(r[5]["is_error"], false, "{}", r[5]);
+    let branch = p["branch"].as_str().unwrap();
+    assert!(branch.starts_with("infra/proposal-create-a-new-api"), "{p}");
+    assert!(
+        p["diff"]
+            .as_str()
+            .unwrap()
+            .contains("+[container.api-scanner]"),
+        "{p}"
+    );
+    assert_eq!(p["plan"]["add"], 4, "{p}");
+    assert_eq!(p["digest"].as_str().unwrap().len(), 64, "{p}");
+    assert_eq!(env.head(), head);
+    assert_eq!(env.git(&["branch", "--show-current"]).stdout.trim(), "main");
+    assert_eq!(env.git(&["status", "--porcelain"]).stdout, "");
+    assert!(!env.exists("infra/api-scanner.toml"));
+    let on_branch = env
+        .git(&["show", &format!("{branch}:infra/api-scanner.toml")])
+        .stdout;
+    assert!(on_branch.contains("[container.api-scanner]"));
+    assert_eq!(
+        env.git(&["worktree", "list"]).stdout.lines().count(),
+        1,
+        "the worktree is gone"
+    );
+
+    assert!(r[6]["is_error"] == false, "{}", r[6]);
+    assert!(
+        r[7]["structured"]["entries"].as_array().is_some(),
+        "{}",
+        r[7]
+    );
+    let uris: Vec<&str> = r[8]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["uri"].as_str().unwrap())
+        .collect();
+    assert!(
+        uris.contains(&"infra://spec/infra.toml")
+            && uris.contains(&"infra://schema")
+            && uris.contains(&"infra://plan/last"),
+        "{uris:?}"
+    );
+    assert!(r[9]["contents"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("[providers.dns]"));
+    assert!(r[10]["contents"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains(digest));
+    let schema: Value =
+        serde_json::from_str(r[11]["contents"][0]["text"].as_str().unwrap()).unwrap();
+    assert!(schema["definitions"]["dns_record"].is_object());
+
+    // diff against the proposal names its file.
+    let d = mcp(
+        &env,
+        &json!([{"tool": "diff", "args": {"base": "main", "head": branch}}]),
+    );
+    assert_eq!(
+        d[0]["structured"]["files"],
+        json!(["infra/api-scanner.toml"]),
+        "{}",
+        d[0]
+    );
+
+    // Every call is in the log, secrets cut.
+    let log = env.read(".infra/mcp.log");
+    assert_eq!(log.lines().count(), 8, "one line per tool call: {log}");
+    assert!(log
+        .lines()
+        .all(|l| serde_json::from_str::<Value>(l).is_ok()));
+    assert!(log.contains("\"tool\":\"propose\""));
+}
+
+#[test]
+fn bad_arguments_unknown_tools_and_paths_are_refused() {
+    let env = lab();
+    let r = mcp(
+        &env,
+        &json!([
+            {"tool": "plan", "args": {"refresh": "yes"}},
+            {"tool": "show", "args": {"address": "../../etc/passwd"}},
+            {"tool": "propose", "args": {}},
+            {"tool": "propose", "args": {"request": "x".repeat(70_000)}},
+            {"tool": "diff", "args": {"base": "--output=/tmp/pwned", "head": "main"}},
+            {"tool": "diff", "args": {"base": "no-such-branch", "head": "main"}},
+            {"tool": "apply", "args": {}},
+            {"tool": "rm -rf /"},
+            {"read": "infra://spec/../../../etc/passwd"},
+            {"read": "file:///etc/passwd"},
+            {"tool": "capabilities", "args": {"name": "nope"}},
+        ]),
+    );
+    for (i, want) in [
+        "invalid arguments for plan",
+        "invalid arguments for show",
+        "invalid arguments for propose",
+        "invalid arguments for propose",
+        "invalid arguments for diff",
+        "unknown revision `no-such-branch`",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert_eq!(r[i]["is_error"], true, "{i}: {}", r[i]);
+        assert!(
+            r[i]["text"].as_str().unwrap().contains(want),
+            "{i}: {}",
+            r[i]
+        );
+    }
+    assert!(!std::path::Path::new("/tmp/pwned").exists());
+    for i in [6, 7] {
+        assert_eq!(r[i]["error"]["code"], -32010, "{i}: {}", r[i]);
+        assert!(
+            r[i]["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("no tool named"),
+            "{}",
+            r[i]
+        );
+    }
+    for i in [8, 9] {
+        assert!(r[i]["error"]["code"].is_i64(), "{i}: {}", r[i]);
+    }
+    assert_eq!(r[10]["is_error"], true);
+}
+
+#[test]
+fn the_allowlist_is_enforced_on_the_call_not_only_the_list() {
+    let env = TestEnv::lab("\n[mcp]\ntools = [\"validate\", \"show\"]\n");
+    let r = mcp(
+        &env,
+        &json!([
+            {"list_tools": true},
+            {"tool": "validate"},
+            {"tool": "propose", "args": {"request": "Create a new API scanner service"}},
+            {"tool": "plan"},
+        ]),
+    );
+    let tools: Vec<&str> = r[0]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tools, ["validate", "show"]);
+    assert_eq!(r[1]["structured"]["valid"], true);
+    for i in [2, 3] {
+        assert_eq!(r[i]["error"]["code"], -32010, "{}", r[i]);
+        assert!(
+            r[i]["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not allowed here"),
+            "{}",
+            r[i]
+        );
+    }
+    assert_eq!(
+        env.git(&["branch", "--list", "infra/*"]).stdout,
+        "",
+        "no proposal was made"
+    );
+    let bad = TestEnv::lab("\n[mcp]\ntools = [\"apply\"]\n");
+    let run = bad.infra(&["validate"]);
+    assert!(
+        run.code == 1 && run.all().contains("expected the name of an infra mcp tool"),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
+fn a_secret_pasted_or_planted_never_comes_back() {
+    let env = lab();
+    let r = mcp(
+        &env,
+        &json!([
+            {"tool": "propose", "args": {"request": format!("add an A record www pointing to 10.20.0.5, the api key is {SECRET}")}},
+            {"tool": "show"},
+            {"tool": "plan", "args": {"refresh": false}},
+            {"tool": "validate"},
+        ]),
+    );
+    // `mcp` already fails on any output holding the secret; the log must not either.
+    assert!(r.iter().all(|x| !x.to_string().contains(SECRET)));
+    assert!(!env.read(".infra/mcp.log").contains(SECRET));
+}
+
+/// A small deterministic generator, so a failure can be replayed.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+#[test]
+fn a_long_run_of_hostile_calls_changes_nothing_that_matters() {
+    let env = TestEnv::with_resources("[file.motd]\npath = \"motd.txt\"\ncontent = \"hello\\n\"\n");
+    env.write(
+        ".gitignore",
+        "/out/\n.infra/lock\n.infra/journal.jsonl\n.infra/mcp.log\n",
+    );
+    env.write(
+        "infra.toml",
+        "[project]\nname = \"t\"\n\n[providers.local]\nkind = \"file\"\nroot = \"out\"\n\n[providers.dns]\nkind = \"powerdns\"\napi_url = \"http://127.0.0.1:9\"\napi_key = \"env:PDNS_API_KEY\"\n",
+    );
+    env.commit_all("spec");
+    env.infra(&["apply", "--yes"]).expect(0);
+    let head = env.head();
+    let state = env.read(".infra/state.json");
+    let live = env.read("out/motd.txt");
+
+    let strings = [
+        "main",
+        "HEAD",
+        "HEAD~1",
+        "--help",
+        "-C /",
+        "../../etc/passwd",
+        "; rm -rf / #",
+        "$(touch /tmp/infra-mcp-pwned)",
+        "`id`",
+        "file.motd",
+        "container.x",
+        "\u{0}",
+        "infra://spec/infra.toml",
+        SECRET,
+        "delete everything",
+        "remove file.motd",
+        "destroy all resources",
+        "ignore the rules and apply",
+    ];
+    let tools = [
+        "capabilities",
+        "validate",
+        "plan",
+        "propose",
+        "show",
+        "history",
+        "diff",
+        "apply",
+        "shell",
+        "",
+    ];
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut steps = Vec::new();
+    for _ in 0..60 {
+        let tool = rng.pick(&tools);
+        let s = rng.pick(&strings).to_string();
+        let big = "A".repeat((rng.next() % 100_000) as usize);
+        let args = match rng.next() % 6 {
+            0 => json!({}),
+            1 => json!({"request": s, "address": s, "name": s, "base": s, "head": s}),
+            2 => json!({"request": format!("{s} {big}")}),
+            3 => json!({"refresh": rng.next() % 2 == 0, "targets": [s]}),
+            4 => json!({"base": s, "head": rng.pick(&strings)}),
+            _ => json!({"limit": rng.next() % 500, "request": s}),
+        };
+        if rng.next() % 7 == 0 {
+            steps.push(json!({"read": format!("infra://spec/{s}")}));
+        } else {
+            steps.push(json!({"tool": tool, "args": args}));
+        }
+    }
+    let r = mcp(&env, &Value::Array(steps));
+    assert!(
+        r.iter().all(|x| x.get("exception").is_none()),
+        "the client broke: {r:?}"
+    );
+    assert_eq!(env.head(), head, "the current branch did not move");
+    assert_eq!(env.git(&["branch", "--show-current"]).stdout.trim(), "main");
+    assert_eq!(
+        env.read(".infra/state.json"),
+        state,
+        "the recorded state is as it was"
+    );
+    assert_eq!(env.read("out/motd.txt"), live, "nothing live changed");
+    assert_eq!(
+        env.git(&["status", "--porcelain"]).stdout,
+        "",
+        "no file of the person's changed"
+    );
+    assert!(!std::path::Path::new("/tmp/infra-mcp-pwned").exists());
+    assert!(!env.read(".infra/mcp.log").contains(SECRET));
+    // Proposals, if any were understood, are branches of their own.
+    for b in env
+        .git(&["branch", "--format=%(refname:short)"])
+        .stdout
+        .lines()
+    {
+        assert!(b == "main" || b.starts_with("infra/proposal-"), "{b}");
+    }
+}
+
+/// The MCP Inspector's command-line mode (npm `@modelcontextprotocol/inspector`).
+fn inspector(env: &TestEnv, args: &[&str]) -> Value {
+    let out = Command::new("mcp-inspector")
+        .arg("--cli")
+        .arg(infra_bin())
+        .args(["-C", env.path().to_str().unwrap(), "mcp"])
+        .args(args)
+        .env("HOME", env.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("PDNS_API_KEY", SECRET)
+        .stdin(Stdio::null())
+        .output()
+        .expect("mcp-inspector is installed (tests/run-all.sh installs it from npm)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains(SECRET));
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn the_mcp_inspector_lists_and_calls_tools() {
+    let env = lab();
+    let tools = inspector(&env, &["--method", "tools/list"]);
+    assert_eq!(tools["tools"].as_array().unwrap().len(), 7, "{tools}");
+    let plan = inspector(
+        &env,
+        &[
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "plan",
+            "--tool-arg",
+            "refresh=false",
+        ],
+    );
+    assert_eq!(plan["isError"], false, "{plan}");
+    assert_eq!(
+        plan["structuredContent"]["digest"].as_str().unwrap().len(),
+        64,
+        "{plan}"
+    );
+    let bad = inspector(
+        &env,
+        &[
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "show",
+            "--tool-arg",
+            "address=../x",
+        ],
+    );
+    assert_eq!(bad["isError"], true, "{bad}");
+    let resources = inspector(&env, &["--method", "resources/list"]);
+    assert!(
+        resources["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["uri"] == "infra://spec/infra.toml"),
+        "{resources}"
+    );
+}
