@@ -397,11 +397,11 @@ fn a_long_run_of_hostile_calls_changes_nothing_that_matters() {
             0 => json!({}),
             1 => json!({"request": s, "address": s, "name": s, "base": s, "head": s}),
             2 => json!({"request": format!("{s} {big}")}),
-            3 => json!({"refresh": rng.next() % 2 == 0, "targets": [s]}),
+            3 => json!({"refresh": rng.next().is_multiple_of(2), "targets": [s]}),
             4 => json!({"base": s, "head": rng.pick(&strings)}),
             _ => json!({"limit": rng.next() % 500, "request": s}),
         };
-        if rng.next() % 7 == 0 {
+        if rng.next().is_multiple_of(7) {
             steps.push(json!({"read": format!("infra://spec/{s}")}));
         } else {
             steps.push(json!({"tool": tool, "args": args}));
