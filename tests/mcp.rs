@@ -245,17 +245,12 @@ fn bad_arguments_unknown_tools_and_paths_are_refused() {
         );
     }
     assert!(!std::path::Path::new("/tmp/pwned").exists());
-    for i in [6, 7] {
-        assert_eq!(r[i]["error"]["code"], -32010, "{i}: {}", r[i]);
-        assert!(
-            r[i]["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("no tool named"),
-            "{}",
-            r[i]
-        );
-    }
+    assert_eq!(r[6]["error"]["code"], -32010, "{}", r[6]);
+    let said = r[6]["error"]["message"].as_str().unwrap();
+    assert!(said.contains("the apply tool is off here"), "{said}");
+    assert_eq!(r[7]["error"]["code"], -32010, "{}", r[7]);
+    let said = r[7]["error"]["message"].as_str().unwrap();
+    assert!(said.contains("no tool named"), "{said}");
     for i in [8, 9] {
         assert!(r[i]["error"]["code"].is_i64(), "{i}: {}", r[i]);
     }
@@ -298,7 +293,7 @@ fn the_allowlist_is_enforced_on_the_call_not_only_the_list() {
         "",
         "no proposal was made"
     );
-    let bad = TestEnv::lab("\n[mcp]\ntools = [\"apply\"]\n");
+    let bad = TestEnv::lab("\n[mcp]\ntools = [\"shell\"]\n");
     let run = bad.infra(&["validate"]);
     assert!(
         run.code == 1 && run.all().contains("expected the name of an infra mcp tool"),
@@ -498,5 +493,116 @@ fn the_mcp_inspector_lists_and_calls_tools() {
             .iter()
             .any(|r| r["uri"] == "infra://spec/infra.toml"),
         "{resources}"
+    );
+}
+
+#[test]
+fn apply_needs_allow_apply_and_a_person_s_approval_of_that_very_plan() {
+    let env = TestEnv::with_resources("[file.motd]\npath = \"motd.txt\"\ncontent = \"hello\\n\"\n");
+    env.write(
+        ".gitignore",
+        "/out/\n.infra/lock\n.infra/journal.jsonl\n.infra/mcp.log\n",
+    );
+    env.write(
+        "infra.toml",
+        "[project]\nname = \"t\"\n\n[providers.local]\nkind = \"file\"\nroot = \"out\"\n\n[mcp]\nallow_apply = true\n",
+    );
+    env.commit_all("spec");
+    let r = mcp(&env, &json!([{"list_tools": true}, {"tool": "plan"}]));
+    let tools: Vec<&str> = r[0]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(tools.contains(&"apply"), "{tools:?}");
+    let digest = r[1]["structured"]["digest"].as_str().unwrap().to_string();
+
+    // Not approved: nothing happens.
+    let r = mcp(
+        &env,
+        &json!([{"tool": "apply", "args": {"digest": digest}}]),
+    );
+    assert_eq!(r[0]["is_error"], true, "{}", r[0]);
+    assert!(
+        r[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("infra approve {digest}")),
+        "{}",
+        r[0]
+    );
+    assert!(!env.exists("out/motd.txt"));
+
+    // An approval needs a person at a terminal: a command without one cannot give it.
+    let run = env.infra(&["approve", &digest]).expect(1);
+    assert!(
+        run.stderr.contains("needs a person at a terminal"),
+        "{}",
+        run.stderr
+    );
+
+    // At a terminal (a pseudo-terminal from `script`), the person sees the plan and says yes.
+    let line = format!(
+        "{} -C {} approve {digest}",
+        infra_bin().display(),
+        env.path().display()
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .env("HOME", env.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("NO_COLOR", "1")
+        .env_remove("CI")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .expect("script (util-linux) runs a command on a pseudo-terminal");
+    child.stdin.take().unwrap().write_all(b"yes\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("file.motd will be created") && said.contains("Approved plan"),
+        "{said}"
+    );
+    let approvals = env.p(".git/infra/approvals");
+    assert!(std::fs::read_to_string(&approvals)
+        .unwrap()
+        .contains(&digest));
+
+    // Approved: exactly that plan is applied, once.
+    let r = mcp(
+        &env,
+        &json!([
+            {"tool": "apply", "args": {"digest": digest}},
+            {"tool": "apply", "args": {"digest": digest}},
+            {"tool": "apply", "args": {"digest": "0".repeat(64)}},
+        ]),
+    );
+    assert_eq!(r[0]["is_error"], false, "{}", r[0]);
+    assert!(env.read("out/motd.txt").contains("hello"));
+    assert!(env
+        .git(&["log", "-1", "--format=%s"])
+        .stdout
+        .starts_with("infra apply"));
+    // The plan moved on (the state now records the file): the old digest applies nothing.
+    assert_eq!(r[1]["is_error"], true, "{}", r[1]);
+    assert!(
+        r[1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("the plan changed since it was reviewed"),
+        "{}",
+        r[1]
+    );
+    assert_eq!(r[2]["is_error"], true, "{}", r[2]);
+    assert!(
+        r[2]["text"]
+            .as_str()
+            .unwrap()
+            .contains("no person approved"),
+        "{}",
+        r[2]
     );
 }

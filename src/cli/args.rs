@@ -58,8 +58,14 @@ pub enum Command {
     /// Remove a stale apply lock (the remote's, when the state is shared).
     ForceUnlock(ForceUnlockArgs),
     /// Serve infra to an AI assistant over MCP (stdio): read, plan and propose
-    /// changes on new branches; never apply.
+    /// changes on new branches; apply only what a person approved.
     Mcp,
+    /// Approve one plan (by its digest) for `infra mcp`'s apply tool; needs a
+    /// person at a terminal.
+    Approve {
+        /// The plan's digest.
+        digest: String,
+    },
     /// Pipelines for a team: plan on pull requests, apply on merge, drift checks.
     #[command(subcommand)]
     Ci(super::commands::ci::CiCommand),

@@ -107,6 +107,12 @@ impl Repo {
         Repo::open(dir)
     }
 
+    /// The repository's git directory (`.git`), where infra keeps what the work
+    /// tree must not carry.
+    pub fn git_dir(&self) -> &Path {
+        self.repo.path()
+    }
+
     /// The work tree's top directory (canonical).
     pub fn workdir(&self) -> &Path {
         &self.workdir

@@ -2,6 +2,7 @@
 
 mod adopt;
 mod apply;
+mod approve;
 mod ask;
 pub(super) mod capabilities;
 pub(super) mod ci;
@@ -56,6 +57,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         Command::Lock(c) => lock::run(&cwd, c),
         Command::Ci(c) => ci::run(&cwd, c),
         Command::Mcp => mcp::run(&cwd),
+        Command::Approve { digest } => approve::run(&cwd, &digest, ui),
         Command::Completions(a) => completions::run(a),
         Command::Schema(a) => schema::run(&cwd, a),
         Command::Capabilities(c) => capabilities::run(&cwd, c, ui),

@@ -415,6 +415,10 @@ impl Loader<'_> {
                     }
                     mcp.tools = Some(tools);
                 }
+                ("allow_apply", DeValue::Boolean(b)) => mcp.allow_apply = b,
+                ("allow_apply", _) => {
+                    self.err(vspan, "expected true or false", "allow_apply = true")
+                }
                 ("tools", _) => self.err(
                     vspan,
                     "expected a list of tool names",
@@ -423,7 +427,7 @@ impl Loader<'_> {
                 (other, _) => self.err(
                     key.span(),
                     format!("unknown mcp setting `{other}`"),
-                    "known: tools",
+                    "known: tools, allow_apply",
                 ),
             }
         }

@@ -105,8 +105,11 @@ pub struct StateSettings {
 /// `[mcp]`: what `infra mcp` offers an assistant.
 #[derive(Debug, Clone, Default)]
 pub struct McpSettings {
-    /// The tools a client may call (None: every tool).
+    /// The tools a client may call (None: every tool but `apply`).
     pub tools: Option<Vec<String>>,
+    /// Whether the `apply` tool exists; it applies only digests a person
+    /// approved with `infra approve`.
+    pub allow_apply: bool,
 }
 
 /// Every tool `infra mcp` has; `[mcp] tools` names a subset.
@@ -118,6 +121,7 @@ pub const MCP_TOOLS: &[&str] = &[
     "show",
     "history",
     "diff",
+    "apply",
 ];
 
 /// A remote lock held longer than this is reported as probably stale.

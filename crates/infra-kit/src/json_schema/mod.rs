@@ -117,7 +117,8 @@ fn reserved(name: &str) -> Value {
             "type": "object",
             "description": "what `infra mcp` offers an AI assistant",
             "properties": {
-                "tools": {"type": "array", "items": {"enum": infra_core::spec::MCP_TOOLS}, "description": "the tools a client may call (default: all); enforced on every call"},
+                "tools": {"type": "array", "items": {"enum": infra_core::spec::MCP_TOOLS}, "description": "the tools a client may call (default: all but apply); enforced on every call"},
+                "allow_apply": {"type": "boolean", "description": "offer the apply tool, which applies only a digest a person approved with `infra approve` (default false)"},
             },
             "additionalProperties": false,
         }),

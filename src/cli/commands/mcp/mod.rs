@@ -1,9 +1,11 @@
 //! `infra mcp`: infra for AI assistants over the Model Context Protocol (stdio,
-//! the official `rmcp` SDK). Proposal-only: the tools read (capabilities,
-//! validate, plan, show, history, diff) or propose a change on a new branch;
-//! none applies. `[mcp] tools` narrows what may be called, and is enforced on
-//! every call, not only in the list. No secret value crosses the protocol, and
-//! every call is logged to `.infra/mcp.log`.
+//! the official `rmcp` SDK). Proposal-only by default: the tools read
+//! (capabilities, validate, plan, show, history, diff) or propose a change on a
+//! new branch. With `[mcp] allow_apply = true` an `apply` tool exists, and it
+//! applies only a digest a person approved at a terminal (`infra approve`).
+//! `[mcp] tools` narrows what may be called, and is enforced on every call, not
+//! only in the list. No secret value crosses the protocol, and every call is
+//! logged to `.infra/mcp.log`.
 
 mod log;
 mod propose;
@@ -58,9 +60,12 @@ impl Infra {
         {
             return Err(Error::new(format!("infra.toml [mcp]: {}", d.message)));
         }
+        // `apply` exists only when infra.toml says so, and a listed tool only if
+        // the allowlist (when there is one) names it.
         let allowed = crate::spec::MCP_TOOLS
             .iter()
             .copied()
+            .filter(|t| *t != "apply" || spec.mcp.allow_apply)
             .filter(|t| {
                 spec.mcp
                     .tools
@@ -108,6 +113,11 @@ impl Infra {
                 name.chars().take(100).collect::<String>()
             ));
         };
+        if def.name == "apply" && !self.allowed.contains(&"apply") {
+            return Outcome::Refused(
+                "the apply tool is off here: a person applies the plans (`infra apply --expect-digest DIGEST`); [mcp] allow_apply = true lets this server apply what a person approved with `infra approve`".into(),
+            );
+        }
         if !self.allowed.contains(&def.name) {
             return Outcome::Refused(format!(
                 "the tool `{name}` is not allowed here ([mcp] tools in infra.toml allows: {})",

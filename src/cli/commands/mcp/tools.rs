@@ -78,6 +78,12 @@ pub fn defs() -> Vec<ToolDef> {
             output: json!({"type": "object", "properties": {"entries": {"type": "array"}}, "required": ["entries"]}),
         },
         ToolDef {
+            name: "apply",
+            description: "Apply exactly the plan with this digest, if a person approved it at a terminal (`infra approve DIGEST`) within the hour and a fresh plan still has that digest. Otherwise nothing happens.",
+            input: obj(json!({"digest": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "the digest the plan tool returned and the person approved"}}), &["digest"]),
+            output: any_object.clone(),
+        },
+        ToolDef {
             name: "diff",
             description: "The spec's difference between two revisions (branches, tags, commits), e.g. the current branch and a proposal.",
             input: obj(json!({
@@ -152,6 +158,7 @@ impl Context<'_> {
                 args["base"].as_str().unwrap_or_default(),
                 args["head"].as_str().unwrap_or_default(),
             ),
+            "apply" => self.apply(args["digest"].as_str().unwrap_or_default()),
             other => Err(CallError::Invalid(format!("no tool named `{other}`"))),
         }
     }
@@ -219,6 +226,22 @@ impl Context<'_> {
             "changes": plan["changes"],
             "markdown": markdown,
         }))
+    }
+
+    /// Only what a person approved outside the protocol; `--expect-digest`
+    /// then refuses unless a fresh plan is that very plan.
+    fn apply(&self, digest: &str) -> Result<Value, CallError> {
+        let approved = super::super::approve::approved(self.root, digest)
+            .map_err(|e| CallError::Failed(e.message))?;
+        if !approved {
+            return Err(CallError::Failed(format!(
+                "no person approved the plan {digest}: ask them to review it and run `infra approve {digest}` in a terminal"
+            )));
+        }
+        self.infra_json(
+            &["apply", "--expect-digest", digest, "--format", "json"],
+            &[0],
+        )
     }
 
     fn diff(&self, base: &str, head: &str) -> Result<Value, CallError> {
