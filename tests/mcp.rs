@@ -16,6 +16,12 @@ const SECRET: &str = "pdns-Secret-Value-4711";
 /// Run `steps` through tests/mcp/client.py against `infra -C env mcp`; one
 /// result per step (the first element is the session's handshake).
 fn mcp(env: &TestEnv, steps: &Value) -> Vec<Value> {
+    mcp_with(env, steps, false).1
+}
+
+/// As `mcp`; with `modern`, the client uses the current protocol revision's
+/// discovery. Also returns the negotiated protocol version.
+fn mcp_with(env: &TestEnv, steps: &Value, modern: bool) -> (String, Vec<Value>) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp/client.py");
     let mut child = Command::new("python3")
         .arg(script)
@@ -32,6 +38,7 @@ fn mcp(env: &TestEnv, steps: &Value) -> Vec<Value> {
         .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
         .env("NO_COLOR", "1")
         .env("PDNS_API_KEY", SECRET)
+        .env("MCP_MODERN", if modern { "1" } else { "0" })
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -55,7 +62,11 @@ fn mcp(env: &TestEnv, steps: &Value) -> Vec<Value> {
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!(results.len(), steps.as_array().unwrap().len() + 1);
     assert_eq!(results[0]["server"], "infra");
-    results[1..].to_vec()
+    let protocol = results[0]["protocol"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    (protocol, results[1..].to_vec())
 }
 
 fn lab() -> TestEnv {
@@ -604,5 +615,64 @@ fn apply_needs_allow_apply_and_a_person_s_approval_of_that_very_plan() {
             .contains("no person approved"),
         "{}",
         r[2]
+    );
+}
+
+#[test]
+fn the_current_protocol_revision_and_the_previous_handshake_both_work() {
+    let env = lab();
+    let (modern, r) = mcp_with(&env, &json!([{"tool": "validate"}]), true);
+    assert_eq!(modern, "2026-07-28");
+    assert_eq!(r[0]["structured"]["valid"], true, "{}", r[0]);
+    let (previous, r) = mcp_with(&env, &json!([{"tool": "validate"}]), false);
+    assert_eq!(previous, "2025-11-25");
+    assert_eq!(r[0]["structured"]["valid"], true, "{}", r[0]);
+}
+
+#[test]
+fn propose_takes_typed_operations_checked_as_a_model_s_answer() {
+    let env = lab();
+    let head = env.head();
+    let r = mcp(
+        &env,
+        &json!([
+            {"tool": "propose", "args": {
+                "request": "add a wiki web service on port 8080",
+                "operations": [{"op": "use_capability", "capability": "web-service", "params": {"name": "wiki", "port": 8080}}]}},
+            {"tool": "propose", "args": {
+                "request": "add a wiki",
+                "operations": [{"op": "shell", "command": "rm -rf /"}]}},
+            {"tool": "propose", "args": {
+                "request": "add a wiki",
+                "operations": [{"op": "use_capability", "capability": "web-service", "params": {"name": "../../etc", "port": 8080}}]}},
+        ]),
+    );
+    assert_eq!(r[0]["is_error"], false, "{}", r[0]);
+    let branch = r[0]["structured"]["branch"].as_str().unwrap();
+    let wiki = env
+        .git(&["show", &format!("{branch}:infra/wiki.toml")])
+        .stdout;
+    assert!(
+        wiki.contains("[container.wiki]") && wiki.contains("8080"),
+        "{wiki}"
+    );
+    let log = env.git(&["log", "-1", "--format=%B", branch]).stdout;
+    assert!(log.contains("Infra-Backend: caller"), "{log}");
+    assert_eq!(r[1]["is_error"], true, "{}", r[1]);
+    assert!(
+        r[1]["text"].as_str().unwrap().contains("Intent schema"),
+        "{}",
+        r[1]
+    );
+    assert_eq!(r[2]["is_error"], true, "{}", r[2]);
+    assert_eq!(env.head(), head);
+    assert_eq!(env.git(&["status", "--porcelain"]).stdout, "");
+    // Failed proposals leave no branch behind.
+    assert_eq!(
+        env.git(&["branch", "--list", "infra/*"])
+            .stdout
+            .lines()
+            .count(),
+        1
     );
 }

@@ -364,4 +364,9 @@ pub struct AskArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = AskFormat::Human)]
     pub format: AskFormat,
+    /// Take the Intent (operations, as JSON) from FILE instead of an
+    /// interpreter: for callers that are themselves models (`infra mcp`'s
+    /// propose). The same schema and safety checks apply.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub intent_file: Option<PathBuf>,
 }

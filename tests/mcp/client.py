@@ -25,8 +25,15 @@ async def run(infra, project, steps):
     out = []
     async with stdio_client(server) as (read, write):
         async with ClientSession(read, write) as session:
-            init = await session.initialize()
-            out.append({"protocol": session.protocol_version, "server": init.server_info.name})
+            # MCP_MODERN=1: the current revision's discovery instead of the
+            # initialize handshake older clients use.
+            if os.environ.get("MCP_MODERN") == "1":
+                await session.discover()
+                name = session.server_info.name
+            else:
+                init = await session.initialize()
+                name = init.server_info.name
+            out.append({"protocol": session.protocol_version, "server": name})
             for step in steps:
                 try:
                     if step.get("list_tools"):

@@ -36,6 +36,23 @@ pub struct AskOptions {
     pub color: bool,
     /// The providers the project may use (the CLI passes every one it knows).
     pub registry: Registry,
+    /// An Intent the caller wrote itself (an assistant over MCP): it takes the
+    /// interpreter's place and passes the same schema and safety checks.
+    pub intent: Option<serde_json::Value>,
+}
+
+/// The caller's own Intent, as an interpreter.
+struct Given<'a>(&'a serde_json::Value);
+
+#[async_trait::async_trait]
+impl Interpreter for Given<'_> {
+    fn name(&self) -> String {
+        "caller".into()
+    }
+
+    async fn interpret(&self, _req: &Request) -> Result<Intent> {
+        super::intent::parse(self.0).map_err(Error::new)
+    }
 }
 
 pub struct AskOutcome {
@@ -128,9 +145,11 @@ pub async fn ask(
     };
     let choice = super::backend::choose(&spec.ai, opts.backend.as_deref(), env)?;
     let model: Option<Box<dyn Interpreter>> = choice.into_interpreter()?;
-    let interpreter: &dyn Interpreter = match &model {
-        Some(m) => m.as_ref(),
-        None => &offline,
+    let given = opts.intent.as_ref().map(Given);
+    let interpreter: &dyn Interpreter = match (&given, &model) {
+        (Some(g), _) => g,
+        (None, Some(m)) => m.as_ref(),
+        (None, None) => &offline,
     };
     let mut intent = interpreter.interpret(&request).await?;
     // A model writes the summary (and questions) itself: they go into the commit
@@ -434,6 +453,7 @@ mod tests {
             dry_run: true,
             color: false,
             registry: Registry::new(&[]),
+            intent: None,
         };
         let big = "deploy wiki ".repeat(MAX_REQUEST_BYTES / 10);
         let run = ask(

@@ -27,6 +27,10 @@ pub fn run(cwd: &Path, args: AskArgs, ui: &Ui) -> Result<i32> {
         dry_run: args.dry_run,
         color: ui.color,
         registry: crate::providers::registry(),
+        intent: match &args.intent_file {
+            Some(path) => Some(read_intent(&cwd.join(path))?),
+            None => None,
+        },
     };
     // Standard input held the request: there is no one to answer questions on it.
     let tty = ui.stdin_tty && !from_stdin && args.format == AskFormat::Human;
@@ -111,6 +115,15 @@ fn push_branch(root: &Path) -> Result<()> {
         remote.branch
     );
     Ok(())
+}
+
+/// `--intent-file`: the caller's own Intent (JSON), at most the request's size.
+fn read_intent(path: &Path) -> Result<serde_json::Value> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
+    let text = read_request(file, &path.display().to_string())?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::new(format!("{}: not a JSON Intent: {e}", path.display())))
 }
 
 /// A request from a file or standard input: read no more than the limit (plus one

@@ -8,7 +8,11 @@ use serde_json::{json, Value};
 
 use super::tools::{git, infra_in, CallError, Context};
 
-pub fn propose(cx: &Context<'_>, request: &str) -> Result<Value, CallError> {
+pub fn propose(
+    cx: &Context<'_>,
+    request: &str,
+    operations: Option<&Value>,
+) -> Result<Value, CallError> {
     let repo = crate::git::Repo::open(cx.root).map_err(|e| CallError::Failed(e.message))?;
     let base = repo
         .head()
@@ -33,7 +37,31 @@ pub fn propose(cx: &Context<'_>, request: &str) -> Result<Value, CallError> {
             "worktree", "add", "--quiet", "-b", &branch, &tree_arg, &base,
         ],
     )?;
-    let result = in_worktree(cx, &tree.join(&prefix), &branch, request);
+    // Typed operations are the caller's own Intent; they go in a file outside the worktree.
+    let intent_file = match operations {
+        Some(ops) => {
+            let path = dir.path().join("intent.json");
+            let summary: String = request
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(100)
+                .collect();
+            let intent = json!({"summary": summary, "operations": ops, "questions": []});
+            fs_err::write(&path, intent.to_string())
+                .map_err(|e| CallError::Failed(e.to_string()))?;
+            Some(path)
+        }
+        None => None,
+    };
+    let result = in_worktree(
+        cx,
+        &tree.join(&prefix),
+        &branch,
+        request,
+        intent_file.as_deref(),
+    );
     // The worktree goes whatever happened; the branch stays only with a commit on it.
     let _ = git(&top, &["worktree", "remove", "--force", &tree_arg]);
     let _ = git(&top, &["worktree", "prune"]);
@@ -49,9 +77,10 @@ fn in_worktree(
     root: &std::path::Path,
     branch: &str,
     request: &str,
+    intent: Option<&std::path::Path>,
 ) -> Result<Value, CallError> {
     // `-` reads the request from standard input: no argument can be taken for a flag.
-    let ask = ask_stdin(root, request, cx)?;
+    let ask = ask_stdin(root, request, intent, cx)?;
     let ask: Value = serde_json::from_str(&ask)
         .map_err(|e| CallError::Failed(format!("infra ask printed no JSON: {e}")))?;
     let head = git(root, &["rev-parse", "HEAD"])?.trim().to_string();
@@ -90,13 +119,23 @@ fn in_worktree(
     }))
 }
 
-fn ask_stdin(root: &std::path::Path, request: &str, cx: &Context<'_>) -> Result<String, CallError> {
+fn ask_stdin(
+    root: &std::path::Path,
+    request: &str,
+    intent: Option<&std::path::Path>,
+    cx: &Context<'_>,
+) -> Result<String, CallError> {
     use std::io::Write;
     let exe = std::env::current_exe().map_err(|e| CallError::Failed(e.to_string()))?;
-    let mut child = std::process::Command::new(exe)
-        .arg("-C")
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("-C")
         .arg(root)
-        .args(["--color", "never", "ask", "--format", "json", "-"])
+        .args(["--color", "never", "ask", "--format", "json"]);
+    if let Some(path) = intent {
+        cmd.arg("--intent-file").arg(path);
+    }
+    let mut child = cmd
+        .arg("-")
         .env("CI", "true")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

@@ -62,7 +62,11 @@ pub fn defs() -> Vec<ToolDef> {
         ToolDef {
             name: "propose",
             description: "Turn a request in words into a spec change committed on a new branch infra/proposal-… (never the current branch; nothing live changes). Returns the branch, the diff, the plan summary and the digest for a person to review and apply.",
-            input: obj(json!({"request": {"type": "string", "minLength": 1, "maxLength": MAX_REQUEST, "description": "what to change, in words, e.g. \"add a wiki container with 2 GB of memory\""}}), &["request"]),
+            input: obj(json!({
+                "request": {"type": "string", "minLength": 1, "maxLength": MAX_REQUEST, "description": "what to change, in words, e.g. \"add a wiki container with 2 GB of memory\""},
+                "operations": {"type": "array", "minItems": 1, "maxItems": 50, "items": {"type": "object"},
+                    "description": "the change as typed operations instead of infra's interpreter: {\"op\": \"use_capability\", \"capability\": NAME, \"params\": {...}}, {\"op\": \"set\", \"address\": \"kind.name\", \"attribute\": NAME, \"value\": V}, {\"op\": \"remove\", \"target\": \"kind.name\"}; checked as an interpreter's answer is (the request must still say what they do)"}
+            }), &["request"]),
             output: json!({"type": "object", "properties": {"branch": {"type": "string"}, "commit": {"type": "string"}, "diff": {"type": "string"}, "summary": {"type": "string"}, "files": {"type": "array"}, "changes": {"type": "array"}, "plan": any_object, "digest": {"type": ["string", "null"]}}, "required": ["branch", "commit", "diff"]}),
         },
         ToolDef {
@@ -135,9 +139,11 @@ impl Context<'_> {
             "capabilities" => self.capabilities(args.get("name").and_then(Value::as_str)),
             "validate" => self.infra_json(&["validate", "--format", "json"], &[0, 1]),
             "plan" => self.plan(args),
-            "propose" => {
-                super::propose::propose(self, args["request"].as_str().unwrap_or_default())
-            }
+            "propose" => super::propose::propose(
+                self,
+                args["request"].as_str().unwrap_or_default(),
+                args.get("operations"),
+            ),
             "show" => {
                 let mut a = vec!["show", "--json"];
                 if let Some(addr) = args.get("address").and_then(Value::as_str) {
