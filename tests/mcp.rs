@@ -4,11 +4,13 @@
 //! nor return a secret.
 
 mod common;
+mod labkit;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 use common::{infra_bin, TestEnv};
+use labkit::pdns::{Pdns, KEY};
 use serde_json::{json, Value};
 
 const SECRET: &str = "pdns-Secret-Value-4711";
@@ -16,12 +18,17 @@ const SECRET: &str = "pdns-Secret-Value-4711";
 /// Run `steps` through tests/mcp/client.py against `infra -C env mcp`; one
 /// result per step (the first element is the session's handshake).
 fn mcp(env: &TestEnv, steps: &Value) -> Vec<Value> {
-    mcp_with(env, steps, false).1
+    mcp_with(env, steps, false, &[]).1
 }
 
 /// As `mcp`; with `modern`, the client uses the current protocol revision's
 /// discovery. Also returns the negotiated protocol version.
-fn mcp_with(env: &TestEnv, steps: &Value, modern: bool) -> (String, Vec<Value>) {
+fn mcp_with(
+    env: &TestEnv,
+    steps: &Value,
+    modern: bool,
+    secrets: &[(&str, &str)],
+) -> (String, Vec<Value>) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp/client.py");
     let mut child = Command::new("python3")
         .arg(script)
@@ -39,6 +46,7 @@ fn mcp_with(env: &TestEnv, steps: &Value, modern: bool) -> (String, Vec<Value>) 
         .env("NO_COLOR", "1")
         .env("PDNS_API_KEY", SECRET)
         .env("MCP_MODERN", if modern { "1" } else { "0" })
+        .envs(secrets.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -54,10 +62,12 @@ fn mcp_with(env: &TestEnv, steps: &Value, modern: bool) -> (String, Vec<Value>) 
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "client failed:\n{stdout}\n{stderr}");
-    assert!(
-        !stdout.contains(SECRET) && !stderr.contains(SECRET),
-        "a secret crossed the protocol"
-    );
+    for secret in secrets.iter().map(|(_, v)| *v).chain([SECRET]) {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "a secret crossed the protocol"
+        );
+    }
     let results: Vec<Value> =
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!(results.len(), steps.as_array().unwrap().len() + 1);
@@ -346,20 +356,33 @@ impl Rng {
 
 #[test]
 fn a_long_run_of_hostile_calls_changes_nothing_that_matters() {
-    let env = TestEnv::with_resources("[file.motd]\npath = \"motd.txt\"\ncontent = \"hello\\n\"\n");
+    const ZONE: &str = "mcp.test";
+    let pdns = Pdns::start(&[ZONE]);
+    let env = TestEnv::with_resources(&format!(
+        "[file.motd]\npath = \"motd.txt\"\ncontent = \"hello\\n\"\n\n[dns_record.www]\nzone = \"{ZONE}\"\nname = \"www\"\ntype = \"A\"\ncontent = \"10.0.0.1\"\n"
+    ));
     env.write(
         ".gitignore",
         "/out/\n.infra/lock\n.infra/journal.jsonl\n.infra/mcp.log\n",
     );
     env.write(
         "infra.toml",
-        "[project]\nname = \"t\"\n\n[providers.local]\nkind = \"file\"\nroot = \"out\"\n\n[providers.dns]\nkind = \"powerdns\"\napi_url = \"http://127.0.0.1:9\"\napi_key = \"env:PDNS_API_KEY\"\n",
+        &format!(
+            "[project]\nname = \"t\"\n\n[providers.local]\nkind = \"file\"\nroot = \"out\"\n\n{}",
+            pdns.provider_toml("dns", &pdns.api_url(), &[ZONE], "")
+        ),
     );
     env.commit_all("spec");
-    env.infra(&["apply", "--yes"]).expect(0);
+    env.infra_with_secrets(&["apply", "--yes"], &[("PDNS_TEST_KEY", KEY)])
+        .expect(0);
     let head = env.head();
     let state = env.read(".infra/state.json");
     let live = env.read("out/motd.txt");
+    let zone = pdns.rrsets(ZONE);
+    assert!(
+        zone.iter().any(|r| r["name"] == "www.mcp.test."),
+        "{zone:?}"
+    );
 
     let strings = [
         "main",
@@ -375,7 +398,7 @@ fn a_long_run_of_hostile_calls_changes_nothing_that_matters() {
         "container.x",
         "\u{0}",
         "infra://spec/infra.toml",
-        SECRET,
+        KEY,
         "delete everything",
         "remove file.motd",
         "destroy all resources",
@@ -413,7 +436,7 @@ fn a_long_run_of_hostile_calls_changes_nothing_that_matters() {
             steps.push(json!({"tool": tool, "args": args}));
         }
     }
-    let r = mcp(&env, &Value::Array(steps));
+    let (_, r) = mcp_with(&env, &Value::Array(steps), false, &[("PDNS_TEST_KEY", KEY)]);
     assert!(
         r.iter().all(|x| x.get("exception").is_none()),
         "the client broke: {r:?}"
@@ -426,13 +449,17 @@ fn a_long_run_of_hostile_calls_changes_nothing_that_matters() {
         "the recorded state is as it was"
     );
     assert_eq!(env.read("out/motd.txt"), live, "nothing live changed");
+    assert_eq!(pdns.rrsets(ZONE), zone, "no DNS record changed");
     assert_eq!(
         env.git(&["status", "--porcelain"]).stdout,
         "",
         "no file of the person's changed"
     );
     assert!(!std::path::Path::new("/tmp/infra-mcp-pwned").exists());
-    assert!(!env.read(".infra/mcp.log").contains(SECRET));
+    assert!(
+        !env.read(".infra/mcp.log").contains(KEY),
+        "the spec's secret is cut from the log"
+    );
     // Proposals, if any were understood, are branches of their own.
     for b in env
         .git(&["branch", "--format=%(refname:short)"])
@@ -621,10 +648,10 @@ fn apply_needs_allow_apply_and_a_person_s_approval_of_that_very_plan() {
 #[test]
 fn the_current_protocol_revision_and_the_previous_handshake_both_work() {
     let env = lab();
-    let (modern, r) = mcp_with(&env, &json!([{"tool": "validate"}]), true);
+    let (modern, r) = mcp_with(&env, &json!([{"tool": "validate"}]), true, &[]);
     assert_eq!(modern, "2026-07-28");
     assert_eq!(r[0]["structured"]["valid"], true, "{}", r[0]);
-    let (previous, r) = mcp_with(&env, &json!([{"tool": "validate"}]), false);
+    let (previous, r) = mcp_with(&env, &json!([{"tool": "validate"}]), false, &[]);
     assert_eq!(previous, "2025-11-25");
     assert_eq!(r[0]["structured"]["valid"], true, "{}", r[0]);
 }
@@ -645,6 +672,8 @@ fn propose_takes_typed_operations_checked_as_a_model_s_answer() {
             {"tool": "propose", "args": {
                 "request": "add a wiki",
                 "operations": [{"op": "use_capability", "capability": "web-service", "params": {"name": "../../etc", "port": 8080}}]}},
+            {"tool": "propose", "args": {
+                "operations": [{"op": "use_capability", "capability": "web-service", "params": {"name": "docs", "port": 8081}}]}},
         ]),
     );
     assert_eq!(r[0]["is_error"], false, "{}", r[0]);
@@ -665,14 +694,16 @@ fn propose_takes_typed_operations_checked_as_a_model_s_answer() {
         r[1]
     );
     assert_eq!(r[2]["is_error"], true, "{}", r[2]);
+    // Operations alone are a proposal too.
+    assert_eq!(r[3]["is_error"], false, "{}", r[3]);
+    let docs = r[3]["structured"]["branch"].as_str().unwrap();
+    let docs = env
+        .git(&["show", &format!("{docs}:infra/docs.toml")])
+        .stdout;
+    assert!(docs.contains("8081"), "{docs}");
     assert_eq!(env.head(), head);
     assert_eq!(env.git(&["status", "--porcelain"]).stdout, "");
     // Failed proposals leave no branch behind.
-    assert_eq!(
-        env.git(&["branch", "--list", "infra/*"])
-            .stdout
-            .lines()
-            .count(),
-        1
-    );
+    let branches = env.git(&["branch", "--list", "infra/*"]).stdout;
+    assert_eq!(branches.lines().count(), 2, "{branches}");
 }

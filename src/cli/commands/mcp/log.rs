@@ -54,15 +54,19 @@ impl CallLog {
     }
 }
 
-/// A request's text passes through ask's redaction (pasted keys, passwords).
+/// Every string argument passes through ask's redaction (pasted keys,
+/// passwords), as a request does.
 fn redact_requests(args: &Value) -> Value {
-    let mut out = args.clone();
-    if let Some(r) = out.get_mut("request") {
-        if let Some(text) = r.as_str() {
-            *r = json!(crate::ask::redact::redact(text).text);
-        }
+    match args {
+        Value::String(text) => json!(crate::ask::redact::redact(text).text),
+        Value::Array(a) => Value::Array(a.iter().map(redact_requests).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), redact_requests(v)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
-    out
 }
 
 fn shorten(v: &Value) -> Value {

@@ -62,11 +62,11 @@ pub fn defs() -> Vec<ToolDef> {
         ToolDef {
             name: "propose",
             description: "Turn a request in words into a spec change committed on a new branch infra/proposal-… (never the current branch; nothing live changes). Returns the branch, the diff, the plan summary and the digest for a person to review and apply.",
-            input: obj(json!({
+            input: one_of_request_or_operations(obj(json!({
                 "request": {"type": "string", "minLength": 1, "maxLength": MAX_REQUEST, "description": "what to change, in words, e.g. \"add a wiki container with 2 GB of memory\""},
                 "operations": {"type": "array", "minItems": 1, "maxItems": 50, "items": {"type": "object"},
                     "description": "the change as typed operations instead of infra's interpreter: {\"op\": \"use_capability\", \"capability\": NAME, \"params\": {...}}, {\"op\": \"set\", \"address\": \"kind.name\", \"attribute\": NAME, \"value\": V}, {\"op\": \"remove\", \"target\": \"kind.name\"}; checked as an interpreter's answer is (the request must still say what they do)"}
-            }), &["request"]),
+            }), &[])),
             output: json!({"type": "object", "properties": {"branch": {"type": "string"}, "commit": {"type": "string"}, "diff": {"type": "string"}, "summary": {"type": "string"}, "files": {"type": "array"}, "changes": {"type": "array"}, "plan": any_object, "digest": {"type": ["string", "null"]}}, "required": ["branch", "commit", "diff"]}),
         },
         ToolDef {
@@ -97,6 +97,12 @@ pub fn defs() -> Vec<ToolDef> {
             output: json!({"type": "object", "properties": {"diff": {"type": "string"}, "files": {"type": "array", "items": {"type": "string"}}}, "required": ["diff", "files"]}),
         },
     ]
+}
+
+/// `propose` needs words, typed operations, or both.
+fn one_of_request_or_operations(mut schema: Value) -> Value {
+    schema["anyOf"] = json!([{"required": ["request"]}, {"required": ["operations"]}]);
+    schema
 }
 
 /// Check `args` against the tool's input schema; the problems, in the schema's words.
@@ -139,11 +145,21 @@ impl Context<'_> {
             "capabilities" => self.capabilities(args.get("name").and_then(Value::as_str)),
             "validate" => self.infra_json(&["validate", "--format", "json"], &[0, 1]),
             "plan" => self.plan(args),
-            "propose" => super::propose::propose(
-                self,
-                args["request"].as_str().unwrap_or_default(),
-                args.get("operations"),
-            ),
+            "propose" => {
+                let ops = args.get("operations");
+                let request = match (args.get("request").and_then(Value::as_str), ops) {
+                    (Some(r), _) => r.to_string(),
+                    // Operations alone: their own words are the request the
+                    // safety checks read (a removal must be named, and is).
+                    (None, Some(ops)) => format!("apply these operations: {ops}"),
+                    (None, None) => {
+                        return Err(CallError::Invalid(
+                            "give a request in words, typed operations, or both".into(),
+                        ))
+                    }
+                };
+                super::propose::propose(self, &request, ops)
+            }
             "show" => {
                 let mut a = vec!["show", "--json"];
                 if let Some(addr) = args.get("address").and_then(Value::as_str) {
