@@ -9,7 +9,7 @@ mod labkit;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{infra_bin, TestEnv};
+use common::{infra_bin, Rng, TestEnv};
 use labkit::pdns::{Pdns, KEY};
 use serde_json::{json, Value};
 
@@ -30,20 +30,11 @@ fn mcp_with(
     secrets: &[(&str, &str)],
 ) -> (String, Vec<Value>) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp/client.py");
-    let mut child = Command::new("python3")
+    let mut cmd = env.sealed(std::path::Path::new("python3"));
+    let mut child = cmd
         .arg(script)
         .arg(infra_bin())
         .arg(env.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", env.path())
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Test User")
-        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
-        .env("GIT_COMMITTER_NAME", "Test User")
-        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
-        .env("NO_COLOR", "1")
         .env("PDNS_API_KEY", SECRET)
         .env("MCP_MODERN", if modern { "1" } else { "0" })
         .envs(secrets.iter().copied())
@@ -79,6 +70,16 @@ fn mcp_with(
     (protocol, results[1..].to_vec())
 }
 
+/// The names a `list_tools` step returned.
+fn tool_names(listed: &Value) -> Vec<&str> {
+    listed["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect()
+}
+
 fn lab() -> TestEnv {
     let env = TestEnv::lab("");
     env.write(
@@ -110,12 +111,7 @@ fn every_tool_and_resource_through_the_python_sdk() {
             {"read": "infra://schema"},
         ]),
     );
-    let tools: Vec<&str> = r[0]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let tools = tool_names(&r[0]);
     assert_eq!(
         tools,
         [
@@ -290,12 +286,7 @@ fn the_allowlist_is_enforced_on_the_call_not_only_the_list() {
             {"tool": "plan"},
         ]),
     );
-    let tools: Vec<&str> = r[0]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let tools = tool_names(&r[0]);
     assert_eq!(tools, ["validate", "show"]);
     assert_eq!(r[1]["structured"]["valid"], true);
     for i in [2, 3] {
@@ -338,20 +329,6 @@ fn a_secret_pasted_or_planted_never_comes_back() {
     // `mcp` already fails on any output holding the secret; the log must not either.
     assert!(r.iter().all(|x| !x.to_string().contains(SECRET)));
     assert!(!env.read(".infra/mcp.log").contains(SECRET));
-}
-
-/// A small deterministic generator, so a failure can be replayed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
 }
 
 #[test]
@@ -547,12 +524,7 @@ fn apply_needs_allow_apply_and_a_person_s_approval_of_that_very_plan() {
     );
     env.commit_all("spec");
     let r = mcp(&env, &json!([{"list_tools": true}, {"tool": "plan"}]));
-    let tools: Vec<&str> = r[0]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let tools = tool_names(&r[0]);
     assert!(tools.contains(&"apply"), "{tools:?}");
     let digest = r[1]["structured"]["digest"].as_str().unwrap().to_string();
 

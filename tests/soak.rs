@@ -16,7 +16,7 @@ mod labkit;
 use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
-use common::TestEnv;
+use common::{Rng, TestEnv};
 use labkit::dockerd::{Dockerd, BUSYBOX};
 use labkit::pdns::{Pdns, KEY};
 
@@ -28,21 +28,6 @@ const POINTS: &[&str] = &[
     "git:after-index",
     "git:after-branch",
 ];
-
-/// A small deterministic generator (no dependency, reproducible by seed).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 /// One system under the soak: its provider block, the spec for a round, and a
 /// count of the live objects this project owns.

@@ -93,7 +93,9 @@ impl TestEnv {
         self.dir.path().join(rel)
     }
 
-    fn sealed(&self, program: &Path) -> Command {
+    /// `program` in this environment: the project as working directory, a
+    /// temp HOME, no global git config, a fixed identity, no colour.
+    pub fn sealed(&self, program: &Path) -> Command {
         let mut c = Command::new(program);
         c.current_dir(self.path())
             .env_clear()
@@ -278,4 +280,25 @@ pub fn files_toml(n: usize) -> String {
     (0..n)
         .map(|i| format!("[file.f{i}]\npath = \"d/f{i}.txt\"\ncontent = \"file {i}\\n\"\n\n"))
         .collect()
+}
+
+/// A small deterministic generator (no dependency, reproducible by seed), for
+/// the randomised tests.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    pub fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
 }
