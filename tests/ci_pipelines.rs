@@ -17,6 +17,10 @@ use support::stub::{Reply, Seen, Stub};
 
 const MARKER: &str = "<!-- infra:plan -->";
 
+/// An install command with what YAML makes special (`: `, ` #`, quotes).
+const INSTALL: &str =
+    "curl -fsSL \"https://example.invalid/infra: latest\" -o /usr/local/bin/infra # pinned";
+
 fn digest_of(body: &str) -> String {
     let at = body
         .find("Plan digest: `")
@@ -39,7 +43,9 @@ fn project_with_secret() -> TestEnv {
 #[test]
 fn the_github_workflow_passes_actionlint_and_names_the_spec_secrets() {
     let env = project_with_secret();
-    let run = env.infra(&["ci", "init", "github"]).expect(0);
+    let run = env
+        .infra(&["ci", "init", "github", "--install", INSTALL])
+        .expect(0);
     assert!(
         run.stdout.contains("Wrote .github/workflows/infra.yml"),
         "{}",
@@ -66,14 +72,25 @@ fn the_github_workflow_passes_actionlint_and_names_the_spec_secrets() {
         String::from_utf8_lossy(&lint.stderr)
     );
     // A second init would overwrite a file people may have edited.
-    let run = env.infra(&["ci", "init", "github"]).expect(1);
+    let run = env
+        .infra(&["ci", "init", "github", "--install", INSTALL])
+        .expect(1);
     assert!(
         run.stderr.contains("already exists") && run.stderr.contains("--force"),
         "{}",
         run.stderr
     );
-    env.infra(&["ci", "init", "github", "--force", "--branch", "prod"])
-        .expect(0);
+    env.infra(&[
+        "ci",
+        "init",
+        "github",
+        "--install",
+        INSTALL,
+        "--force",
+        "--branch",
+        "prod",
+    ])
+    .expect(0);
     assert!(env
         .read(".github/workflows/infra.yml")
         .contains("branches: [prod]"));
@@ -152,7 +169,12 @@ async fn the_plan_comment_is_posted_once_then_updated() {
 
     // Next push: the marked comment is edited, another person's is left alone.
     let stub = Stub::start(vec![
-        Reply::ok(json!([{"id": 7, "body": "LGTM"}, {"id": 55, "body": body}])),
+        Reply::ok(json!([
+            {"id": 7, "body": "LGTM", "user": {"login": "alice"}},
+            // The marker in someone else's comment is not infra's comment.
+            {"id": 8, "body": format!("{MARKER}\nnot the plan"), "user": {"login": "mallory"}},
+            {"id": 55, "body": body, "user": {"login": "github-actions[bot]"}},
+        ])),
         Reply::ok(json!({"id": 55})),
     ])
     .await;
@@ -171,7 +193,10 @@ async fn the_plan_comment_is_posted_once_then_updated() {
     // The merged pull request's comment gives the digest to apply.
     let stub = Stub::start(vec![
         Reply::ok(json!([{"number": 9, "merged_at": null}, {"number": 12, "merged_at": "2026-12-07T09:00:00Z"}])),
-        Reply::ok(json!([{"id": 55, "body": body}])),
+        Reply::ok(json!([
+            {"id": 8, "body": format!("{MARKER}\nPlan digest: `{}`\n", "f".repeat(64)), "user": {"login": "mallory"}},
+            {"id": 55, "body": body, "user": {"login": "github-actions[bot]"}},
+        ])),
     ])
     .await;
     let mut cmd = github_cmd(&env, &stub, &["ci", "reviewed-digest"]);
@@ -349,6 +374,7 @@ async fn the_gitlab_pipeline_plans_a_merge_request_and_applies_only_the_reviewed
     c.write("infra/banner.toml", &file("banner", "welcome"));
     c.commit_all("add a banner");
     let api = Stub::start(vec![
+        Reply::ok(json!({"username": "infra-bot"})),
         Reply::ok(json!([])),
         Reply::status(201, json!({"id": 900})),
     ])
@@ -356,17 +382,18 @@ async fn the_gitlab_pipeline_plans_a_merge_request_and_applies_only_the_reviewed
     let run = gl.job("infra:plan", &api, &refs(&mr_vars("1")));
     assert_eq!(run.code, 0, "{}", run.all());
     let seen = api.requests();
-    assert_eq!(seen.len(), 2, "{}", run.all());
+    assert_eq!(seen.len(), 3, "{}", run.all());
+    assert_eq!(seen[0].path, "/api/v4/user");
     assert_eq!(
-        seen[0].path,
+        seen[1].path,
         "/api/v4/projects/42/merge_requests/1/notes?per_page=100&page=1"
     );
-    assert_eq!(seen[0].header("private-token"), Some("glpat-testtoken"));
+    assert_eq!(seen[1].header("private-token"), Some("glpat-testtoken"));
     assert_eq!(
-        (seen[1].method.as_str(), seen[1].path.as_str()),
+        (seen[2].method.as_str(), seen[2].path.as_str()),
         ("POST", "/api/v4/projects/42/merge_requests/1/notes")
     );
-    let reviewed = seen[1].json()["body"].as_str().unwrap().to_string();
+    let reviewed = seen[2].json()["body"].as_str().unwrap().to_string();
     assert!(
         reviewed.contains("file.banner") && reviewed.contains("file.motd"),
         "{reviewed}"
@@ -393,7 +420,8 @@ async fn the_gitlab_pipeline_plans_a_merge_request_and_applies_only_the_reviewed
     let head = c.head();
     let api = Stub::start(vec![
         Reply::ok(json!([{"iid": 1, "state": "merged"}])),
-        Reply::ok(json!([{"id": 900, "body": reviewed}])),
+        Reply::ok(json!({"username": "infra-bot"})),
+        Reply::ok(json!([{"id": 900, "body": reviewed, "author": {"username": "infra-bot"}}])),
     ])
     .await;
     let run = gl.job("infra:apply", &api, &[("CI_PIPELINE_SOURCE", "push")]);
@@ -421,13 +449,14 @@ async fn the_gitlab_pipeline_plans_a_merge_request_and_applies_only_the_reviewed
     c.write("infra/main.toml", &file("motd", "v2"));
     c.commit_all("motd v2");
     let api = Stub::start(vec![
+        Reply::ok(json!({"username": "infra-bot"})),
         Reply::ok(json!([])),
         Reply::status(201, json!({"id": 901})),
     ])
     .await;
     let run = gl.job("infra:plan", &api, &refs(&mr_vars("2")));
     assert_eq!(run.code, 0, "{}", run.all());
-    let reviewed2 = api.requests()[1].json()["body"]
+    let reviewed2 = api.requests()[2].json()["body"]
         .as_str()
         .unwrap()
         .to_string();
@@ -445,7 +474,8 @@ async fn the_gitlab_pipeline_plans_a_merge_request_and_applies_only_the_reviewed
     c.git(&["push", "-q", "origin", "main"]);
     let api = Stub::start(vec![
         Reply::ok(json!([{"iid": 2, "state": "merged"}])),
-        Reply::ok(json!([{"id": 901, "body": reviewed2}])),
+        Reply::ok(json!({"username": "infra-bot"})),
+        Reply::ok(json!([{"id": 901, "body": reviewed2, "author": {"username": "infra-bot"}}])),
     ])
     .await;
     let run = gl.job("infra:apply", &api, &[("CI_PIPELINE_SOURCE", "push")]);

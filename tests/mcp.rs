@@ -305,6 +305,14 @@ fn the_allowlist_is_enforced_on_the_call_not_only_the_list() {
         "",
         "no proposal was made"
     );
+    // A [mcp] table that does not read never opens every tool: the server does not start.
+    let wrong_type = TestEnv::lab("\n[mcp]\ntools = \"plan\"\n");
+    let run = wrong_type.infra(&["mcp"]);
+    assert!(
+        run.code == 1 && run.stderr.contains("[mcp] table has errors"),
+        "{}",
+        run.all()
+    );
     let bad = TestEnv::lab("\n[mcp]\ntools = [\"shell\"]\n");
     let run = bad.infra(&["validate"]);
     assert!(

@@ -422,6 +422,15 @@ fn a_state_the_remote_refuses_keeps_the_lock_until_it_is_pushed() {
         run.stderr
     );
     assert!(
+        run.stderr
+            .contains("It is saved on origin as refs/infra/pending/"),
+        "a CI job's clone is gone after the job: {}",
+        run.stderr
+    );
+    assert!(team
+        .remote_git(&["for-each-ref", "--format=%(refname)", "refs/infra/pending/"])
+        .starts_with("refs/infra/pending/"),);
+    assert!(
         run.stderr.contains("the lock on origin stays held"),
         "{}",
         run.stderr
@@ -457,4 +466,40 @@ fn a_state_the_remote_refuses_keeps_the_lock_until_it_is_pushed() {
     a.infra(&["force-unlock", &id]).expect(0);
     b.git(&["pull", "-q", "--ff-only"]);
     b.infra(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn applies_run_only_on_the_shared_branch() {
+    let team = Team::new(2, "");
+    let b = &team.clones[1];
+    b.git(&["switch", "-q", "-c", "feature"]);
+    b.write("infra/main.toml", &motd("from a feature branch"));
+    b.commit_all("feature work");
+    let run = b.infra(&["apply", "--yes"]).expect(1);
+    assert!(
+        run.stderr.contains(
+            "the shared state is recorded on origin/main, and this clone is on `feature`"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(team.live("motd.txt"), None, "nothing was applied");
+    assert_eq!(team.lock_ref(), "", "no lock was taken");
+    // [state] branch names another shared branch.
+    let c = TestEnv::new();
+    c.git(&["clone", "-q", &team.url(), "."]);
+    c.write(
+        "infra.toml",
+        &c.read("infra.toml").replace(
+            "remote = \"origin\"",
+            "remote = \"origin\"\nbranch = \"prod\"",
+        ),
+    );
+    c.commit_all("state on prod");
+    let run = c.infra(&["apply", "--yes"]).expect(1);
+    assert!(
+        run.stderr.contains("recorded on origin/prod"),
+        "{}",
+        run.stderr
+    );
 }

@@ -47,11 +47,16 @@ impl Repo {
                 "add it (`git remote add origin URL`) or set `remote` under [state] in infra.toml",
             )
         })?;
-        let branch = self.current_branch()?;
+        // Lock status and force-unlock work on a detached checkout too; what
+        // pushes a branch has checked for one before.
+        let branch = self.current_branch().unwrap_or_default();
+        // One lock per project; a project below the top is named by a digest
+        // of its path, which any directory name makes a valid ref.
         let lock_ref = if self.prefix.is_empty() {
             "refs/infra/lock".to_string()
         } else {
-            format!("refs/infra/locks/{}", self.prefix)
+            let digest = infra_core::util::sha256_hex(self.prefix.as_bytes());
+            format!("refs/infra/locks/{}", &digest[..16])
         };
         Ok(Remote {
             repo: self,
@@ -59,6 +64,21 @@ impl Repo {
             branch,
             lock_ref,
         })
+    }
+}
+
+impl Repo {
+    /// The remote's default branch as this clone last saw it
+    /// (`refs/remotes/NAME/HEAD`, which a clone records).
+    pub fn remote_default_branch(&self, name: &str) -> Option<String> {
+        let head = self
+            .repo
+            .find_reference(&format!("refs/remotes/{name}/HEAD"))
+            .ok()?;
+        let target = head.symbolic_target().ok()??;
+        target
+            .strip_prefix(&format!("refs/remotes/{name}/"))
+            .map(str::to_string)
     }
 }
 
@@ -164,6 +184,21 @@ impl Remote<'_> {
         }
     }
 
+    /// Save `sha` on the remote as `refs/infra/pending/ID`, beside the lock: a
+    /// state commit the branch refused must outlive the clone that made it.
+    pub fn save_pending(&self, sha: &str, id: &str) -> Result<String> {
+        let refname = format!("refs/infra/pending/{id}");
+        let out = self.git(&["push", "--quiet", &self.name, &format!("{sha}:{refname}")])?;
+        if out.status.success() {
+            Ok(refname)
+        } else {
+            Err(failed(
+                &format!("saving the state commit on {}", self.name),
+                &out,
+            ))
+        }
+    }
+
     /// Push a branch for review (`infra ask --branch NAME --push`), setting its upstream.
     pub fn publish_branch(&self) -> Result<()> {
         let spec = format!("refs/heads/{0}:refs/heads/{0}", self.branch);
@@ -229,6 +264,9 @@ pub(super) fn run_git(dir: &Path, args: &[&str]) -> Result<Output> {
         .current_dir(dir)
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
+        // Messages are matched (a missing remote ref): in git's own words.
+        .env("LC_ALL", "C")
+        .env("LANGUAGE", "C")
         .stdin(Stdio::null())
         .output()
         .map_err(|e| {

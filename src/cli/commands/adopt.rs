@@ -33,7 +33,7 @@ pub fn run(cwd: &Path, args: AdoptArgs, ui: &Ui) -> Result<i32> {
     let project = Project::open(&root, registry(), ui.color)?;
     // On a review branch the state travels with the pull request, not to the
     // shared branch; a dry run records nothing.
-    let shared = if args.branch.is_none() && !args.dry_run {
+    let mut shared = if args.branch.is_none() && !args.dry_run {
         share(repo.as_ref(), &project.spec.state, false, "infra adopt")?
     } else {
         None
@@ -98,6 +98,9 @@ pub fn run(cwd: &Path, args: AdoptArgs, ui: &Ui) -> Result<i32> {
             fs_err::create_dir_all(parent)?;
         }
         infra_core::util::write_atomic(&full, text.as_bytes())?;
+    }
+    if let Some(s) = &mut shared {
+        s.arm()?;
     }
     state::save(&root, &proposal.state)?;
     if let Some(repo) = &repo {

@@ -86,7 +86,7 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
     } else {
         Project::open(&root, registry(), ui.color)?
     };
-    let shared = share(
+    let mut shared = share(
         repo.as_ref(),
         &project.spec.state,
         mode.exec.push,
@@ -126,6 +126,9 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
 
     let staged = Apply::prepare(&project, &planned, opts.refresh);
     if !plan.has_work() {
+        if let Some(s) = &mut shared {
+            s.arm()?;
+        }
         let changed = staged.record_refresh(&mut project)?;
         let code = finish_without_changes(changed, repo.as_ref(), head.as_deref(), !json)?;
         publish(shared, repo.as_ref())?;
@@ -159,6 +162,9 @@ fn execute(cwd: &Path, mode: Mode, ui: &Ui) -> Result<i32> {
         &planned.desired[..]
     };
     let reporter = Arc::new(Progress::new(ui.stderr_tty));
+    if let Some(s) = &mut shared {
+        s.arm()?;
+    }
     let done = rt.block_on(staged.run(
         &mut project,
         plan,

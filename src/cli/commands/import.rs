@@ -27,7 +27,7 @@ pub fn run(cwd: &Path, args: ImportArgs, ui: &Ui) -> Result<i32> {
     }
     let _lock = Lock::acquire(&root, "infra import")?;
     let project = Project::open(&root, registry(), ui.color)?;
-    let shared = share(repo.as_ref(), &project.spec.state, false, "infra import")?;
+    let mut shared = share(repo.as_ref(), &project.spec.state, false, "infra import")?;
     let addr = Address::parse(&args.address)
         .ok_or_else(|| Error::new(format!("`{}` is not a resource address", args.address)))?;
     let resource = project.spec.resource(&addr).ok_or_else(|| {
@@ -43,6 +43,10 @@ pub fn run(cwd: &Path, args: ImportArgs, ui: &Ui) -> Result<i32> {
     let pname = project.provider_name(resource);
     let providers = project.providers()?;
     let provider = providers[&pname].clone();
+    // The provider writes its marker into the object: a live change.
+    if let Some(s) = &mut shared {
+        s.arm()?;
+    }
     let observed = super::runtime()?
         .block_on(provider.adopt(&addr.kind, &args.id, &args.address))
         .map_err(|e| Error::new(format!("import of {} failed: {e}", args.address)))?;

@@ -116,8 +116,11 @@ pub struct Shared<'r> {
     id: String,
     /// The branch's tip on the remote when the lock was taken.
     upstream: Option<String>,
-    /// Whether the lock is let go on drop (not after a failed push).
-    release: bool,
+    /// Live changes may have begun: from here on only a published state lets
+    /// the lock go, so nobody applies against the state this run replaces.
+    armed: bool,
+    /// The lock was let go (or handed back on purpose): nothing left for drop.
+    done: bool,
 }
 
 impl<'r> Shared<'r> {
@@ -129,6 +132,16 @@ impl<'r> Shared<'r> {
         settings: &StateSettings,
     ) -> Result<Shared<'r>> {
         let remote = repo.remote(name)?;
+        let shared_branch = shared_branch(repo, &remote, settings);
+        if remote.branch != shared_branch {
+            return Err(Error::new(format!(
+                "the shared state is recorded on {name}/{shared_branch}, and this clone is on `{}`",
+                remote.branch
+            ))
+            .hint(format!(
+                "apply from {shared_branch} (`git switch {shared_branch}`), or set `branch` under [state]"
+            )));
+        }
         let holder = Holder {
             id: crate::util::sha256_hex(
                 format!("{}-{:?}", std::process::id(), std::time::SystemTime::now()).as_bytes(),
@@ -169,7 +182,8 @@ impl<'r> Shared<'r> {
             lock,
             id: holder.id.clone(),
             upstream: None,
-            release: true,
+            armed: false,
+            done: false,
         };
         shared.upstream = shared.remote.fetch()?;
         if let Some(up) = &shared.upstream {
@@ -177,7 +191,7 @@ impl<'r> Shared<'r> {
                 return Err(Error::new(format!(
                     "the state on {name}/{} is newer than this clone's (commit {})",
                     shared.remote.branch,
-                    &id[..id.len().min(12)]
+                    short(&id)
                 ))
                 .hint("run `git pull --rebase`, then `infra plan` again"));
             }
@@ -185,9 +199,45 @@ impl<'r> Shared<'r> {
         Ok(shared)
     }
 
+    /// Live changes are about to begin: check the lock is still ours (a person
+    /// may have forced it open while a confirmation waited), then hold it until
+    /// the state is published, whatever happens.
+    pub fn arm(&mut self) -> Result<()> {
+        self.still_ours()?;
+        self.armed = true;
+        Ok(())
+    }
+
+    fn still_ours(&self) -> Result<()> {
+        match self.remote.read_lock()? {
+            Some(l) if l.sha == self.lock => Ok(()),
+            Some(l) => Err(Error::new(format!(
+                "the lock on {} is no longer this run's: {}",
+                self.remote.name,
+                Holder::parse(&l).describe()
+            ))
+            .hint("someone forced it open; nothing was changed by this run")),
+            None => Err(Error::new(format!(
+                "the lock on {} was removed while this run held it",
+                self.remote.name
+            ))
+            .hint("someone forced it open; nothing was changed by this run")),
+        }
+    }
+
     /// Push HEAD (the spec applied and the state recorded) to the shared branch,
     /// over commits that arrived meanwhile, then let go of the lock.
     pub fn publish(mut self, repo: &Repo) -> Result<()> {
+        match self.push_state(repo) {
+            Ok(()) => {
+                self.release();
+                Ok(())
+            }
+            Err(e) => Err(self.keep(repo, e)),
+        }
+    }
+
+    fn push_state(&self, repo: &Repo) -> Result<()> {
         let Some(head) = repo.head()? else {
             return Ok(());
         };
@@ -199,19 +249,18 @@ impl<'r> Shared<'r> {
             let tip = match &upstream {
                 Some(up) => match repo.standing(up, &[STATE_FILE])? {
                     Standing::UpToDate => head.clone(),
-                    Standing::Unrelated => repo.rebase_onto(up, &[STATE_FILE]).map_err(|e| self.keep(e))?,
-                    Standing::Guarded(id) => {
-                        return Err(self.keep(Error::new(format!(
-                            "someone pushed a state to {}/{} (commit {}) while this apply held the lock",
-                            self.remote.name,
-                            self.remote.branch,
-                            &id[..12]
-                        ))))
-                    }
+                    Standing::Unrelated => repo.rebase_onto(up, &[STATE_FILE])?,
+                    Standing::Guarded(id) => return Err(Error::new(format!(
+                        "someone pushed a state to {}/{} (commit {}) while this run held the lock",
+                        self.remote.name,
+                        self.remote.branch,
+                        short(&id)
+                    ))),
                 },
                 None => head.clone(),
             };
-            match self.remote.push_branch(&tip).map_err(|e| self.keep(e))? {
+            self.still_ours()?;
+            match self.remote.push_branch(&tip)? {
                 Pushed::Rejected(_) => continue,
                 Pushed::Done => {
                     if tip != head {
@@ -223,32 +272,18 @@ impl<'r> Shared<'r> {
                 }
             }
         }
-        Err(self.keep(Error::new(format!(
+        Err(Error::new(format!(
             "{}/{} kept moving: the state commit was not pushed after {PUSH_ATTEMPTS} tries",
             self.remote.name, self.remote.branch
-        ))))
+        )))
     }
 
-    /// The state is committed here but not on the remote: the lock stays, so no
-    /// one applies against the state this one replaced.
-    fn keep(&mut self, e: Error) -> Error {
-        self.release = false;
-        e.hint(format!(
-            "the state is committed in this clone only, and the lock on {} stays held; push it (`git pull --rebase && git push`), then run `infra force-unlock {}`",
-            self.remote.name, self.id
-        ))
-    }
-}
-
-impl Drop for Shared<'_> {
-    fn drop(&mut self) {
-        if !self.release {
-            return;
-        }
+    fn release(&mut self) {
+        self.done = true;
         match self.remote.release_lock(&self.lock) {
             Ok(Pushed::Done) => {}
             Ok(Pushed::Rejected(_)) => eprintln!(
-                "warning: the lock on {} was no longer this apply's (someone forced it open)",
+                "warning: the lock on {} was no longer this run's (someone forced it open)",
                 self.remote.name
             ),
             Err(e) => eprintln!(
@@ -257,6 +292,64 @@ impl Drop for Shared<'_> {
             ),
         }
     }
+
+    /// The state is committed here but not on the remote's branch: the lock
+    /// stays, so no one applies against the state this one replaced, and the
+    /// commit is saved on the remote beside the lock when the remote takes it
+    /// (a CI job's clone is gone once the job ends).
+    fn keep(&mut self, repo: &Repo, e: Error) -> Error {
+        if !self.armed {
+            return e;
+        }
+        self.done = true;
+        let saved = repo
+            .head()
+            .ok()
+            .flatten()
+            .and_then(|head| self.remote.save_pending(&head, &self.id).ok());
+        let saved = match saved {
+            Some(r) => format!(" It is saved on {} as {r}.", self.remote.name),
+            None => String::new(),
+        };
+        e.hint(format!(
+            "the state is committed in this clone, not on {name}/{branch}, and the lock on {name} stays held.{saved} Push it to {branch} (`git pull --rebase && git push`), then run `infra force-unlock {id}`",
+            name = self.remote.name,
+            branch = self.remote.branch,
+            id = self.id
+        ))
+    }
+}
+
+impl Drop for Shared<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        if self.armed {
+            // An error after live changes began, before the state was committed
+            // or pushed: the lock must outlive this run.
+            eprintln!(
+                "warning: the lock on {} stays held: this run changed live objects and did not publish its state; when the state is pushed, run `infra force-unlock {}`",
+                self.remote.name, self.id
+            );
+            return;
+        }
+        self.release();
+    }
+}
+
+/// The branch the team's state lives on: `[state] branch`, else the remote's
+/// default branch as this clone last saw it, else the current one.
+fn shared_branch(repo: &Repo, remote: &Remote<'_>, settings: &StateSettings) -> String {
+    settings
+        .branch
+        .clone()
+        .or_else(|| repo.remote_default_branch(&remote.name))
+        .unwrap_or_else(|| remote.branch.clone())
+}
+
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
 }
 
 /// What a loser is told: who holds the lock, and whether it looks abandoned.

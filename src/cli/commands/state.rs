@@ -33,7 +33,7 @@ pub fn run(cwd: &Path, cmd: StateCommand, ui: &Ui) -> Result<i32> {
             }
             let _lock = Lock::acquire(&root, "infra state rm")?;
             let (spec, _) = crate::spec::load::load(&root)?;
-            let shared = share(repo.as_ref(), &spec.state, false, "infra state rm")?;
+            let mut shared = share(repo.as_ref(), &spec.state, false, "infra state rm")?;
             let loaded = state::load(&root)?;
             let mut next = loaded.state.clone();
             for a in &addresses {
@@ -43,6 +43,9 @@ pub fn run(cwd: &Path, cmd: StateCommand, ui: &Ui) -> Result<i32> {
                 }
             }
             next.serial = loaded.effective_serial() + 1;
+            if let Some(s) = &mut shared {
+                s.arm()?;
+            }
             state::save(&root, &next)?;
             for a in &addresses {
                 println!("Removed {a} from the state (the live object was not touched).");

@@ -395,6 +395,7 @@ impl Loader<'_> {
 
     fn mcp(&mut self, table: DeTable<'_>) {
         let mut mcp = McpSettings::default();
+        let errors_before = self.diags.items.len();
         for (key, value) in table {
             let vspan = value.span();
             match (key.get_ref().as_ref(), value.into_inner()) {
@@ -431,6 +432,14 @@ impl Loader<'_> {
                 ),
             }
         }
+        // A table that does not read allows nothing (never every tool).
+        if self.diags.items.len() > errors_before {
+            mcp = McpSettings {
+                tools: Some(Vec::new()),
+                allow_apply: false,
+                invalid: true,
+            };
+        }
         self.spec.mcp = mcp;
     }
 
@@ -441,6 +450,14 @@ impl Loader<'_> {
             match (key.get_ref().as_ref(), value.into_inner()) {
                 ("remote", DeValue::String(s)) if !s.trim().is_empty() => {
                     state.remote = Some(s.to_string())
+                }
+                ("branch", DeValue::String(s))
+                    if !s.trim().is_empty() && !s.starts_with('-') && !s.contains("..") =>
+                {
+                    state.branch = Some(s.to_string())
+                }
+                ("branch", _) => {
+                    self.err(vspan, "expected a branch name", "e.g. branch = \"main\"")
                 }
                 ("lock_stale_after", DeValue::String(s)) => match parse_duration(&s) {
                     Some(secs) => state.lock_stale_after = Some(secs),
@@ -463,7 +480,7 @@ impl Loader<'_> {
                 (other, _) => self.err(
                     key.span(),
                     format!("unknown state setting `{other}`"),
-                    "known: remote, lock_stale_after",
+                    "known: remote, branch, lock_stale_after",
                 ),
             }
         }

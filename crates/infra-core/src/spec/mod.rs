@@ -100,6 +100,8 @@ pub struct StateSettings {
     pub remote: Option<String>,
     /// Seconds after which a held remote lock is reported as probably stale.
     pub lock_stale_after: Option<u64>,
+    /// The branch the shared state is recorded on (default: the remote's default branch).
+    pub branch: Option<String>,
 }
 
 /// `[mcp]`: what `infra mcp` offers an assistant.
@@ -110,6 +112,8 @@ pub struct McpSettings {
     /// Whether the `apply` tool exists; it applies only digests a person
     /// approved with `infra approve`.
     pub allow_apply: bool,
+    /// The table had an error: `infra mcp` refuses to start rather than guess.
+    pub invalid: bool,
 }
 
 /// Every tool `infra mcp` has; `[mcp] tools` names a subset.
@@ -176,6 +180,33 @@ impl Spec {
                 Value::String(s) if validate::is_secret_ref(s) => {
                     if let Some(name) = s.strip_prefix("env:") {
                         out.insert(name.to_string());
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|i| collect(i, out)),
+                Value::Object(map) => map.values().for_each(|i| collect(i, out)),
+                _ => {}
+            }
+        }
+        let mut out = std::collections::BTreeSet::new();
+        let providers = self.providers.values().flat_map(|p| p.settings.values());
+        let resources = self.resources.iter().flat_map(|r| {
+            r.attrs
+                .values()
+                .chain(r.settings.values().flat_map(|a| a.values()))
+        });
+        for v in providers.chain(resources).chain(self.ai.values()) {
+            collect(v, &mut out);
+        }
+        out
+    }
+
+    /// Every file the spec names as a secret (`file:PATH`).
+    pub fn file_refs(&self) -> std::collections::BTreeSet<String> {
+        fn collect(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+            match v {
+                Value::String(s) => {
+                    if let Some(path) = s.strip_prefix("file:").filter(|p| !p.is_empty()) {
+                        out.insert(path.to_string());
                     }
                 }
                 Value::Array(items) => items.iter().for_each(|i| collect(i, out)),

@@ -109,6 +109,7 @@ fn reserved(name: &str) -> Value {
             "description": "where the recorded state is shared (a team's git remote)",
             "properties": {
                 "remote": {"type": "string", "minLength": 1, "description": "git remote that applies fetch from, lock on (refs/infra/lock) and push the state commit to"},
+                "branch": {"type": "string", "minLength": 1, "description": "the branch the shared state is recorded on; applies run only there (default: the remote's default branch)"},
                 "lock_stale_after": {"type": "string", "pattern": "^[0-9]+[smhd]$", "description": "a remote lock held longer than this is reported as probably stale (default \"1h\")"},
             },
             "additionalProperties": false,

@@ -20,12 +20,10 @@ pub enum CiCommand {
     Init {
         #[arg(value_enum)]
         platform: Platform,
-        /// The command a job runs to install infra.
-        #[arg(
-            long,
-            value_name = "COMMAND",
-            default_value = "cargo install --locked infra"
-        )]
+        /// The command a job runs to install infra (one line), e.g. a `curl` of
+        /// your release binary or `cargo install --locked --git URL infra`.
+        /// There is no default: the job runs it with your secrets in reach.
+        #[arg(long, value_name = "COMMAND", required = true)]
         install: String,
         /// The branch merges land on, where apply runs (default: the current branch).
         #[arg(long)]

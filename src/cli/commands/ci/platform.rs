@@ -18,6 +18,8 @@ const MAX_PAGES: u32 = 20;
 pub struct Comment {
     pub id: u64,
     pub body: String,
+    /// Who wrote it: the GitHub login or GitLab username.
+    pub author: String,
 }
 
 enum Kind {
@@ -123,9 +125,14 @@ impl Platform {
             let items = items.as_array().cloned().unwrap_or_default();
             let full = items.len() == 100;
             out.extend(items.iter().filter_map(|c| {
+                let author = match self.kind {
+                    Kind::GitHub => &c["user"]["login"],
+                    Kind::GitLab => &c["author"]["username"],
+                };
                 Some(Comment {
                     id: c["id"].as_u64()?,
                     body: c["body"].as_str().unwrap_or_default().to_string(),
+                    author: author.as_str().unwrap_or_default().to_string(),
                 })
             }));
             if !full {
@@ -133,6 +140,26 @@ impl Platform {
             }
         }
         Ok(out)
+    }
+
+    /// Who this job posts as: only that author's plan comments count (anyone
+    /// may write the marker into a comment of their own). GitHub Actions posts
+    /// as github-actions[bot] (`INFRA_CI_COMMENT_AUTHOR` names another, for a
+    /// token of a bot user); on GitLab it is the token's own user.
+    pub async fn me(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+        if let Some(name) = env("INFRA_CI_COMMENT_AUTHOR").filter(|v| !v.trim().is_empty()) {
+            return Ok(name);
+        }
+        match self.kind {
+            Kind::GitHub => Ok("github-actions[bot]".into()),
+            Kind::GitLab => {
+                let user = self.send(Method::GET, "/user", None).await?;
+                user["username"]
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| Error::new("GET /user named no username"))
+            }
+        }
     }
 
     pub async fn create_comment(&self, number: u64, body: &str) -> Result<()> {

@@ -38,11 +38,12 @@ pub fn comment(cwd: &Path, file: &Path) -> Result<i32> {
     let number = platform.current_request(&env)?;
     let rt = super::super::runtime()?;
     let updated = rt.block_on(async {
+        let me = platform.me(&env).await?;
         let mine = platform
             .comments(number)
             .await?
             .into_iter()
-            .find(|c| c.body.starts_with(MARKER));
+            .find(|c| c.author == me && c.body.starts_with(MARKER));
         match mine {
             Some(c) => platform
                 .update_comment(number, c.id, &body)
@@ -75,11 +76,16 @@ pub fn reviewed_digest(cwd: &Path, commit: Option<String>) -> Result<i32> {
     let platform = Platform::from_env(&env)?;
     let rt = super::super::runtime()?;
     let found = rt.block_on(async {
-        for number in platform.merged_requests(&sha).await? {
+        let merged = platform.merged_requests(&sha).await?;
+        if merged.is_empty() {
+            return Ok(None);
+        }
+        let me = platform.me(&env).await?;
+        for number in merged {
             let comments = platform.comments(number).await?;
             if let Some(d) = comments
                 .iter()
-                .filter(|c| c.body.starts_with(MARKER))
+                .filter(|c| c.author == me && c.body.starts_with(MARKER))
                 .find_map(|c| digest_in(&c.body))
             {
                 return Ok(Some((number, d)));

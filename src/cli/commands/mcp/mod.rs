@@ -32,7 +32,6 @@ pub fn run(cwd: &Path) -> Result<i32> {
 pub struct Infra {
     root: PathBuf,
     allowed: Vec<&'static str>,
-    redactor: redact::Redactor,
     log: log::CallLog,
     /// The Markdown of the last plan a client asked for: the `infra://plan/last` resource.
     last_plan: std::sync::Mutex<Option<String>>,
@@ -53,12 +52,14 @@ impl Infra {
         let (spec, diags) = crate::spec::load::load(root)?;
         // The settings must read; a spec with other problems is still served
         // (validate is one of the tools).
-        if let Some(d) = diags
-            .items
-            .iter()
-            .find(|d| d.message.contains("mcp setting") || d.message.contains("infra mcp tool"))
-        {
-            return Err(Error::new(format!("infra.toml [mcp]: {}", d.message)));
+        // A [mcp] table that does not read never widens what is allowed.
+        if spec.mcp.invalid {
+            let said: Vec<&str> = diags.items.iter().map(|d| d.message.as_str()).collect();
+            return Err(Error::new(
+                "infra.toml's [mcp] table has errors; infra mcp does not start",
+            )
+            .detail(said.join("\n"))
+            .hint("`infra validate` shows where"));
         }
         // `apply` exists only when infra.toml says so, and a listed tool only if
         // the allowlist (when there is one) names it.
@@ -76,7 +77,6 @@ impl Infra {
         Ok(Infra {
             root: root.to_path_buf(),
             allowed,
-            redactor: redact::Redactor::from_env(spec.env_refs()),
             log: log::CallLog::new(root),
             last_plan: std::sync::Mutex::new(None),
         })
@@ -95,18 +95,25 @@ impl Infra {
     pub fn call(&self, name: &str, args: Option<Map<String, Value>>) -> Outcome {
         let args = args.unwrap_or_default();
         let args_value = Value::Object(args.clone());
-        let outcome = self.dispatch(name, &args, &args_value);
+        let redactor = redact::Redactor::for_spec(&self.root);
+        let outcome = self.dispatch(name, &args, &args_value, &redactor);
         let said = match &outcome {
             Outcome::Done(_) => "ok".to_string(),
             Outcome::ToolError(e) => format!("error: {}", e.lines().next().unwrap_or_default()),
             Outcome::Refused(e) => format!("refused: {e}"),
         };
-        let tool = if name.len() > 100 { &name[..100] } else { name };
-        self.log.record(tool, &args_value, &said, &self.redactor);
+        let tool: String = name.chars().take(100).collect();
+        self.log.record(&tool, &args_value, &said, &redactor);
         outcome
     }
 
-    fn dispatch(&self, name: &str, args: &Map<String, Value>, args_value: &Value) -> Outcome {
+    fn dispatch(
+        &self,
+        name: &str,
+        args: &Map<String, Value>,
+        args_value: &Value,
+        redactor: &redact::Redactor,
+    ) -> Outcome {
         let Some(def) = tools::defs().into_iter().find(|t| t.name == name) else {
             return Outcome::Refused(format!(
                 "no tool named `{}`",
@@ -127,12 +134,12 @@ impl Infra {
         if let Err(tools::CallError::Invalid(why)) = tools::check_args(&def, args_value) {
             return Outcome::ToolError(format!(
                 "invalid arguments for {name}: {}",
-                self.redactor.text(&why)
+                redactor.text(&why)
             ));
         }
         let cx = tools::Context {
             root: &self.root,
-            redactor: &self.redactor,
+            redactor,
         };
         match cx.call(name, args) {
             Ok(v) => {
@@ -141,10 +148,10 @@ impl Infra {
                         *self.last_plan.lock().expect("plan lock") = Some(md.to_string());
                     }
                 }
-                Outcome::Done(self.redactor.value(&v))
+                Outcome::Done(redactor.value(&v))
             }
             Err(tools::CallError::Invalid(e) | tools::CallError::Failed(e)) => {
-                Outcome::ToolError(self.redactor.text(&e))
+                Outcome::ToolError(redactor.text(&e))
             }
         }
     }
@@ -196,14 +203,22 @@ impl Infra {
                 .map(|t| (t, "text/markdown"));
         }
         let rel = uri.strip_prefix("infra://spec/")?;
-        // Only a file the listing names: no path of the client's making is opened.
+        // Only a file the listing names, read beneath the root and never through
+        // a link (as the spec loader reads): no path of the client's making is opened.
         let known = tools::spec_files(&self.root)
             .into_iter()
             .any(|p| p.to_str() == Some(rel));
         if !known {
             return None;
         }
-        let text = fs_err::read_to_string(self.root.join(rel)).ok()?;
-        Some((self.redactor.text(&text), "text/x-toml"))
+        let entry = infra_core::beneath::Beneath::open(&self.root)
+            .ok()?
+            .read(Path::new(rel), crate::spec::load::MAX_SPEC_FILE_BYTES)
+            .ok()??;
+        let text = String::from_utf8(entry.data).ok()?;
+        Some((
+            redact::Redactor::for_spec(&self.root).text(&text),
+            "text/x-toml",
+        ))
     }
 }
