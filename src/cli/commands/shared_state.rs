@@ -250,12 +250,14 @@ impl<'r> Shared<'r> {
                 Some(up) => match repo.standing(up, &[STATE_FILE])? {
                     Standing::UpToDate => head.clone(),
                     Standing::Unrelated => repo.rebase_onto(up, &[STATE_FILE])?,
-                    Standing::Guarded(id) => return Err(Error::new(format!(
+                    Standing::Guarded(id) => {
+                        return Err(Error::new(format!(
                         "someone pushed a state to {}/{} (commit {}) while this run held the lock",
                         self.remote.name,
                         self.remote.branch,
                         short(&id)
-                    ))),
+                    )))
+                    }
                 },
                 None => head.clone(),
             };
