@@ -224,6 +224,14 @@ fn a_clone_behind_the_remote_state_is_refused_and_changes_nothing() {
     );
     assert_eq!(team.live("motd.txt").as_deref(), Some("round 0\n"));
     assert_eq!(b.head(), head, "no commit");
+    // A plan here says so too (and still plans: it only reads).
+    let plan = b.infra(&["plan"]).expect(0);
+    assert!(
+        plan.stderr
+            .contains("warning: the state on origin/main is newer than this clone's"),
+        "{}",
+        plan.stderr
+    );
     assert_eq!(team.lock_ref(), "", "the lock was let go");
     // Pulled, the same apply goes through.
     b.git(&["pull", "-q", "--rebase"]);

@@ -43,6 +43,11 @@ pub fn run(cwd: &Path, args: PlanArgs, ui: &Ui) -> Result<i32> {
     } else {
         Default::default()
     };
+    if opts.refresh {
+        if let Some(warning) = super::shared_state::behind(&root, &project.spec.state) {
+            eprintln!("warning: {warning}");
+        }
+    }
     let planned = rt.block_on(project.plan_with_live(&opts, &providers))?;
     let plan = &planned.plan;
     let format = match args.format {

@@ -108,6 +108,24 @@ pub fn publish(shared: Option<Shared<'_>>, repo: Option<&Repo>) -> Result<()> {
     }
 }
 
+/// With a shared state, whether the remote's branch holds a newer state than
+/// this clone (a plan made here would be against an old one). Fetches; says
+/// nothing when it cannot tell (no remote reachable, no commits yet).
+pub fn behind(root: &std::path::Path, settings: &StateSettings) -> Option<String> {
+    let name = settings.remote.as_deref()?;
+    let repo = Repo::open(root).ok()?;
+    let remote = repo.remote(name).ok()?;
+    let up = remote.fetch().ok()??;
+    match repo.standing(&up, &[STATE_FILE]).ok()? {
+        Standing::Guarded(id) => Some(format!(
+            "the state on {name}/{} is newer than this clone's (commit {}): this plan is made against an older state; run `git pull --rebase`",
+            remote.branch,
+            short(&id)
+        )),
+        _ => None,
+    }
+}
+
 /// The remote lock, held for the length of one command.
 pub struct Shared<'r> {
     remote: Remote<'r>,
