@@ -127,6 +127,12 @@ pub async fn ask(
     let redacted = redact(text);
     let router = Router::new(&library.caps);
     let world = World::of(&spec);
+    let choice = super::backend::choose(&spec.ai, opts.backend.as_deref(), env)?;
+    let model: Option<Box<dyn Interpreter>> = choice.into_interpreter()?;
+    let given = opts.intent.as_ref().map(Given);
+    // Only a model reads the schema lines; the offline rules and a caller's own
+    // Intent do not, so the schema is not generated for them.
+    let for_model = given.is_none() && model.is_some();
     let request = Request {
         text: redacted.text.clone(),
         capabilities: router
@@ -136,16 +142,17 @@ pub async fn ask(
             .map(|r| library.caps[r.index].doc())
             .collect(),
         spec_view: view::compact(&spec),
-        kinds_view: kinds_view(&spec, &registry),
+        kinds_view: if for_model {
+            kinds_view(&spec, &registry)
+        } else {
+            String::new()
+        },
     };
     let offline = Offline {
         library: &library,
         router: &router,
         world: world.clone(),
     };
-    let choice = super::backend::choose(&spec.ai, opts.backend.as_deref(), env)?;
-    let model: Option<Box<dyn Interpreter>> = choice.into_interpreter()?;
-    let given = opts.intent.as_ref().map(Given);
     let interpreter: &dyn Interpreter = match (&given, &model) {
         (Some(g), _) => g,
         (None, Some(m)) => m.as_ref(),

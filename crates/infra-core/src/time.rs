@@ -71,4 +71,10 @@ mod tests {
         assert_eq!(parse_utc("2000-02-29 00:00:00"), None);
         assert_eq!(parse_utc("2000-13-01T00:00:00Z"), None);
     }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
+    }
 }

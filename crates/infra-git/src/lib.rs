@@ -25,7 +25,7 @@ use infra_core::error::{Error, Result};
 pub use commit::message;
 pub use history::HistoryEntry;
 pub use rebase::Standing;
-pub use remote::{Pushed, Remote, RemoteLock};
+pub use remote::{run_git, Pushed, Remote, RemoteLock};
 
 /// A repository opened at a project root, which may sit below the work tree's top.
 pub struct Repo {

@@ -259,7 +259,9 @@ impl Remote<'_> {
     }
 }
 
-pub(super) fn run_git(dir: &Path, args: &[&str]) -> Result<Output> {
+/// The git command in `dir`: never prompting (a credential prompt in CI would
+/// hang until the job's time runs out), messages in git's own English words.
+pub fn run_git(dir: &Path, args: &[&str]) -> Result<Output> {
     Command::new("git")
         .current_dir(dir)
         .args(args)

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::apply::lock;
 use crate::error::{Error, Result};
 use crate::git::{Pushed, Remote, RemoteLock, Repo, Standing};
 use crate::spec::{StateSettings, DEFAULT_LOCK_STALE_AFTER};
@@ -161,16 +162,13 @@ impl<'r> Shared<'r> {
             )));
         }
         let holder = Holder {
-            id: crate::util::sha256_hex(
-                format!("{}-{:?}", std::process::id(), std::time::SystemTime::now()).as_bytes(),
-            )[..12]
-                .to_string(),
+            id: lock::new_id(),
             who: repo.who(),
-            host: hostname(),
+            host: lock::hostname(),
             pid: std::process::id(),
             operation: operation.to_string(),
             place: place(&remote.branch),
-            created: crate::time::format_utc(crate::util::unix_now()),
+            created: lock::now_utc(),
         };
         let message = format!(
             "{LOCK_SUBJECT}\n\n{}\n",
@@ -440,10 +438,4 @@ fn place(branch: &str) -> String {
         Some(j) => format!("branch {branch}, {j}"),
         None => format!("branch {branch}"),
     }
-}
-
-fn hostname() -> String {
-    fs_err::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into())
 }

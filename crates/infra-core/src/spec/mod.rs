@@ -175,42 +175,25 @@ impl Spec {
     /// Every environment variable the spec names as a secret (`env:NAME`):
     /// provider settings, resources and their provider tables, [ai].
     pub fn env_refs(&self) -> std::collections::BTreeSet<String> {
-        fn collect(v: &Value, out: &mut std::collections::BTreeSet<String>) {
-            match v {
-                Value::String(s) if validate::is_secret_ref(s) => {
-                    if let Some(name) = s.strip_prefix("env:") {
-                        out.insert(name.to_string());
-                    }
-                }
-                Value::Array(items) => items.iter().for_each(|i| collect(i, out)),
-                Value::Object(map) => map.values().for_each(|i| collect(i, out)),
-                _ => {}
-            }
-        }
-        let mut out = std::collections::BTreeSet::new();
-        let providers = self.providers.values().flat_map(|p| p.settings.values());
-        let resources = self.resources.iter().flat_map(|r| {
-            r.attrs
-                .values()
-                .chain(r.settings.values().flat_map(|a| a.values()))
-        });
-        for v in providers.chain(resources).chain(self.ai.values()) {
-            collect(v, &mut out);
-        }
-        out
+        self.secret_refs("env:")
     }
 
-    /// Every file the spec names as a secret (`file:PATH`).
+    /// Every file the spec names as a secret (`file:PATH`), in the same places.
     pub fn file_refs(&self) -> std::collections::BTreeSet<String> {
-        fn collect(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+        self.secret_refs("file:")
+    }
+
+    /// What follows `scheme` in every secret reference of that scheme.
+    fn secret_refs(&self, scheme: &str) -> std::collections::BTreeSet<String> {
+        fn collect(v: &Value, scheme: &str, out: &mut std::collections::BTreeSet<String>) {
             match v {
-                Value::String(s) => {
-                    if let Some(path) = s.strip_prefix("file:").filter(|p| !p.is_empty()) {
-                        out.insert(path.to_string());
+                Value::String(s) if validate::is_secret_ref(s) => {
+                    if let Some(rest) = s.strip_prefix(scheme) {
+                        out.insert(rest.to_string());
                     }
                 }
-                Value::Array(items) => items.iter().for_each(|i| collect(i, out)),
-                Value::Object(map) => map.values().for_each(|i| collect(i, out)),
+                Value::Array(items) => items.iter().for_each(|i| collect(i, scheme, out)),
+                Value::Object(map) => map.values().for_each(|i| collect(i, scheme, out)),
                 _ => {}
             }
         }
@@ -222,7 +205,7 @@ impl Spec {
                 .chain(r.settings.values().flat_map(|a| a.values()))
         });
         for v in providers.chain(resources).chain(self.ai.values()) {
-            collect(v, &mut out);
+            collect(v, scheme, &mut out);
         }
         out
     }

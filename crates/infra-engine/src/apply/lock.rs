@@ -55,10 +55,7 @@ impl Lock {
             let _ = dir.remove_stale_temps(Path::new(""), &|_| true);
         }
         let info = LockInfo {
-            id: infra_core::util::sha256_hex(
-                format!("{}-{:?}", std::process::id(), std::time::SystemTime::now()).as_bytes(),
-            )[..12]
-                .to_string(),
+            id: new_id(),
             pid: std::process::id(),
             host: hostname(),
             operation: operation.to_string(),
@@ -168,39 +165,25 @@ fn held_error(file: &mut File, path: &Path) -> Error {
     }
 }
 
-fn hostname() -> String {
+/// A short id for a new lock (this process, this instant), named in lock
+/// messages and asked for by force-unlock.
+pub fn new_id() -> String {
+    infra_core::util::sha256_hex(
+        format!("{}-{:?}", std::process::id(), std::time::SystemTime::now()).as_bytes(),
+    )[..12]
+        .to_string()
+}
+
+/// This machine's name, for a lock's holder.
+pub fn hostname() -> String {
     fs_err::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "localhost".into())
 }
 
-/// Current UTC time as `YYYY-MM-DDTHH:MM:SSZ` (no time-zone database needed).
+/// Current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn now_utc() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    infra_core::time::format_utc(infra_core::util::unix_now())
 }
 
 #[cfg(test)]
@@ -257,11 +240,5 @@ mod tests {
             "{}",
             err.message
         );
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
     }
 }

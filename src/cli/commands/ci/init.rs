@@ -19,9 +19,10 @@ pub fn run(
 ) -> Result<i32> {
     let root = super::super::root(cwd)?;
     let (spec, _) = crate::spec::load::load(&root)?;
+    let repo = crate::git::Repo::open(&root)?;
     let branch = match branch {
         Some(b) => b,
-        None => crate::git::Repo::open(&root)?.current_branch()?,
+        None => repo.current_branch()?,
     };
     if install.trim().is_empty() || install.contains('\n') {
         return Err(Error::new("--install must be one command line"));
@@ -35,7 +36,7 @@ pub fn run(
         Platform::Gitlab => (".gitlab-ci.yml", gitlab(install, &branch, &secrets)),
     };
     // Pipelines live at the repository's top, which may sit above the project.
-    let top = crate::git::Repo::open(&root)?.workdir().to_path_buf();
+    let top = repo.workdir();
     let target = top.join(path);
     if target.exists() && !force {
         return Err(Error::new(format!("{} already exists", target.display()))

@@ -57,16 +57,7 @@ impl CallLog {
 /// Every string argument passes through ask's redaction (pasted keys,
 /// passwords), as a request does.
 fn redact_requests(args: &Value) -> Value {
-    match args {
-        Value::String(text) => json!(crate::ask::redact::redact(text).text),
-        Value::Array(a) => Value::Array(a.iter().map(redact_requests).collect()),
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), redact_requests(v)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
+    super::redact::map_strings(args, &|text| crate::ask::redact::redact(text).text)
 }
 
 fn shorten(v: &Value) -> Value {

@@ -80,7 +80,13 @@ fn in_worktree(
     intent: Option<&std::path::Path>,
 ) -> Result<Value, CallError> {
     // `-` reads the request from standard input: no argument can be taken for a flag.
-    let ask = ask_stdin(root, request, intent, cx)?;
+    let intent = intent.map(|p| p.display().to_string());
+    let mut args = vec!["ask", "--format", "json"];
+    if let Some(path) = &intent {
+        args.extend(["--intent-file", path.as_str()]);
+    }
+    args.push("-");
+    let ask = infra_in(root, &args, Some(request), &[0], cx.redactor)?;
     let ask: Value = serde_json::from_str(&ask)
         .map_err(|e| CallError::Failed(format!("infra ask printed no JSON: {e}")))?;
     let head = git(root, &["rev-parse", "HEAD"])?.trim().to_string();
@@ -101,6 +107,7 @@ fn in_worktree(
     let plan = infra_in(
         root,
         &["plan", "--refresh=false", "--format", "json"],
+        None,
         &[0],
         cx.redactor,
     )
@@ -117,46 +124,6 @@ fn in_worktree(
         "digest": plan.as_ref().map(|p| p["digest"].clone()),
         "review": format!("git switch {branch} && infra plan, then infra apply --expect-digest DIGEST"),
     }))
-}
-
-fn ask_stdin(
-    root: &std::path::Path,
-    request: &str,
-    intent: Option<&std::path::Path>,
-    cx: &Context<'_>,
-) -> Result<String, CallError> {
-    use std::io::Write;
-    let exe = std::env::current_exe().map_err(|e| CallError::Failed(e.to_string()))?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("-C")
-        .arg(root)
-        .args(["--color", "never", "ask", "--format", "json"]);
-    if let Some(path) = intent {
-        cmd.arg("--intent-file").arg(path);
-    }
-    let mut child = cmd
-        .arg("-")
-        .env("CI", "true")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| CallError::Failed(format!("cannot run infra ask: {e}")))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(request.as_bytes());
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| CallError::Failed(format!("infra ask: {e}")))?;
-    let stdout = cx.redactor.text(&String::from_utf8_lossy(&out.stdout));
-    if out.status.success() {
-        Ok(stdout)
-    } else {
-        Err(CallError::Failed(
-            cx.redactor
-                .text(String::from_utf8_lossy(&out.stderr).trim()),
-        ))
-    }
 }
 
 /// `infra/proposal-<words of the request>-<time>`: readable, and new each time.

@@ -69,16 +69,19 @@ impl Redactor {
 
     /// Every string in `v` (keys included), redacted.
     pub fn value(&self, v: &Value) -> Value {
-        match v {
-            Value::String(s) => Value::String(self.text(s)),
-            Value::Array(a) => Value::Array(a.iter().map(|x| self.value(x)).collect()),
-            Value::Object(m) => Value::Object(
-                m.iter()
-                    .map(|(k, x)| (self.text(k), self.value(x)))
-                    .collect(),
-            ),
-            other => other.clone(),
+        map_strings(v, &|s| self.text(s))
+    }
+}
+
+/// `v` with `f` applied to every string in it, keys included.
+pub fn map_strings(v: &Value, f: &dyn Fn(&str) -> String) -> Value {
+    match v {
+        Value::String(s) => Value::String(f(s)),
+        Value::Array(a) => Value::Array(a.iter().map(|x| map_strings(x, f)).collect()),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, x)| (f(k), map_strings(x, f))).collect())
         }
+        other => other.clone(),
     }
 }
 

@@ -306,27 +306,44 @@ impl Context<'_> {
     /// Run this infra binary on the project; standard output, secrets cut. A
     /// failure is infra's own message (standard error).
     pub fn infra_text(&self, args: &[&str], ok: &[i32]) -> Result<String, CallError> {
-        infra_in(self.root, args, ok, self.redactor)
+        infra_in(self.root, args, None, ok, self.redactor)
     }
 }
 
+/// Run this infra binary in `dir`, with `input` (if any) on its standard
+/// input; standard output, secrets cut. A failure is infra's own message
+/// (standard error).
 pub fn infra_in(
     dir: &Path,
     args: &[&str],
+    input: Option<&str>,
     ok: &[i32],
     redactor: &Redactor,
 ) -> Result<String, CallError> {
+    use std::io::Write;
     let exe = std::env::current_exe()
         .map_err(|e| CallError::Failed(format!("cannot find infra itself: {e}")))?;
-    let out = Command::new(exe)
+    let mut child = Command::new(exe)
         .arg("-C")
         .arg(dir)
         .args(["--color", "never"])
         .args(args)
         .env("CI", "true")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| CallError::Failed(format!("cannot run infra: {e}")))?;
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| CallError::Failed(format!("cannot run infra {}: {e}", args[0])))?;
+    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+        let _ = stdin.write_all(text.as_bytes());
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| CallError::Failed(format!("infra {}: {e}", args[0])))?;
     let code = out.status.code().unwrap_or(-1);
     let stdout = redactor.text(&String::from_utf8_lossy(&out.stdout));
     if ok.contains(&code) {
@@ -339,13 +356,7 @@ pub fn infra_in(
 
 /// git in the project, read-only commands only.
 pub fn git(dir: &Path, args: &[&str]) -> Result<String, CallError> {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| CallError::Failed(format!("cannot run git: {e}")))?;
+    let out = crate::git::run_git(dir, args).map_err(|e| CallError::Failed(e.message))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
